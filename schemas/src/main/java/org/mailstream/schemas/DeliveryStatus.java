@@ -1,0 +1,70 @@
+package org.mailstream.schemas;
+
+/**
+ * The one table of delivery outcomes: process exit status (sysexits.h) and RFC 3463 enhanced
+ * status code for every way a delivery can end.
+ *
+ * <p>Postfix's pipe(8) defers a message only when the command exits with 75 (EX_TEMPFAIL), 71 or
+ * a signal; every other non-zero status bounces it to its sender. So a status is permanent only
+ * where the message or the recipient is provably at fault, and everything else, including every
+ * failure nobody foresaw, is {@link #TEMPORARY_FAILURE} or one of its siblings with exit 75.
+ *
+ * <p>On failure the command prints exactly one line, {@link #line(String)}: pipe(8) copies it
+ * into the delivery status notification, and the enhanced status code at its start wins over
+ * the one Postfix would derive from the exit status.
+ */
+public enum DeliveryStatus {
+    DELIVERED(0, "2.0.0", "delivered"),
+
+    USAGE_ERROR(64, "5.3.0", "command line usage error"),
+    MALFORMED_MESSAGE(65, "5.6.0", "malformed message"),
+    MESSAGE_TOO_LARGE(65, "5.2.3", "message too large"),
+    INVALID_RECIPIENT(67, "5.1.3", "invalid recipient address"),
+
+    KAFKA_UNAVAILABLE(75, "4.4.1", "kafka unavailable"),
+    KAFKA_REJECTED(75, "4.3.0", "kafka rejected the record"),
+    CONFIGURATION_ERROR(75, "4.3.5", "configuration error"),
+    OUT_OF_MEMORY(75, "4.3.1", "out of memory"),
+    TEMPORARY_FAILURE(75, "4.3.0", "temporary failure");
+
+    /** The exit status that makes pipe(8) defer instead of bounce. */
+    public static final int EX_TEMPFAIL = 75;
+
+    private final int exitCode;
+    private final String enhancedCode;
+    private final String text;
+
+    DeliveryStatus(int exitCode, String enhancedCode, String text) {
+        this.exitCode = exitCode;
+        this.enhancedCode = enhancedCode;
+        this.text = text;
+    }
+
+    public int exitCode() {
+        return exitCode;
+    }
+
+    public String enhancedCode() {
+        return enhancedCode;
+    }
+
+    public String text() {
+        return text;
+    }
+
+    /** True when Postfix will try again later rather than return the mail to its sender. */
+    public boolean isTemporary() {
+        return exitCode == EX_TEMPFAIL;
+    }
+
+    /**
+     * The single output line for this outcome: enhanced code, text and detail, with line breaks
+     * folded so that the reply can never become two lines.
+     */
+    public String line(String detail) {
+        String line = detail == null || detail.isBlank()
+                ? enhancedCode + " " + text
+                : enhancedCode + " " + text + ": " + detail;
+        return line.replaceAll("[\\r\\n\\t]+", " ").strip();
+    }
+}

@@ -1,0 +1,33 @@
+package org.mailstream.schemas;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class DeliveryStatusTest {
+
+    @ParameterizedTest
+    @EnumSource(DeliveryStatus.class)
+    void theEnhancedCodeClassAgreesWithWhatPostfixDoesWithTheExitStatus(DeliveryStatus status) {
+        char expectedClass = status.exitCode() == 0 ? '2' : status.isTemporary() ? '4' : '5';
+        assertEquals(expectedClass, status.enhancedCode().charAt(0), status.name());
+        assertTrue(status.enhancedCode().matches("[245]\\.\\d{1,3}\\.\\d{1,3}"), status.name());
+    }
+
+    @Test
+    void onlyTheSysexitsCodesPostfixKnowsAreUsed() {
+        for (DeliveryStatus status : DeliveryStatus.values()) {
+            assertTrue(status.exitCode() == 0 || (status.exitCode() >= 64 && status.exitCode() <= 78), status.name());
+        }
+    }
+
+    @Test
+    void theReplyIsOneLineStartingWithTheEnhancedCodeWhateverTheDetail() {
+        assertEquals("4.4.1 kafka unavailable: broker down twice",
+                DeliveryStatus.KAFKA_UNAVAILABLE.line("broker down\r\ntwice"));
+        assertEquals("5.6.0 malformed message", DeliveryStatus.MALFORMED_MESSAGE.line(null));
+    }
+}

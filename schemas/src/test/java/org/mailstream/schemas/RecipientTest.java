@@ -1,0 +1,39 @@
+package org.mailstream.schemas;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class RecipientTest {
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "bob@example.com          | bob@example.com",
+        "Bob@Example.COM          | Bob@example.com",
+        "first.last+tag@EXAMPLE.com | first.last+tag@example.com",
+        "\"q@uoted\"@example.com  | \"q@uoted\"@example.com",
+        "*)(uid=*@example.com     | *)(uid=*@example.com",
+        "a,ou=x@example.com       | a,ou=x@example.com",
+        "back\\slash@example.com  | back\\slash@example.com",
+        "jörg@bücher.example      | jörg@bücher.example",
+        "postmaster@[192.0.2.1]   | postmaster@[192.0.2.1]",
+    })
+    void theKeyLowerCasesTheDomainAndKeepsTheLocalPart(String address, String key) {
+        assertEquals(key, Recipient.parse(address).key());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "bob", "@example.com", "bob@", "bob@exa mple.com", "bob@-example.com",
+        "bob@example..com", "bob\u0000@example.com", "bob\r\n@example.com", "bob@example.com\n"})
+    void anAddressThatIsNotSyntacticallyValidIsRefused(String address) {
+        assertThrows(IllegalArgumentException.class, () -> Recipient.parse(address));
+    }
+
+    @org.junit.jupiter.api.Test
+    void anOverlongLocalPartIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> Recipient.parse("x".repeat(65) + "@example.com"));
+    }
+}
