@@ -1,0 +1,168 @@
+package org.mailstream.ingest;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.mailstream.schemas.MailRecord;
+
+/**
+ * ingest-cli's configuration: a Java properties file whose keys are declared once, here, with
+ * their documentation, type, default and validation. The README's reference and {@code --help}
+ * are generated from {@link #DEFINITION}.
+ *
+ * <p>Every other key that starts with {@code kafka.} goes to the Kafka producer with the prefix
+ * removed (TLS, SASL, timeouts). Secrets belong in files, through Kafka's own config providers:
+ * {@code kafka.config.providers=file}, {@code kafka.config.providers.file.class=
+ * org.apache.kafka.common.config.provider.FileConfigProvider}, then for instance
+ * {@code kafka.sasl.jaas.config=${file:/etc/mailstream/secrets.properties:jaas}}.
+ */
+final class IngestConfig extends AbstractConfig {
+
+    static final Path DEFAULT_PATH = Path.of("/etc/mailstream/ingest.properties");
+
+    static final String KAFKA_PREFIX = "kafka.";
+    static final String BOOTSTRAP_SERVERS = KAFKA_PREFIX + ProducerConfig.BOOTSTRAP_SERVERS_CONFIG;
+    static final String TOPIC = "topic";
+    static final String MAX_MESSAGE_BYTES = "max.message.bytes";
+    static final String DEADLINE_MS = "deadline.ms";
+
+    /**
+     * Room the record needs beyond the message itself: key, envelope header and batch framing.
+     * The topic's max.message.bytes must be at least max.message.bytes plus this.
+     */
+    static final int RECORD_OVERHEAD_BYTES = 64 * 1024;
+
+    /** slapd refuses a write larger than 16 MiB - 1; the index attributes need room too. */
+    private static final int LARGEST_STORABLE_MESSAGE = 15 * 1024 * 1024;
+
+    /** Producer settings that carry the delivery guarantee; a configuration may not change them. */
+    private static final Map<String, Object> FIXED_PRODUCER_SETTINGS = Map.of(
+            ProducerConfig.ACKS_CONFIG, "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+
+    static final ConfigDef DEFINITION = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList(), Importance.HIGH,
+                    "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.")
+            .define(TOPIC, Type.STRING, MailRecord.DEFAULT_TOPIC, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Topic that receives one record per recipient.")
+            .define(MAX_MESSAGE_BYTES, Type.INT, 10_485_760, Range.between(1, LARGEST_STORABLE_MESSAGE), Importance.HIGH,
+                    "Largest message accepted, in octets; a larger one bounces with 5.2.3. Keep Postfix's "
+                    + "message_size_limit at or below it, and the topic's max.message.bytes at or above it plus "
+                    + RECORD_OVERHEAD_BYTES + ".")
+            .define(DEADLINE_MS, Type.INT, 60_000, Range.between(1_000, 900_000), Importance.MEDIUM,
+                    "Time from start to the broker's acknowledgement after which ingest-cli gives up with exit 75, "
+                    + "so Postfix defers the message. Keep it well below the transport's time limit "
+                    + "(Postfix's command_time_limit, 1000 s by default).");
+
+    private IngestConfig(Map<?, ?> settings) {
+        super(DEFINITION, settings, false);
+        for (Map.Entry<String, Object> fixed : FIXED_PRODUCER_SETTINGS.entrySet()) {
+            Object given = originalsWithPrefix(KAFKA_PREFIX).get(fixed.getKey());
+            if (given != null && !given.toString().equals(fixed.getValue())) {
+                throw new ConfigException(KAFKA_PREFIX + fixed.getKey(), given,
+                        "must stay " + fixed.getValue() + ": no mail may be acknowledged before it is replicated");
+            }
+        }
+        producerSettings(); // fail at load time, not at the first delivery
+    }
+
+    /** Reads and validates {@code file}; throws {@link ConfigException} or {@link IOException}. */
+    static IngestConfig load(Path file) throws IOException {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        }
+        return new IngestConfig(properties);
+    }
+
+    static IngestConfig of(Map<String, String> settings) {
+        return new IngestConfig(settings);
+    }
+
+    String topic() {
+        return getString(TOPIC);
+    }
+
+    int maxMessageBytes() {
+        return getInt(MAX_MESSAGE_BYTES);
+    }
+
+    int deadlineMs() {
+        return getInt(DEADLINE_MS);
+    }
+
+    /**
+     * The producer's settings: the operator's kafka.* keys, the fixed delivery guarantee, and
+     * sizes derived from max.message.bytes. Timeouts are left to {@link Ingest}, which knows how
+     * much of the deadline remains.
+     */
+    Map<String, Object> producerSettings() {
+        Map<String, Object> settings = new HashMap<>(originalsWithPrefix(KAFKA_PREFIX));
+        settings.putAll(FIXED_PRODUCER_SETTINGS);
+        int neededRequestSize = maxMessageBytes() + RECORD_OVERHEAD_BYTES;
+        Object configured = settings.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        if (configured != null && Integer.parseInt(configured.toString().trim()) < neededRequestSize) {
+            throw new ConfigException(KAFKA_PREFIX + ProducerConfig.MAX_REQUEST_SIZE_CONFIG, configured,
+                    "must be at least max.message.bytes + " + RECORD_OVERHEAD_BYTES + " = " + neededRequestSize);
+        }
+        settings.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, neededRequestSize);
+        settings.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32 * 1024 * 1024L, neededRequestSize));
+        settings.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+        settings.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "ingest-cli");
+        // Metrics reporting and pushing cost start-up time and a round trip, and nobody can read
+        // them from a process that lives a tenth of a second.
+        settings.putIfAbsent(ProducerConfig.METRIC_REPORTER_CLASSES_CONFIG, "");
+        settings.putIfAbsent(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, false);
+        return settings;
+    }
+
+    /** The declared keys as a Markdown table, for the README and --help. */
+    static String reference() {
+        StringBuilder table = new StringBuilder("| key | type | default | valid values | meaning |\n| --- | --- | --- | --- | --- |\n");
+        for (ConfigDef.ConfigKey key : DEFINITION.configKeys().values()) {
+            String defaultValue = key.hasDefault() ? "`" + ConfigDef.convertToString(key.defaultValue, key.type) + "`" : "(required)";
+            table.append("| `").append(key.name).append("` | ").append(key.type.toString().toLowerCase())
+                    .append(" | ").append(defaultValue)
+                    .append(" | ").append(key.validator == null ? "" : key.validator.toString())
+                    .append(" | ").append(key.documentation).append(" |\n");
+        }
+        return table.toString();
+    }
+
+    private static final class NonEmptyList implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (!(value instanceof List<?> list) || list.isEmpty() || list.stream().anyMatch(Objects::isNull)) {
+                throw new ConfigException(name, value, "needs at least one host:port");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "host:port[,host:port...]";
+        }
+    }
+
+    @Override
+    public String toString() {
+        return values().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+    }
+}

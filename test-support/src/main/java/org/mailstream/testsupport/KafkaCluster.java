@@ -1,0 +1,303 @@
+package org.mailstream.testsupport;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * Real Kafka brokers in KRaft mode, each a separate JVM started from the Maven Central jars, in
+ * a temporary directory, on free loopback ports; every node is broker and controller. One node
+ * is the ordinary test broker, three make a replicated cluster for failure tests. Nodes are
+ * stopped by pid: {@link #stop(int)} sends SIGTERM, {@link #kill(int)} SIGKILL.
+ */
+public final class KafkaCluster implements AutoCloseable {
+
+    private static final String CLASSPATH_RESOURCE = "kafka-broker.classpath";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Path directory;
+    private final List<Node> nodes;
+
+    private record Node(int id, int brokerPort, int controllerPort, Path properties) {
+    }
+
+    private final Process[] processes;
+
+    private KafkaCluster(Path directory, List<Node> nodes) {
+        this.directory = directory;
+        this.nodes = nodes;
+        this.processes = new Process[nodes.size()];
+        Runtime.getRuntime().addShutdownHook(new Thread(this::killAll, "kill kafka " + directory));
+    }
+
+    /** Starts {@code size} nodes and returns once all of them serve as brokers. */
+    public static KafkaCluster start(int size) {
+        try {
+            Path directory = Files.createTempDirectory("kafka");
+            List<Node> nodes = new ArrayList<>();
+            for (int id = 1; id <= size; id++) {
+                nodes.add(new Node(id, FreePort.next(), FreePort.next(), directory.resolve("node-" + id + ".properties")));
+            }
+            String voters = nodes.stream().map(n -> n.id() + "@127.0.0.1:" + n.controllerPort())
+                    .collect(Collectors.joining(","));
+            for (Node node : nodes) {
+                writeProperties(node, voters, directory.resolve("data-" + node.id()), size);
+            }
+            KafkaCluster cluster = new KafkaCluster(directory, nodes);
+            cluster.format();
+            for (Node node : nodes) {
+                cluster.startNode(node.id());
+            }
+            cluster.awaitBrokers(size);
+            return cluster;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start kafka", e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return nodes.stream().map(n -> "127.0.0.1:" + n.brokerPort()).collect(Collectors.joining(","));
+    }
+
+    /** Creates {@code topic} and waits until each partition has a leader. */
+    public void createTopic(String topic, int partitions, int replicationFactor, Map<String, String> configs) {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) replicationFactor).configs(configs)))
+                    .all().get(30, TimeUnit.SECONDS);
+            awaitLeaders(admin, topic);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create topic " + topic, e);
+        }
+    }
+
+    /** Creates {@code topic} with partition {@code p} on the node {@code nodeIds.get(p)} only. */
+    public void createTopicOnNodes(String topic, List<Integer> nodeIds, Map<String, String> configs) {
+        Map<Integer, List<Integer>> assignment = IntStream.range(0, nodeIds.size()).boxed()
+                .collect(Collectors.toMap(p -> p, p -> List.of(nodeIds.get(p))));
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, assignment).configs(configs))).all().get(30, TimeUnit.SECONDS);
+            awaitLeaders(admin, topic);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create topic " + topic, e);
+        }
+    }
+
+    public Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000));
+    }
+
+    /** SIGKILL to node {@code id}'s pid: a crash, no controlled shutdown. */
+    public void kill(int id) {
+        Process process = processes[id - 1];
+        process.destroyForcibly();
+        awaitExit(process);
+    }
+
+    /** SIGTERM to node {@code id}'s pid, SIGKILL if it has not stopped within 30 s. */
+    public void stop(int id) {
+        Process process = processes[id - 1];
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        awaitExit(process);
+    }
+
+    /** Starts node {@code id} again, on the same ports and data, and waits until it listens. */
+    public void restart(int id) {
+        startNode(id);
+        awaitListening(nodes.get(id - 1));
+    }
+
+    public long pid(int id) {
+        return processes[id - 1].pid();
+    }
+
+    @Override
+    public void close() {
+        for (Node node : nodes) {
+            if (processes[node.id() - 1] != null && processes[node.id() - 1].isAlive()) {
+                stop(node.id());
+            }
+        }
+        deleteRecursively(directory);
+    }
+
+    /** The class path of the broker and of Kafka's own tools, as the build resolved it. */
+    public static String classPath() {
+        try (InputStream in = KafkaCluster.class.getResourceAsStream(CLASSPATH_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(CLASSPATH_RESOURCE + " missing: build test-support with Maven");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The java of this JVM, so that brokers and tools run on the JDK the build uses. */
+    public static String javaExecutable() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static void writeProperties(Node node, String voters, Path data, int size) throws IOException {
+        int replication = Math.min(3, size);
+        Properties p = new Properties();
+        p.setProperty("process.roles", "broker,controller");
+        p.setProperty("node.id", Integer.toString(node.id()));
+        p.setProperty("controller.quorum.voters", voters);
+        p.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + node.brokerPort() + ",CONTROLLER://127.0.0.1:" + node.controllerPort());
+        p.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + node.brokerPort());
+        p.setProperty("controller.listener.names", "CONTROLLER");
+        p.setProperty("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+        p.setProperty("log.dirs", data.toString());
+        p.setProperty("offsets.topic.replication.factor", Integer.toString(replication));
+        p.setProperty("offsets.topic.num.partitions", "3");
+        p.setProperty("transaction.state.log.replication.factor", Integer.toString(replication));
+        p.setProperty("transaction.state.log.min.isr", "1");
+        p.setProperty("group.initial.rebalance.delay.ms", "0");
+        // As in production: the topic is created on purpose, with sizes fit for mail.
+        p.setProperty("auto.create.topics.enable", "false");
+        try (var out = Files.newBufferedWriter(node.properties())) {
+            p.store(out, "mailstream test broker " + node.id());
+        }
+    }
+
+    private void format() {
+        String clusterId = Uuid.randomUuid().toString();
+        List<Process> formatting = new ArrayList<>();
+        for (Node node : nodes) {
+            formatting.add(launch(List.of("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", node.properties().toString()),
+                    directory.resolve("format-" + node.id() + ".log")));
+        }
+        for (int i = 0; i < formatting.size(); i++) {
+            int status = awaitExit(formatting.get(i));
+            if (status != 0) {
+                throw new IllegalStateException("formatting kafka node " + (i + 1) + " failed: " + log("format-" + (i + 1) + ".log"));
+            }
+        }
+    }
+
+    private void startNode(int id) {
+        Node node = nodes.get(id - 1);
+        processes[id - 1] = launch(List.of("kafka.Kafka", node.properties().toString()),
+                directory.resolve("node-" + id + ".log"));
+    }
+
+    private Process launch(List<String> mainAndArgs, Path log) {
+        List<String> argv = new ArrayList<>(List.of(javaExecutable(), "-Xms64m", "-Xmx768m", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", "-cp", classPath()));
+        argv.addAll(mainAndArgs);
+        try {
+            return new ProcessBuilder(argv).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot launch " + mainAndArgs.get(0), e);
+        }
+    }
+
+    private void awaitBrokers(int count) {
+        nodes.forEach(this::awaitListening);
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        try (Admin admin = admin()) {
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() == count) {
+                        return;
+                    }
+                } catch (Exception notYet) {
+                    // the brokers are still electing a controller or registering
+                }
+                sleep(100);
+            }
+        }
+        throw new IllegalStateException("kafka brokers did not register within " + START_TIMEOUT + ": " + log("node-1.log"));
+    }
+
+    private void awaitListening(Node node) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (!FreePort.isListening(node.brokerPort())) {
+            if (!processes[node.id() - 1].isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("kafka node " + node.id() + " did not start: " + log("node-" + node.id() + ".log"));
+            }
+            sleep(50);
+        }
+    }
+
+    private static void awaitLeaders(Admin admin, String topic) throws Exception {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
+            if (description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                return;
+            }
+            sleep(50);
+        }
+        throw new IllegalStateException("partitions of " + topic + " have no leader");
+    }
+
+    private String log(String name) {
+        try {
+            String text = Files.readString(directory.resolve(name));
+            return text.length() > 4000 ? text.substring(text.length() - 4000) : text;
+        } catch (IOException e) {
+            return "(no " + name + ")";
+        }
+    }
+
+    private void killAll() {
+        for (Process process : processes) {
+            if (process != null) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    private static int awaitExit(Process process) {
+        try {
+            return process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void deleteRecursively(Path directory) {
+        try (var paths = Files.walk(directory)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory left behind is harmless
+        }
+    }
+}

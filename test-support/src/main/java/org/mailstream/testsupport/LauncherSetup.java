@@ -1,0 +1,142 @@
+package org.mailstream.testsupport;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * LauncherSetup: the last step of bin/install. Writes what bin/ingest-cli starts:
+ * {@code ingest-cli/target/launch/java}, the JVM, and {@code jvm.args}, its options and class
+ * path, with a class-data archive recorded from one real delivery to a temporary broker: the AOT
+ * cache where a JDK 25 or later is installed, AppCDS on an older one. A JDK can be named with the
+ * environment variable MAILSTREAM_JAVA_HOME.
+ *
+ * <p>Usage: {@code LauncherSetup REPOSITORY_ROOT}. Exit status 0 also when no archive could be
+ * built (the launcher then works, only slower); 1 when the launcher could not be set up at all.
+ */
+public final class LauncherSetup {
+
+    /**
+     * C1 only with one compiler thread, the serial collector and no perf data: for a process that
+     * lives a tenth of a second these start fastest (measured: bin/bench-ingest). Logging is off
+     * because the JVM's own warnings, for instance about a stale archive, would reach the DSN.
+     */
+    private static final List<String> JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
+            "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx256m", "-Xlog:disable");
+
+    private static final String MAIN_CLASS = "org.mailstream.ingest.IngestCli";
+
+    private LauncherSetup() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path root = Path.of(args[0]).toAbsolutePath();
+        Path target = root.resolve("ingest-cli/target");
+        Path launch = Files.createDirectories(target.resolve("launch"));
+        Path java = chooseJava();
+        boolean aotCache = featureVersion(java.getParent().getParent()) >= 25;
+        Path archive = launch.resolve(aotCache ? "ingest-cli.aot" : "ingest-cli.jsa");
+        Files.deleteIfExists(archive);
+
+        List<String> options = new ArrayList<>(JVM_OPTIONS);
+        options.add("-cp");
+        options.add(classPath(target));
+        Files.writeString(launch.resolve("java"), java + "\n");
+        writeArgs(launch, options);
+
+        String recordFlag = aotCache ? "-XX:AOTCacheOutput=" + archive : "-XX:ArchiveClassesAtExit=" + archive;
+        List<String> strictUse = aotCache ? List.of("-XX:AOTMode=on", "-XX:AOTCache=" + archive)
+                : List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive);
+        Optional<String> failure = train(java, options, launch, recordFlag, strictUse);
+        if (failure.isPresent()) {
+            System.err.println("bin/install: no class-data archive, bin/ingest-cli will start slowly: " + failure.get());
+            return;
+        }
+        options.add(0, aotCache ? "-XX:AOTCache=" + archive : "-XX:SharedArchiveFile=" + archive);
+        writeArgs(launch, options);
+        System.out.printf("bin/ingest-cli runs %s with %s %s (%d MB)%n", java, aotCache ? "the AOT cache" : "the AppCDS archive",
+                archive, Files.size(archive) >> 20);
+    }
+
+    /** Records the archive from a real delivery, then proves the JVM accepts it. */
+    private static Optional<String> train(Path java, List<String> options, Path launch, String recordFlag,
+                                          List<String> strictUse) throws IOException {
+        try (KafkaCluster kafka = KafkaCluster.start(1)) {
+            kafka.createTopic("mail.inbound", 1, 1, Map.of("max.message.bytes", "11000000"));
+            Path config = launch.resolve("training.properties");
+            Properties properties = new Properties();
+            properties.setProperty("kafka.bootstrap.servers", kafka.bootstrapServers());
+            try (var out = Files.newBufferedWriter(config)) {
+                properties.store(out, "used once by bin/install to record the class-data archive");
+            }
+            byte[] message = MailCorpus.message("training", "recorded by bin/install\r\n");
+            List<String> delivery = List.of(MAIN_CLASS, "-c", config.toString(), "-f", "install@example.org",
+                    "-q", "TRAINING", "-d", "training@example.com");
+            for (List<String> flags : List.of(List.of(recordFlag), strictUse)) {
+                Command.Result result = Command.likePipe(Command.argv(java, flags, options, delivery))
+                        .run(message, Duration.ofSeconds(60));
+                if (result.exitCode() != 0) {
+                    return Optional.of(result.toString());
+                }
+            }
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            return Optional.of(e.toString());
+        } finally {
+            Files.deleteIfExists(launch.resolve("training.properties"));
+        }
+    }
+
+    private static Path chooseJava() {
+        String named = System.getenv("MAILSTREAM_JAVA_HOME");
+        if (named != null && !named.isBlank()) {
+            return Path.of(named, "bin", "java");
+        }
+        Path running = Path.of(System.getProperty("java.home"));
+        try (Stream<Path> installed = Files.list(Path.of("/usr/lib/jvm"))) {
+            return Stream.concat(installed, Stream.of(running))
+                    .filter(home -> Files.isExecutable(home.resolve("bin/java")) && featureVersion(home) > 0)
+                    .max(Comparator.comparingInt(LauncherSetup::featureVersion))
+                    .orElse(running).resolve("bin/java");
+        } catch (IOException noJvmDirectory) {
+            return running.resolve("bin/java");
+        }
+    }
+
+    /** The feature version a JDK's release file names (17, 25, ...), or 0. */
+    private static int featureVersion(Path javaHome) {
+        try {
+            Matcher version = Pattern.compile("JAVA_VERSION=\"(\\d+)").matcher(Files.readString(javaHome.resolve("release")));
+            return version.find() ? Integer.parseInt(version.group(1)) : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** An explicit, ordered list of jars: a class-data archive is valid for one class path only. */
+    private static String classPath(Path target) throws IOException {
+        List<String> jars = new ArrayList<>();
+        jars.add(target.resolve("ingest-cli.jar").toString());
+        try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
+            lib.map(Path::toString).filter(name -> name.endsWith(".jar")).sorted().forEach(jars::add);
+        }
+        return String.join(java.io.File.pathSeparator, jars);
+    }
+
+    /** One argument a line, quoted as the java launcher's @-files expect. */
+    private static void writeArgs(Path launch, List<String> options) throws IOException {
+        StringBuilder text = new StringBuilder("# written by bin/install; read by bin/ingest-cli\n");
+        options.forEach(option -> text.append('"').append(option.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n"));
+        Files.writeString(launch.resolve("jvm.args"), text.toString());
+    }
+}
