@@ -97,7 +97,7 @@ public final class IngestCli {
             // stopped reading early as delivered. One octet past the limit is enough to refuse it.
             byte[] message = in.readNBytes(config.maxMessageBytes() + 1);
             Delivery delivery = new Delivery(command.getOptionValue("f", ""), recipients,
-                    command.getOptionValue("a"), command.getOptionValue("q"), command.getOptionValue("i"), message);
+                    optional(command, "a"), optional(command, "q"), optional(command, "i"), message);
             try (Ingest ingest = new Ingest(config, start.plusMillis(config.deadlineMs()), Clock.systemUTC())) {
                 ingest.deliver(delivery);
             }
@@ -132,6 +132,12 @@ public final class IngestCli {
         } catch (ParseException e) {
             throw new DeliveryException(DeliveryStatus.USAGE_ERROR, e.getMessage() + "; see ingest-cli --help");
         }
+    }
+
+    /** pipe(8) expands a macro with no value, such as ${client_address} of local mail, to "". */
+    private static String optional(CommandLine command, String option) {
+        String value = command.getOptionValue(option);
+        return value == null || value.isEmpty() ? null : value;
     }
 
     private static List<Recipient> recipients(CommandLine command) throws DeliveryException {

@@ -74,6 +74,12 @@ final class IngestConfig extends AbstractConfig {
 
     private IngestConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, false);
+        for (Object key : settings.keySet()) {
+            if (!key.toString().startsWith(KAFKA_PREFIX) && !DEFINITION.names().contains(key.toString())) {
+                throw new ConfigException(key.toString(), settings.get(key), "unknown key; the keys are "
+                        + DEFINITION.names() + " and kafka.* for the producer");
+            }
+        }
         for (Map.Entry<String, Object> fixed : FIXED_PRODUCER_SETTINGS.entrySet()) {
             Object given = originalsWithPrefix(KAFKA_PREFIX).get(fixed.getKey());
             if (given != null && !given.toString().equals(fixed.getValue())) {

@@ -3,6 +3,8 @@ package org.mailstream.schemas;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -21,6 +23,20 @@ class DeliveryStatusTest {
     void onlyTheSysexitsCodesPostfixKnowsAreUsed() {
         for (DeliveryStatus status : DeliveryStatus.values()) {
             assertTrue(status.exitCode() == 0 || (status.exitCode() >= 64 && status.exitCode() <= 78), status.name());
+        }
+    }
+
+    @Test
+    void theReadmeListsEveryStatusAsTheTableDefinesIt() throws Exception {
+        Path readme = Path.of("").toAbsolutePath();
+        while (!Files.exists(readme.resolve("README.md"))) {
+            readme = readme.getParent();
+        }
+        String text = Files.readString(readme.resolve("README.md"));
+        for (DeliveryStatus status : DeliveryStatus.values()) {
+            String postfix = status.exitCode() == 0 ? "sent" : status.isTemporary() ? "deferred" : "bounced";
+            String row = "| " + status.exitCode() + " | " + status.enhancedCode() + " | " + status.text() + " | " + postfix + " |";
+            assertTrue(text.contains(row), "README.md lacks the row " + row);
         }
     }
 

@@ -39,6 +39,8 @@ public final class KafkaCluster implements AutoCloseable {
 
     private final Process[] processes;
 
+    private static KafkaCluster shared;
+
     private KafkaCluster(Path directory, List<Node> nodes) {
         this.directory = directory;
         this.nodes = nodes;
@@ -69,6 +71,17 @@ public final class KafkaCluster implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start kafka", e);
         }
+    }
+
+    /**
+     * One single-node broker for every test of this JVM that does not stop or kill brokers:
+     * started on first use, killed when the JVM exits. Tests keep apart by topic.
+     */
+    public static synchronized KafkaCluster shared() {
+        if (shared == null) {
+            shared = start(1);
+        }
+        return shared;
     }
 
     public String bootstrapServers() {
@@ -135,12 +148,25 @@ public final class KafkaCluster implements AutoCloseable {
         return processes[id - 1].pid();
     }
 
+    /**
+     * SIGTERM to every node at once, then SIGKILL to any still running after 10 s: a node left
+     * without a controller quorum would otherwise wait long for a controlled shutdown.
+     */
     @Override
     public void close() {
-        for (Node node : nodes) {
-            if (processes[node.id() - 1] != null && processes[node.id() - 1].isAlive()) {
-                stop(node.id());
+        List<Process> running = java.util.Arrays.stream(processes).filter(p -> p != null && p.isAlive()).toList();
+        running.forEach(Process::destroy);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        for (Process process : running) {
+            try {
+                if (!process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
             }
+            awaitExit(process);
         }
         deleteRecursively(directory);
     }

@@ -1,0 +1,182 @@
+package org.mailstream.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.mailstream.testsupport.Command;
+import org.mailstream.testsupport.KafkaCluster;
+import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.testsupport.TopicReader;
+
+/** Each way a delivery can end, provoked for real, and the status Postfix would act on. */
+class IngestCliExitStatusIT {
+
+    private static final String TOPIC = "exit-status";
+    private static final byte[] GOOD = MailCorpus.message("good", "fine\r\n");
+    private static KafkaCluster kafka;
+
+    @BeforeAll
+    static void broker() {
+        kafka = KafkaCluster.shared();
+        kafka.createTopic(TOPIC, 1, 1, Map.of("max.message.bytes", "11000000"));
+    }
+
+    @Test
+    void aMalformedHeaderSectionBouncesWith560AndPublishesNothing() {
+        Command.Result result = IngestCliProcess.run(config(), "From alice Wed Nov 25\nSubject: x\n\nbody\n"
+                .getBytes(StandardCharsets.US_ASCII), "-d", "malformed@example.com");
+
+        assertFailure(result, 65, "5.6.0 ");
+        assertTrue(result.stdout().contains("header line 1"), result::toString);
+        assertTrue(TopicReader.read(kafka.bootstrapServers(), TOPIC, 0, Duration.ofSeconds(2)).stream()
+                .noneMatch(r -> new String(r.key(), StandardCharsets.UTF_8).equals("malformed@example.com")));
+    }
+
+    @Test
+    void anEmptyMessageBouncesWith560() {
+        assertFailure(IngestCliProcess.run(config(), new byte[0], "-d", "empty@example.com"), 65, "5.6.0 ");
+    }
+
+    @Test
+    void aMessageOverTheSizeLimitBouncesWith523() {
+        Path small = config(Map.of("max.message.bytes", "4096"));
+        assertEquals(0, IngestCliProcess.run(small, MailCorpus.ofSize(4096, 1), "-d", "limit@example.com").exitCode());
+
+        Command.Result result = IngestCliProcess.run(small, MailCorpus.ofSize(4097, 1), "-d", "limit@example.com");
+
+        assertFailure(result, 65, "5.2.3 ");
+        assertTrue(result.stdout().contains("4096"), result::toString);
+    }
+
+    @Test
+    void noRecipientIsAUsageErrorWith64() {
+        assertFailure(IngestCliProcess.run(config(), GOOD, "-f", "alice@example.org"), 64, "5.3.0 ");
+    }
+
+    @Test
+    void anUnknownOptionIsAUsageErrorWith64() {
+        assertFailure(IngestCliProcess.run(config(), GOOD, "-z", "-d", "bob@example.com"), 64, "5.3.0 ");
+    }
+
+    @Test
+    void aSyntacticallyInvalidRecipientBouncesWith513AndCannotForgeASecondLine() {
+        Command.Result result = IngestCliProcess.run(config(), GOOD, "-d", "bob\r\n250 ok@example.com");
+
+        assertFailure(result, 67, "5.1.3 ");
+        assertTrue(result.stdout().contains("\\x0d\\x0a"), result::toString);
+    }
+
+    @Test
+    void aMissingConfigurationFileDefersWith75() {
+        Command.Result result = IngestCliProcess.run(Path.of("/nonexistent/ingest.properties"), GOOD, "-d", "bob@example.com");
+
+        assertFailure(result, 75, "4.3.5 ");
+    }
+
+    @Test
+    void anUnreadableConfigurationDefersWith75() throws Exception {
+        Path directory = Files.createTempDirectory("not-a-file");
+
+        assertFailure(IngestCliProcess.run(directory, GOOD, "-d", "bob@example.com"), 75, "4.3.5 ");
+    }
+
+    @Test
+    void anInvalidConfigurationValueDefersWith75AndNamesTheKey() {
+        Command.Result result = IngestCliProcess.run(config(Map.of("deadline.ms", "soon")), GOOD, "-d", "bob@example.com");
+
+        assertFailure(result, 75, "4.3.5 ");
+        assertTrue(result.stdout().contains("deadline.ms"), result::toString);
+    }
+
+    @Test
+    void aConfigurationWithoutBrokersDefersWith75() {
+        Path empty = IngestCliProcess.config(Map.of("topic", TOPIC));
+
+        assertFailure(IngestCliProcess.run(empty, GOOD, "-d", "bob@example.com"), 75, "4.3.5 ");
+    }
+
+    @Test
+    void aConfigurationThatWeakensAcknowledgementIsRefusedWith75() {
+        Command.Result result = IngestCliProcess.run(config(Map.of("kafka.acks", "1")), GOOD, "-d", "bob@example.com");
+
+        assertFailure(result, 75, "4.3.5 ");
+        assertTrue(result.stdout().contains("kafka.acks"), result::toString);
+    }
+
+    @Test
+    void aMissingTopicDefersWith75WithinTheDeadline() {
+        Path config = config(Map.of("topic", "no-such-topic", "deadline.ms", "3000"));
+
+        Command.Result result = IngestCliProcess.run(config, GOOD, "-d", "bob@example.com");
+
+        assertFailure(result, 75, "4.");
+        assertTrue(result.elapsed().toMillis() < 3000 + 1500, result::toString);
+    }
+
+    @Test
+    void aStoppedBrokerDefersWith75WithinTheDeadline() {
+        Path config;
+        try (KafkaCluster stopped = KafkaCluster.start(1)) {
+            config = IngestCliProcess.config(Map.of("kafka.bootstrap.servers", stopped.bootstrapServers(),
+                    "topic", TOPIC, "deadline.ms", "3000"));
+            stopped.stop(1);
+
+            Command.Result result = IngestCliProcess.run(config, GOOD, "-d", "bob@example.com");
+
+            assertFailure(result, 75, "4.4.1 ");
+            assertTrue(result.elapsed().toMillis() < 3000 + 1500, result::toString);
+        }
+    }
+
+    @Test
+    void runningOutOfMemoryDefersWith75() throws Exception {
+        Path launch = IngestCliProcess.LAUNCHER.getParent().getParent().resolve("ingest-cli/target/launch");
+        String java = Files.readString(launch.resolve("java")).strip();
+        byte[] nineMegabytes = MailCorpus.ofSize(9_000_000, 2);
+
+        Command.Result result = Command.likePipe(Command.argv(java, "@" + launch.resolve("jvm.args"), "-Xmx12m",
+                "org.mailstream.ingest.IngestCli", "-c", config(), "-d", "oom@example.com"))
+                .run(nineMegabytes, Duration.ofSeconds(60));
+
+        assertFailure(result, 75, "4.3.1 ");
+    }
+
+    @Test
+    void helpPrintsTheManualPageWithEveryConfigurationKey() {
+        Command.Result result = Command.likePipe(List.of(IngestCliProcess.LAUNCHER.toString(), "--help"))
+                .run(new byte[0], Duration.ofSeconds(30));
+
+        assertEquals(0, result.exitCode(), result::toString);
+        for (String key : IngestConfig.DEFINITION.names()) {
+            assertTrue(result.stdout().contains("`" + key + "`"), key + " in " + result);
+        }
+        assertTrue(result.stdout().contains("EXIT STATUS"), result::toString);
+    }
+
+    private static Path config() {
+        return config(Map.of());
+    }
+
+    private static Path config(Map<String, String> overrides) {
+        Map<String, String> settings = new HashMap<>(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", TOPIC));
+        settings.putAll(overrides);
+        return IngestCliProcess.config(settings);
+    }
+
+    /** Postfix reads exactly one line, starting with the enhanced status code. */
+    private static void assertFailure(Command.Result result, int exitCode, String codePrefix) {
+        assertEquals(exitCode, result.exitCode(), result::toString);
+        assertTrue(result.stdout().startsWith(codePrefix), result::toString);
+        assertEquals(1, result.stdout().lines().count(), result::toString);
+        assertEquals("", result.stderr(), result::toString);
+    }
+}
