@@ -77,11 +77,14 @@ public final class IngestCli {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.in, System.out, System.err));
+        System.exit(run(args, System.in, System.out));
     }
 
-    /** Runs one delivery and returns its exit status; prints at most one line, to {@code out}. */
-    static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+    /**
+     * Runs one delivery and returns its exit status. Prints nothing on success and exactly one
+     * line on failure, to {@code out}: pipe(8) reads standard output and standard error alike.
+     */
+    static int run(String[] args, InputStream in, PrintStream out) {
         Instant start = Instant.now();
         try {
             CommandLine command = parse(args);

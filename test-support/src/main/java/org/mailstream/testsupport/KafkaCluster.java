@@ -31,15 +31,14 @@ public final class KafkaCluster implements AutoCloseable {
     private static final String CLASSPATH_RESOURCE = "kafka-broker.classpath";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
-    private final Path directory;
-    private final List<Node> nodes;
+    private static KafkaCluster shared;
 
     private record Node(int id, int brokerPort, int controllerPort, Path properties) {
     }
 
+    private final Path directory;
+    private final List<Node> nodes;
     private final Process[] processes;
-
-    private static KafkaCluster shared;
 
     private KafkaCluster(Path directory, List<Node> nodes) {
         this.directory = directory;
