@@ -1,0 +1,281 @@
+package org.mailstream.testsupport;
+
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A private OpenLDAP slapd (the Debian package) in a temporary directory, on a free loopback
+ * port plus an ldapi socket, in the foreground so that it is stopped by its pid. The directory
+ * holds the project's schema and the very indexes, limits and access rules the project ships
+ * (mailstore.database.ldif, applied with ldapmodify as an operator would), a service account
+ * for store-worker and an empty {@value #PEOPLE} subtree for mailbox owners.
+ */
+public final class Slapd implements AutoCloseable {
+
+    public static final String SUFFIX = "dc=example,dc=com";
+    public static final String PEOPLE = "ou=people," + SUFFIX;
+    public static final String ROOT_DN = "cn=admin," + SUFFIX;
+    public static final String ROOT_PASSWORD = "admin-secret";
+    public static final String SERVICE_DN = "cn=store-worker," + SUFFIX;
+    public static final String SERVICE_PASSWORD = "worker-secret";
+
+    private static final String SCHEMA_RESOURCE = "/org/mailstream/schemas/mailstore.cnconfig.ldif";
+    private static final String DATABASE_RESOURCE = "/org/mailstream/schemas/mailstore.database.ldif";
+
+    private final Path directory;
+    private final int port;
+    private final long maxIncomingBytes;
+    private Process process;
+
+    private Slapd(Path directory, int port, long maxIncomingBytes) {
+        this.directory = directory;
+        this.port = port;
+        this.maxIncomingBytes = maxIncomingBytes;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (process != null) {
+                process.destroyForcibly();
+            }
+        }, "kill slapd " + directory));
+    }
+
+    /** A durable slapd (mdb syncs every write) accepting authenticated writes up to 16 MiB - 1. */
+    public static Slapd start() {
+        return start(16_777_215);
+    }
+
+    /** A slapd whose olcSockbufMaxIncomingAuth is {@code maxIncomingBytes}. */
+    public static Slapd start(long maxIncomingBytes) {
+        try {
+            Path directory = Files.createTempDirectory("slapd");
+            Slapd slapd = new Slapd(directory, FreePort.next(), maxIncomingBytes);
+            slapd.configure();
+            slapd.launch();
+            slapd.applyShippedDatabaseSettings();
+            return slapd;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up slapd", e);
+        }
+    }
+
+    public String url() {
+        return "ldap://127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** A connection bound as the directory's root DN, which no access rule limits. */
+    public LDAPConnection rootConnection() {
+        return connection(ROOT_DN, ROOT_PASSWORD);
+    }
+
+    public LDAPConnection connection(String bindDn, String password) {
+        try {
+            return new LDAPConnection("127.0.0.1", port, bindDn, password);
+        } catch (LDAPException e) {
+            throw new IllegalStateException("cannot bind to slapd as " + bindDn, e);
+        }
+    }
+
+    /** Adds {@code uid=NAME,ou=people} owning NAME@example.com, with password NAME-secret. */
+    public void addMailbox(String name) {
+        try (LDAPConnection root = rootConnection()) {
+            root.add("dn: uid=" + name + "," + PEOPLE, "objectClass: inetOrgPerson", "uid: " + name, "cn: " + name, "sn: " + name,
+                    "mail: " + name + "@example.com", "userPassword: " + name + "-secret");
+        } catch (LDAPException | com.unboundid.ldif.LDIFException e) {
+            throw new IllegalStateException("cannot add mailbox " + name, e);
+        }
+    }
+
+    /** SIGTERM to slapd's pid; returns once it has exited and removed its pid file. */
+    public void stop() {
+        process.destroy();
+        awaitExit(Duration.ofSeconds(30));
+        process = null;
+    }
+
+    /** SIGKILL to slapd's pid: a crash. */
+    public void kill() {
+        process.destroyForcibly();
+        awaitExit(Duration.ofSeconds(30));
+        process = null;
+    }
+
+    /** Starts slapd again on the same port and data. */
+    public void restart() {
+        launch();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    @Override
+    public void close() {
+        if (process != null) {
+            stop();
+        }
+        KafkaCluster.deleteRecursively(directory);
+    }
+
+    private void configure() throws IOException {
+        Path schema = directory.resolve("mailstore.cnconfig.ldif");
+        copyResource(SCHEMA_RESOURCE, schema);
+        Files.createDirectories(directory.resolve("slapd.d"));
+        Files.createDirectories(directory.resolve("data"));
+        String config = """
+                dn: cn=config
+                objectClass: olcGlobal
+                cn: config
+                olcPidFile: %1$s/slapd.pid
+                olcSockbufMaxIncomingAuth: %3$d
+
+                dn: cn=module{0},cn=config
+                objectClass: olcModuleList
+                cn: module{0}
+                olcModulePath: /usr/lib/ldap
+                olcModuleLoad: back_mdb
+                olcModuleLoad: syncprov
+
+                dn: cn=schema,cn=config
+                objectClass: olcSchemaConfig
+                cn: schema
+
+                include: file:///etc/ldap/schema/core.ldif
+                include: file:///etc/ldap/schema/cosine.ldif
+                include: file:///etc/ldap/schema/nis.ldif
+                include: file:///etc/ldap/schema/inetorgperson.ldif
+                include: file://%2$s
+
+                dn: olcDatabase={-1}frontend,cn=config
+                objectClass: olcDatabaseConfig
+                objectClass: olcFrontendConfig
+                olcDatabase: {-1}frontend
+
+                dn: olcDatabase={0}config,cn=config
+                objectClass: olcDatabaseConfig
+                olcDatabase: {0}config
+                olcAccess: {0}to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth manage by * none
+
+                dn: olcDatabase={1}mdb,cn=config
+                objectClass: olcDatabaseConfig
+                objectClass: olcMdbConfig
+                olcDatabase: {1}mdb
+                olcSuffix: %4$s
+                olcRootDN: %5$s
+                olcRootPW: %6$s
+                olcDbDirectory: %1$s/data
+                olcDbMaxSize: 4294967296
+
+                dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config
+                objectClass: olcOverlayConfig
+                objectClass: olcSyncProvConfig
+                olcOverlay: {0}syncprov
+                olcSpCheckpoint: 100 10
+                olcSpSessionLog: 10000
+                """.formatted(directory, schema, maxIncomingBytes, SUFFIX, ROOT_DN, ROOT_PASSWORD);
+        Files.writeString(directory.resolve("config.ldif"), config);
+        String base = """
+                dn: %1$s
+                objectClass: dcObject
+                objectClass: organization
+                dc: example
+                o: example
+
+                dn: %2$s
+                objectClass: organizationalUnit
+                ou: people
+
+                dn: %3$s
+                objectClass: applicationProcess
+                objectClass: simpleSecurityObject
+                cn: store-worker
+                userPassword: %4$s
+                """.formatted(SUFFIX, PEOPLE, SERVICE_DN, SERVICE_PASSWORD);
+        Files.writeString(directory.resolve("base.ldif"), base);
+        run(List.of("slapadd", "-n0", "-F", directory.resolve("slapd.d").toString(), "-l", directory.resolve("config.ldif").toString()));
+        run(List.of("slapadd", "-q", "-n1", "-F", directory.resolve("slapd.d").toString(), "-l", directory.resolve("base.ldif").toString()));
+    }
+
+    private void applyShippedDatabaseSettings() throws IOException {
+        Path settings = directory.resolve("mailstore.database.ldif");
+        copyResource(DATABASE_RESOURCE, settings);
+        Files.writeString(settings, Files.readString(settings).replace("@DATABASE@", "{1}mdb")
+                .replace("@PEOPLE@", PEOPLE).replace("@SERVICE@", SERVICE_DN));
+        run(List.of("ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", ldapiUrl(), "-f", settings.toString()));
+    }
+
+    private void launch() {
+        try {
+            process = new ProcessBuilder("slapd", "-d", "0", "-F", directory.resolve("slapd.d").toString(),
+                    "-h", url() + "/ " + ldapiUrl())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(directory.resolve("slapd.log").toFile()))
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start slapd (is the slapd package installed?)", e);
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!FreePort.isListening(port)) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("slapd did not start; run slapd -d 1 -F " + directory.resolve("slapd.d") + " to see why");
+            }
+            sleep(10);
+        }
+    }
+
+    private String ldapiUrl() {
+        return "ldapi://" + URLEncoder.encode(directory.resolve("ldapi").toString(), StandardCharsets.UTF_8);
+    }
+
+    private void awaitExit(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (Files.exists(directory.resolve("slapd.pid")) && process.exitValue() == 0 && System.nanoTime() < deadline) {
+            sleep(10);
+        }
+    }
+
+    private void run(List<String> argv) {
+        Command.Result result = Command.of(argv).run(new byte[0], Duration.ofSeconds(60));
+        if (result.exitCode() != 0) {
+            throw new IllegalStateException("slapd set-up failed:\n" + result);
+        }
+    }
+
+    private static void copyResource(String resource, Path file) throws IOException {
+        try (InputStream in = Slapd.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException(resource + " is not on the class path");
+            }
+            Files.copy(in, file);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
