@@ -91,7 +91,7 @@ public final class IngestCli {
             if (command.hasOption("help")) {
                 out.print(MANUAL);
                 out.println();
-                out.print(IngestConfig.reference());
+                out.print(IngestConfig.DEFINITION.toRst());
                 return DeliveryStatus.DELIVERED.exitCode();
             }
             List<Recipient> recipients = recipients(command);

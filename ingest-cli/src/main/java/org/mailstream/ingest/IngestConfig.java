@@ -22,8 +22,8 @@ import org.mailstream.schemas.MailRecord;
 
 /**
  * ingest-cli's configuration: a Java properties file whose keys are declared once, here, with
- * their documentation, type, default and validation. The README's reference and {@code --help}
- * are generated from {@link #DEFINITION}.
+ * their documentation, type, default and validation. {@code --help} prints {@link #DEFINITION},
+ * and a test holds the README's reference to it.
  *
  * <p>Every other key that starts with {@code kafka.} goes to the Kafka producer with the prefix
  * removed (TLS, SASL, timeouts). Secrets belong in files, through Kafka's own config providers:
@@ -137,19 +137,6 @@ final class IngestConfig extends AbstractConfig {
         settings.putIfAbsent(ProducerConfig.METRIC_REPORTER_CLASSES_CONFIG, "");
         settings.putIfAbsent(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, false);
         return settings;
-    }
-
-    /** The declared keys as a Markdown table, for the README and --help. */
-    static String reference() {
-        StringBuilder table = new StringBuilder("| key | type | default | valid values | meaning |\n| --- | --- | --- | --- | --- |\n");
-        for (ConfigDef.ConfigKey key : DEFINITION.configKeys().values()) {
-            String defaultValue = key.hasDefault() ? "`" + ConfigDef.convertToString(key.defaultValue, key.type) + "`" : "(required)";
-            table.append("| `").append(key.name).append("` | ").append(key.type.toString().toLowerCase())
-                    .append(" | ").append(defaultValue)
-                    .append(" | ").append(key.validator == null ? "" : key.validator.toString())
-                    .append(" | ").append(key.documentation).append(" |\n");
-        }
-        return table.toString();
     }
 
     private static final class NonEmptyList implements ConfigDef.Validator {

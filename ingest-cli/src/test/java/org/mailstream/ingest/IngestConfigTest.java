@@ -4,13 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.Command;
+import org.mailstream.testsupport.ConfigReference;
 
 class IngestConfigTest {
 
@@ -67,9 +66,7 @@ class IngestConfigTest {
 
     @Test
     void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() throws Exception {
-        String readme = Files.readString(Command.repositoryRoot().resolve("README.md"));
-        assertTrue(readme.contains(IngestConfig.reference()),
-                "README.md must contain the generated table; paste this:\n" + IngestConfig.reference());
+        ConfigReference.assertReadmeDocuments(IngestConfig.DEFINITION);
     }
 
     private static Map<String, String> with(String key, String value) {

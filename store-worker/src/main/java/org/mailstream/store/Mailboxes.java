@@ -1,0 +1,127 @@
+package org.mailstream.store;
+
+import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.Entry;
+import com.unboundid.ldap.sdk.LDAPConnectionPool;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchRequest;
+import com.unboundid.ldap.sdk.SearchResult;
+import com.unboundid.ldap.sdk.SearchScope;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The back end's mailboxes: finds the one owner of a recipient address (with a bounded cache)
+ * and adds message entries below it, creating the folder when it is missing. An entry that
+ * already exists is a success: it is the same message, delivered again.
+ */
+final class Mailboxes {
+
+    private final LDAPConnectionPool pool;
+    private final String baseDn;
+    private final FilterTemplate filter;
+    private final String folder;
+    private final OwnerCache cache;
+
+    Mailboxes(LDAPConnectionPool pool, StoreConfig config) {
+        this.pool = pool;
+        this.baseDn = config.getString(StoreConfig.LDAP_BASE_DN);
+        this.filter = new FilterTemplate(StoreConfig.LDAP_MAILBOX_FILTER, config.getString(StoreConfig.LDAP_MAILBOX_FILTER));
+        this.folder = config.getString(StoreConfig.LDAP_FOLDER);
+        this.cache = new OwnerCache(config.getInt(StoreConfig.MAILBOX_CACHE_SIZE), config.getLong(StoreConfig.MAILBOX_CACHE_TTL_MS));
+    }
+
+    /** The owner of {@code address}; a {@link PermanentFailure} when there is none or several. */
+    DN owner(String address) throws LDAPException, PermanentFailure {
+        DN cached = cache.get(address);
+        if (cached != null) {
+            return cached;
+        }
+        SearchRequest search = new SearchRequest(baseDn, SearchScope.SUB, filter.forValue(address), SearchRequest.NO_ATTRIBUTES);
+        search.setSizeLimit(2);
+        SearchResult result;
+        try {
+            result = pool.search(search);
+        } catch (LDAPException e) {
+            if (e.getResultCode() != ResultCode.SIZE_LIMIT_EXCEEDED) {
+                throw e;
+            }
+            throw new PermanentFailure("ambiguous mailbox: more than one entry below " + baseDn + " matches " + search.getFilter());
+        }
+        if (result.getEntryCount() == 0) {
+            throw new PermanentFailure("no such mailbox: nothing below " + baseDn + " matches " + search.getFilter());
+        }
+        if (result.getEntryCount() > 1) {
+            throw new PermanentFailure("ambiguous mailbox: more than one entry below " + baseDn + " matches " + search.getFilter());
+        }
+        DN owner = result.getSearchEntries().get(0).getParsedDN();
+        cache.put(address, owner);
+        return owner;
+    }
+
+    DN folderOf(DN owner) {
+        return MessageEntry.folderDn(owner, folder);
+    }
+
+    /** Adds {@code message}; true when it was new, false when it was already there. */
+    boolean add(Entry message, DN owner) throws LDAPException {
+        try {
+            return addUnlessPresent(message);
+        } catch (LDAPException e) {
+            if (e.getResultCode() != ResultCode.NO_SUCH_OBJECT) {
+                throw e;
+            }
+        }
+        addUnlessPresent(MessageEntry.folder(owner, folder));
+        return addUnlessPresent(message);
+    }
+
+    private boolean addUnlessPresent(Entry entry) throws LDAPException {
+        try {
+            pool.add(entry);
+            return true;
+        } catch (LDAPException e) {
+            if (e.getResultCode() == ResultCode.ENTRY_ALREADY_EXISTS) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Recently found owners, least recently used dropped first, each trusted for a while only. */
+    private static final class OwnerCache {
+        private record Found(DN owner, long until) {
+        }
+
+        private final int capacity;
+        private final long ttlNanos;
+        private final Map<String, Found> entries;
+
+        OwnerCache(int capacity, long ttlMillis) {
+            this.capacity = capacity;
+            this.ttlNanos = ttlMillis * 1_000_000;
+            this.entries = new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Found> eldest) {
+                    return size() > OwnerCache.this.capacity;
+                }
+            };
+        }
+
+        synchronized DN get(String address) {
+            Found found = entries.get(address);
+            if (found == null || found.until() - System.nanoTime() < 0) {
+                entries.remove(address);
+                return null;
+            }
+            return found.owner();
+        }
+
+        synchronized void put(String address, DN owner) {
+            if (capacity > 0) {
+                entries.put(address, new Found(owner, System.nanoTime() + ttlNanos));
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package org.mailstream.store;
+
+import com.unboundid.ldap.sdk.Attribute;
+import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.Entry;
+import com.unboundid.ldap.sdk.RDN;
+import com.unboundid.util.StaticUtils;
+import jakarta.mail.Address;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.util.SharedByteArrayInputStream;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Properties;
+import org.mailstream.schemas.Envelope;
+import org.mailstream.schemas.MessageIdentity;
+
+/**
+ * The LDAP entry of one stored message: {@code mailStoreId=ID,cn=FOLDER,OWNER}, holding the raw
+ * bytes untouched in mailStoreRaw, the envelope, and index attributes from Jakarta Mail's parse
+ * of the header. A header Jakarta Mail cannot parse costs only the index attributes: the entry
+ * is stored with mailStoreParseError saying why.
+ */
+final class MessageEntry {
+
+    /** Index values are for finding mail, not for reading it: the raw message has it all. */
+    private static final int MAX_INDEX_VALUE_CHARS = 1_000;
+
+    /** 8-bit header bytes are read as UTF-8 (RFC 6532) rather than Latin-1. */
+    private static final Session SESSION = Session.getInstance(utf8Headers());
+
+    private MessageEntry() {
+    }
+
+    private static Properties utf8Headers() {
+        Properties properties = new Properties();
+        properties.setProperty("mail.mime.allowutf8", "true");
+        return properties;
+    }
+
+    static DN folderDn(DN owner, String folder) {
+        return new DN(new RDN("cn", folder), owner);
+    }
+
+    static Entry folder(DN owner, String folder) {
+        Entry entry = new Entry(folderDn(owner, folder));
+        entry.addAttribute("objectClass", "mailStoreFolder");
+        entry.addAttribute("cn", folder);
+        return entry;
+    }
+
+    /** The entry for {@code raw} below {@code folder}; its id is {@link MessageIdentity#of}. */
+    static Entry message(DN folder, byte[] raw, Envelope envelope) {
+        String id = MessageIdentity.of(raw);
+        List<Attribute> attributes = new ArrayList<>();
+        attributes.add(new Attribute("objectClass", "mailStoreMessage"));
+        attributes.add(new Attribute("mailStoreId", id));
+        attributes.add(new Attribute("mailStoreRaw", raw));
+        attributes.add(new Attribute("mailStoreSize", Integer.toString(raw.length)));
+        attributes.add(new Attribute("mailStoreSha256", id));
+        attributes.add(new Attribute("mailStoreReceived", StaticUtils.encodeGeneralizedTime(Date.from(envelope.receivedAt()))));
+        addText(attributes, "mailStoreRecipient", envelope.recipient());
+        addText(attributes, "mailStoreSender", envelope.sender());
+        addText(attributes, "mailStoreOriginalRecipient", envelope.originalRecipient());
+        addAscii(attributes, "mailStoreQueueId", envelope.queueId());
+        addAscii(attributes, "mailStoreClientAddress", envelope.clientAddress());
+        try {
+            MimeMessage parsed = new MimeMessage(SESSION, new SharedByteArrayInputStream(raw));
+            addText(attributes, "mailStoreMessageId", parsed.getMessageID());
+            addText(attributes, "mailStoreSubject", parsed.getSubject());
+            Address[] from = parsed.getFrom();
+            if (from != null && from.length > 0) {
+                addText(attributes, "mailStoreFrom", display(from[0]));
+            }
+            Date date = parsed.getSentDate();
+            if (date != null) {
+                attributes.add(new Attribute("mailStoreDate", StaticUtils.encodeGeneralizedTime(date)));
+            }
+        } catch (MessagingException | RuntimeException e) {
+            attributes.removeIf(a -> a.getName().equals("mailStoreMessageId") || a.getName().equals("mailStoreSubject")
+                    || a.getName().equals("mailStoreFrom"));
+            addText(attributes, "mailStoreParseError", e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        return new Entry(new DN(new RDN("mailStoreId", id), folder), attributes);
+    }
+
+    /** "Name <address>" or the bare address: what a reader searches for, without MIME quoting. */
+    private static String display(Address address) {
+        if (address instanceof InternetAddress internet) {
+            String personal = internet.getPersonal();
+            return personal == null || personal.isBlank() ? internet.getAddress() : personal + " <" + internet.getAddress() + ">";
+        }
+        return address.toString();
+    }
+
+    /** Octets the add request will take on the wire, near enough to compare with slapd's limit. */
+    static long encodedSize(Entry entry) {
+        long size = entry.getDN().length() + 64;
+        for (Attribute attribute : entry.getAttributes()) {
+            size += attribute.getName().length() + 16;
+            for (byte[] value : attribute.getValueByteArrays()) {
+                size += value.length + 8;
+            }
+        }
+        return size;
+    }
+
+    /**
+     * A directoryString value: no control characters (slapd refuses NUL, and a header may hold
+     * anything), white space runs folded, at most {@value #MAX_INDEX_VALUE_CHARS} characters,
+     * left out when nothing remains.
+     */
+    private static void addText(List<Attribute> attributes, String name, String value) {
+        if (value == null) {
+            return;
+        }
+        String clean = value.replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
+        if (clean.codePointCount(0, clean.length()) > MAX_INDEX_VALUE_CHARS) {
+            clean = clean.substring(0, clean.offsetByCodePoints(0, MAX_INDEX_VALUE_CHARS));
+        }
+        if (!clean.isEmpty()) {
+            attributes.add(new Attribute(name, clean));
+        }
+    }
+
+    /** An IA5String value: left out unless it is printable ASCII. */
+    private static void addAscii(List<Attribute> attributes, String name, String value) {
+        if (value != null && !value.isEmpty() && value.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+            attributes.add(new Attribute(name, value));
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package org.mailstream.store;
+
+import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.Entry;
+import com.unboundid.ldap.sdk.LDAPException;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.mailstream.schemas.Envelope;
+import org.mailstream.schemas.MailRecord;
+import org.mailstream.schemas.MessageIdentity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stores one record: stored, found already stored, or dead-lettered; or it throws, and the
+ * record must be tried again later, because nothing about it has been settled.
+ */
+final class RecordStorer {
+
+    enum Outcome { STORED, ALREADY_STORED, DEAD_LETTER }
+
+    /** A failure that may pass: the record is retried, nothing after it in its partition is committed. */
+    static final class RetryLater extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        RetryLater(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(RecordStorer.class);
+
+    private final Mailboxes mailboxes;
+    private final DeadLetters deadLetters;
+    private final long maxWriteBytes;
+
+    RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config) {
+        this.mailboxes = mailboxes;
+        this.deadLetters = deadLetters;
+        this.maxWriteBytes = config.getInt(StoreConfig.LDAP_MAX_WRITE_BYTES);
+    }
+
+    Outcome store(ConsumerRecord<byte[], byte[]> record) throws RetryLater {
+        try {
+            return write(record) ? Outcome.STORED : Outcome.ALREADY_STORED;
+        } catch (PermanentFailure failure) {
+            deadLetter(record, failure.getMessage());
+            return Outcome.DEAD_LETTER;
+        } catch (LDAPException e) {
+            if (LdapFailures.isRetriable(e)) {
+                throw new RetryLater("LDAP: " + LdapFailures.describe(e), e);
+            }
+            deadLetter(record, "LDAP refused the entry: " + LdapFailures.describe(e));
+            return Outcome.DEAD_LETTER;
+        }
+    }
+
+    private boolean write(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure, LDAPException {
+        if (record.key() == null || record.value() == null) {
+            throw new PermanentFailure("record without key or value");
+        }
+        Envelope envelope = envelope(record);
+        if (!envelope.sha256().equals(MessageIdentity.sha256Hex(record.value()))) {
+            throw new PermanentFailure("value does not match the SHA-256 in its envelope");
+        }
+        DN owner = mailboxes.owner(new String(record.key(), StandardCharsets.UTF_8));
+        Entry message = MessageEntry.message(mailboxes.folderOf(owner), record.value(), envelope);
+        long size = MessageEntry.encodedSize(message);
+        if (size > maxWriteBytes) {
+            throw new PermanentFailure("too large for the back end: the entry takes about " + size
+                    + " octets, the back end accepts " + maxWriteBytes + " (" + StoreConfig.LDAP_MAX_WRITE_BYTES + ")");
+        }
+        return mailboxes.add(message, owner);
+    }
+
+    private static Envelope envelope(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure {
+        Header header = record.headers().lastHeader(MailRecord.ENVELOPE_HEADER);
+        if (header == null) {
+            throw new PermanentFailure("no " + MailRecord.ENVELOPE_HEADER + " header");
+        }
+        try {
+            return Envelope.fromJson(header.value());
+        } catch (IllegalArgumentException e) {
+            throw new PermanentFailure(e.getMessage());
+        }
+    }
+
+    private void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) throws RetryLater {
+        try {
+            deadLetters.send(record, reason);
+            LOG.warn("dead letter {}/{}/{}: {}", record.topic(), record.partition(), record.offset(), reason);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new RetryLater("cannot write the dead letter: " + e, e);
+        }
+    }
+}

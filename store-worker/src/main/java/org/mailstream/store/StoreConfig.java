@@ -1,0 +1,171 @@
+package org.mailstream.store;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.mailstream.schemas.MailRecord;
+
+/**
+ * store-worker's configuration: a Java properties file whose keys are declared once, here, with
+ * their documentation, type, default and validation. {@code --help} prints {@link #DEFINITION},
+ * and a test holds the README's reference to it. Every other {@code kafka.} key goes to the
+ * consumer and to the dead-letter producer with the prefix removed (TLS, SASL).
+ */
+final class StoreConfig extends AbstractConfig {
+
+    static final Path DEFAULT_PATH = Path.of("/etc/mailstream/store-worker.properties");
+
+    static final String KAFKA_PREFIX = "kafka.";
+    static final String BOOTSTRAP_SERVERS = KAFKA_PREFIX + ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG;
+    static final String GROUP_ID = KAFKA_PREFIX + ConsumerConfig.GROUP_ID_CONFIG;
+    static final String TOPIC = "topic";
+    static final String DLQ_TOPIC = "dlq.topic";
+    static final String LDAP_URLS = "ldap.urls";
+    static final String LDAP_TLS = "ldap.tls";
+    static final String LDAP_TLS_CA_FILE = "ldap.tls.ca.file";
+    static final String LDAP_BIND_DN = "ldap.bind.dn";
+    static final String LDAP_BIND_PASSWORD_FILE = "ldap.bind.password.file";
+    static final String LDAP_BASE_DN = "ldap.base.dn";
+    static final String LDAP_MAILBOX_FILTER = "ldap.mailbox.filter";
+    static final String LDAP_FOLDER = "ldap.folder";
+    static final String LDAP_CONNECTIONS = "ldap.connections";
+    static final String LDAP_CONNECT_TIMEOUT_MS = "ldap.connect.timeout.ms";
+    static final String LDAP_RESPONSE_TIMEOUT_MS = "ldap.response.timeout.ms";
+    static final String LDAP_MAX_WRITE_BYTES = "ldap.max.write.bytes";
+    static final String MAILBOX_CACHE_SIZE = "mailbox.cache.size";
+    static final String MAILBOX_CACHE_TTL_MS = "mailbox.cache.ttl.ms";
+    static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+
+    static final ConfigDef DEFINITION = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+                    "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.")
+            .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Consumer group: one per back end; every worker of a back end uses the same one. A new group "
+                    + "starts from the earliest offset, so it stores everything the topic holds.")
+            .define(TOPIC, Type.STRING, MailRecord.DEFAULT_TOPIC, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Topic to consume.")
+            .define(DLQ_TOPIC, Type.STRING, "", Importance.HIGH,
+                    "Dead-letter topic for records that can never be stored (no such mailbox, too large, refused by "
+                    + "the schema); empty means the consumed topic's name followed by .dlq.")
+            .define(LDAP_URLS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+                    "The back end's providers, ldap://host:port or ldaps://host:port, in order of preference: writes "
+                    + "go to the first that answers. Required.")
+            .define(LDAP_TLS, Type.STRING, "none", ValidString.in("none", "starttls", "ldaps"), Importance.HIGH,
+                    "Transport security: none, starttls (StartTLS on ldap:// URLs) or ldaps.")
+            .define(LDAP_TLS_CA_FILE, Type.STRING, "", Importance.MEDIUM,
+                    "PEM file of the certificate authorities to trust for TLS; empty means the JVM's own.")
+            .define(LDAP_BIND_DN, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "DN the worker binds as: an account that may search mailbox owners and add entries below them. Required.")
+            .define(LDAP_BIND_PASSWORD_FILE, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "File holding the bind password (one line; trailing line break ignored). Required.")
+            .define(LDAP_BASE_DN, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Where mailbox owners are searched, whole subtree. Required.")
+            .define(LDAP_MAILBOX_FILTER, Type.STRING, "(|(mail=%s)(mailAlternateAddress=%s))", new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "Filter that finds the one owner of a recipient address; every %s stands for the "
+                    + "address as an assertion value, never as filter text. Use the query of Postfix's virtual_mailbox_maps.")
+            .define(LDAP_FOLDER, Type.STRING, "INBOX", new ConfigDef.NonEmptyString(), Importance.LOW,
+                    "Folder below the owner that receives new mail: cn=FOLDER, created when missing.")
+            .define(LDAP_CONNECTIONS, Type.INT, 8, Range.between(1, 64), Importance.MEDIUM,
+                    "LDAP connections, and so partitions stored at once; records of one partition are stored in order.")
+            .define(LDAP_CONNECT_TIMEOUT_MS, Type.INT, 5_000, Range.between(100, 600_000), Importance.MEDIUM,
+                    "Time allowed to open a connection to a provider.")
+            .define(LDAP_RESPONSE_TIMEOUT_MS, Type.INT, 30_000, Range.between(100, 600_000), Importance.MEDIUM,
+                    "Time allowed for an answer to one LDAP operation.")
+            .define(LDAP_MAX_WRITE_BYTES, Type.INT, 16_777_215, Range.between(65_536, 16_777_215), Importance.MEDIUM,
+                    "Largest add request the back end accepts: its olcSockbufMaxIncomingAuth. A larger message goes to "
+                    + "the dead-letter topic, since slapd would drop the connection without an answer.")
+            .define(MAILBOX_CACHE_SIZE, Type.INT, 10_000, Range.atLeast(0), Importance.LOW,
+                    "Recipient addresses whose owner DN is kept in memory.")
+            .define(MAILBOX_CACHE_TTL_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW,
+                    "How long a cached owner DN is trusted, so that a moved mailbox is found again.")
+            .define(RETRY_BACKOFF_MAX_MS, Type.LONG, 30_000L, Range.between(100, 3_600_000), Importance.MEDIUM,
+                    "Longest pause between two attempts to store a record that failed for a reason that may pass, "
+                    + "such as a back end that is down; the pause doubles from 100 ms up to this.");
+
+    private StoreConfig(Map<?, ?> settings) {
+        super(DEFINITION, settings, false);
+        for (Object key : settings.keySet()) {
+            if (!key.toString().startsWith(KAFKA_PREFIX) && !DEFINITION.names().contains(key.toString())) {
+                throw new ConfigException(key.toString(), settings.get(key), "unknown key; the keys are "
+                        + DEFINITION.names() + " and kafka.* for the Kafka clients");
+            }
+        }
+        for (String url : getList(LDAP_URLS)) {
+            LdapServers.parseUrl(url);
+        }
+    }
+
+    static StoreConfig load(Path file) throws IOException {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        }
+        return new StoreConfig(properties);
+    }
+
+    static StoreConfig of(Map<String, String> settings) {
+        return new StoreConfig(settings);
+    }
+
+    String topic() {
+        return getString(TOPIC);
+    }
+
+    String deadLetterTopic() {
+        String configured = getString(DLQ_TOPIC);
+        return configured.isEmpty() ? topic() + ".dlq" : configured;
+    }
+
+    String groupId() {
+        return getString(GROUP_ID);
+    }
+
+    List<String> ldapUrls() {
+        return getList(LDAP_URLS);
+    }
+
+    /** The consumer's settings: manual commits, earliest offset for a new group, cooperative rebalancing. */
+    Map<String, Object> consumerSettings() {
+        Map<String, Object> settings = new HashMap<>(originalsWithPrefix(KAFKA_PREFIX));
+        settings.put(ConsumerConfig.GROUP_ID_CONFIG, groupId());
+        // Offsets are committed only after the LDAP write they cover.
+        settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        settings.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        settings.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        settings.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        settings.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        settings.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "store-worker");
+        return settings;
+    }
+
+    /** The dead-letter producer's settings: a dead letter is acknowledged before its offset is committed. */
+    Map<String, Object> deadLetterProducerSettings() {
+        Map<String, Object> settings = new HashMap<>(originalsWithPrefix(KAFKA_PREFIX));
+        settings.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        settings.put(ProducerConfig.ACKS_CONFIG, "all");
+        settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        settings.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        settings.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        settings.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+        settings.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "store-worker-dlq");
+        return settings;
+    }
+}

@@ -1,0 +1,221 @@
+package org.mailstream.store;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The consumer loop, in the manner of a Kafka Connect sink: write, then commit.
+ *
+ * <ul>
+ * <li>Each partition's records are stored in order by one writer at a time; different
+ *     partitions are stored at once, one writer thread each, up to the pool's connections.
+ * <li>A partition is paused while its records are being stored, and its offset is committed
+ *     only up to the last record that is stored or dead-lettered.
+ * <li>A failure that may pass (the back end is down, say) leaves the partition paused at the
+ *     first record not stored, for a pause that doubles up to a cap; the loop keeps polling
+ *     meanwhile, so the worker keeps its place in the group and nothing is skipped.
+ * <li>Partitions being revoked finish their writes and commit first; lost partitions commit
+ *     nothing, since another worker owns them now.
+ * </ul>
+ */
+final class StoreLoop {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StoreLoop.class);
+    private static final Duration POLL = Duration.ofMillis(100);
+    private static final long FIRST_BACKOFF_MS = 100;
+    private static final long REPORT_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
+
+    /** Where one partition's batch got to: the first offset not settled, and why it stopped there. */
+    private record Progress(long nextOffset, String retryReason) {
+    }
+
+    private record Waiting(long resumeAtNanos, long backoffMs) {
+    }
+
+    private final Consumer<byte[], byte[]> consumer;
+    private final RecordStorer storer;
+    private final ExecutorService writers;
+    private final String topic;
+    private final long maxBackoffMs;
+    private final Map<TopicPartition, Future<Progress>> inFlight = new HashMap<>();
+    private final Map<TopicPartition, Waiting> waiting = new HashMap<>();
+    private final Map<TopicPartition, Long> lastBackoffMs = new HashMap<>();
+    private final Map<RecordStorer.Outcome, AtomicLong> counts = new HashMap<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean running = true;
+
+    StoreLoop(Consumer<byte[], byte[]> consumer, RecordStorer storer, ExecutorService writers, String topic, long maxBackoffMs) {
+        this.consumer = consumer;
+        this.storer = storer;
+        this.writers = writers;
+        this.topic = topic;
+        this.maxBackoffMs = maxBackoffMs;
+        for (RecordStorer.Outcome outcome : RecordStorer.Outcome.values()) {
+            counts.put(outcome, new AtomicLong());
+        }
+    }
+
+    /** Polls and stores until {@link #stop()}; then finishes what is in flight, commits and leaves the group. */
+    void run() {
+        consumer.subscribe(List.of(topic), new Rebalance());
+        long nextReport = System.nanoTime() + REPORT_EVERY_NANOS;
+        try {
+            while (running) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                for (TopicPartition partition : records.partitions()) {
+                    List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
+                    consumer.pause(List.of(partition));
+                    inFlight.put(partition, writers.submit(() -> storeInOrder(batch)));
+                }
+                settle(new ArrayList<>(inFlight.keySet()), false);
+                resumeWhenDue();
+                if (System.nanoTime() - nextReport > 0) {
+                    report();
+                    nextReport = System.nanoTime() + REPORT_EVERY_NANOS;
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                throw e;
+            }
+        } finally {
+            settle(new ArrayList<>(inFlight.keySet()), true);
+            consumer.close();
+            report();
+            stopped.countDown();
+        }
+    }
+
+    /** Asks the loop to stop and waits until it has committed and left the group. */
+    void stop(Duration timeout) throws InterruptedException {
+        running = false;
+        consumer.wakeup();
+        stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private Progress storeInOrder(List<ConsumerRecord<byte[], byte[]>> batch) {
+        for (ConsumerRecord<byte[], byte[]> record : batch) {
+            try {
+                counts.get(storer.store(record)).incrementAndGet();
+            } catch (RecordStorer.RetryLater e) {
+                return new Progress(record.offset(), e.getMessage());
+            } catch (RuntimeException e) {
+                return new Progress(record.offset(), "unexpected " + e);
+            }
+        }
+        return new Progress(batch.get(batch.size() - 1).offset() + 1, null);
+    }
+
+    /** Commits what the finished (or, with {@code wait}, all) writers of {@code partitions} settled. */
+    private void settle(Collection<TopicPartition> partitions, boolean wait) {
+        Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
+        for (TopicPartition partition : partitions) {
+            Future<Progress> writer = inFlight.get(partition);
+            if (writer == null || (!wait && !writer.isDone())) {
+                continue;
+            }
+            inFlight.remove(partition);
+            Progress progress = outcomeOf(writer);
+            commits.put(partition, new OffsetAndMetadata(progress.nextOffset()));
+            if (progress.retryReason() == null) {
+                if (lastBackoffMs.remove(partition) != null) {
+                    LOG.info("{}: storing again", partition);
+                }
+                consumer.resume(List.of(partition));
+            } else {
+                consumer.seek(partition, progress.nextOffset());
+                long backoff = Math.min(maxBackoffMs, lastBackoffMs.getOrDefault(partition, FIRST_BACKOFF_MS / 2) * 2);
+                lastBackoffMs.put(partition, backoff);
+                waiting.put(partition, new Waiting(System.nanoTime() + backoff * 1_000_000, backoff));
+                LOG.warn("{}: offset {} not stored, retrying in {} ms: {}", partition, progress.nextOffset(), backoff,
+                        progress.retryReason());
+            }
+        }
+        if (!commits.isEmpty()) {
+            consumer.commitSync(commits);
+        }
+    }
+
+    private void resumeWhenDue() {
+        long now = System.nanoTime();
+        waiting.entrySet().removeIf(entry -> {
+            if (now - entry.getValue().resumeAtNanos() < 0) {
+                return false;
+            }
+            consumer.resume(List.of(entry.getKey()));
+            return true;
+        });
+    }
+
+    private static Progress outcomeOf(Future<Progress> writer) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return writer.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a writer failed outside its own error handling", e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void report() {
+        LOG.info("stored {}, already stored {}, dead letters {}, partitions waiting to retry {}",
+                counts.get(RecordStorer.Outcome.STORED), counts.get(RecordStorer.Outcome.ALREADY_STORED),
+                counts.get(RecordStorer.Outcome.DEAD_LETTER), waiting.keySet());
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            settle(partitions, true);
+            forget(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            // Another worker owns them now: their writes may finish (a duplicate is harmless) but
+            // commit nothing.
+            partitions.forEach(inFlight::remove);
+            forget(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            LOG.info("assigned {}", partitions);
+        }
+
+        private void forget(Collection<TopicPartition> partitions) {
+            partitions.forEach(p -> {
+                waiting.remove(p);
+                lastBackoffMs.remove(p);
+            });
+        }
+    }
+}

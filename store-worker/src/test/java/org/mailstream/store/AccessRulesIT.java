@@ -1,0 +1,95 @@
+package org.mailstream.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchScope;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.testsupport.Slapd;
+
+/** The shipped access rules (mailstore.database.ldif) in a real slapd, with mail the worker stored. */
+class AccessRulesIT {
+
+    private static final String ALICE = "uid=alice," + Slapd.PEOPLE;
+    private static final String BOB = "uid=bob," + Slapd.PEOPLE;
+    private static Backend backend;
+    private static String aliceMessage;
+
+    @BeforeAll
+    static void aliceAndBobHaveMail() {
+        backend = new Backend("access-rules", 1);
+        backend.addMailboxes("alice", "bob");
+        try (MailPublisher publisher = new MailPublisher(backend.kafka.bootstrapServers(), backend.topic)) {
+            publisher.publish(List.of(Map.entry("alice@example.com", MailCorpus.message("for alice only", "secret\r\n")),
+                    Map.entry("bob@example.com", MailCorpus.message("for bob", "hi\r\n"))));
+        }
+        try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig())) {
+            backend.awaitMessages(2, Duration.ofSeconds(60), worker::log);
+        }
+        aliceMessage = backend.messages().stream().filter(e -> e.getDN().endsWith(ALICE)).findFirst().orElseThrow().getDN();
+    }
+
+    @AfterAll
+    static void stop() {
+        backend.close();
+    }
+
+    @Test
+    void anOwnerReadsItsOwnMail() throws Exception {
+        try (LDAPConnection alice = backend.slapd.connection(ALICE, "alice-secret")) {
+            assertEquals(1, alice.search("cn=INBOX," + ALICE, SearchScope.SUB, "(objectClass=mailStoreMessage)").getEntryCount());
+            assertEquals("for alice only", alice.getEntry(aliceMessage).getAttributeValue("mailStoreSubject"));
+        }
+    }
+
+    @Test
+    void noSearchReadOrCompareByBobReachesAlicesMail() throws Exception {
+        try (LDAPConnection bob = backend.slapd.connection(BOB, "bob-secret")) {
+            assertEquals(1, bob.search(BOB, SearchScope.SUB, "(objectClass=mailStoreMessage)").getEntryCount(), "his own");
+            assertNoSuchObject(() -> bob.search(Slapd.SUFFIX, SearchScope.SUB, "(mailStoreSubject=for alice only)"));
+            assertNoSuchObject(() -> bob.search(Slapd.PEOPLE, SearchScope.SUB, "(objectClass=mailStoreMessage)"));
+            assertNoSuchObject(() -> bob.search(ALICE, SearchScope.SUB, "(objectClass=*)"));
+            assertNull(bob.getEntry(aliceMessage));
+            assertNoSuchObject(() -> bob.compare(aliceMessage, "mailStoreSubject", "for alice only"));
+        }
+    }
+
+    @Test
+    void anonymousSeesNothing() throws Exception {
+        try (LDAPConnection anonymous = new LDAPConnection("127.0.0.1", backend.slapd.port())) {
+            assertNoSuchObject(() -> anonymous.search(Slapd.SUFFIX, SearchScope.SUB, "(objectClass=*)"));
+            assertNull(anonymous.getEntry(aliceMessage));
+        }
+    }
+
+    @Test
+    void theServiceAccountWritesOnlyBelowMailboxOwners() throws Exception {
+        try (LDAPConnection service = backend.slapd.connection(Slapd.SERVICE_DN, Slapd.SERVICE_PASSWORD)) {
+            LDAPException changeOwner = assertThrows(LDAPException.class, () -> service.modify("dn: " + ALICE,
+                    "changetype: modify", "replace: mail", "mail: stolen@example.com"));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, changeOwner.getResultCode());
+            LDAPException outside = assertThrows(LDAPException.class, () -> service.add("dn: cn=elsewhere," + Slapd.SUFFIX,
+                    "objectClass: mailStoreFolder", "cn: elsewhere"));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, outside.getResultCode());
+            assertFalse(service.search(ALICE, SearchScope.BASE, "(objectClass=*)", "userPassword").getSearchEntries().get(0)
+                    .hasAttribute("userPassword"));
+        }
+    }
+
+    private static void assertNoSuchObject(org.junit.jupiter.api.function.Executable denied) {
+        LDAPException refused = assertThrows(LDAPException.class, denied);
+        assertEquals(ResultCode.NO_SUCH_OBJECT, refused.getResultCode(), refused::getMessage);
+    }
+}

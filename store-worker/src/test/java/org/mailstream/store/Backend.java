@@ -1,0 +1,164 @@
+package org.mailstream.store;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.SearchRequest;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.mailstream.testsupport.KafkaCluster;
+import org.mailstream.testsupport.Slapd;
+import org.mailstream.testsupport.TopicReader;
+
+/**
+ * One back end for a test: a real slapd with the shipped schema and access rules, a topic of
+ * its own on the shared broker with its dead-letter topic, and the configuration files that
+ * bin/store-worker and bin/ingest-cli read.
+ */
+final class Backend implements AutoCloseable {
+
+    final KafkaCluster kafka = KafkaCluster.shared();
+    final Slapd slapd;
+    final String topic;
+
+    Backend(String topic, int partitions) {
+        this.topic = topic;
+        this.slapd = Slapd.start();
+        kafka.createTopic(topic, partitions, 1, Map.of("max.message.bytes", "11000000"));
+        kafka.createTopic(topic + ".dlq", 1, 1, Map.of("max.message.bytes", "17000000"));
+    }
+
+    void addMailboxes(String... names) {
+        for (String name : names) {
+            slapd.addMailbox(name);
+        }
+    }
+
+    /** A store-worker configuration for this back end, its own consumer group, and {@code overrides}. */
+    Path workerConfig(Map<String, String> overrides) {
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "kafka.group.id", topic + "-store",
+                "topic", topic,
+                "ldap.urls", slapd.url(),
+                "ldap.bind.dn", Slapd.SERVICE_DN,
+                "ldap.bind.password.file", write("password", Slapd.SERVICE_PASSWORD + "\n").toString(),
+                "ldap.base.dn", Slapd.PEOPLE,
+                "retry.backoff.max.ms", "2000"));
+        settings.putAll(overrides);
+        return write("store-worker.properties", properties(settings));
+    }
+
+    Path workerConfig() {
+        return workerConfig(Map.of());
+    }
+
+    Path ingestConfig() {
+        return write("ingest.properties", properties(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", topic)));
+    }
+
+    /** Every stored message with all its attributes, read as the root DN. */
+    List<SearchResultEntry> messages() {
+        return search("*");
+    }
+
+    int messageCount() {
+        return search("1.1").size();
+    }
+
+    /** Waits until exactly {@code count} messages are stored; fails showing {@code diagnostics} if not. */
+    void awaitMessages(int count, Duration timeout, Supplier<String> diagnostics) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int seen;
+        while ((seen = messageCount()) < count && System.nanoTime() < deadline) {
+            sleep(200);
+        }
+        if (seen != count) {
+            fail("expected " + count + " stored messages, found " + seen + "\n" + diagnostics.get());
+        }
+    }
+
+    /** Waits until consumer group {@code group} has committed the end of every partition of the topic. */
+    void awaitCaughtUp(String group, Supplier<String> diagnostics) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        try (Admin admin = kafka.admin()) {
+            while (System.nanoTime() < deadline) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+                Map<TopicPartition, OffsetSpec> partitions = admin.describeTopics(List.of(topic)).allTopicNames()
+                        .get(10, TimeUnit.SECONDS).get(topic).partitions().stream()
+                        .collect(Collectors.toMap(p -> new TopicPartition(topic, p.partition()), p -> OffsetSpec.latest()));
+                Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(partitions).all().get(10, TimeUnit.SECONDS);
+                if (ends.entrySet().stream().allMatch(e -> e.getValue().offset() == 0
+                        || (committed.containsKey(e.getKey()) && committed.get(e.getKey()).offset() >= e.getValue().offset()))) {
+                    return;
+                }
+                sleep(200);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read the offsets of group " + group, e);
+        }
+        fail("group " + group + " did not commit the end of " + topic + "\n" + diagnostics.get());
+    }
+
+    List<ConsumerRecord<byte[], byte[]>> deadLetters(int atLeast) {
+        return TopicReader.read(kafka.bootstrapServers(), topic + ".dlq", atLeast, Duration.ofSeconds(atLeast == 0 ? 2 : 30));
+    }
+
+    @Override
+    public void close() {
+        slapd.close();
+    }
+
+    private List<SearchResultEntry> search(String attributes) {
+        try (LDAPConnection root = slapd.rootConnection()) {
+            SearchRequest request = new SearchRequest(Slapd.SUFFIX, SearchScope.SUB, "(objectClass=mailStoreMessage)", attributes);
+            return root.search(request).getSearchEntries();
+        } catch (LDAPException e) {
+            throw new IllegalStateException("cannot read the stored messages", e);
+        }
+    }
+
+    private static String properties(Map<String, String> settings) {
+        return new TreeMap<>(settings).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining("\n", "", "\n"));
+    }
+
+    private static Path write(String name, String content) {
+        try {
+            Path file = Files.createTempFile(null, name);
+            file.toFile().deleteOnExit();
+            return Files.writeString(file, content);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package org.mailstream.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.junit.jupiter.api.Test;
+import org.mailstream.schemas.MessageIdentity;
+import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.testsupport.MailPublisher;
+
+/** Crashes, outages and signals, provoked for real, and that nothing is lost or doubled. */
+class StoreWorkerFailureIT {
+
+    @Test
+    void aWorkerKilledWithSigkillInTheMiddleOf5000MailsAndRestartedStoresEachExactlyOnce() {
+        try (Backend backend = new Backend("failure-kill", 6)) {
+            List<String> owners = mailboxes(backend, 10);
+            Set<String> ids = publish(backend, 5000, owners);
+            try (StoreWorkerProcess first = StoreWorkerProcess.start(backend.workerConfig())) {
+                awaitAtLeast(backend, 1500, first);
+                first.kill();
+            }
+            int atCrash = backend.messageCount();
+            assertTrue(atCrash < 5000, "the crash came too late to prove anything: " + atCrash);
+            try (StoreWorkerProcess second = StoreWorkerProcess.start(backend.workerConfig())) {
+                backend.awaitMessages(5000, Duration.ofSeconds(180), second::log);
+                backend.awaitCaughtUp(backend.topic + "-store", second::log);
+            }
+            assertEquals(ids, storedIds(backend));
+            assertEquals(0, backend.deadLetters(0).size());
+        }
+    }
+
+    @Test
+    void slapdStoppedFor30SecondsPausesStoringAndEveryMailIsStoredAfterwardsWithoutDeadLetters() {
+        try (Backend backend = new Backend("failure-slapd", 3)) {
+            List<String> owners = mailboxes(backend, 10);
+            Set<String> ids = publish(backend, 1000, owners);
+            try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig())) {
+                awaitAtLeast(backend, 100, worker);
+                backend.slapd.stop();
+                Backend.sleep(30_000);
+                assertTrue(worker.isAlive(), worker::log);
+                backend.slapd.restart();
+                backend.awaitMessages(1000, Duration.ofSeconds(120), worker::log);
+                assertTrue(worker.log().contains("retrying"), "the outage was noticed\n" + worker.log());
+            }
+            assertEquals(ids, storedIds(backend));
+            assertEquals(0, backend.deadLetters(0).size());
+        }
+    }
+
+    @Test
+    void sigtermFinishesTheWritesInFlightCommitsThemAndLeavesTheGroup() throws Exception {
+        try (Backend backend = new Backend("failure-sigterm", 3)) {
+            List<String> owners = mailboxes(backend, 3);
+            publish(backend, 300, owners);
+            StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig());
+            awaitAtLeast(backend, 50, worker);
+
+            assertEquals(143, worker.stop(), worker::log);
+
+            int stored = backend.messageCount();
+            long committed;
+            try (Admin admin = backend.kafka.admin()) {
+                committed = admin.listConsumerGroupOffsets(backend.topic + "-store").partitionsToOffsetAndMetadata().get()
+                        .values().stream().mapToLong(o -> o.offset()).sum();
+                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(backend.topic + "-store"))
+                        .describedGroups().get(backend.topic + "-store").get();
+                assertTrue(group.members().isEmpty(), "left the group: " + group);
+            }
+            // Every record is stored once, and each commit covers only stored records.
+            assertEquals(stored, committed, worker.log());
+        }
+    }
+
+    private static List<String> mailboxes(Backend backend, int count) {
+        List<String> owners = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            owners.add("user" + i);
+            backend.addMailboxes("user" + i);
+        }
+        return owners;
+    }
+
+    private static Set<String> publish(Backend backend, int count, List<String> owners) {
+        List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            mails.add(Map.entry(owners.get(i % owners.size()) + "@example.com", MailCorpus.ofSize(4096, i)));
+        }
+        try (MailPublisher publisher = new MailPublisher(backend.kafka.bootstrapServers(), backend.topic)) {
+            publisher.publish(mails);
+        }
+        return mails.stream().map(m -> MessageIdentity.of(m.getValue())).collect(Collectors.toSet());
+    }
+
+    private static Set<String> storedIds(Backend backend) {
+        List<SearchResultEntry> messages = backend.messages();
+        Set<String> ids = messages.stream().map(e -> e.getAttributeValue("mailStoreId")).collect(Collectors.toSet());
+        assertEquals(messages.size(), ids.size(), "no message stored twice");
+        return ids;
+    }
+
+    private static void awaitAtLeast(Backend backend, int count, StoreWorkerProcess worker) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (backend.messageCount() < count) {
+            if (System.nanoTime() > deadline || !worker.isAlive()) {
+                throw new AssertionError("fewer than " + count + " stored\n" + worker.log());
+            }
+            Backend.sleep(50);
+        }
+    }
+}
