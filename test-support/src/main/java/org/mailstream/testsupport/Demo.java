@@ -1,24 +1,35 @@
 package org.mailstream.testsupport;
 
+import com.unboundid.ldap.listener.InMemoryDirectoryServer;
+import com.unboundid.ldap.listener.InMemoryDirectoryServerConfig;
+import com.unboundid.ldap.listener.InMemoryListenerConfig;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
+import com.unboundid.ldap.sdk.schema.Schema;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
 
 /**
- * Demo: the pipeline on embedded defaults, as bin/demo runs it. Starts a private Kafka broker,
- * pipes sample mails through the real bin/ingest-cli as Postfix's pipe(8) would (bare
- * environment, one process per delivery), shows each exit status, then reads the topic back.
+ * Demo: the whole pipeline on embedded defaults, as bin/demo runs it. Starts a private Kafka
+ * broker and UnboundID's in-memory directory server loaded with the project's schema, pipes
+ * sample mails through the real bin/ingest-cli as Postfix's pipe(8) would (bare environment,
+ * one process per delivery), runs the real bin/store-worker until they are stored, and lists
+ * the stored mails back from the directory.
  *
- * <p>Usage: {@code Demo REPOSITORY_ROOT}, after bin/install. Exit status 0 when every good mail
- * was published and read back unchanged, 1 otherwise.
+ * <p>Usage: {@code Demo REPOSITORY_ROOT}, after bin/install. Exit status 0 when every accepted
+ * mail was stored, 1 otherwise.
  */
 public final class Demo {
+
+    private static final String SUFFIX = "dc=example,dc=com";
+    private static final String PEOPLE = "ou=people," + SUFFIX;
+    private static final String SERVICE_DN = "cn=store-worker," + SUFFIX;
 
     private record Sample(String recipient, String name, byte[] message) {
     }
@@ -27,52 +38,96 @@ public final class Demo {
     }
 
     public static void main(String[] args) throws Exception {
-        System.exit(run(Path.of(args[0]).resolve("bin/ingest-cli")) ? 0 : 1);
+        System.exit(run(Path.of(args[0])) ? 0 : 1);
     }
 
-    private static boolean run(Path launcher) throws Exception {
+    private static boolean run(Path root) throws Exception {
         Map<String, byte[]> corpus = MailCorpus.awkward();
         List<Sample> samples = List.of(
                 new Sample("bob@example.com", "plain", corpus.get("plain")),
                 new Sample("bob@example.com", "eight-bit", corpus.get("eight-bit")),
                 new Sample("alice@Example.COM", "long-line", corpus.get("long-line")),
                 new Sample("carol@example.com", "attachment-9.5MB", corpus.get("attachment-9.5MB")),
-                new Sample("carol@example.com", "malformed", "no header here\n\nbody\n".getBytes(StandardCharsets.US_ASCII)));
-
+                new Sample("carol@example.com", "malformed", "no header here\n\nbody\n".getBytes(StandardCharsets.US_ASCII)),
+                new Sample("nobody@example.com", "to-nobody", corpus.get("folded-header")));
+        Path work = Files.createTempDirectory("demo");
+        InMemoryDirectoryServer directory = directory();
         System.out.println("Starting a private Kafka broker ...");
         try (KafkaCluster kafka = KafkaCluster.start(1)) {
             kafka.createTopic(MailRecord.DEFAULT_TOPIC, 3, 1, Map.of("max.message.bytes", "10551296"));
-            Path config = Files.createTempFile("ingest", ".properties");
-            Files.writeString(config, "kafka.bootstrap.servers=" + kafka.bootstrapServers() + "\n");
-            System.out.println("Broker at " + kafka.bootstrapServers() + ", topic " + MailRecord.DEFAULT_TOPIC + "\n");
+            kafka.createTopic(MailRecord.DEFAULT_TOPIC + ".dlq", 1, 1, Map.of("max.message.bytes", "16777216"));
+            System.out.printf("Kafka at %s, in-memory LDAP at ldap://127.0.0.1:%d with mailboxes bob, alice, carol%n%n",
+                    kafka.bootstrapServers(), directory.getListenPort());
 
-            int published = 0;
+            Path ingestConfig = Files.writeString(work.resolve("ingest.properties"), "kafka.bootstrap.servers=" + kafka.bootstrapServers() + "\n");
+            int accepted = 0;
             for (Sample sample : samples) {
-                Command.Result result = Command.likePipe(Command.argv(launcher, "-c", config, "-f", "sender@example.org",
-                        "-q", "DEMO" + published, "-d", sample.recipient())).run(sample.message(), Duration.ofSeconds(90));
-                System.out.printf("bin/ingest-cli -d %-18s < %-17s exit %2d  %4d ms  %s%n", sample.recipient(), sample.name(),
+                Command.Result result = Command.likePipe(Command.argv(root.resolve("bin/ingest-cli"), "-c", ingestConfig,
+                        "-f", "sender@example.org", "-d", sample.recipient())).run(sample.message(), Duration.ofSeconds(90));
+                System.out.printf("bin/ingest-cli -d %-19s < %-17s exit %2d  %4d ms  %s%n", sample.recipient(), sample.name(),
                         result.exitCode(), result.elapsed().toMillis(), result.stdout().strip());
-                published += result.exitCode() == 0 ? 1 : 0;
+                accepted += result.exitCode() == 0 ? 1 : 0;
             }
-            Files.delete(config);
+            int storable = accepted - 1; // the mail to nobody@ has no mailbox: it becomes a dead letter
 
-            List<ConsumerRecord<byte[], byte[]>> records = TopicReader.read(kafka.bootstrapServers(), MailRecord.DEFAULT_TOPIC,
-                    published, Duration.ofSeconds(30));
-            System.out.printf("%nRead back from %s:%n%-9s %-18s %9s  %-12s  %-8s %s%n", MailRecord.DEFAULT_TOPIC,
-                    "partition", "key", "octets", "id", "queue id", "intact");
-            boolean intact = records.size() == published;
-            for (ConsumerRecord<byte[], byte[]> record : records) {
-                Envelope envelope = Envelope.fromJson(record.headers().lastHeader(MailRecord.ENVELOPE_HEADER).value());
-                boolean same = samples.stream().anyMatch(s -> java.util.Arrays.equals(s.message(), record.value()));
-                intact &= same;
-                System.out.printf("%-9d %-18s %9d  %-12s  %-8s %s%n", record.partition(), new String(record.key(), StandardCharsets.UTF_8),
-                        record.value().length, envelope.sha256().substring(0, 12), envelope.queueId(), same ? "yes" : "NO");
+            Path password = Files.writeString(work.resolve("ldap.password"), "worker-secret\n");
+            Path workerConfig = Files.writeString(work.resolve("store-worker.properties"), String.join("\n",
+                    "kafka.bootstrap.servers=" + kafka.bootstrapServers(), "ldap.urls=ldap://127.0.0.1:" + directory.getListenPort(),
+                    "ldap.bind.dn=" + SERVICE_DN, "ldap.bind.password.file=" + password, "ldap.base.dn=" + PEOPLE, ""));
+            System.out.println("\nStarting bin/store-worker ...");
+            Process worker = new ProcessBuilder(root.resolve("bin/store-worker").toString(), "-c", workerConfig.toString())
+                    .redirectErrorStream(true).redirectOutput(work.resolve("store-worker.log").toFile()).start();
+            List<SearchResultEntry> stored = List.of();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (stored.size() < storable && System.nanoTime() < deadline && worker.isAlive()) {
+                Thread.sleep(200);
+                stored = directory.search(PEOPLE, SearchScope.SUB, "(objectClass=mailStoreMessage)").getSearchEntries();
             }
-            System.out.println(intact
-                    ? "\nEvery accepted mail is in Kafka byte for byte; the malformed one was refused with 5.6.0."
-                    : "\nSomething was lost or changed: see above.");
-            System.out.println("Storing into LDAP (store-worker) is the next step of the project.");
-            return intact;
+            int deadLetters = TopicReader.read(kafka.bootstrapServers(), MailRecord.DEFAULT_TOPIC + ".dlq", 1, Duration.ofSeconds(10)).size();
+            worker.destroy();
+            worker.waitFor();
+            System.out.print(Files.readString(work.resolve("store-worker.log")).lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+                    .map(l -> "  " + l + "\n").reduce("", String::concat));
+
+            System.out.printf("%nStored in LDAP:%n%-7s %-32s %9s  %s%n", "owner", "subject", "octets", "id");
+            for (SearchResultEntry entry : stored) {
+                System.out.printf("%-7s %-32.32s %9s  %.16s...%n", entry.getParsedDN().getParent().getParent().getRDN().getAttributeValues()[0],
+                        entry.getAttributeValue("mailStoreSubject"), entry.getAttributeValue("mailStoreSize"),
+                        entry.getAttributeValue("mailStoreId"));
+            }
+            boolean intact = stored.stream().allMatch(entry -> samples.stream()
+                    .anyMatch(sample -> java.util.Arrays.equals(sample.message(), entry.getAttributeValueBytes("mailStoreRaw"))));
+            boolean complete = stored.size() == storable && deadLetters == 1 && intact;
+            System.out.println(complete
+                    ? "\nEvery accepted mail is stored once, byte for byte; the malformed one bounced (5.6.0) and the one to "
+                      + "nobody@ waits in " + MailRecord.DEFAULT_TOPIC + ".dlq."
+                    : "\nSomething is missing: " + stored.size() + " of " + storable + " stored, " + deadLetters + " dead letters.");
+            return complete;
+        } finally {
+            directory.shutDown(true);
+            KafkaCluster.deleteRecursively(work);
         }
+    }
+
+    /** UnboundID's in-memory server with the project's schema, three mailboxes and the service account. */
+    private static InMemoryDirectoryServer directory() throws Exception {
+        InMemoryDirectoryServerConfig config = new InMemoryDirectoryServerConfig(SUFFIX);
+        try (InputStream subschema = Demo.class.getResourceAsStream("/org/mailstream/schemas/mailstore.subschema.ldif")) {
+            Path file = Files.createTempFile("mailstore", ".ldif");
+            Files.copy(subschema, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            config.setSchema(Schema.mergeSchemas(Schema.getDefaultStandardSchema(), Schema.getSchema(file.toFile())));
+            Files.delete(file);
+        }
+        config.setListenerConfigs(InMemoryListenerConfig.createLDAPConfig("ldap", FreePort.next()));
+        config.addAdditionalBindCredentials(SERVICE_DN, "worker-secret");
+        InMemoryDirectoryServer server = new InMemoryDirectoryServer(config);
+        server.add("dn: " + SUFFIX, "objectClass: domain", "dc: example");
+        server.add("dn: " + PEOPLE, "objectClass: organizationalUnit", "ou: people");
+        for (String name : List.of("bob", "alice", "carol")) {
+            server.add("dn: uid=" + name + "," + PEOPLE, "objectClass: inetOrgPerson", "uid: " + name, "cn: " + name, "sn: " + name,
+                    "mail: " + name + "@example.com");
+        }
+        server.startListening();
+        return server;
     }
 }

@@ -1,0 +1,85 @@
+package org.mailstream.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.Entry;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.mailstream.schemas.Envelope;
+import org.mailstream.schemas.MessageIdentity;
+import org.mailstream.testsupport.MailCorpus;
+
+class MessageEntryTest {
+
+    private static final DN FOLDER = MessageEntry.folderDn(dn("uid=bob,ou=people,dc=example,dc=com"), "INBOX");
+
+    static Stream<Arguments> corpus() {
+        return MailCorpus.awkward().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("corpus")
+    void theRawBytesAreKeptExactlyAndTheEntryIsNamedByTheMessageId(String name, byte[] message) {
+        Entry entry = MessageEntry.message(FOLDER, message, envelope(message));
+
+        assertArrayEquals(message, entry.getAttributeValueBytes("mailStoreRaw"));
+        assertEquals("mailStoreId=" + MessageIdentity.of(message) + ",cn=INBOX,uid=bob,ou=people,dc=example,dc=com", entry.getDN());
+        assertEquals(Integer.toString(message.length), entry.getAttributeValue("mailStoreSize"));
+        assertNull(entry.getAttributeValue("mailStoreParseError"), name);
+    }
+
+    @Test
+    void eightBitHeaderBytesAreReadAsUtf8() {
+        byte[] message = MailCorpus.awkward().get("eight-bit");
+        assertEquals("Grüße aus Köln", MessageEntry.message(FOLDER, message, envelope(message)).getAttributeValue("mailStoreSubject"));
+    }
+
+    @Test
+    void controlCharactersNeverReachAnIndexValueAndLongValuesAreCut() {
+        byte[] message = ("Subject: a\u0000b\u0007c " + "x".repeat(3000) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        String subject = MessageEntry.message(FOLDER, message, envelope(message)).getAttributeValue("mailStoreSubject");
+
+        assertTrue(subject.startsWith("a b c xxx"), subject);
+        assertEquals(1000, subject.length());
+    }
+
+    @Test
+    void anUnparseableFromCostsTheIndexNotTheMessage() {
+        byte[] message = "From: \"unterminated <a@example.org>\r\nSubject: s\r\n\r\nbody".getBytes(StandardCharsets.US_ASCII);
+        Entry entry = MessageEntry.message(FOLDER, message, envelope(message));
+
+        assertArrayEquals(message, entry.getAttributeValueBytes("mailStoreRaw"));
+        assertTrue(entry.hasAttribute("mailStoreParseError"), entry.toLDIFString());
+        assertFalse(entry.hasAttribute("mailStoreFrom"));
+        assertFalse(entry.hasAttribute("mailStoreSubject"));
+    }
+
+    @Test
+    void theNullSenderLeavesTheSenderOut() {
+        byte[] message = MailCorpus.message("bounce", "x\r\n");
+        assertFalse(MessageEntry.message(FOLDER, message, envelope(message)).hasAttribute("mailStoreSender"));
+    }
+
+    private static Envelope envelope(byte[] message) {
+        return new Envelope(1, "", "bob@example.com", null, null, null, Instant.parse("2026-11-25T12:00:00Z"),
+                message.length, MessageIdentity.sha256Hex(message), "mx1");
+    }
+
+    private static DN dn(String text) {
+        try {
+            return new DN(text);
+        } catch (com.unboundid.ldap.sdk.LDAPException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.mailstream.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.config.ConfigException;
+import org.junit.jupiter.api.Test;
+import org.mailstream.testsupport.ConfigReference;
+
+class StoreConfigTest {
+
+    private static final Map<String, String> MINIMAL = Map.of(
+            "kafka.bootstrap.servers", "127.0.0.1:9092",
+            "ldap.urls", "ldap://127.0.0.1:389",
+            "ldap.bind.dn", "cn=store-worker,dc=example,dc=com",
+            "ldap.bind.password.file", "/etc/mailstream/ldap.password",
+            "ldap.base.dn", "ou=people,dc=example,dc=com");
+
+    @Test
+    void aNewGroupStartsFromTheEarliestOffsetAndCommitsByHand() {
+        Map<String, Object> consumer = StoreConfig.of(MINIMAL).consumerSettings();
+        assertEquals("earliest", consumer.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG));
+        assertEquals(false, consumer.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG));
+        assertEquals("mailstream-store", consumer.get(ConsumerConfig.GROUP_ID_CONFIG));
+    }
+
+    @Test
+    void theDeadLetterTopicDefaultsToTheTopicFollowedByDlq() {
+        assertEquals("mail.inbound.dlq", StoreConfig.of(MINIMAL).deadLetterTopic());
+        assertEquals("x.dlq", StoreConfig.of(with("topic", "x")).deadLetterTopic());
+        assertEquals("dead", StoreConfig.of(with("dlq.topic", "dead")).deadLetterTopic());
+    }
+
+    @Test
+    void aMissingRequiredKeyAnUnknownKeyAndABadUrlAreRefused() {
+        Map<String, String> withoutBase = new HashMap<>(MINIMAL);
+        withoutBase.remove("ldap.base.dn");
+        assertThrows(ConfigException.class, () -> StoreConfig.of(withoutBase));
+        assertThrows(ConfigException.class, () -> StoreConfig.of(with("ldap.url", "ldap://x")));
+        ConfigException badUrl = assertThrows(ConfigException.class, () -> StoreConfig.of(with("ldap.urls", "http://x y")));
+        assertTrue(badUrl.getMessage().contains("ldap.urls"), badUrl.getMessage());
+    }
+
+    @Test
+    void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() {
+        ConfigReference.assertReadmeDocuments(StoreConfig.DEFINITION);
+    }
+
+    private static Map<String, String> with(String key, String value) {
+        Map<String, String> settings = new HashMap<>(MINIMAL);
+        settings.put(key, value);
+        return settings;
+    }
+}
