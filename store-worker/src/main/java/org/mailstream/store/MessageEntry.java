@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Properties;
+import java.util.regex.Pattern;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MessageIdentity;
 
@@ -30,6 +31,8 @@ final class MessageEntry {
     private static final int MAX_INDEX_VALUE_CHARS = 1_000;
 
     /** 8-bit header bytes are read as UTF-8 (RFC 6532) rather than Latin-1. */
+    private static final Pattern CONTROLS_AND_SPACE = Pattern.compile("[\\p{Cntrl}\\s]+");
+
     private static final Session SESSION = Session.getInstance(utf8Headers());
 
     private MessageEntry() {
@@ -117,7 +120,7 @@ final class MessageEntry {
         if (value == null) {
             return;
         }
-        String clean = value.replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
+        String clean = CONTROLS_AND_SPACE.matcher(value).replaceAll(" ").strip();
         if (clean.codePointCount(0, clean.length()) > MAX_INDEX_VALUE_CHARS) {
             clean = clean.substring(0, clean.offsetByCodePoints(0, MAX_INDEX_VALUE_CHARS));
         }

@@ -17,6 +17,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -41,6 +42,8 @@ final class StoreLoop {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreLoop.class);
     private static final Duration POLL = Duration.ofMillis(100);
+    /** While writers are busy the loop must notice soon that one is done, or its connection idles. */
+    private static final Duration POLL_WHILE_WRITING = Duration.ofMillis(5);
     private static final long FIRST_BACKOFF_MS = 100;
     private static final long REPORT_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
 
@@ -59,6 +62,7 @@ final class StoreLoop {
     private final Map<TopicPartition, Future<Progress>> inFlight = new HashMap<>();
     private final Map<TopicPartition, Waiting> waiting = new HashMap<>();
     private final Map<TopicPartition, Long> lastBackoffMs = new HashMap<>();
+    private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
     private final Map<RecordStorer.Outcome, AtomicLong> counts = new HashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
@@ -80,7 +84,7 @@ final class StoreLoop {
         long nextReport = System.nanoTime() + REPORT_EVERY_NANOS;
         try {
             while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(inFlight.isEmpty() ? POLL : POLL_WHILE_WRITING);
                 for (TopicPartition partition : records.partitions()) {
                     List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
                     consumer.pause(List.of(partition));
@@ -127,7 +131,6 @@ final class StoreLoop {
 
     /** Commits what the finished (or, with {@code wait}, all) writers of {@code partitions} settled. */
     private void settle(Collection<TopicPartition> partitions, boolean wait) {
-        Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
         for (TopicPartition partition : partitions) {
             Future<Progress> writer = inFlight.get(partition);
             if (writer == null || (!wait && !writer.isDone())) {
@@ -135,7 +138,7 @@ final class StoreLoop {
             }
             inFlight.remove(partition);
             Progress progress = outcomeOf(writer);
-            commits.put(partition, new OffsetAndMetadata(progress.nextOffset()));
+            uncommitted.put(partition, new OffsetAndMetadata(progress.nextOffset()));
             if (progress.retryReason() == null) {
                 if (lastBackoffMs.remove(partition) != null) {
                     LOG.info("{}: storing again", partition);
@@ -150,8 +153,25 @@ final class StoreLoop {
                         progress.retryReason());
             }
         }
-        if (!commits.isEmpty()) {
-            consumer.commitSync(commits);
+        commitSettled();
+    }
+
+    /**
+     * Commits the settled offsets. They stay pending until a commit succeeds, so that neither the
+     * wake-up of a stop nor a passing Kafka failure loses them; a later commit covers an earlier
+     * one, and at worst a record is stored again, which the message id absorbs.
+     */
+    private void commitSettled() {
+        if (uncommitted.isEmpty()) {
+            return;
+        }
+        try {
+            consumer.commitSync(uncommitted);
+            uncommitted.clear();
+        } catch (WakeupException e) {
+            throw e;
+        } catch (KafkaException e) {
+            LOG.warn("commit of {} failed, will be tried again: {}", uncommitted, e.toString());
         }
     }
 
@@ -215,6 +235,7 @@ final class StoreLoop {
             partitions.forEach(p -> {
                 waiting.remove(p);
                 lastBackoffMs.remove(p);
+                uncommitted.remove(p);
             });
         }
     }
