@@ -102,7 +102,12 @@ final class StoreLoop {
                 throw e;
             }
         } finally {
-            settle(new ArrayList<>(inFlight.keySet()), true);
+            try {
+                settle(new ArrayList<>(inFlight.keySet()), true);
+            } catch (WakeupException stopArrivedAfterPoll) {
+                // The wake-up is spent now, and the settled offsets are still pending.
+                commitSettled();
+            }
             consumer.close();
             report();
             stopped.countDown();
