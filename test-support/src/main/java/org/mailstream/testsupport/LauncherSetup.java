@@ -21,6 +21,10 @@ import java.util.stream.Stream;
  * cache where a JDK 25 or later is installed, AppCDS on an older one. A JDK can be named with the
  * environment variable MAILSTREAM_JAVA_HOME.
  *
+ * <p>The JVM is a runtime linked with jlink from that JDK with only the modules ingest-cli can
+ * need ({@link #RUNTIME_MODULES}): without jdk.management the platform MBean server, which the
+ * Kafka client starts to register one MBean, costs half as much (measured: bin/bench-ingest).
+ *
  * <p>Usage: {@code LauncherSetup REPOSITORY_ROOT}. Exit status 0 also when no archive could be
  * built (the launcher then works, only slower); 1 when the launcher could not be set up at all.
  */
@@ -36,6 +40,13 @@ public final class LauncherSetup {
 
     private static final String MAIN_CLASS = "org.mailstream.ingest.IngestCli";
 
+    /**
+     * What the Kafka client may use: JMX (it registers an MBean), SASL and Kerberos with their
+     * JNDI look-ups, elliptic-curve TLS, and sun.misc.Unsafe for the compression codecs.
+     */
+    private static final List<String> RUNTIME_MODULES = List.of("java.base", "java.management", "java.naming",
+            "java.security.sasl", "java.security.jgss", "jdk.crypto.ec", "jdk.unsupported");
+
     private LauncherSetup() {
     }
 
@@ -43,10 +54,12 @@ public final class LauncherSetup {
         Path root = Path.of(args[0]).toAbsolutePath();
         Path target = root.resolve("ingest-cli/target");
         Path launch = Files.createDirectories(target.resolve("launch"));
-        Path java = chooseJava();
-        boolean aotCache = featureVersion(java.getParent().getParent()) >= 25;
+        Path jdk = chooseJdk();
+        boolean aotCache = featureVersion(jdk) >= 25;
+        Path java = linkRuntime(jdk, launch.resolve("runtime"));
+        Files.deleteIfExists(launch.resolve("ingest-cli.aot"));
+        Files.deleteIfExists(launch.resolve("ingest-cli.jsa"));
         Path archive = launch.resolve(aotCache ? "ingest-cli.aot" : "ingest-cli.jsa");
-        Files.deleteIfExists(archive);
 
         List<String> options = new ArrayList<>(JVM_OPTIONS);
         options.add("-cp");
@@ -97,20 +110,40 @@ public final class LauncherSetup {
         }
     }
 
-    private static Path chooseJava() {
+    private static Path chooseJdk() {
         String named = System.getenv("MAILSTREAM_JAVA_HOME");
         if (named != null && !named.isBlank()) {
-            return Path.of(named, "bin", "java");
+            return Path.of(named);
         }
         Path running = Path.of(System.getProperty("java.home"));
         try (Stream<Path> installed = Files.list(Path.of("/usr/lib/jvm"))) {
             return Stream.concat(installed, Stream.of(running))
                     .filter(home -> Files.isExecutable(home.resolve("bin/java")) && featureVersion(home) > 0)
                     .max(Comparator.comparingInt(LauncherSetup::featureVersion))
-                    .orElse(running).resolve("bin/java");
+                    .orElse(running);
         } catch (IOException noJvmDirectory) {
-            return running.resolve("bin/java");
+            return running;
         }
+    }
+
+    /** The java of a runtime linked from {@code jdk}, or the JDK's own java where it has no jlink. */
+    private static Path linkRuntime(Path jdk, Path runtime) {
+        KafkaCluster.deleteRecursively(runtime);
+        Path jlink = jdk.resolve("bin/jlink");
+        if (!Files.isExecutable(jlink)) {
+            return jdk.resolve("bin/java");
+        }
+        List<String> argv = new ArrayList<>(List.of(jlink.toString(), "--add-modules", String.join(",", RUNTIME_MODULES),
+                "--strip-debug", "--no-header-files", "--no-man-pages", "--output", runtime.toString()));
+        if (featureVersion(jdk) < 25) {
+            argv.add("--generate-cds-archive"); // AppCDS's dynamic archive needs the base archive
+        }
+        Command.Result linked = Command.of(argv).run(new byte[0], Duration.ofMinutes(5));
+        if (linked.exitCode() != 0) {
+            System.err.println("bin/install: jlink failed, bin/ingest-cli runs on the whole JDK:\n" + linked);
+            return jdk.resolve("bin/java");
+        }
+        return runtime.resolve("bin/java");
     }
 
     /** The feature version a JDK's release file names (17, 25, ...), or 0. */
