@@ -47,8 +47,8 @@ final class Ingest implements AutoCloseable {
 
     /** Returns when every record is acknowledged; throws {@link DeliveryException} otherwise. */
     void deliver(Delivery delivery) throws DeliveryException {
-        check(delivery.message());
         byte[] message = delivery.message();
+        check(message);
         String sha256 = MessageIdentity.sha256Hex(message);
         Instant receivedAt = clock.instant();
         List<Future<RecordMetadata>> acknowledgements = new ArrayList<>();

@@ -27,7 +27,7 @@ final class Mailboxes {
     Mailboxes(LDAPConnectionPool pool, StoreConfig config) {
         this.pool = pool;
         this.baseDn = config.getString(StoreConfig.LDAP_BASE_DN);
-        this.filter = new FilterTemplate(StoreConfig.LDAP_MAILBOX_FILTER, config.getString(StoreConfig.LDAP_MAILBOX_FILTER));
+        this.filter = config.mailboxFilter();
         this.folder = config.getString(StoreConfig.LDAP_FOLDER);
         this.cache = new OwnerCache(config.getInt(StoreConfig.MAILBOX_CACHE_SIZE), config.getLong(StoreConfig.MAILBOX_CACHE_TTL_MS));
     }

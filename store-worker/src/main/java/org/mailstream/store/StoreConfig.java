@@ -100,6 +100,8 @@ final class StoreConfig extends AbstractConfig {
                     "Longest pause between two attempts to store a record that failed for a reason that may pass, "
                     + "such as a back end that is down; the pause doubles from 100 ms up to this.");
 
+    private final FilterTemplate mailboxFilter;
+
     private StoreConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, false);
         for (Object key : settings.keySet()) {
@@ -111,6 +113,7 @@ final class StoreConfig extends AbstractConfig {
         for (String url : getList(LDAP_URLS)) {
             LdapServers.parseUrl(url);
         }
+        mailboxFilter = new FilterTemplate(LDAP_MAILBOX_FILTER, getString(LDAP_MAILBOX_FILTER));
     }
 
     static StoreConfig load(Path file) throws IOException {
@@ -136,6 +139,10 @@ final class StoreConfig extends AbstractConfig {
 
     String groupId() {
         return getString(GROUP_ID);
+    }
+
+    FilterTemplate mailboxFilter() {
+        return mailboxFilter;
     }
 
     List<String> ldapUrls() {

@@ -109,7 +109,6 @@ public final class StoreWorker {
         StoreConfig config;
         try {
             config = StoreConfig.load(file);
-            new FilterTemplate(StoreConfig.LDAP_MAILBOX_FILTER, config.getString(StoreConfig.LDAP_MAILBOX_FILTER));
         } catch (IOException | ConfigException e) {
             out.println("store-worker: configuration " + file + ": " + e.getMessage());
             return EX_CONFIG;
