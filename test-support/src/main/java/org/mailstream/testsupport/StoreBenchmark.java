@@ -34,7 +34,7 @@ import java.util.concurrent.Future;
  */
 public final class StoreBenchmark {
 
-    private static final int CONNECTIONS = 8;
+    private static final int CONNECTIONS = Integer.getInteger("connections", 8);
     /** Several partitions a connection, as a production topic would have, so that writers stay busy. */
     private static final int PARTITIONS = Integer.getInteger("partitions", 32);
     private static final DateTimeFormatter CSN_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss.SSSSSS");
