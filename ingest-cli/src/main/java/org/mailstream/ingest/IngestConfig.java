@@ -1,23 +1,17 @@
 package org.mailstream.ingest;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Properties;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.mailstream.config.DeclaredConfig;
 import org.mailstream.schemas.MailRecord;
 
 /**
@@ -31,7 +25,7 @@ import org.mailstream.schemas.MailRecord;
  * org.apache.kafka.common.config.provider.FileConfigProvider}, then for instance
  * {@code kafka.sasl.jaas.config=${file:/etc/mailstream/secrets.properties:jaas}}.
  */
-final class IngestConfig extends AbstractConfig {
+final class IngestConfig extends DeclaredConfig {
 
     static final Path DEFAULT_PATH = Path.of("/etc/mailstream/ingest.properties");
 
@@ -58,7 +52,7 @@ final class IngestConfig extends AbstractConfig {
             ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
 
     static final ConfigDef DEFINITION = new ConfigDef()
-            .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList(), Importance.HIGH,
+            .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("host:port"), Importance.HIGH,
                     "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.")
             .define(TOPIC, Type.STRING, MailRecord.DEFAULT_TOPIC, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Topic that receives one record per recipient.")
@@ -72,13 +66,7 @@ final class IngestConfig extends AbstractConfig {
                     + "(Postfix's command_time_limit, 1000 s by default).");
 
     private IngestConfig(Map<?, ?> settings) {
-        super(DEFINITION, settings, false);
-        for (Object key : settings.keySet()) {
-            if (!key.toString().startsWith(KAFKA_PREFIX) && !DEFINITION.names().contains(key.toString())) {
-                throw new ConfigException(key.toString(), settings.get(key), "unknown key; the keys are "
-                        + DEFINITION.names() + " and kafka.* for the producer");
-            }
-        }
+        super(DEFINITION, settings, KAFKA_PREFIX);
         for (Map.Entry<String, Object> fixed : FIXED_PRODUCER_SETTINGS.entrySet()) {
             Object given = originalsWithPrefix(KAFKA_PREFIX).get(fixed.getKey());
             if (given != null && !given.toString().equals(fixed.getValue())) {
@@ -91,11 +79,7 @@ final class IngestConfig extends AbstractConfig {
 
     /** Reads and validates {@code file}; throws {@link ConfigException} or {@link IOException}. */
     static IngestConfig load(Path file) throws IOException {
-        Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            properties.load(reader);
-        }
-        return new IngestConfig(properties);
+        return new IngestConfig(read(file));
     }
 
     static IngestConfig of(Map<String, String> settings) {
@@ -137,19 +121,5 @@ final class IngestConfig extends AbstractConfig {
         settings.putIfAbsent(ProducerConfig.METRIC_REPORTER_CLASSES_CONFIG, "");
         settings.putIfAbsent(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, false);
         return settings;
-    }
-
-    private static final class NonEmptyList implements ConfigDef.Validator {
-        @Override
-        public void ensureValid(String name, Object value) {
-            if (!(value instanceof List<?> list) || list.isEmpty() || list.stream().anyMatch(Objects::isNull)) {
-                throw new ConfigException(name, value, "needs at least one host:port");
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "host:port[,host:port...]";
-        }
     }
 }

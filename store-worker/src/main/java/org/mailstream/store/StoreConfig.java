@@ -1,26 +1,21 @@
 package org.mailstream.store;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.mailstream.config.DeclaredConfig;
 import org.mailstream.schemas.MailRecord;
 
 /**
@@ -29,7 +24,7 @@ import org.mailstream.schemas.MailRecord;
  * and a test holds the README's reference to it. Every other {@code kafka.} key goes to the
  * consumer and to the dead-letter producer with the prefix removed (TLS, SASL).
  */
-final class StoreConfig extends AbstractConfig {
+final class StoreConfig extends DeclaredConfig {
 
     static final Path DEFAULT_PATH = Path.of("/etc/mailstream/store-worker.properties");
 
@@ -55,7 +50,7 @@ final class StoreConfig extends AbstractConfig {
     static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
 
     static final ConfigDef DEFINITION = new ConfigDef()
-            .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+            .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("host:port"), Importance.HIGH,
                     "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.")
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Consumer group: one per back end; every worker of a back end uses the same one. A new group "
@@ -65,7 +60,7 @@ final class StoreConfig extends AbstractConfig {
             .define(DLQ_TOPIC, Type.STRING, "", Importance.HIGH,
                     "Dead-letter topic for records that can never be stored (no such mailbox, too large, refused by "
                     + "the schema); empty means the consumed topic's name followed by .dlq.")
-            .define(LDAP_URLS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+            .define(LDAP_URLS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("URL"), Importance.HIGH,
                     "The back end's providers, ldap://host:port or ldaps://host:port, in order of preference: writes "
                     + "go to the first that answers. Required.")
             .define(LDAP_TLS, Type.STRING, "none", ValidString.in("none", "starttls", "ldaps"), Importance.HIGH,
@@ -103,13 +98,7 @@ final class StoreConfig extends AbstractConfig {
     private final FilterTemplate mailboxFilter;
 
     private StoreConfig(Map<?, ?> settings) {
-        super(DEFINITION, settings, false);
-        for (Object key : settings.keySet()) {
-            if (!key.toString().startsWith(KAFKA_PREFIX) && !DEFINITION.names().contains(key.toString())) {
-                throw new ConfigException(key.toString(), settings.get(key), "unknown key; the keys are "
-                        + DEFINITION.names() + " and kafka.* for the Kafka clients");
-            }
-        }
+        super(DEFINITION, settings, KAFKA_PREFIX);
         for (String url : getList(LDAP_URLS)) {
             LdapServers.parseUrl(url);
         }
@@ -117,11 +106,7 @@ final class StoreConfig extends AbstractConfig {
     }
 
     static StoreConfig load(Path file) throws IOException {
-        Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            properties.load(reader);
-        }
-        return new StoreConfig(properties);
+        return new StoreConfig(read(file));
     }
 
     static StoreConfig of(Map<String, String> settings) {

@@ -106,16 +106,9 @@ public final class StoreWorker {
             return 0;
         }
         Path file = Path.of(command.getOptionValue("c", StoreConfig.DEFAULT_PATH.toString()));
-        StoreConfig config;
         try {
-            config = StoreConfig.load(file);
+            return serve(StoreConfig.load(file));
         } catch (IOException | ConfigException e) {
-            out.println("store-worker: configuration " + file + ": " + e.getMessage());
-            return EX_CONFIG;
-        }
-        try {
-            return serve(config);
-        } catch (ConfigException | IOException e) {
             out.println("store-worker: configuration " + file + ": " + e.getMessage());
             return EX_CONFIG;
         } catch (Exception e) {
@@ -124,6 +117,7 @@ public final class StoreWorker {
         }
     }
 
+    /** Stores until a signal stops it; an IOException or ConfigException is the configuration's fault. */
     private static int serve(StoreConfig config) throws Exception {
         CountDownLatch finished = new CountDownLatch(1);
         ExecutorService writers = Executors.newFixedThreadPool(config.getInt(StoreConfig.LDAP_CONNECTIONS));

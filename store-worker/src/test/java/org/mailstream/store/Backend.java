@@ -25,6 +25,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.mailstream.testsupport.Chores;
 import org.mailstream.testsupport.KafkaCluster;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.TopicReader;
@@ -90,7 +91,7 @@ final class Backend implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         int seen;
         while ((seen = messageCount()) < count && System.nanoTime() < deadline) {
-            sleep(200);
+            Chores.pause(200);
         }
         if (seen != count) {
             fail("expected " + count + " stored messages, found " + seen + "\n" + diagnostics.get());
@@ -112,7 +113,7 @@ final class Backend implements AutoCloseable {
                         || (committed.containsKey(e.getKey()) && committed.get(e.getKey()).offset() >= e.getValue().offset()))) {
                     return;
                 }
-                sleep(200);
+                Chores.pause(200);
             }
         } catch (Exception e) {
             throw new IllegalStateException("cannot read the offsets of group " + group, e);
@@ -150,15 +151,6 @@ final class Backend implements AutoCloseable {
             return Files.writeString(file, content);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.MessageIdentity;
+import org.mailstream.testsupport.Chores;
 import org.mailstream.testsupport.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 
@@ -48,7 +49,7 @@ class StoreWorkerFailureIT {
             try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig())) {
                 awaitAtLeast(backend, 100, worker);
                 backend.slapd.stop();
-                Backend.sleep(30_000);
+                Chores.pause(30_000);
                 assertTrue(worker.isAlive(), worker::log);
                 backend.slapd.restart();
                 backend.awaitMessages(1000, Duration.ofSeconds(120), worker::log);
@@ -116,7 +117,7 @@ class StoreWorkerFailureIT {
             if (System.nanoTime() > deadline || !worker.isAlive()) {
                 throw new AssertionError("fewer than " + count + " stored\n" + worker.log());
             }
-            Backend.sleep(50);
+            Chores.pause(50);
         }
     }
 }

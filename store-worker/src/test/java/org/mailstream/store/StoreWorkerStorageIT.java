@@ -25,6 +25,7 @@ import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.testsupport.Command;
+import org.mailstream.testsupport.Chores;
 import org.mailstream.testsupport.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
@@ -93,7 +94,7 @@ class StoreWorkerStorageIT {
                 assertTrue(replay.log().contains("stored 0, already stored 6, dead letters 0"), replay::log);
             }
             try (StoreWorkerProcess restarted = StoreWorkerProcess.start(backend.workerConfig())) {
-                Backend.sleep(3000);
+                Chores.pause(3000);
                 assertEquals(4, backend.messageCount(), restarted::log);
             }
             assertEquals(4, backend.messageCount());

@@ -105,7 +105,7 @@ public final class Demo {
             return complete;
         } finally {
             directory.shutDown(true);
-            KafkaCluster.deleteRecursively(work);
+            Chores.deleteRecursively(work);
         }
     }
 

@@ -75,7 +75,7 @@ public final class IngestBenchmark {
                     ingest.wallMs() <= WALL_GOAL.toMillis() ? "met" : "NOT met",
                     ingest.cpuMs() <= CPU_GOAL.toMillis() ? "met" : "NOT met");
         } finally {
-            KafkaCluster.deleteRecursively(work);
+            Chores.deleteRecursively(work);
         }
     }
 

@@ -167,7 +167,7 @@ public final class KafkaCluster implements AutoCloseable {
             }
             awaitExit(process);
         }
-        deleteRecursively(directory);
+        Chores.deleteRecursively(directory);
     }
 
     /** The class path of the broker and of Kafka's own tools, as the build resolved it. */
@@ -255,7 +255,7 @@ public final class KafkaCluster implements AutoCloseable {
                 } catch (Exception notYet) {
                     // the brokers are still electing a controller or registering
                 }
-                sleep(100);
+                Chores.pause(100);
             }
         }
         throw new IllegalStateException("kafka brokers did not register within " + START_TIMEOUT + ": " + log("node-1.log"));
@@ -267,7 +267,7 @@ public final class KafkaCluster implements AutoCloseable {
             if (!processes[node.id() - 1].isAlive() || System.nanoTime() > deadline) {
                 throw new IllegalStateException("kafka node " + node.id() + " did not start: " + log("node-" + node.id() + ".log"));
             }
-            sleep(50);
+            Chores.pause(50);
         }
     }
 
@@ -278,7 +278,7 @@ public final class KafkaCluster implements AutoCloseable {
             if (description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
                 return;
             }
-            sleep(50);
+            Chores.pause(50);
         }
         throw new IllegalStateException("partitions of " + topic + " have no leader");
     }
@@ -309,20 +309,4 @@ public final class KafkaCluster implements AutoCloseable {
         }
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static void deleteRecursively(Path directory) {
-        try (var paths = Files.walk(directory)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a temporary directory left behind is harmless
-        }
-    }
 }

@@ -128,7 +128,7 @@ public final class LauncherSetup {
 
     /** The java of a runtime linked from {@code jdk}, or the JDK's own java where it has no jlink. */
     private static Path linkRuntime(Path jdk, Path runtime) {
-        KafkaCluster.deleteRecursively(runtime);
+        Chores.deleteRecursively(runtime);
         Path jlink = jdk.resolve("bin/jlink");
         if (!Files.isExecutable(jlink)) {
             return jdk.resolve("bin/java");

@@ -126,7 +126,7 @@ public final class Slapd implements AutoCloseable {
         if (process != null) {
             stop();
         }
-        KafkaCluster.deleteRecursively(directory);
+        Chores.deleteRecursively(directory);
     }
 
     private void configure() throws IOException {
@@ -231,7 +231,7 @@ public final class Slapd implements AutoCloseable {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 throw new IllegalStateException("slapd did not start; run slapd -d 1 -F " + directory.resolve("slapd.d") + " to see why");
             }
-            sleep(10);
+            Chores.pause(10);
         }
     }
 
@@ -250,7 +250,7 @@ public final class Slapd implements AutoCloseable {
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (Files.exists(directory.resolve("slapd.pid")) && process.exitValue() == 0 && System.nanoTime() < deadline) {
-            sleep(10);
+            Chores.pause(10);
         }
     }
 
@@ -267,15 +267,6 @@ public final class Slapd implements AutoCloseable {
                 throw new IllegalStateException(resource + " is not on the class path");
             }
             Files.copy(in, file);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 }
