@@ -10,6 +10,7 @@ import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.SimpleBindRequest;
 import com.unboundid.ldap.sdk.SingleServerSet;
 import com.unboundid.ldap.sdk.StartTLSPostConnectProcessor;
+import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
 import com.unboundid.util.ssl.JVMDefaultTrustManager;
 import com.unboundid.util.ssl.PEMFileTrustManager;
 import com.unboundid.util.ssl.SSLUtil;
@@ -38,6 +39,8 @@ final class LdapServers {
         options.setConnectTimeoutMillis(config.getInt(StoreConfig.LDAP_CONNECT_TIMEOUT_MS));
         options.setResponseTimeoutMillis(config.getInt(StoreConfig.LDAP_RESPONSE_TIMEOUT_MS));
         options.setUseKeepAlive(true);
+        // The certificate must name the host we asked for, not just chain to a trusted authority.
+        options.setSSLSocketVerifier(new HostNameSSLSocketVerifier(true));
 
         String tls = config.getString(StoreConfig.LDAP_TLS);
         SSLUtil ssl = tls.equals("none") ? null : new SSLUtil(trustManager(config.getString(StoreConfig.LDAP_TLS_CA_FILE)));

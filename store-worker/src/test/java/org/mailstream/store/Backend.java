@@ -56,8 +56,13 @@ final class Backend implements AutoCloseable {
 
     /** A store-worker configuration for this back end, its own consumer group, and {@code overrides}. */
     Path workerConfig(Map<String, String> overrides) {
+        return workerConfig(topic, slapd, overrides);
+    }
+
+    /** A store-worker configuration storing {@code topic} into {@code slapd}, with {@code overrides}. */
+    static Path workerConfig(String topic, Slapd slapd, Map<String, String> overrides) {
         Map<String, String> settings = new HashMap<>(Map.of(
-                "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "kafka.bootstrap.servers", KafkaCluster.shared().bootstrapServers(),
                 "kafka.group.id", topic + "-store",
                 "topic", topic,
                 "ldap.urls", slapd.url(),

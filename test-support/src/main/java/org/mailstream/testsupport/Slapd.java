@@ -34,13 +34,17 @@ public final class Slapd implements AutoCloseable {
 
     private final Path directory;
     private final int port;
+    private final int ldapsPort;
     private final long maxIncomingBytes;
+    private final TestCertificates certificates;
     private Process process;
 
-    private Slapd(Path directory, int port, long maxIncomingBytes) {
+    private Slapd(Path directory, long maxIncomingBytes, TestCertificates certificates) {
         this.directory = directory;
-        this.port = port;
+        this.port = FreePort.next();
+        this.ldapsPort = certificates == null ? 0 : FreePort.next();
         this.maxIncomingBytes = maxIncomingBytes;
+        this.certificates = certificates;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (process != null) {
                 process.destroyForcibly();
@@ -55,9 +59,18 @@ public final class Slapd implements AutoCloseable {
 
     /** A slapd whose olcSockbufMaxIncomingAuth is {@code maxIncomingBytes}. */
     public static Slapd start(long maxIncomingBytes) {
+        return start(maxIncomingBytes, null);
+    }
+
+    /** A slapd that also offers StartTLS, and ldaps on {@link #ldapsUrl()}, with {@code certificates}' server certificate. */
+    public static Slapd startWithTls(TestCertificates certificates) {
+        return start(16_777_215, certificates);
+    }
+
+    private static Slapd start(long maxIncomingBytes, TestCertificates certificates) {
         try {
             Path directory = Files.createTempDirectory("slapd");
-            Slapd slapd = new Slapd(directory, FreePort.next(), maxIncomingBytes);
+            Slapd slapd = new Slapd(directory, maxIncomingBytes, certificates);
             slapd.configure();
             slapd.launch();
             slapd.applyShippedDatabaseSettings();
@@ -73,6 +86,10 @@ public final class Slapd implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    public String ldapsUrl() {
+        return "ldaps://127.0.0.1:" + ldapsPort;
     }
 
     /** A connection bound as the directory's root DN, which no access rule limits. */
@@ -139,7 +156,7 @@ public final class Slapd implements AutoCloseable {
                 objectClass: olcGlobal
                 cn: config
                 olcPidFile: %1$s/slapd.pid
-                olcSockbufMaxIncomingAuth: %3$d
+                olcSockbufMaxIncomingAuth: %3$d%7$s
 
                 dn: cn=module{0},cn=config
                 objectClass: olcModuleList
@@ -184,7 +201,7 @@ public final class Slapd implements AutoCloseable {
                 olcOverlay: {0}syncprov
                 olcSpCheckpoint: 100 10
                 olcSpSessionLog: 10000
-                """.formatted(directory, schema, maxIncomingBytes, SUFFIX, ROOT_DN, ROOT_PASSWORD);
+                """.formatted(directory, schema, maxIncomingBytes, SUFFIX, ROOT_DN, ROOT_PASSWORD, tlsSettings());
         Files.writeString(directory.resolve("config.ldif"), config);
         String base = """
                 dn: %1$s
@@ -208,6 +225,14 @@ public final class Slapd implements AutoCloseable {
         run(List.of("slapadd", "-q", "-n1", "-F", directory.resolve("slapd.d").toString(), "-l", directory.resolve("base.ldif").toString()));
     }
 
+    private String tlsSettings() {
+        if (certificates == null) {
+            return "";
+        }
+        return "\nolcTLSCACertificateFile: " + certificates.authority() + "\nolcTLSCertificateFile: " + certificates.serverCertificate()
+                + "\nolcTLSCertificateKeyFile: " + certificates.serverKey();
+    }
+
     private void applyShippedDatabaseSettings() throws IOException {
         Path settings = directory.resolve("mailstore.database.ldif");
         copyResource(DATABASE_RESOURCE, settings);
@@ -218,8 +243,8 @@ public final class Slapd implements AutoCloseable {
 
     private void launch() {
         try {
-            process = new ProcessBuilder("slapd", "-d", "0", "-F", directory.resolve("slapd.d").toString(),
-                    "-h", url() + "/ " + ldapiUrl())
+            String listeners = url() + "/ " + (certificates == null ? "" : ldapsUrl() + "/ ") + ldapiUrl();
+            process = new ProcessBuilder("slapd", "-d", "0", "-F", directory.resolve("slapd.d").toString(), "-h", listeners)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(directory.resolve("slapd.log").toFile()))
                     .start();
