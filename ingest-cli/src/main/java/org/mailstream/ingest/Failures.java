@@ -25,7 +25,7 @@ final class Failures {
             return verdict;
         }
         DeliveryStatus status;
-        if (cause instanceof TimeoutException || cause instanceof java.util.concurrent.TimeoutException) {
+        if (cause instanceof TimeoutException) {
             status = DeliveryStatus.KAFKA_UNAVAILABLE;
         } else if (cause instanceof RecordTooLargeException) {
             // Our own size check passed, so the broker's limits are below ours: the size chain is

@@ -123,6 +123,17 @@ class IngestCliExitStatusIT {
     }
 
     @Test
+    void aTopicWhoseSizeLimitIsBelowOursDefersWith435InsteadOfBouncing() {
+        kafka.createTopic("too-small", 1, 1, Map.of("max.message.bytes", "20000"));
+        Path config = config(Map.of("topic", "too-small"));
+
+        Command.Result result = IngestCliProcess.run(config, MailCorpus.ofSize(50_000, 4), "-d", "bob@example.com");
+
+        assertFailure(result, 75, "4.3.5 ");
+        assertTrue(result.stdout().contains("RecordTooLargeException"), result::toString);
+    }
+
+    @Test
     void aStoppedBrokerDefersWith75WithinTheDeadline() {
         Path config;
         try (KafkaCluster stopped = KafkaCluster.start(1)) {

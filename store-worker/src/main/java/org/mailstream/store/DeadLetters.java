@@ -2,7 +2,6 @@ package org.mailstream.store;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -22,15 +21,17 @@ final class DeadLetters implements AutoCloseable {
 
     private final Producer<byte[], byte[]> producer;
     private final String topic;
-    private final long timeoutMs;
 
     DeadLetters(StoreConfig config) {
         this.producer = new KafkaProducer<>(config.deadLetterProducerSettings());
         this.topic = config.deadLetterTopic();
-        this.timeoutMs = config.getInt(StoreConfig.LDAP_RESPONSE_TIMEOUT_MS);
     }
 
-    /** Returns once the dead letter is acknowledged; throws when it is not, so nothing is skipped. */
+    /**
+     * Returns once the dead letter is acknowledged; throws when it is not, so nothing is skipped.
+     * The producer's own delivery.timeout.ms bounds the wait: a shorter one of ours could give
+     * up on a letter the producer still delivers, and the retry would send it twice.
+     */
     void send(ConsumerRecord<byte[], byte[]> record, String reason) throws Exception {
         ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(topic, null, record.key(), record.value());
         for (Header header : record.headers()) {
@@ -40,7 +41,7 @@ final class DeadLetters implements AutoCloseable {
                 .add(REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8))
                 .add(SOURCE_HEADER, (record.topic() + "/" + record.partition() + "/" + record.offset()).getBytes(StandardCharsets.UTF_8))
                 .add(TIME_HEADER, Instant.now().toString().getBytes(StandardCharsets.UTF_8));
-        producer.send(letter).get(timeoutMs, TimeUnit.MILLISECONDS);
+        producer.send(letter).get();
     }
 
     @Override

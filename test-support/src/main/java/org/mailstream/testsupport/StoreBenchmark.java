@@ -30,7 +30,9 @@ import java.util.concurrent.Future;
  * <li>Stores 20 mails of 10,000,000 octets and reads the worker's peak RSS (VmHWM).
  * </ol>
  *
- * <p>Usage: {@code StoreBenchmark REPOSITORY_ROOT MAILS}.
+ * <p>Usage: {@code StoreBenchmark REPOSITORY_ROOT MAILS}; {@code -Dconnections=N} (default 8) and
+ * {@code -Dpartitions=N} (default 32) vary the LDAP connections of both sides and the topic's
+ * partitions. JAVA_OPTS in the environment reaches the worker's JVM through bin/store-worker.
  */
 public final class StoreBenchmark {
 
