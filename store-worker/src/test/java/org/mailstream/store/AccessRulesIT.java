@@ -5,13 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,6 +89,20 @@ class AccessRulesIT {
             assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, outside.getResultCode());
             assertFalse(service.search(ALICE, SearchScope.BASE, "(objectClass=*)", "userPassword").getSearchEntries().get(0)
                     .hasAttribute("userPassword"));
+        }
+    }
+
+    @Test
+    void postfixsLookupAccountFindsOwnersByAddressAndReadsNothingElse() throws Exception {
+        try (LDAPConnection postfix = backend.slapd.connection(Slapd.LOOKUP_DN, Slapd.LOOKUP_PASSWORD)) {
+            SearchResultEntry owner = postfix.searchForEntry(Slapd.PEOPLE, SearchScope.SUB, "(mail=alice@example.com)", "*");
+            assertEquals(ALICE, owner.getDN());
+            assertEquals(Set.of("objectClass", "mail"), owner.getAttributes().stream().map(Attribute::getName).collect(Collectors.toSet()));
+            assertEquals(0, postfix.search(Slapd.PEOPLE, SearchScope.SUB, "(objectClass=mailStoreMessage)").getEntryCount());
+            assertNull(postfix.getEntry(aliceMessage));
+            LDAPException write = assertThrows(LDAPException.class, () -> postfix.modify("dn: " + ALICE,
+                    "changetype: modify", "replace: mail", "mail: stolen@example.com"));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, write.getResultCode());
         }
     }
 

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * port plus an ldapi socket, in the foreground so that it is stopped by its pid. The directory
  * holds the project's schema and the very indexes, limits and access rules the project ships
  * (mailstore.database.ldif, applied with ldapmodify as an operator would), a service account
- * for store-worker and an empty {@value #PEOPLE} subtree for mailbox owners.
+ * for store-worker, a lookup account for Postfix's ldap: table and an empty {@value #PEOPLE} subtree for mailbox owners.
  */
 public final class Slapd implements AutoCloseable {
 
@@ -28,6 +28,8 @@ public final class Slapd implements AutoCloseable {
     public static final String ROOT_PASSWORD = "admin-secret";
     public static final String SERVICE_DN = "cn=store-worker," + SUFFIX;
     public static final String SERVICE_PASSWORD = "worker-secret";
+    public static final String LOOKUP_DN = "cn=postfix," + SUFFIX;
+    public static final String LOOKUP_PASSWORD = "postfix-secret";
 
     private static final String SCHEMA_RESOURCE = "/org/mailstream/schemas/mailstore.cnconfig.ldif";
     private static final String DATABASE_RESOURCE = "/org/mailstream/schemas/mailstore.database.ldif";
@@ -219,7 +221,13 @@ public final class Slapd implements AutoCloseable {
                 objectClass: simpleSecurityObject
                 cn: store-worker
                 userPassword: %4$s
-                """.formatted(SUFFIX, PEOPLE, SERVICE_DN, SERVICE_PASSWORD);
+
+                dn: %5$s
+                objectClass: applicationProcess
+                objectClass: simpleSecurityObject
+                cn: postfix
+                userPassword: %6$s
+                """.formatted(SUFFIX, PEOPLE, SERVICE_DN, SERVICE_PASSWORD, LOOKUP_DN, LOOKUP_PASSWORD);
         Files.writeString(directory.resolve("base.ldif"), base);
         run(List.of("slapadd", "-n0", "-F", directory.resolve("slapd.d").toString(), "-l", directory.resolve("config.ldif").toString()));
         run(List.of("slapadd", "-q", "-n1", "-F", directory.resolve("slapd.d").toString(), "-l", directory.resolve("base.ldif").toString()));
@@ -237,7 +245,7 @@ public final class Slapd implements AutoCloseable {
         Path settings = directory.resolve("mailstore.database.ldif");
         copyResource(DATABASE_RESOURCE, settings);
         Files.writeString(settings, Files.readString(settings).replace("@DATABASE@", "{1}mdb")
-                .replace("@PEOPLE@", PEOPLE).replace("@SERVICE@", SERVICE_DN));
+                .replace("@PEOPLE@", PEOPLE).replace("@SERVICE@", SERVICE_DN).replace("@LOOKUP@", LOOKUP_DN));
         run(List.of("ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", ldapiUrl(), "-f", settings.toString()));
     }
 
