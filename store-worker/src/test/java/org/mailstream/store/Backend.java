@@ -32,16 +32,21 @@ import org.mailstream.testsupport.TopicReader;
 
 /**
  * One back end for a test: a real slapd with the shipped schema and access rules, a topic of
- * its own on the shared broker with its dead-letter topic, and the configuration files that
- * bin/store-worker and bin/ingest-cli read.
+ * its own (on the shared broker unless a test brings its own) with its dead-letter topic, and the
+ * configuration files that bin/store-worker and bin/ingest-cli read.
  */
 final class Backend implements AutoCloseable {
 
-    final KafkaCluster kafka = KafkaCluster.shared();
+    final KafkaCluster kafka;
     final Slapd slapd;
     final String topic;
 
     Backend(String topic, int partitions) {
+        this(KafkaCluster.shared(), topic, partitions);
+    }
+
+    Backend(KafkaCluster kafka, String topic, int partitions) {
+        this.kafka = kafka;
         this.topic = topic;
         this.slapd = Slapd.start();
         kafka.createTopic(topic, partitions, 1, Map.of("max.message.bytes", "11000000"));
@@ -56,13 +61,13 @@ final class Backend implements AutoCloseable {
 
     /** A store-worker configuration for this back end, its own consumer group, and {@code overrides}. */
     Path workerConfig(Map<String, String> overrides) {
-        return workerConfig(topic, slapd, overrides);
+        return workerConfig(kafka, topic, slapd, overrides);
     }
 
-    /** A store-worker configuration storing {@code topic} into {@code slapd}, with {@code overrides}. */
-    static Path workerConfig(String topic, Slapd slapd, Map<String, String> overrides) {
+    /** A store-worker configuration storing {@code topic} of {@code kafka} into {@code slapd}, with {@code overrides}. */
+    static Path workerConfig(KafkaCluster kafka, String topic, Slapd slapd, Map<String, String> overrides) {
         Map<String, String> settings = new HashMap<>(Map.of(
-                "kafka.bootstrap.servers", KafkaCluster.shared().bootstrapServers(),
+                "kafka.bootstrap.servers", kafka.bootstrapServers(),
                 "kafka.group.id", topic + "-store",
                 "topic", topic,
                 "ldap.urls", slapd.url(),

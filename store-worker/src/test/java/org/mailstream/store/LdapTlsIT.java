@@ -88,7 +88,7 @@ class LdapTlsIT {
     }
 
     private static java.nio.file.Path config(String topic, Map<String, String> settings) {
-        return Backend.workerConfig(topic, slapd, settings);
+        return Backend.workerConfig(KafkaCluster.shared(), topic, slapd, settings);
     }
 
     private static int storedCopies(byte[] mail) {

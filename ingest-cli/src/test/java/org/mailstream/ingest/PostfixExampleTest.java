@@ -1,0 +1,28 @@
+package org.mailstream.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.mailstream.testsupport.Command;
+
+/**
+ * The Postfix configuration an operator copies from the README is the shipped example that the
+ * end-to-end tests run Postfix with (test-support's Postfix fixture reads the same files).
+ */
+class PostfixExampleTest {
+
+    private static final Path ROOT = Command.repositoryRoot();
+
+    @ParameterizedTest
+    @ValueSource(strings = {"main.cf", "master.cf", "mailstream-mailboxes.cf"})
+    void theReadmeQuotesTheShippedPostfixFileWordForWord(String name) throws IOException {
+        String file = Files.readString(ROOT.resolve("ingest-cli/src/dist/postfix").resolve(name));
+        String readme = Files.readString(ROOT.resolve("README.md"));
+        assertTrue(readme.contains("```\n" + file + "```\n"), "README.md does not quote ingest-cli/src/dist/postfix/" + name
+                + " as it is:\n" + file);
+    }
+}
