@@ -104,7 +104,7 @@ public final class Postfix implements AutoCloseable {
 
     /** Sets the maxproc column of master.cf service {@code service}, and reloads Postfix. */
     public void setProcessLimit(String service, String limit) {
-        postCommandOrFail("postconf", "-c", config.toString(), "-F", service + "/unix/maxproc=" + limit);
+        postCommandOrFail("postconf", "-c", config.toString(), "-F", service + "/unix/process_limit=" + limit);
         postfix("reload");
         if (!awaitLogLines(line -> line.contains("postfix/master") && line.contains("reload --"), 1, COMMAND_TIMEOUT)) {
             throw new IllegalStateException("Postfix did not reload\n" + diagnostics());
