@@ -13,12 +13,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stores one record: stored, found already stored, or dead-lettered; or it throws, and the
- * record must be tried again later, because nothing about it has been settled.
+ * Stores one record: stored, found already stored, dead-lettered, or left to the back end that
+ * owns it; or it throws, and the record must be tried again later, because nothing about it has
+ * been settled.
  */
 final class RecordStorer {
 
-    enum Outcome { STORED, ALREADY_STORED, DEAD_LETTER }
+    enum Outcome { STORED, ALREADY_STORED, DEAD_LETTER, OTHER_BACKEND }
 
     /** A failure that may pass: the record is retried, nothing after it in its partition is committed. */
     static final class RetryLater extends Exception {
@@ -34,14 +35,19 @@ final class RecordStorer {
     private final Mailboxes mailboxes;
     private final DeadLetters deadLetters;
     private final long maxWriteBytes;
+    private final BackendRouting routing;
 
     RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config) {
         this.mailboxes = mailboxes;
         this.deadLetters = deadLetters;
         this.maxWriteBytes = config.getInt(StoreConfig.LDAP_MAX_WRITE_BYTES);
+        this.routing = config.routing();
     }
 
     Outcome store(ConsumerRecord<byte[], byte[]> record) throws RetryLater {
+        if (!routing.owns(record.key())) {
+            return Outcome.OTHER_BACKEND;
+        }
         try {
             return write(record) ? Outcome.STORED : Outcome.ALREADY_STORED;
         } catch (PermanentFailure failure) {

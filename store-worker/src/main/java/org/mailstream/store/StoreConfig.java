@@ -13,6 +13,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.mailstream.config.DeclaredConfig;
@@ -48,13 +49,17 @@ final class StoreConfig extends DeclaredConfig {
     static final String MAILBOX_CACHE_SIZE = "mailbox.cache.size";
     static final String MAILBOX_CACHE_TTL_MS = "mailbox.cache.ttl.ms";
     static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+    static final String BACKEND = "backend";
+    static final String ROUTING_BACKENDS = "routing.backends";
+    static final String ROUTING_PINS = "routing.pins";
 
     static final ConfigDef DEFINITION = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("host:port"), Importance.HIGH,
                     "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.")
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
-                    "Consumer group: one per back end; every worker of a back end uses the same one. A new group "
-                    + "starts from the earliest offset, so it stores everything the topic holds.")
+                    "Consumer group of the workers of a back end; with several back ends the back end's name is "
+                    + "appended (mailstream-store-a), so that no two back ends can share one. A new group starts from the "
+                    + "earliest offset, so it stores everything the topic holds.")
             .define(TOPIC, Type.STRING, MailRecord.DEFAULT_TOPIC, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Topic to consume.")
             .define(DLQ_TOPIC, Type.STRING, "", Importance.HIGH,
@@ -93,9 +98,19 @@ final class StoreConfig extends DeclaredConfig {
                     "How long a cached owner DN is trusted, so that a moved mailbox is found again.")
             .define(RETRY_BACKOFF_MAX_MS, Type.LONG, 30_000L, Range.between(100, 3_600_000), Importance.MEDIUM,
                     "Longest pause between two attempts to store a record that failed for a reason that may pass, "
-                    + "such as a back end that is down; the pause doubles from 100 ms up to this.");
+                    + "such as a back end that is down; the pause doubles from 100 ms up to this.")
+            .define(BACKEND, Type.STRING, "", Importance.HIGH,
+                    "The back end this worker stores for, one of routing.backends; empty when there is only one back end.")
+            .define(ROUTING_BACKENDS, Type.LIST, "", Importance.HIGH,
+                    "Every back end's name, the same list in every worker of every back end. A recipient belongs to the "
+                    + "back end it is pinned to, otherwise to the one that scores highest by rendezvous hashing of its "
+                    + "address; a worker stores what its back end owns and passes over the rest. Empty: one back end owns all.")
+            .define(ROUTING_PINS, Type.LIST, "", Importance.MEDIUM,
+                    "Addresses placed on a back end by hand, as ADDRESS=BACKEND separated by commas, the same in every "
+                    + "worker: how a mailbox moves (see the README).");
 
     private final FilterTemplate mailboxFilter;
+    private final BackendRouting routing;
 
     private StoreConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, KAFKA_PREFIX);
@@ -103,6 +118,11 @@ final class StoreConfig extends DeclaredConfig {
             LdapServers.parseUrl(url);
         }
         mailboxFilter = new FilterTemplate(LDAP_MAILBOX_FILTER, getString(LDAP_MAILBOX_FILTER));
+        try {
+            routing = BackendRouting.of(getString(BACKEND), getList(ROUTING_BACKENDS), getList(ROUTING_PINS));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     static StoreConfig load(Path file) throws IOException {
@@ -123,7 +143,12 @@ final class StoreConfig extends DeclaredConfig {
     }
 
     String groupId() {
-        return getString(GROUP_ID);
+        String backend = getString(BACKEND);
+        return backend.isEmpty() ? getString(GROUP_ID) : getString(GROUP_ID) + "-" + backend;
+    }
+
+    BackendRouting routing() {
+        return routing;
     }
 
     FilterTemplate mailboxFilter() {

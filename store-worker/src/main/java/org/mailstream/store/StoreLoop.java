@@ -211,9 +211,9 @@ final class StoreLoop {
     }
 
     private void report() {
-        LOG.info("stored {}, already stored {}, dead letters {}, partitions waiting to retry {}",
+        LOG.info("stored {}, already stored {}, dead letters {}, other back ends' {}, partitions waiting to retry {}",
                 counts.get(RecordStorer.Outcome.STORED), counts.get(RecordStorer.Outcome.ALREADY_STORED),
-                counts.get(RecordStorer.Outcome.DEAD_LETTER), waiting.keySet());
+                counts.get(RecordStorer.Outcome.DEAD_LETTER), counts.get(RecordStorer.Outcome.OTHER_BACKEND), waiting.keySet());
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {

@@ -50,6 +50,11 @@ public final class StoreWorker {
                 Records of one partition, and so of one recipient, are stored in order; several
                 partitions are stored at once, one LDAP connection each.
 
+                Several back ends: every back end's group reads the whole topic, and each worker
+                stores only the records whose recipient routing.backends and routing.pins give
+                to its own back end, passing over (and committing past) the rest. The rule is a
+                pure function of the address, so every worker and every replay agrees.
+
                 SIGTERM or SIGINT: stop polling, finish the writes in flight, commit, leave the
                 group, exit. Logs go to standard error.
 

@@ -46,6 +46,13 @@ class StoreWorkerTest {
     }
 
     @Test
+    void aBackEndMissingFromTheRoutingExits78NamingIt() throws Exception {
+        Run run = run("-c", config("backend=c\nrouting.backends=a,b\n").toString());
+        assertEquals(StoreWorker.EX_CONFIG, run.status());
+        assertTrue(run.output().contains("backend 'c' is not one of routing.backends [a, b]"), run.output());
+    }
+
+    @Test
     void anUnknownOptionExits64() {
         assertEquals(StoreWorker.EX_USAGE, run("-x").status());
     }

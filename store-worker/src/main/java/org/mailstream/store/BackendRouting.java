@@ -1,0 +1,91 @@
+package org.mailstream.store;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.utils.Utils;
+
+/**
+ * Which back end owns a record: a pure function of its key (the recipient address) and the
+ * routing configuration, so that every worker of every back end, and every replay, decides the
+ * same without asking anyone, and ingest-cli never needs to know.
+ *
+ * <p>Rule: a pinned address belongs to the back end it is pinned to; any other address to the
+ * back end with the highest score {@code murmur2(name NUL address)} (rendezvous hashing: adding a
+ * back end takes over about 1/n of the addresses and moves none between the others). A record
+ * without a key belongs to the first back end, so that exactly one dead-letters it.
+ */
+final class BackendRouting {
+
+    private final String self;
+    private final List<String> backends;
+    private final Map<String, String> pins;
+
+    private BackendRouting(String self, List<String> backends, Map<String, String> pins) {
+        this.self = self;
+        this.backends = List.copyOf(backends);
+        this.pins = Map.copyOf(pins);
+    }
+
+    /** Routing for one back end, {@code self}, among {@code backends}; an empty list means one back end that owns all. */
+    static BackendRouting of(String self, List<String> backends, List<String> pinList) {
+        if (backends.isEmpty()) {
+            if (!self.isEmpty() || !pinList.isEmpty()) {
+                throw new IllegalArgumentException(StoreConfig.BACKEND + " and " + StoreConfig.ROUTING_PINS + " need "
+                        + StoreConfig.ROUTING_BACKENDS);
+            }
+            return new BackendRouting("", List.of(), Map.of());
+        }
+        if (backends.stream().distinct().count() != backends.size()) {
+            throw new IllegalArgumentException(StoreConfig.ROUTING_BACKENDS + " names a back end twice: " + backends);
+        }
+        if (!backends.contains(self)) {
+            throw new IllegalArgumentException(StoreConfig.BACKEND + " '" + self + "' is not one of " + StoreConfig.ROUTING_BACKENDS
+                    + " " + backends);
+        }
+        Map<String, String> pins = new HashMap<>();
+        for (String pin : pinList) {
+            int equals = pin.lastIndexOf('=');
+            String address = equals < 0 ? "" : pin.substring(0, equals).strip();
+            String backend = equals < 0 ? "" : pin.substring(equals + 1).strip();
+            if (address.isEmpty() || !backends.contains(backend)) {
+                throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + ": '" + pin + "' is not ADDRESS=BACKEND with a back end of "
+                        + backends);
+            }
+            if (pins.put(address, backend) != null) {
+                throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + " pins " + address + " twice");
+            }
+        }
+        return new BackendRouting(self, backends, pins);
+    }
+
+    /** Whether this worker's back end owns the record with key {@code key} (null for none). */
+    boolean owns(byte[] key) {
+        return backends.isEmpty() || self.equals(ownerOf(key == null ? null : new String(key, StandardCharsets.UTF_8)));
+    }
+
+    /** The back end that owns {@code address}; null when there is only one, unnamed, back end. */
+    String ownerOf(String address) {
+        if (backends.isEmpty()) {
+            return null;
+        }
+        if (address == null) {
+            return backends.get(0);
+        }
+        String pinned = pins.get(address);
+        if (pinned != null) {
+            return pinned;
+        }
+        String owner = null;
+        long best = -1;
+        for (String backend : backends) {
+            long score = Utils.toPositive(Utils.murmur2((backend + '\0' + address).getBytes(StandardCharsets.UTF_8)));
+            if (score > best) {
+                best = score;
+                owner = backend;
+            }
+        }
+        return owner;
+    }
+}
