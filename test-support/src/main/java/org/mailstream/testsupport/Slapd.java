@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -39,6 +40,9 @@ public final class Slapd implements AutoCloseable {
     private final int ldapsPort;
     private final long maxIncomingBytes;
     private final TestCertificates certificates;
+    /** This provider's olcServerID, and its peers in multi-provider replication (none for a lone slapd). */
+    private int serverId = 1;
+    private List<Slapd> peers = List.of();
     private Process process;
 
     private Slapd(Path directory, long maxIncomingBytes, TestCertificates certificates) {
@@ -71,14 +75,50 @@ public final class Slapd implements AutoCloseable {
 
     private static Slapd start(long maxIncomingBytes, TestCertificates certificates) {
         try {
-            Path directory = Files.createTempDirectory("slapd");
-            Slapd slapd = new Slapd(directory, maxIncomingBytes, certificates);
-            slapd.configure();
+            Slapd slapd = new Slapd(Files.createTempDirectory("slapd"), maxIncomingBytes, certificates);
+            slapd.configure(true);
             slapd.launch();
             slapd.applyShippedDatabaseSettings();
             return slapd;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up slapd", e);
+        }
+    }
+
+    /**
+     * {@code count} providers of one directory in multi-provider syncrepl, each replicating from
+     * every other (as the root DN, retrying every second). The first holds the initial entries;
+     * the others receive them by replication. A change on any provider reaches all.
+     */
+    public static List<Slapd> startProviders(int count) {
+        try {
+            List<Slapd> providers = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                providers.add(new Slapd(Files.createTempDirectory("slapd"), 16_777_215, null));
+            }
+            for (int i = 0; i < count; i++) {
+                Slapd provider = providers.get(i);
+                provider.serverId = i + 1;
+                provider.peers = providers.stream().filter(p -> p != provider).toList();
+            }
+            for (int i = 0; i < count; i++) {
+                Slapd provider = providers.get(i);
+                provider.configure(i == 0);
+                provider.launch();
+                provider.applyShippedDatabaseSettings();
+            }
+            return List.copyOf(providers);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up the slapd providers", e);
+        }
+    }
+
+    /** The contextCSN values of the suffix: equal on two providers once they have replicated everything. */
+    public List<String> contextCsn() {
+        try (LDAPConnection root = rootConnection()) {
+            return List.of(root.getEntry(SUFFIX, "contextCSN").getAttributeValues("contextCSN")).stream().sorted().toList();
+        } catch (LDAPException e) {
+            throw new IllegalStateException("cannot read the contextCSN of " + url(), e);
         }
     }
 
@@ -148,7 +188,7 @@ public final class Slapd implements AutoCloseable {
         Chores.deleteRecursively(directory);
     }
 
-    private void configure() throws IOException {
+    private void configure(boolean withInitialEntries) throws IOException {
         Path schema = directory.resolve("mailstore.cnconfig.ldif");
         copyResource(SCHEMA_RESOURCE, schema);
         Files.createDirectories(directory.resolve("slapd.d"));
@@ -158,6 +198,7 @@ public final class Slapd implements AutoCloseable {
                 objectClass: olcGlobal
                 cn: config
                 olcPidFile: %1$s/slapd.pid
+                olcServerID: %9$d
                 olcSockbufMaxIncomingAuth: %3$d%7$s
 
                 dn: cn=module{0},cn=config
@@ -195,7 +236,7 @@ public final class Slapd implements AutoCloseable {
                 olcRootDN: %5$s
                 olcRootPW: %6$s
                 olcDbDirectory: %1$s/data
-                olcDbMaxSize: 4294967296
+                olcDbMaxSize: 4294967296%8$s
 
                 dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config
                 objectClass: olcOverlayConfig
@@ -203,7 +244,7 @@ public final class Slapd implements AutoCloseable {
                 olcOverlay: {0}syncprov
                 olcSpCheckpoint: 100 10
                 olcSpSessionLog: 10000
-                """.formatted(directory, schema, maxIncomingBytes, SUFFIX, ROOT_DN, ROOT_PASSWORD, tlsSettings());
+                """.formatted(directory, schema, maxIncomingBytes, SUFFIX, ROOT_DN, ROOT_PASSWORD, tlsSettings(), replicationSettings(), serverId);
         Files.writeString(directory.resolve("config.ldif"), config);
         String base = """
                 dn: %1$s
@@ -230,7 +271,22 @@ public final class Slapd implements AutoCloseable {
                 """.formatted(SUFFIX, PEOPLE, SERVICE_DN, SERVICE_PASSWORD, LOOKUP_DN, LOOKUP_PASSWORD);
         Files.writeString(directory.resolve("base.ldif"), base);
         run(List.of("slapadd", "-n0", "-F", directory.resolve("slapd.d").toString(), "-l", directory.resolve("config.ldif").toString()));
-        run(List.of("slapadd", "-q", "-n1", "-F", directory.resolve("slapd.d").toString(), "-l", directory.resolve("base.ldif").toString()));
+        if (withInitialEntries) {
+            run(List.of("slapadd", "-q", "-n1", "-F", directory.resolve("slapd.d").toString(), "-l", directory.resolve("base.ldif").toString()));
+        }
+    }
+
+    private String replicationSettings() {
+        if (peers.isEmpty()) {
+            return "";
+        }
+        StringBuilder settings = new StringBuilder();
+        for (Slapd peer : peers) {
+            settings.append(String.format("%nolcSyncrepl: rid=%03d provider=%s bindmethod=simple binddn=\"%s\" credentials=%s "
+                    + "searchbase=\"%s\" type=refreshAndPersist retry=\"1 +\" timeout=3", peer.serverId, peer.url(), ROOT_DN,
+                    ROOT_PASSWORD, SUFFIX));
+        }
+        return settings + "\nolcMultiProvider: TRUE";
     }
 
     private String tlsSettings() {
