@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.utils.Utils;
+import org.mailstream.schemas.Recipient;
 
 /**
  * Which back end owns a record: a pure function of its key (the recipient address) and the
@@ -53,11 +54,20 @@ final class BackendRouting {
                 throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + ": '" + pin + "' is not ADDRESS=BACKEND with a back end of "
                         + backends);
             }
-            if (pins.put(address, backend) != null) {
+            if (pins.put(keyOf(address, pin), backend) != null) {
                 throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + " pins " + address + " twice");
             }
         }
         return new BackendRouting(self, backends, pins);
+    }
+
+    /** The record key of a pinned address: pins are compared with keys, whose domain ingest-cli lower-cased. */
+    private static String keyOf(String address, String pin) {
+        try {
+            return Recipient.parse(address).key();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + ": '" + pin + "': " + e.getMessage(), e);
+        }
     }
 
     /** Whether this worker's back end owns the record with key {@code key} (null for none). */

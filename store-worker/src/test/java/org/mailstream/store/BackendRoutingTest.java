@@ -44,8 +44,8 @@ class BackendRoutingTest {
     @Test
     void aPinnedAddressBelongsToItsPinnedBackEnd() {
         String address = ADDRESSES.stream().filter(a -> routing("a", "a,b").ownerOf(a).equals("a")).findFirst().orElseThrow();
-        BackendRouting pinned = BackendRouting.of("b", List.of("a", "b"), List.of(address + "=b"));
-        assertTrue(pinned.owns(address.getBytes(StandardCharsets.UTF_8)));
+        BackendRouting pinned = BackendRouting.of("b", List.of("a", "b"), List.of(address.replace("example.com", "Example.COM") + "=b"));
+        assertTrue(pinned.owns(address.getBytes(StandardCharsets.UTF_8)), "the pin's domain is compared as the key's, lower-cased");
     }
 
     @Test
@@ -60,6 +60,7 @@ class BackendRoutingTest {
         assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "a"), List.of()), "named twice");
         assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"), List.of("x@example.com=z")));
         assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"), List.of("x@example.com")));
+        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"), List.of("no-domain=a")));
         assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"),
                 List.of("x@example.com=a", "x@example.com=b")), "pinned twice");
         assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of(), List.of()), "a name without a list");
