@@ -1,6 +1,7 @@
 package org.mailstream.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.unboundid.ldap.sdk.SearchResultEntry;
@@ -105,7 +106,7 @@ class PostfixEndToEndIT {
             Command.Result known = postfix.tryRecipient("box0@example.com");
             for (Command.Result dialogue : List.of(unknown, known)) {
                 assertTrue(dialogue.stdout().contains("<** 451 4.3.0"), dialogue::toString);
-                assertTrue(!dialogue.stdout().contains("<** 5"), dialogue::toString);
+                assertFalse(dialogue.stdout().contains("<** 5"), dialogue::toString);
             }
         } finally {
             backend.slapd.restart();

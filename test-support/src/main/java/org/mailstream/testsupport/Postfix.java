@@ -6,10 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -252,7 +252,7 @@ public final class Postfix implements AutoCloseable {
     /** A shipped example file with each operator's value replaced by this instance's. */
     private static String shipped(String name, Map<String, String> replacements) throws IOException {
         String text = Files.readString(SHIPPED.resolve(name));
-        for (Map.Entry<String, String> replacement : new LinkedHashMap<>(replacements).entrySet()) {
+        for (Map.Entry<String, String> replacement : replacements.entrySet()) {
             if (!text.contains(replacement.getKey())) {
                 throw new IllegalStateException(SHIPPED.resolve(name) + " no longer contains " + replacement.getKey()
                         + ": update the Postfix test fixture with it");
@@ -282,7 +282,7 @@ public final class Postfix implements AutoCloseable {
             long pid = Long.parseLong(Files.readString(pidFile).trim());
             ProcessHandle.of(pid).ifPresent(master -> {
                 master.destroy();
-                master.onExit().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> {
+                master.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(t -> {
                     master.destroyForcibly();
                     return master;
                 }).join();
@@ -303,7 +303,7 @@ public final class Postfix implements AutoCloseable {
     private Command.Result postCommand(String command, String... arguments) {
         List<String> argv = switch (command) {
             case "postfix" -> List.of("script", "-qec", "postfix -c " + config + " " + String.join(" ", arguments), "/dev/null");
-            case "postqueue", "postsuper" -> Command.argv(command, "-c", config, List.of(arguments));
+            case "postqueue" -> Command.argv(command, "-c", config, List.of(arguments));
             default -> Command.argv(command, List.of(arguments));
         };
         return Command.of(argv).run(new byte[0], COMMAND_TIMEOUT);
