@@ -14,9 +14,11 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 
 /**
  * StoreBenchmark: how close store-worker comes to what slapd itself can take.
@@ -89,12 +91,21 @@ public final class StoreBenchmark {
         }
         long slapdBefore = cpuMillis(slapd.pid());
         long brokerBefore = cpuMillis(kafka.pid(1));
-        Process worker = startWorker(root, kafka, slapd, topic);
+        Process worker = startWorker(root, kafka, slapd, topic, CONNECTIONS, Map.of());
         awaitCommitted(kafka, topic, mails, worker);
         System.out.printf("store-worker: CPU seconds used: slapd %.1f, store-worker %.1f, kafka broker %.1f%n",
                 (cpuMillis(slapd.pid()) - slapdBefore) / 1e3, cpuMillis(worker.pid()) / 1e3, (cpuMillis(kafka.pid(1)) - brokerBefore) / 1e3);
         worker.destroy();
         worker.waitFor();
+        List<LocalDateTime> stamps = writeTimes(slapd);
+        int tenth = stamps.size() / 10;
+        System.out.printf("store-worker: %.0f mails/s from the 10th to the 90th percentile of its writes (warm, all partitions busy)%n",
+                (stamps.size() - 2 * tenth) / (Duration.between(stamps.get(tenth), stamps.get(stamps.size() - tenth - 1)).toNanos() / 1e9));
+        return rate(stamps);
+    }
+
+    /** When each stored message was written, from its entryCSN, in order. */
+    static List<LocalDateTime> writeTimes(Slapd slapd) throws Exception {
         List<LocalDateTime> stamps = new ArrayList<>();
         try (LDAPConnection connection = slapd.rootConnection()) {
             for (SearchResultEntry entry : connection.search(new SearchRequest(Slapd.PEOPLE, SearchScope.SUB,
@@ -103,10 +114,13 @@ public final class StoreBenchmark {
             }
         }
         stamps.sort(null);
-        int tenth = stamps.size() / 10;
-        System.out.printf("store-worker: %.0f mails/s from the 10th to the 90th percentile of its writes (warm, all partitions busy)%n",
-                (stamps.size() - 2 * tenth) / (Duration.between(stamps.get(tenth), stamps.get(stamps.size() - tenth - 1)).toNanos() / 1e9));
-        return (stamps.size() - 1) / (Duration.between(stamps.get(0), stamps.get(stamps.size() - 1)).toNanos() / 1e9);
+        return stamps;
+    }
+
+    /** Writes per second, first write to last, so that start-up and the counting do not count. */
+    static double rate(List<LocalDateTime> sortedWriteTimes) {
+        return (sortedWriteTimes.size() - 1)
+                / (Duration.between(sortedWriteTimes.get(0), sortedWriteTimes.get(sortedWriteTimes.size() - 1)).toNanos() / 1e9);
     }
 
     private static List<Entry> storedEntries(Slapd slapd) throws Exception {
@@ -166,7 +180,7 @@ public final class StoreBenchmark {
         try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), topic)) {
             publisher.publish(batch);
         }
-        Process worker = startWorker(root, kafka, slapd, topic);
+        Process worker = startWorker(root, kafka, slapd, topic, CONNECTIONS, Map.of());
         awaitCommitted(kafka, topic, 20, worker);
         long peak = Files.readAllLines(Path.of("/proc", Long.toString(worker.pid()), "status")).stream()
                 .filter(l -> l.startsWith("VmHWM:")).mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElse(-1);
@@ -176,30 +190,36 @@ public final class StoreBenchmark {
     }
 
     /** User and system CPU time of process {@code pid} so far, from /proc (clock ticks of 10 ms). */
-    private static long cpuMillis(long pid) throws java.io.IOException {
+    static long cpuMillis(long pid) throws java.io.IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
     }
 
-    private static Process startWorker(Path root, KafkaCluster kafka, Slapd slapd, String topic) throws Exception {
+    /** bin/store-worker of group {@code topic} storing {@code topic} into {@code slapd}, with {@code settings} added. */
+    static Process startWorker(Path root, KafkaCluster kafka, Slapd slapd, String topic, int connections, Map<String, String> settings)
+            throws Exception {
         Path work = Files.createTempDirectory("bench-store");
         Path password = Files.writeString(work.resolve("password"), Slapd.SERVICE_PASSWORD + "\n");
-        Path config = Files.writeString(work.resolve("store-worker.properties"), String.join("\n",
-                "kafka.bootstrap.servers=" + kafka.bootstrapServers(), "kafka.group.id=" + topic, "topic=" + topic,
-                "ldap.urls=" + slapd.url(), "ldap.bind.dn=" + Slapd.SERVICE_DN, "ldap.bind.password.file=" + password,
-                "ldap.base.dn=" + Slapd.PEOPLE, "ldap.connections=" + CONNECTIONS, ""));
+        Map<String, String> all = new TreeMap<>(settings);
+        all.putAll(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "kafka.group.id", topic, "topic", topic,
+                "ldap.urls", slapd.url(), "ldap.bind.dn", Slapd.SERVICE_DN, "ldap.bind.password.file", password.toString(),
+                "ldap.base.dn", Slapd.PEOPLE, "ldap.connections", Integer.toString(connections)));
+        Path config = Files.writeString(work.resolve("store-worker.properties"), all.entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue() + "\n").collect(Collectors.joining()));
         return new ProcessBuilder(root.resolve("bin/store-worker").toString(), "-c", config.toString())
                 .redirectErrorStream(true).redirectOutput(work.resolve("store-worker.log").toFile()).start();
     }
 
-    /** Waits until the worker's group has committed {@code count} records: cheap for slapd, unlike counting entries. */
-    private static void awaitCommitted(KafkaCluster kafka, String topic, int count, Process worker) throws Exception {
+    /** Waits until consumer group {@code group} has committed {@code count} records: cheap for slapd, unlike counting entries. */
+    static void awaitCommitted(KafkaCluster kafka, String group, int count, Process... workers) throws Exception {
         try (org.apache.kafka.clients.admin.Admin admin = kafka.admin()) {
-            while (admin.listConsumerGroupOffsets(topic).partitionsToOffsetAndMetadata().get().values().stream()
+            while (admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().values().stream()
                     .mapToLong(o -> o.offset()).sum() < count) {
-                if (!worker.isAlive()) {
-                    throw new IllegalStateException("store-worker died");
+                for (Process worker : workers) {
+                    if (!worker.isAlive()) {
+                        throw new IllegalStateException("a store-worker died");
+                    }
                 }
                 Thread.sleep(500);
             }
