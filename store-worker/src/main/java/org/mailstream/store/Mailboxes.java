@@ -4,17 +4,20 @@ import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.LDAPConnectionPool;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.Modification;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResult;
 import com.unboundid.ldap.sdk.SearchScope;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The back end's mailboxes: finds the one owner of a recipient address (with a bounded cache)
  * and adds message entries below it, creating the folder when it is missing. An entry that
- * already exists is a success: it is the same message, delivered again.
+ * already exists is a success: it is the same message, delivered again. A reparse brings an
+ * existing entry's derived attributes up to date.
  */
 final class Mailboxes {
 
@@ -75,6 +78,23 @@ final class Mailboxes {
         }
         addUnlessPresent(MessageEntry.folder(owner, folder));
         return addUnlessPresent(message);
+    }
+
+    /**
+     * Rewrites the derived attributes of the stored {@code message} that differ from its own
+     * (byte for byte), never mailStoreRaw; true when any did.
+     */
+    boolean reindex(Entry message) throws LDAPException {
+        Entry stored = pool.getEntry(message.getDN(), MessageEntry.DERIVED);
+        if (stored == null) {
+            throw new LDAPException(ResultCode.NO_SUCH_OBJECT, "gone while being re-indexed: " + message.getDN());
+        }
+        List<Modification> changes = Entry.diff(stored, message, true, false, true, MessageEntry.DERIVED);
+        if (changes.isEmpty()) {
+            return false;
+        }
+        pool.modify(message.getDN(), changes);
+        return true;
     }
 
     private boolean addUnlessPresent(Entry entry) throws LDAPException {

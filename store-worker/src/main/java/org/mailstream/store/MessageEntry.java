@@ -35,6 +35,14 @@ final class MessageEntry {
 
     private static final Session SESSION = Session.getInstance(utf8Headers());
 
+    /**
+     * Every attribute derived from the raw bytes and the envelope: what a reparse may rewrite.
+     * The rest (objectClass, mailStoreId, mailStoreRaw) is the message itself and never changes.
+     */
+    static final String[] DERIVED = {"mailStoreSize", "mailStoreSha256", "mailStoreReceived", "mailStoreRecipient",
+        "mailStoreSender", "mailStoreOriginalRecipient", "mailStoreQueueId", "mailStoreClientAddress", "mailStoreMessageId",
+        "mailStoreSubject", "mailStoreFrom", "mailStoreDate", "mailStoreParseError"};
+
     private MessageEntry() {
     }
 

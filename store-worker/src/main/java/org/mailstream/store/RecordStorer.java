@@ -13,13 +13,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stores one record: stored, found already stored, dead-lettered, or left to the back end that
- * owns it; or it throws, and the record must be tried again later, because nothing about it has
- * been settled.
+ * Stores one record: stored, found already stored (and, when reparsing, re-indexed),
+ * dead-lettered, or left to the back end that owns it; or it throws, and the record must be tried
+ * again later, because nothing about it has been settled.
  */
 final class RecordStorer {
 
-    enum Outcome { STORED, ALREADY_STORED, DEAD_LETTER, OTHER_BACKEND }
+    enum Outcome { STORED, ALREADY_STORED, REINDEXED, DEAD_LETTER, OTHER_BACKEND }
+
+    /** What to do with a message that is already stored: leave it, or recompute its derived attributes. */
+    enum WhenStored { KEEP, REPARSE }
 
     /** A failure that may pass: the record is retried, nothing after it in its partition is committed. */
     static final class RetryLater extends Exception {
@@ -36,12 +39,14 @@ final class RecordStorer {
     private final DeadLetters deadLetters;
     private final long maxWriteBytes;
     private final BackendRouting routing;
+    private final WhenStored whenStored;
 
-    RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config) {
+    RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config, WhenStored whenStored) {
         this.mailboxes = mailboxes;
         this.deadLetters = deadLetters;
         this.maxWriteBytes = config.getInt(StoreConfig.LDAP_MAX_WRITE_BYTES);
         this.routing = config.routing();
+        this.whenStored = whenStored;
     }
 
     Outcome store(ConsumerRecord<byte[], byte[]> record) throws RetryLater {
@@ -49,7 +54,7 @@ final class RecordStorer {
             return Outcome.OTHER_BACKEND;
         }
         try {
-            return write(record) ? Outcome.STORED : Outcome.ALREADY_STORED;
+            return write(record);
         } catch (PermanentFailure failure) {
             deadLetter(record, failure.getMessage());
             return Outcome.DEAD_LETTER;
@@ -62,7 +67,7 @@ final class RecordStorer {
         }
     }
 
-    private boolean write(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure, LDAPException {
+    private Outcome write(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure, LDAPException {
         if (record.key() == null || record.value() == null) {
             throw new PermanentFailure("record without key or value");
         }
@@ -77,7 +82,10 @@ final class RecordStorer {
             throw new PermanentFailure("too large for the back end: the entry takes about " + size
                     + " octets, the back end accepts " + maxWriteBytes + " (" + StoreConfig.LDAP_MAX_WRITE_BYTES + ")");
         }
-        return mailboxes.add(message, owner);
+        if (mailboxes.add(message, owner)) {
+            return Outcome.STORED;
+        }
+        return whenStored == WhenStored.REPARSE && mailboxes.reindex(message) ? Outcome.REINDEXED : Outcome.ALREADY_STORED;
     }
 
     private static Envelope envelope(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure {

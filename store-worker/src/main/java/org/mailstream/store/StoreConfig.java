@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -161,8 +162,13 @@ final class StoreConfig extends DeclaredConfig {
 
     /** The consumer's settings: manual commits, earliest offset for a new group, cooperative rebalancing. */
     Map<String, Object> consumerSettings() {
+        return consumerSettings(groupId());
+    }
+
+    /** The consumer's settings with another group: replay uses the back end's, redrive its own. */
+    Map<String, Object> consumerSettings(String group) {
         Map<String, Object> settings = new HashMap<>(originalsWithPrefix(KAFKA_PREFIX));
-        settings.put(ConsumerConfig.GROUP_ID_CONFIG, groupId());
+        settings.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         // Offsets are committed only after the LDAP write they cover.
         settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         settings.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -170,6 +176,17 @@ final class StoreConfig extends DeclaredConfig {
         settings.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         settings.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         settings.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "store-worker");
+        return settings;
+    }
+
+    /** The admin client's settings (replay and redrive): the connection and security keys of kafka.*. */
+    Map<String, Object> adminSettings() {
+        Map<String, Object> settings = new HashMap<>();
+        originalsWithPrefix(KAFKA_PREFIX).forEach((key, value) -> {
+            if (AdminClientConfig.configNames().contains(key)) {
+                settings.put(key, value);
+            }
+        });
         return settings;
     }
 

@@ -3,6 +3,7 @@ package org.mailstream.store;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -36,6 +38,8 @@ import org.slf4j.LoggerFactory;
  *     meanwhile, so the worker keeps its place in the group and nothing is skipped.
  * <li>Partitions being revoked finish their writes and commit first; lost partitions commit
  *     nothing, since another worker owns them now.
+ * <li>A {@linkplain #pass bounded pass} (replay, redrive) reads fixed ranges of assigned partitions
+ *     the same way and ends when every range is settled.
  * </ul>
  */
 final class StoreLoop {
@@ -64,6 +68,9 @@ final class StoreLoop {
     private final Map<TopicPartition, Long> lastBackoffMs = new HashMap<>();
     private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
     private final Map<RecordStorer.Outcome, AtomicLong> counts = new HashMap<>();
+    /** The end of each range of a bounded pass, exclusive; empty while subscribed. */
+    private final Map<TopicPartition, Long> ends = new HashMap<>();
+    private final Map<TopicPartition, Long> settled = new HashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
 
@@ -81,14 +88,46 @@ final class StoreLoop {
     /** Polls and stores until {@link #stop()}; then finishes what is in flight, commits and leaves the group. */
     void run() {
         consumer.subscribe(List.of(topic), new Rebalance());
+        loop(() -> false);
+    }
+
+    /**
+     * Stores each partition's records from {@code from} up to, not including, {@code until},
+     * committing under the consumer's group as it goes; returns when every range is settled or
+     * after {@link #stop()}. The group must have no active member, or the commits fail.
+     */
+    void pass(Map<TopicPartition, Long> from, Map<TopicPartition, Long> until) {
+        ends.putAll(until);
+        settled.putAll(from);
+        consumer.assign(from.keySet());
+        from.forEach(consumer::seek);
+        consumer.pause(from.keySet().stream().filter(p -> atEnd(p, from.get(p))).toList());
+        loop(() -> ends.keySet().stream().allMatch(this::rangeDone));
+    }
+
+    /** Records settled so far: stored, found stored, dead-lettered or passed over. */
+    long settledRecords() {
+        return counts.values().stream().mapToLong(AtomicLong::get).sum();
+    }
+
+    /** How many records had each outcome so far. */
+    Map<RecordStorer.Outcome, Long> outcomes() {
+        Map<RecordStorer.Outcome, Long> snapshot = new EnumMap<>(RecordStorer.Outcome.class);
+        counts.forEach((outcome, count) -> snapshot.put(outcome, count.get()));
+        return snapshot;
+    }
+
+    private void loop(BooleanSupplier finished) {
         long nextReport = System.nanoTime() + REPORT_EVERY_NANOS;
         try {
-            while (running) {
+            while (running && !finished.getAsBoolean()) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(inFlight.isEmpty() ? POLL : POLL_WHILE_WRITING);
                 for (TopicPartition partition : records.partitions()) {
-                    List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
+                    List<ConsumerRecord<byte[], byte[]>> batch = withinRange(partition, records.records(partition));
                     consumer.pause(List.of(partition));
-                    inFlight.put(partition, writers.submit(() -> storeInOrder(batch)));
+                    if (!batch.isEmpty()) {
+                        inFlight.put(partition, writers.submit(() -> storeInOrder(batch)));
+                    }
                 }
                 settle(new ArrayList<>(inFlight.keySet()), false);
                 resumeWhenDue();
@@ -144,11 +183,14 @@ final class StoreLoop {
             inFlight.remove(partition);
             Progress progress = outcomeOf(writer);
             uncommitted.put(partition, new OffsetAndMetadata(progress.nextOffset()));
+            settled.put(partition, progress.nextOffset());
             if (progress.retryReason() == null) {
                 if (lastBackoffMs.remove(partition) != null) {
                     LOG.info("{}: storing again", partition);
                 }
-                consumer.resume(List.of(partition));
+                if (!atEnd(partition, progress.nextOffset())) {
+                    consumer.resume(List.of(partition));
+                }
             } else {
                 consumer.seek(partition, progress.nextOffset());
                 long backoff = Math.min(maxBackoffMs, lastBackoffMs.getOrDefault(partition, FIRST_BACKOFF_MS / 2) * 2);
@@ -178,6 +220,26 @@ final class StoreLoop {
         } catch (KafkaException e) {
             LOG.warn("commit of {} failed, will be tried again: {}", uncommitted, e.toString());
         }
+    }
+
+    /** The records of {@code batch} inside the pass's range: all of them while subscribed. */
+    private List<ConsumerRecord<byte[], byte[]>> withinRange(TopicPartition partition, List<ConsumerRecord<byte[], byte[]>> batch) {
+        Long end = ends.get(partition);
+        return end == null ? batch : batch.stream().filter(r -> r.offset() < end).toList();
+    }
+
+    /**
+     * Whether a pass's range is settled: its last record, or (where the range ends in offsets that
+     * hold no record, such as transaction markers) nothing pending and the consumer past its end.
+     */
+    private boolean rangeDone(TopicPartition partition) {
+        return atEnd(partition, settled.get(partition)) || (!inFlight.containsKey(partition) && !waiting.containsKey(partition)
+                && atEnd(partition, consumer.position(partition)));
+    }
+
+    private boolean atEnd(TopicPartition partition, long offset) {
+        Long end = ends.get(partition);
+        return end != null && offset >= end;
     }
 
     private void resumeWhenDue() {

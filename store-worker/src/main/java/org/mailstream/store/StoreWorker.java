@@ -1,19 +1,14 @@
 package org.mailstream.store;
 
-import com.unboundid.ldap.sdk.LDAPConnectionPool;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.Arrays;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +25,12 @@ public final class StoreWorker {
 
             SYNOPSIS
                 store-worker [-c CONFIG]
+                store-worker replay [-c CONFIG] (--from-earliest | --from-time TIME | --from-offsets P=O,...)
+                                    [--mode fill|reparse] [--execute]
+                store-worker redrive [-c CONFIG] [--execute]
                 store-worker --help
+                store-worker replay --help
+                store-worker redrive --help
 
             DESCRIPTION
                 A member of the consumer group of one back end. For each record it finds the
@@ -55,6 +55,11 @@ public final class StoreWorker {
                 to its own back end, passing over (and committing past) the rest. The rule is a
                 pure function of the address, so every worker and every replay agrees.
 
+                replay stores a back end's mail again from the topic (rebuild a lost back end, fill a
+                new one, or re-index after a parser change); redrive stores the dead letters that can
+                be stored now. Each prints its plan and changes nothing without --execute; see
+                their own --help.
+
                 SIGTERM or SIGINT: stop polling, finish the writes in flight, commit, leave the
                 group, exit. Logs go to standard error.
 
@@ -78,7 +83,6 @@ public final class StoreWorker {
     static final int EX_CONFIG = 78;
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreWorker.class);
-    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(60);
 
     private StoreWorker() {
     }
@@ -90,8 +94,14 @@ public final class StoreWorker {
         }
     }
 
-    /** Runs until a signal stops it; returns the exit status. */
+    /** Runs until a signal stops it, or runs the subcommand {@code args[0]}; returns the exit status. */
     static int run(String[] args, PrintStream out) {
+        if (args.length > 0 && args[0].equals("replay")) {
+            return Replay.replay(Arrays.copyOfRange(args, 1, args.length), out);
+        }
+        if (args.length > 0 && args[0].equals("redrive")) {
+            return Replay.redrive(Arrays.copyOfRange(args, 1, args.length), out);
+        }
         CommandLine command;
         try {
             command = new DefaultParser().parse(new Options()
@@ -124,29 +134,11 @@ public final class StoreWorker {
 
     /** Stores until a signal stops it; an IOException or ConfigException is the configuration's fault. */
     private static int serve(StoreConfig config) throws Exception {
-        CountDownLatch finished = new CountDownLatch(1);
-        ExecutorService writers = Executors.newFixedThreadPool(config.getInt(StoreConfig.LDAP_CONNECTIONS));
-        try (LDAPConnectionPool pool = LdapServers.pool(config);
-             DeadLetters deadLetters = new DeadLetters(config)) {
-            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config), deadLetters, config);
-            StoreLoop loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings()), storer, writers,
-                    config.topic(), config.getLong(StoreConfig.RETRY_BACKOFF_MAX_MS));
-            Thread onSignal = new Thread(() -> {
-                try {
-                    loop.stop(SHUTDOWN_TIMEOUT);
-                    finished.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "store-worker shutdown");
-            Runtime.getRuntime().addShutdownHook(onSignal);
+        try (StoreSession session = new StoreSession(config, config.topic(), config.groupId(), RecordStorer.WhenStored.KEEP)) {
             LOG.info("storing {} into {} as group {}, dead letters to {}", config.topic(), config.ldapUrls(),
                     config.groupId(), config.deadLetterTopic());
-            loop.run();
+            session.loop().run();
             return 0;
-        } finally {
-            writers.shutdownNow();
-            finished.countDown();
         }
     }
 }

@@ -1,0 +1,223 @@
+package org.mailstream.store;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+
+/**
+ * One bounded pass over a topic as a consumer group, for replay and redrive: a plan (where each
+ * partition starts and ends), checked against what the topic still holds and against the group
+ * being idle, printed in the manner of kafka-consumer-groups --reset-offsets, and run only when
+ * asked to, with progress and a summary.
+ */
+final class Pass {
+
+    static final int EX_DATAERR = 65;
+    static final int EX_TEMPFAIL = 75;
+
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
+    /** Where a pass starts in each partition. */
+    sealed interface Start {
+        /** The first record the topic holds; the records before it are gone if it is not offset 0. */
+        record Earliest() implements Start {
+        }
+
+        /** The first record with a timestamp at or after {@code time}. */
+        record AtTime(Instant time) implements Start {
+        }
+
+        /** Given offsets of given partitions; the other partitions are left out. */
+        record AtOffsets(Map<Integer, Long> offsets) implements Start {
+        }
+
+        /** The group's committed offset, or the first record held when it has none (redrive). */
+        record Committed() implements Start {
+        }
+    }
+
+    /** One partition's part of a pass: {@code from} up to, not including, {@code until}. */
+    record Range(int partition, Long committed, long logStart, long from, long until) {
+        long records() {
+            return Math.max(0, until - from);
+        }
+    }
+
+    private final String verb;
+    private final String topic;
+    private final String group;
+    private final List<Range> ranges;
+    /** What the pass would need that the topic no longer holds, one line a partition. */
+    private final List<String> missing;
+
+    private Pass(String verb, String topic, String group, List<Range> ranges, List<String> missing) {
+        this.verb = verb;
+        this.topic = topic;
+        this.group = group;
+        this.ranges = ranges;
+        this.missing = missing;
+    }
+
+    /**
+     * Runs {@code verb} (replay, redrive) over {@code topic} as {@code group}: refuses while the
+     * group has active members or when the topic no longer holds what the start asks for; prints
+     * the plan; then, with {@code execute}, stores every record of it. Returns the exit status.
+     */
+    static int run(String verb, StoreConfig config, String topic, String group, Start start,
+            RecordStorer.WhenStored whenStored, boolean execute, PrintStream out) throws Exception {
+        Pass pass;
+        try (Admin admin = Admin.create(config.adminSettings())) {
+            Collection<MemberDescription> members = activeMembers(admin, group);
+            if (!members.isEmpty()) {
+                out.println("store-worker " + verb + ": group " + group + " has " + members.size() + " active member(s) ("
+                        + members.stream().map(m -> m.clientId() + " on " + m.host()).collect(Collectors.joining(", "))
+                        + "); stop them first, since two consumers of one partition would break its order");
+                return EX_TEMPFAIL;
+            }
+            pass = plan(verb, admin, topic, group, start);
+        } catch (ExecutionException e) {
+            out.println("store-worker " + verb + ": Kafka: " + e.getCause());
+            return EX_TEMPFAIL;
+        }
+        pass.print(out);
+        if (!pass.missing.isEmpty()) {
+            out.println();
+            out.println("The topic no longer holds records this " + verb + " asks for (removed by retention or deleteRecords):");
+            pass.missing.forEach(line -> out.println("  " + line));
+            out.println("Nothing changed. To go ahead without them, give --from-offsets with the first offsets held.");
+            return EX_DATAERR;
+        }
+        if (!execute) {
+            out.println();
+            out.println("Dry run: nothing changed. Add --execute to " + verb + " these " + pass.records() + " records.");
+            return 0;
+        }
+        pass.execute(config, whenStored, out);
+        return 0;
+    }
+
+    private static Collection<MemberDescription> activeMembers(Admin admin, String group) throws Exception {
+        try {
+            return admin.describeConsumerGroups(List.of(group)).describedGroups().get(group)
+                    .get(ADMIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS).members();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof GroupIdNotFoundException) {
+                return List.of();
+            }
+            throw e;
+        }
+    }
+
+    private static Pass plan(String verb, Admin admin, String topic, String group, Start start) throws Exception {
+        List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(ADMIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                .get(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        Map<TopicPartition, ListOffsetsResultInfo> logStarts = offsets(admin, partitions, p -> OffsetSpec.earliest());
+        Map<TopicPartition, ListOffsetsResultInfo> ends = offsets(admin, partitions, p -> OffsetSpec.latest());
+        Map<TopicPartition, ListOffsetsResultInfo> atTime = start instanceof Start.AtTime at
+                ? offsets(admin, partitions, p -> OffsetSpec.forTimestamp(at.time().toEpochMilli())) : Map.of();
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
+                .get(ADMIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        List<Range> ranges = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (TopicPartition partition : partitions) {
+            long logStart = logStarts.get(partition).offset();
+            long end = ends.get(partition).offset();
+            OffsetAndMetadata groupOffset = committed.get(partition);
+            Long current = groupOffset == null ? null : groupOffset.offset();
+            long from;
+            if (start instanceof Start.AtTime at) {
+                ListOffsetsResultInfo found = atTime.get(partition);
+                from = found.offset() < 0 ? end : found.offset();
+                // Records older than the first one held may have been at or after the time asked for.
+                boolean firstHeldIsLater = found.offset() < 0 || found.timestamp() > at.time().toEpochMilli();
+                if (logStart > 0 && from == logStart && firstHeldIsLater) {
+                    missing.add("partition " + partition.partition() + ": offsets before " + logStart + " may be from "
+                            + at.time() + " or later");
+                }
+            } else if (start instanceof Start.AtOffsets given) {
+                from = given.offsets().getOrDefault(partition.partition(), end);
+                if (from > end) {
+                    throw new IllegalArgumentException("partition " + partition.partition() + " ends at offset " + end + ", not " + from);
+                }
+                if (from < logStart) {
+                    missing.add("partition " + partition.partition() + ": offsets " + from + " to " + (logStart - 1));
+                }
+            } else if (start instanceof Start.Committed) {
+                from = current == null ? logStart : Math.max(current, logStart);
+            } else {
+                from = logStart;
+                if (logStart > 0) {
+                    missing.add("partition " + partition.partition() + ": offsets 0 to " + (logStart - 1));
+                }
+            }
+            ranges.add(new Range(partition.partition(), current, logStart, from, end));
+        }
+        if (start instanceof Start.AtOffsets given) {
+            given.offsets().keySet().stream().filter(p -> p < 0 || p >= partitions.size()).findFirst().ifPresent(p -> {
+                throw new IllegalArgumentException(topic + " has no partition " + p);
+            });
+        }
+        return new Pass(verb, topic, group, ranges, missing);
+    }
+
+    private static Map<TopicPartition, ListOffsetsResultInfo> offsets(Admin admin, List<TopicPartition> partitions,
+            Function<TopicPartition, OffsetSpec> spec) throws Exception {
+        return admin.listOffsets(partitions.stream().collect(Collectors.toMap(p -> p, spec)))
+                .all().get(ADMIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    long records() {
+        return ranges.stream().mapToLong(Range::records).sum();
+    }
+
+    private void print(PrintStream out) {
+        out.printf("%-28s %-28s %9s %14s %10s %10s %10s%n", "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "NEW-OFFSET",
+                "END-OFFSET", "RECORDS");
+        for (Range range : ranges) {
+            out.printf("%-28s %-28s %9d %14s %10d %10d %10d%n", group, topic, range.partition(),
+                    range.committed() == null ? "-" : range.committed(), range.from(), range.until(), range.records());
+        }
+    }
+
+    private void execute(StoreConfig config, RecordStorer.WhenStored whenStored, PrintStream out) throws Exception {
+        Map<TopicPartition, Long> from = new TreeMap<>(Comparator.comparingInt(TopicPartition::partition));
+        Map<TopicPartition, Long> until = new TreeMap<>(Comparator.comparingInt(TopicPartition::partition));
+        for (Range range : ranges) {
+            from.put(new TopicPartition(topic, range.partition()), range.from());
+            until.put(new TopicPartition(topic, range.partition()), range.until());
+        }
+        try (StoreSession session = new StoreSession(config, topic, group, whenStored)) {
+            StoreLoop loop = session.loop();
+            Progress progress = new Progress(verb, records(), loop::settledRecords, System.err);
+            progress.start();
+            long started = System.nanoTime();
+            try {
+                loop.pass(from, until);
+            } finally {
+                progress.stop();
+            }
+            double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+            out.printf("%n%s: %d records in %.1f s (%.0f records/s): %s%n", verb, loop.settledRecords(), seconds,
+                    loop.settledRecords() / seconds, loop.outcomes().entrySet().stream()
+                            .map(e -> e.getKey().name().toLowerCase().replace('_', ' ') + " " + e.getValue())
+                            .collect(Collectors.joining(", ")));
+        }
+    }
+}
