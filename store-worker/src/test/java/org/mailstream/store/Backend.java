@@ -110,6 +110,11 @@ final class Backend implements AutoCloseable {
 
     /** Waits until consumer group {@code group} has committed the end of every partition of the topic. */
     void awaitCaughtUp(String group, Supplier<String> diagnostics) {
+        awaitCaughtUp(kafka, topic, group, diagnostics);
+    }
+
+    /** Waits until consumer group {@code group} has committed the end of every partition of {@code topic}. */
+    static void awaitCaughtUp(KafkaCluster kafka, String topic, String group, Supplier<String> diagnostics) {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         try (Admin admin = kafka.admin()) {
             while (System.nanoTime() < deadline) {

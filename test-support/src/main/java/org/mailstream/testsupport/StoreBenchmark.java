@@ -123,7 +123,7 @@ public final class StoreBenchmark {
                 / (Duration.between(sortedWriteTimes.get(0), sortedWriteTimes.get(sortedWriteTimes.size() - 1)).toNanos() / 1e9);
     }
 
-    private static List<Entry> storedEntries(Slapd slapd) throws Exception {
+    static List<Entry> storedEntries(Slapd slapd) throws Exception {
         List<Entry> entries = new ArrayList<>();
         try (LDAPConnection connection = slapd.rootConnection()) {
             for (SearchResultEntry entry : connection.search(new SearchRequest(Slapd.PEOPLE, SearchScope.SUB,
@@ -136,7 +136,7 @@ public final class StoreBenchmark {
     }
 
     /** Folders first, then the messages spread over {@value #CONNECTIONS} connections, each bound as the service account. */
-    private static double rawAddRate(Slapd slapd, List<Entry> entries) throws Exception {
+    static double rawAddRate(Slapd slapd, List<Entry> entries) throws Exception {
         for (int i = 0; i < 100; i++) {
             slapd.addMailbox("user" + i);
         }
@@ -199,16 +199,22 @@ public final class StoreBenchmark {
     /** bin/store-worker of group {@code topic} storing {@code topic} into {@code slapd}, with {@code settings} added. */
     static Process startWorker(Path root, KafkaCluster kafka, Slapd slapd, String topic, int connections, Map<String, String> settings)
             throws Exception {
+        Path config = workerConfig(kafka, slapd, topic, connections, settings);
+        return new ProcessBuilder(root.resolve("bin/store-worker").toString(), "-c", config.toString())
+                .redirectErrorStream(true).redirectOutput(config.resolveSibling("store-worker.log").toFile()).start();
+    }
+
+    /** A store-worker configuration in a directory of its own: group {@code topic} storing {@code topic} into {@code slapd}. */
+    static Path workerConfig(KafkaCluster kafka, Slapd slapd, String topic, int connections, Map<String, String> settings)
+            throws Exception {
         Path work = Files.createTempDirectory("bench-store");
         Path password = Files.writeString(work.resolve("password"), Slapd.SERVICE_PASSWORD + "\n");
         Map<String, String> all = new TreeMap<>(settings);
         all.putAll(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "kafka.group.id", topic, "topic", topic,
                 "ldap.urls", slapd.url(), "ldap.bind.dn", Slapd.SERVICE_DN, "ldap.bind.password.file", password.toString(),
                 "ldap.base.dn", Slapd.PEOPLE, "ldap.connections", Integer.toString(connections)));
-        Path config = Files.writeString(work.resolve("store-worker.properties"), all.entrySet().stream()
+        return Files.writeString(work.resolve("store-worker.properties"), all.entrySet().stream()
                 .map(e -> e.getKey() + "=" + e.getValue() + "\n").collect(Collectors.joining()));
-        return new ProcessBuilder(root.resolve("bin/store-worker").toString(), "-c", config.toString())
-                .redirectErrorStream(true).redirectOutput(work.resolve("store-worker.log").toFile()).start();
     }
 
     /** Waits until consumer group {@code group} has committed {@code count} records: cheap for slapd, unlike counting entries. */
