@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -82,35 +83,43 @@ final class Pass {
      */
     static int run(String verb, StoreConfig config, String topic, String group, Start start,
             RecordStorer.WhenStored whenStored, boolean execute, PrintStream out) throws Exception {
-        Pass pass;
-        try (Admin admin = Admin.create(config.adminSettings())) {
-            Collection<MemberDescription> members = activeMembers(admin, group);
-            if (!members.isEmpty()) {
-                out.println("store-worker " + verb + ": group " + group + " has " + members.size() + " active member(s) ("
-                        + members.stream().map(m -> m.clientId() + " on " + m.host()).collect(Collectors.joining(", "))
-                        + "); stop them first, since two consumers of one partition would break its order");
+        // Opened first, so that an unreadable password or trust file is reported before any Kafka call.
+        try (StoreSession session = execute ? new StoreSession(config, topic, group, whenStored) : null) {
+            Pass pass;
+            try (Admin admin = Admin.create(config.adminSettings())) {
+                Collection<MemberDescription> members = activeMembers(admin, group);
+                if (!members.isEmpty()) {
+                    out.println("store-worker " + verb + ": group " + group + " has " + members.size() + " active member(s) ("
+                            + members.stream().map(m -> m.clientId() + " on " + m.host()).collect(Collectors.joining(", "))
+                            + "); stop them first, since two consumers of one partition would break its order");
+                    return EX_TEMPFAIL;
+                }
+                pass = plan(verb, admin, topic, group, start);
+            } catch (ExecutionException | TimeoutException e) {
+                out.println("store-worker " + verb + ": Kafka: " + (e instanceof ExecutionException ? e.getCause() : e));
                 return EX_TEMPFAIL;
             }
-            pass = plan(verb, admin, topic, group, start);
-        } catch (ExecutionException e) {
-            out.println("store-worker " + verb + ": Kafka: " + e.getCause());
-            return EX_TEMPFAIL;
-        }
-        pass.print(out);
-        if (!pass.missing.isEmpty()) {
-            out.println();
-            out.println("The topic no longer holds records this " + verb + " asks for (removed by retention or deleteRecords):");
-            pass.missing.forEach(line -> out.println("  " + line));
-            out.println("Nothing changed. To go ahead without them, give --from-offsets with the first offsets held.");
-            return EX_DATAERR;
-        }
-        if (!execute) {
-            out.println();
-            out.println("Dry run: nothing changed. Add --execute to " + verb + " these " + pass.records() + " records.");
+            pass.print(out);
+            if (!pass.missing.isEmpty()) {
+                out.println();
+                out.println("The topic no longer holds records this " + verb + " asks for (removed by retention or deleteRecords):");
+                pass.missing.forEach(line -> out.println("  " + line));
+                out.println("Nothing changed. To go ahead without them, give --from-offsets with the first offsets held.");
+                return EX_DATAERR;
+            }
+            if (session == null) {
+                out.println();
+                out.println("Dry run: nothing changed. Add --execute to " + verb + " these " + pass.records() + " records.");
+                return 0;
+            }
+            pass.execute(session.loop(), out);
+            if (!session.loop().allCommitted()) {
+                out.println("store-worker " + verb + ": the records are stored, but group " + group + " refused the last offsets "
+                        + "(did a worker join it meanwhile?); its workers will store some records again, which is harmless");
+                return EX_TEMPFAIL;
+            }
             return 0;
         }
-        pass.execute(config, whenStored, out);
-        return 0;
     }
 
     private static Collection<MemberDescription> activeMembers(Admin admin, String group) throws Exception {
@@ -196,28 +205,25 @@ final class Pass {
         }
     }
 
-    private void execute(StoreConfig config, RecordStorer.WhenStored whenStored, PrintStream out) throws Exception {
+    private void execute(StoreLoop loop, PrintStream out) {
         Map<TopicPartition, Long> from = new TreeMap<>(Comparator.comparingInt(TopicPartition::partition));
         Map<TopicPartition, Long> until = new TreeMap<>(Comparator.comparingInt(TopicPartition::partition));
         for (Range range : ranges) {
             from.put(new TopicPartition(topic, range.partition()), range.from());
             until.put(new TopicPartition(topic, range.partition()), range.until());
         }
-        try (StoreSession session = new StoreSession(config, topic, group, whenStored)) {
-            StoreLoop loop = session.loop();
-            Progress progress = new Progress(verb, records(), loop::settledRecords, System.err);
-            progress.start();
-            long started = System.nanoTime();
-            try {
-                loop.pass(from, until);
-            } finally {
-                progress.stop();
-            }
-            double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
-            out.printf("%n%s: %d records in %.1f s (%.0f records/s): %s%n", verb, loop.settledRecords(), seconds,
-                    loop.settledRecords() / seconds, loop.outcomes().entrySet().stream()
-                            .map(e -> e.getKey().name().toLowerCase().replace('_', ' ') + " " + e.getValue())
-                            .collect(Collectors.joining(", ")));
+        Progress progress = new Progress(verb, records(), loop::settledRecords, System.err);
+        progress.start();
+        long started = System.nanoTime();
+        try {
+            loop.pass(from, until);
+        } finally {
+            progress.stop();
         }
+        double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+        out.printf("%n%s: %d records in %.1f s (%.0f records/s): %s%n", verb, loop.settledRecords(), seconds,
+                loop.settledRecords() / seconds, loop.outcomes().entrySet().stream()
+                        .map(e -> e.getKey().name().toLowerCase().replace('_', ' ') + " " + e.getValue())
+                        .collect(Collectors.joining(", ")));
     }
 }

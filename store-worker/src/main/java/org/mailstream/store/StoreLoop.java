@@ -73,6 +73,7 @@ final class StoreLoop {
     private final Map<TopicPartition, Long> settled = new HashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
+    private volatile boolean started;
 
     StoreLoop(Consumer<byte[], byte[]> consumer, RecordStorer storer, ExecutorService writers, String topic, long maxBackoffMs) {
         this.consumer = consumer;
@@ -110,6 +111,11 @@ final class StoreLoop {
         return counts.values().stream().mapToLong(AtomicLong::get).sum();
     }
 
+    /** Whether every settled offset has been committed: false when the last commits failed. */
+    boolean allCommitted() {
+        return uncommitted.isEmpty();
+    }
+
     /** How many records had each outcome so far. */
     Map<RecordStorer.Outcome, Long> outcomes() {
         Map<RecordStorer.Outcome, Long> snapshot = new EnumMap<>(RecordStorer.Outcome.class);
@@ -118,6 +124,7 @@ final class StoreLoop {
     }
 
     private void loop(BooleanSupplier finished) {
+        started = true;
         long nextReport = System.nanoTime() + REPORT_EVERY_NANOS;
         try {
             while (running && !finished.getAsBoolean()) {
@@ -156,6 +163,10 @@ final class StoreLoop {
     /** Asks the loop to stop and waits until it has committed and left the group. */
     void stop(Duration timeout) throws InterruptedException {
         running = false;
+        if (!started) {
+            // A replay that refused, or a process stopped before it polled: nothing to finish.
+            return;
+        }
         consumer.wakeup();
         stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -10,6 +10,7 @@ import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Entry;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,6 +26,17 @@ class MessageEntryTest {
 
     static Stream<Arguments> corpus() {
         return MailCorpus.awkward().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("corpus")
+    void everyAttributeButTheMessageItselfIsListedAsDerivedSoThatReparseRewritesItAndNeverTheRawBytes(String name, byte[] message) {
+        Entry entry = MessageEntry.message(FOLDER, message, envelope(message));
+
+        Set<String> derived = Set.of(MessageEntry.DERIVED);
+        entry.getAttributes().forEach(a -> assertTrue(derived.contains(a.getName())
+                || Set.of("objectClass", "mailStoreId", "mailStoreRaw").contains(a.getName()), name + ": " + a.getName()));
+        assertFalse(derived.contains("mailStoreRaw"));
     }
 
     @ParameterizedTest(name = "{0}")

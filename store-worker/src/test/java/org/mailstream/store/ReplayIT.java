@@ -95,12 +95,14 @@ class ReplayIT {
         wipeMessages(backends.get("a"));
 
         Command.Result dryRun = storeWorker("replay", "-c", configs.get("a"), "--from-earliest");
+        System.out.println(dryRun.stdout());
         assertEquals(0, dryRun.exitCode(), dryRun.toString());
         assertTrue(dryRun.stdout().contains("Dry run: nothing changed. Add --execute to replay these " + MAILS + " records."),
                 dryRun.toString());
         assertEquals(Map.of(), rawDigests(backends.get("a")), "a dry run stores nothing");
 
         Command.Result replay = storeWorker("replay", "-c", configs.get("a"), "--from-earliest", "--execute");
+        System.out.println(replay.stdout());
         assertEquals(0, replay.exitCode(), replay.toString());
         assertEquals(expected.get("a"), rawDigests(backends.get("a")), "every message of a back again, byte for byte, once\n" + replay);
         assertEquals(untouched, entryCsns(backends.get("b")), "back end b was not written to");

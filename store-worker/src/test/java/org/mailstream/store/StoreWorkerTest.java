@@ -64,6 +64,47 @@ class StoreWorkerTest {
         StoreConfig.DEFINITION.names().forEach(key -> assertTrue(run.output().contains(key), key));
     }
 
+    @Test
+    void replayWithoutAStartExits64SayingWhichOptionsGiveOne() {
+        Run run = run("replay", "--execute");
+        assertEquals(StoreWorker.EX_USAGE, run.status());
+        assertTrue(run.output().contains("--from-earliest, --from-time or --from-offsets"), run.output());
+    }
+
+    @Test
+    void replayWithTwoStartsExits64() {
+        assertEquals(StoreWorker.EX_USAGE, run("replay", "--from-earliest", "--from-time", "2026-11-25T10:00:00Z").status());
+    }
+
+    @Test
+    void replayWithAnUnknownModeOrAMalformedTimeOrOffsetExits64NamingIt() {
+        Run mode = run("replay", "--from-earliest", "--mode", "refill");
+        assertEquals(StoreWorker.EX_USAGE, mode.status());
+        assertTrue(mode.output().contains("refill"), mode.output());
+        Run time = run("replay", "--from-time", "yesterday");
+        assertEquals(StoreWorker.EX_USAGE, time.status());
+        assertTrue(time.output().contains("yesterday"), time.output());
+        Run offsets = run("replay", "--from-offsets", "0:12");
+        assertEquals(StoreWorker.EX_USAGE, offsets.status());
+        assertTrue(offsets.output().contains("0:12"), offsets.output());
+    }
+
+    @Test
+    void replayAndRedriveWithAnUnreadablePasswordFileExit78BeforeTouchingKafka() throws Exception {
+        Path config = config("");
+        for (String[] args : new String[][] {{"replay", "-c", config.toString(), "--from-earliest", "--execute"},
+            {"redrive", "-c", config.toString(), "--execute"}}) {
+            Run run = run(args);
+            assertEquals(StoreWorker.EX_CONFIG, run.status(), run.output());
+        }
+    }
+
+    @Test
+    void replayAndRedriveHelpPrintTheirOwnManualPages() {
+        assertTrue(run("replay", "--help").output().contains("store-worker replay - store a back end's mail again"));
+        assertTrue(run("redrive", "--help").output().contains("store-worker redrive - store the dead letters"));
+    }
+
     private Path config(String extra) throws Exception {
         return Files.writeString(directory.resolve("store-worker.properties"), String.join("\n",
                 "kafka.bootstrap.servers=127.0.0.1:9", "ldap.urls=ldap://127.0.0.1:9", "ldap.bind.dn=cn=x",
