@@ -67,13 +67,16 @@ final class Pass {
     private final List<Range> ranges;
     /** What the pass would need that the topic no longer holds, one line a partition. */
     private final List<String> missing;
+    /** What a redrive passes over because retention removed it first, one line a partition. */
+    private final List<String> expired;
 
-    private Pass(String verb, String topic, String group, List<Range> ranges, List<String> missing) {
+    private Pass(String verb, String topic, String group, List<Range> ranges, List<String> missing, List<String> expired) {
         this.verb = verb;
         this.topic = topic;
         this.group = group;
         this.ranges = ranges;
         this.missing = missing;
+        this.expired = expired;
     }
 
     /**
@@ -100,6 +103,11 @@ final class Pass {
                 return EX_TEMPFAIL;
             }
             pass.print(out);
+            if (!pass.expired.isEmpty()) {
+                out.println();
+                out.println("Removed by retention before a " + verb + " read them, and so passed over:");
+                pass.expired.forEach(line -> out.println("  " + line));
+            }
             if (!pass.missing.isEmpty()) {
                 out.println();
                 out.println("The topic no longer holds records this " + verb + " asks for (removed by retention or deleteRecords):");
@@ -145,6 +153,7 @@ final class Pass {
                 .get(ADMIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         List<Range> ranges = new ArrayList<>();
         List<String> missing = new ArrayList<>();
+        List<String> expired = new ArrayList<>();
         for (TopicPartition partition : partitions) {
             long logStart = logStarts.get(partition).offset();
             long end = ends.get(partition).offset();
@@ -169,7 +178,11 @@ final class Pass {
                     missing.add("partition " + partition.partition() + ": offsets " + from + " to " + (logStart - 1));
                 }
             } else if (start instanceof Start.Committed) {
-                from = current == null ? logStart : Math.max(current, logStart);
+                long wanted = current == null ? 0 : current;
+                from = Math.max(wanted, logStart);
+                if (wanted < logStart) {
+                    expired.add("partition " + partition.partition() + ": offsets " + wanted + " to " + (logStart - 1));
+                }
             } else {
                 from = logStart;
                 if (logStart > 0) {
@@ -183,7 +196,7 @@ final class Pass {
                 throw new IllegalArgumentException(topic + " has no partition " + p);
             });
         }
-        return new Pass(verb, topic, group, ranges, missing);
+        return new Pass(verb, topic, group, ranges, missing, expired);
     }
 
     private static Map<TopicPartition, ListOffsetsResultInfo> offsets(Admin admin, List<TopicPartition> partitions,

@@ -55,9 +55,13 @@ final class StoreSession implements AutoCloseable {
 
     @Override
     public void close() {
-        writers.shutdownNow();
-        deadLetters.close();
-        pool.close();
-        closed.countDown();
+        try {
+            writers.shutdownNow();
+            deadLetters.close();
+            pool.close();
+        } finally {
+            // The shutdown hook waits for this; it must come even if closing failed.
+            closed.countDown();
+        }
     }
 }

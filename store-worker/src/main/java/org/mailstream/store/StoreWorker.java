@@ -97,10 +97,10 @@ public final class StoreWorker {
     /** Runs until a signal stops it, or runs the subcommand {@code args[0]}; returns the exit status. */
     static int run(String[] args, PrintStream out) {
         if (args.length > 0 && args[0].equals("replay")) {
-            return Replay.replay(Arrays.copyOfRange(args, 1, args.length), out);
+            return ReplayCommands.replay(Arrays.copyOfRange(args, 1, args.length), out);
         }
         if (args.length > 0 && args[0].equals("redrive")) {
-            return Replay.redrive(Arrays.copyOfRange(args, 1, args.length), out);
+            return ReplayCommands.redrive(Arrays.copyOfRange(args, 1, args.length), out);
         }
         CommandLine command;
         try {

@@ -1,6 +1,7 @@
 package org.mailstream.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.unboundid.ldap.sdk.Attribute;
@@ -186,6 +187,28 @@ class ReplayIT {
         Command.Result again = storeWorker("redrive", "-c", configs.get("a"), "--execute");
         assertEquals(0, again.exitCode(), again.toString());
         assertEquals(aNow, rawDigests(backends.get("a")), "a second redrive stores nothing twice");
+    }
+
+    @Test
+    void aRedriveSaysWhichLettersRetentionRemovedBeforeItReadThemAndStoresTheRest() throws Exception {
+        String late = mailboxOwnedBy("a", "late");
+        byte[] expiredMail = MailCorpus.message("expired letter", "x\r\n");
+        byte[] keptMail = MailCorpus.message("kept letter", "y\r\n");
+        publish(List.of(Map.entry(late + "@example.com", expiredMail), Map.entry(late + "@example.com", keptMail)));
+        storeWithAWorker("a");
+        try (Admin admin = kafka.admin()) {
+            admin.deleteRecords(Map.of(new TopicPartition(topic + ".dlq", 0), RecordsToDelete.beforeOffset(1))).all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+        backends.get("a").addMailbox(late);
+
+        Command.Result redrive = storeWorker("redrive", "-c", configs.get("a"), "--execute");
+        assertEquals(0, redrive.exitCode(), redrive.toString());
+        assertTrue(redrive.stdout().contains("Removed by retention before a redrive read them, and so passed over:\n"
+                + "  partition 0: offsets 0 to 0"), redrive.toString());
+        Map<String, String> stored = rawDigests(backends.get("a"));
+        assertEquals(MessageIdentity.sha256Hex(keptMail), stored.get(dn(keptMail, late)), redrive.toString());
+        assertNull(stored.get(dn(expiredMail, late)), "the expired letter is gone, not stored");
     }
 
     @Test

@@ -15,8 +15,11 @@ import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 import org.apache.kafka.common.config.ConfigException;
 
-/** store-worker replay and store-worker redrive: bounded passes over the mail and dead-letter topics; manual pages below. */
-final class Replay {
+/**
+ * The subcommands store-worker replay and store-worker redrive: their manual pages, options and
+ * exit statuses; the passes themselves are {@link Pass}.
+ */
+final class ReplayCommands {
 
     static final String REPLAY_MANUAL = """
             NAME
@@ -38,6 +41,7 @@ final class Replay {
                 longer holds records the start asks for (retention or deleteRecords removed them),
                 instead of silently starting later.
 
+                A back end that is down or busy pauses the pass, which retries as a worker does.
                 Progress goes to standard error: a line rewritten every second on a terminal, a
                 line every ten seconds otherwise. A summary ends the run. SIGTERM stops it after
                 the writes in flight, committed; running it again goes on from there.
@@ -89,7 +93,7 @@ final class Replay {
                 as for store-worker replay
             """;
 
-    private Replay() {
+    private ReplayCommands() {
     }
 
     static int replay(String[] args, PrintStream out) {
