@@ -164,6 +164,11 @@ final class ReplayCommands {
             out.println("store-worker " + verb + ": " + e.getMessage());
             return StoreWorker.EX_USAGE;
         } catch (Exception e) {
+            ConfigException fault = StoreWorker.configurationFault(e);
+            if (fault != null) {
+                out.println("store-worker " + verb + ": configuration " + file + ": " + fault.getMessage());
+                return StoreWorker.EX_CONFIG;
+            }
             out.println("store-worker " + verb + ": stopped by an internal error: " + e);
             e.printStackTrace();
             return StoreWorker.EX_SOFTWARE;

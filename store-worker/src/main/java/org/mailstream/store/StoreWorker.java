@@ -127,9 +127,24 @@ public final class StoreWorker {
             out.println("store-worker: configuration " + file + ": " + e.getMessage());
             return EX_CONFIG;
         } catch (Exception e) {
+            ConfigException fault = configurationFault(e);
+            if (fault != null) {
+                out.println("store-worker: configuration " + file + ": " + fault.getMessage());
+                return EX_CONFIG;
+            }
             LOG.error("stopped by an internal error", e);
             return EX_SOFTWARE;
         }
+    }
+
+    /** The ConfigException behind {@code e}, if any: Kafka's clients wrap a bad kafka.* value in a KafkaException. */
+    static ConfigException configurationFault(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ConfigException config) {
+                return config;
+            }
+        }
+        return null;
     }
 
     /** Stores until a signal stops it; an IOException or ConfigException is the configuration's fault. */

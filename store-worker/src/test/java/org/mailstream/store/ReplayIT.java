@@ -1,6 +1,7 @@
 package org.mailstream.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -108,6 +110,21 @@ class ReplayIT {
         assertEquals(expected.get("a"), rawDigests(backends.get("a")), "every message of a back again, byte for byte, once\n" + replay);
         assertEquals(untouched, entryCsns(backends.get("b")), "back end b was not written to");
         assertTrue(replay.stdout().contains(": stored " + expected.get("a").size() + ","), replay.toString());
+    }
+
+    @Test
+    void aReplayWaitsOutABackEndThatIsDownAndFinishesWhenItReturns() throws Exception {
+        Slapd a = backends.get("a");
+        wipeMessages(a);
+        a.stop();
+        CompletableFuture<Command.Result> replay = CompletableFuture.supplyAsync(
+                () -> storeWorker("replay", "-c", configs.get("a"), "--from-earliest", "--execute"));
+        Chores.pause(5000);
+        assertFalse(replay.isDone(), () -> "the replay ended while its back end was down: " + replay.join());
+        a.restart();
+        Command.Result result = replay.get(3, TimeUnit.MINUTES);
+        assertEquals(0, result.exitCode(), result.toString());
+        assertEquals(expected.get("a"), rawDigests(a), "every message of a, once, after the back end returned\n" + result);
     }
 
     @Test

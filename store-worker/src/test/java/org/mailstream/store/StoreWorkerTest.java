@@ -100,6 +100,25 @@ class StoreWorkerTest {
     }
 
     @Test
+    void replayExits75WhenKafkaDoesNotAnswerAndChangesNothing() throws Exception {
+        Run run = run("replay", "-c", config("kafka.default.api.timeout.ms=3000\nkafka.request.timeout.ms=3000\n").toString(),
+                "--from-earliest");
+        assertEquals(Pass.EX_TEMPFAIL, run.status(), run.output());
+        assertTrue(run.output().startsWith("store-worker replay: Kafka: "), run.output());
+    }
+
+    @Test
+    void aKafkaClientSettingKafkaRefusesExits78NamingItForTheWorkerAndForReplay() throws Exception {
+        Path password = Files.writeString(directory.resolve("password"), "secret\n");
+        Path config = config("kafka.request.timeout.ms=soon\nldap.bind.password.file=" + password + "\n");
+        for (String[] args : new String[][] {{"-c", config.toString()}, {"replay", "-c", config.toString(), "--from-earliest"}}) {
+            Run run = run(args);
+            assertEquals(StoreWorker.EX_CONFIG, run.status(), run.output());
+            assertTrue(run.output().contains("request.timeout.ms"), run.output());
+        }
+    }
+
+    @Test
     void replayAndRedriveHelpPrintTheirOwnManualPages() {
         assertTrue(run("replay", "--help").output().contains("store-worker replay - store a back end's mail again"));
         assertTrue(run("redrive", "--help").output().contains("store-worker redrive - store the dead letters"));
