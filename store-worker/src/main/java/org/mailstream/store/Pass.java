@@ -54,8 +54,17 @@ final class Pass {
         }
     }
 
+    /** A start the topic cannot give: a partition it lacks, an offset past its end. */
+    static final class BadStart extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BadStart(String message) {
+            super(message);
+        }
+    }
+
     /** One partition's part of a pass: {@code from} up to, not including, {@code until}. */
-    record Range(int partition, Long committed, long logStart, long from, long until) {
+    record Range(int partition, Long committed, long from, long until) {
         long records() {
             return Math.max(0, until - from);
         }
@@ -98,6 +107,9 @@ final class Pass {
                     return EX_TEMPFAIL;
                 }
                 pass = plan(verb, admin, topic, group, start);
+            } catch (BadStart e) {
+                out.println("store-worker " + verb + ": " + e.getMessage());
+                return StoreWorker.EX_USAGE;
             } catch (ExecutionException | TimeoutException e) {
                 out.println("store-worker " + verb + ": Kafka: " + (e instanceof ExecutionException ? e.getCause() : e));
                 return EX_TEMPFAIL;
@@ -172,7 +184,7 @@ final class Pass {
             } else if (start instanceof Start.AtOffsets given) {
                 from = given.offsets().getOrDefault(partition.partition(), end);
                 if (from > end) {
-                    throw new IllegalArgumentException("partition " + partition.partition() + " ends at offset " + end + ", not " + from);
+                    throw new BadStart("partition " + partition.partition() + " ends at offset " + end + ", not " + from);
                 }
                 if (from < logStart) {
                     missing.add("partition " + partition.partition() + ": offsets " + from + " to " + (logStart - 1));
@@ -189,12 +201,14 @@ final class Pass {
                     missing.add("partition " + partition.partition() + ": offsets 0 to " + (logStart - 1));
                 }
             }
-            ranges.add(new Range(partition.partition(), current, logStart, from, end));
+            ranges.add(new Range(partition.partition(), current, from, end));
         }
         if (start instanceof Start.AtOffsets given) {
-            given.offsets().keySet().stream().filter(p -> p < 0 || p >= partitions.size()).findFirst().ifPresent(p -> {
-                throw new IllegalArgumentException(topic + " has no partition " + p);
-            });
+            for (int partition : given.offsets().keySet()) {
+                if (partition < 0 || partition >= partitions.size()) {
+                    throw new BadStart(topic + " has no partition " + partition);
+                }
+            }
         }
         return new Pass(verb, topic, group, ranges, missing, expired);
     }

@@ -1,8 +1,6 @@
 package org.mailstream.store;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
@@ -13,7 +11,6 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.OptionGroup;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
-import org.apache.kafka.common.config.ConfigException;
 
 /**
  * The subcommands store-worker replay and store-worker redrive: their manual pages, options and
@@ -122,7 +119,7 @@ final class ReplayCommands {
             out.println("store-worker replay: " + e.getMessage() + "; see store-worker replay --help");
             return StoreWorker.EX_USAGE;
         }
-        return run("replay", command, out, config -> Pass.run("replay", config, config.topic(), config.groupId(), start, whenStored,
+        return StoreWorker.withConfig("store-worker replay", StoreWorker.configFile(command), out, config -> Pass.run("replay", config, config.topic(), config.groupId(), start, whenStored,
                 command.hasOption("execute"), out));
     }
 
@@ -138,41 +135,8 @@ final class ReplayCommands {
             out.println("store-worker redrive: " + e.getMessage() + "; see store-worker redrive --help");
             return StoreWorker.EX_USAGE;
         }
-        return run("redrive", command, out, config -> Pass.run("redrive", config, config.deadLetterTopic(), config.groupId() + "-redrive",
+        return StoreWorker.withConfig("store-worker redrive", StoreWorker.configFile(command), out, config -> Pass.run("redrive", config, config.deadLetterTopic(), config.groupId() + "-redrive",
                 new Pass.Start.Committed(), RecordStorer.WhenStored.KEEP, command.hasOption("execute"), out));
-    }
-
-    private interface Body {
-        int run(StoreConfig config) throws Exception;
-    }
-
-    private static int run(String verb, CommandLine command, PrintStream out, Body body) {
-        Path file = Path.of(command.getOptionValue("c", StoreConfig.DEFAULT_PATH.toString()));
-        StoreConfig config;
-        try {
-            config = StoreConfig.load(file);
-        } catch (IOException | ConfigException e) {
-            out.println("store-worker " + verb + ": configuration " + file + ": " + e.getMessage());
-            return StoreWorker.EX_CONFIG;
-        }
-        try {
-            return body.run(config);
-        } catch (IOException e) {
-            out.println("store-worker " + verb + ": configuration " + file + ": " + e.getMessage());
-            return StoreWorker.EX_CONFIG;
-        } catch (IllegalArgumentException e) {
-            out.println("store-worker " + verb + ": " + e.getMessage());
-            return StoreWorker.EX_USAGE;
-        } catch (Exception e) {
-            ConfigException fault = StoreWorker.configurationFault(e);
-            if (fault != null) {
-                out.println("store-worker " + verb + ": configuration " + file + ": " + fault.getMessage());
-                return StoreWorker.EX_CONFIG;
-            }
-            out.println("store-worker " + verb + ": stopped by an internal error: " + e);
-            e.printStackTrace();
-            return StoreWorker.EX_SOFTWARE;
-        }
     }
 
     private static Options common() {

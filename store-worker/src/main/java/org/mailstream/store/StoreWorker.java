@@ -120,25 +120,40 @@ public final class StoreWorker {
             out.print(StoreConfig.DEFINITION.toRst());
             return 0;
         }
-        Path file = Path.of(command.getOptionValue("c", StoreConfig.DEFAULT_PATH.toString()));
+        return withConfig("store-worker", configFile(command), out, StoreWorker::serve);
+    }
+
+    /** What a command does with its configuration; returns the exit status. */
+    interface Body {
+        int run(StoreConfig config) throws Exception;
+    }
+
+    /**
+     * Loads {@code file} and runs {@code body} on it, for the worker and each subcommand alike:
+     * a fault of the configuration (unreadable, invalid, a file it names unreadable, a kafka.*
+     * value Kafka's client refuses) is reported on {@code out} and exits 78; anything unforeseen
+     * is logged and exits 70.
+     */
+    static int withConfig(String command, Path file, PrintStream out, Body body) {
         try {
-            return serve(StoreConfig.load(file));
-        } catch (IOException | ConfigException e) {
-            out.println("store-worker: configuration " + file + ": " + e.getMessage());
-            return EX_CONFIG;
+            return body.run(StoreConfig.load(file));
         } catch (Exception e) {
-            ConfigException fault = configurationFault(e);
+            Exception fault = e instanceof IOException ? e : configurationFault(e);
             if (fault != null) {
-                out.println("store-worker: configuration " + file + ": " + fault.getMessage());
+                out.println(command + ": configuration " + file + ": " + fault.getMessage());
                 return EX_CONFIG;
             }
-            LOG.error("stopped by an internal error", e);
+            LOG.error("{} stopped by an internal error", command, e);
             return EX_SOFTWARE;
         }
     }
 
+    static Path configFile(CommandLine command) {
+        return Path.of(command.getOptionValue("c", StoreConfig.DEFAULT_PATH.toString()));
+    }
+
     /** The ConfigException behind {@code e}, if any: Kafka's clients wrap a bad kafka.* value in a KafkaException. */
-    static ConfigException configurationFault(Throwable e) {
+    private static ConfigException configurationFault(Throwable e) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof ConfigException config) {
                 return config;

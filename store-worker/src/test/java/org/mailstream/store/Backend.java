@@ -2,11 +2,7 @@ package org.mailstream.store;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.unboundid.ldap.sdk.LDAPConnection;
-import com.unboundid.ldap.sdk.LDAPException;
-import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResultEntry;
-import com.unboundid.ldap.sdk.SearchScope;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -89,11 +85,11 @@ final class Backend implements AutoCloseable {
 
     /** Every stored message with all its attributes, read as the root DN. */
     List<SearchResultEntry> messages() {
-        return search("*");
+        return slapd.messages("*");
     }
 
     int messageCount() {
-        return search("1.1").size();
+        return slapd.messages("1.1").size();
     }
 
     /** Waits until exactly {@code count} messages are stored; fails showing {@code diagnostics} if not. */
@@ -143,15 +139,6 @@ final class Backend implements AutoCloseable {
     @Override
     public void close() {
         slapd.close();
-    }
-
-    private List<SearchResultEntry> search(String attributes) {
-        try (LDAPConnection root = slapd.rootConnection()) {
-            SearchRequest request = new SearchRequest(Slapd.SUFFIX, SearchScope.SUB, "(objectClass=mailStoreMessage)", attributes);
-            return root.search(request).getSearchEntries();
-        } catch (LDAPException e) {
-            throw new IllegalStateException("cannot read the stored messages", e);
-        }
     }
 
     private static String properties(Map<String, String> settings) {

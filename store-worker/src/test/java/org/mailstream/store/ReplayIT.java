@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.LDAPConnection;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
@@ -125,6 +127,25 @@ class ReplayIT {
         Command.Result result = replay.get(3, TimeUnit.MINUTES);
         assertEquals(0, result.exitCode(), result.toString());
         assertEquals(expected.get("a"), rawDigests(a), "every message of a, once, after the back end returned\n" + result);
+    }
+
+    @Test
+    void aWorkerThatJoinsDuringAReplayMakesItSayItsOffsetsWereRefusedAndNothingIsLost() throws Exception {
+        Slapd a = backends.get("a");
+        wipeMessages(a);
+        a.stop();
+        CompletableFuture<Command.Result> replay = CompletableFuture.supplyAsync(
+                () -> storeWorker("replay", "-c", configs.get("a"), "--from-earliest", "--execute"));
+        Chores.pause(3000);
+        try (StoreWorkerProcess worker = StoreWorkerProcess.start(configs.get("a"))) {
+            awaitMember(topic + "-store-a", worker::log);
+            a.restart();
+            Command.Result result = replay.get(3, TimeUnit.MINUTES);
+            assertEquals(Pass.EX_TEMPFAIL, result.exitCode(), result + "\n" + worker.log());
+            assertTrue(result.stdout().contains("the records are stored, but group " + topic + "-store-a refused the last offsets"),
+                    result.toString());
+            assertEquals(expected.get("a"), rawDigests(a), "every message of a, once\n" + result);
+        }
     }
 
     @Test
@@ -260,6 +281,9 @@ class ReplayIT {
 
         Command.Result fromWhatIsHeld = storeWorker("replay", "-c", configs.get("a"), "--from-offsets", "0=5");
         assertEquals(0, fromWhatIsHeld.exitCode(), fromWhatIsHeld.toString());
+        Command.Result noSuchPartition = storeWorker("replay", "-c", configs.get("a"), "--from-offsets", "9=0");
+        assertEquals(StoreWorker.EX_USAGE, noSuchPartition.exitCode(), noSuchPartition.toString());
+        assertTrue(noSuchPartition.stdout().contains(topic + " has no partition 9"), noSuchPartition.toString());
     }
 
     private void storeWithAWorker(String backend) {
@@ -294,6 +318,20 @@ class ReplayIT {
                 .toList();
     }
 
+    private void awaitMember(String group, Supplier<String> diagnostics) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        try (Admin admin = kafka.admin()) {
+            while (admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get(30, TimeUnit.SECONDS).members().isEmpty()) {
+                if (System.nanoTime() > deadline) {
+                    fail("no member joined " + group + "\n" + diagnostics.get());
+                }
+                Chores.pause(200);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot describe group " + group, e);
+        }
+    }
+
     private Map<TopicPartition, OffsetAndMetadata> committed(String group) {
         try (Admin admin = kafka.admin()) {
             return new HashMap<>(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS));
@@ -324,17 +362,17 @@ class ReplayIT {
 
     /** Every message: DN to the SHA-256 of its mailStoreRaw as read back. */
     private static Map<String, String> rawDigests(Slapd slapd) {
-        return messages(slapd, "mailStoreRaw").stream().collect(Collectors.toMap(SearchResultEntry::getDN,
+        return slapd.messages("mailStoreRaw").stream().collect(Collectors.toMap(SearchResultEntry::getDN,
                 e -> MessageIdentity.sha256Hex(e.getAttributeValueBytes("mailStoreRaw"))));
     }
 
     private static Map<String, String> entryCsns(Slapd slapd) {
-        return messages(slapd, "entryCSN").stream().collect(Collectors.toMap(SearchResultEntry::getDN, e -> e.getAttributeValue("entryCSN")));
+        return slapd.messages("entryCSN").stream().collect(Collectors.toMap(SearchResultEntry::getDN, e -> e.getAttributeValue("entryCSN")));
     }
 
     /** Every message with its user and operational attributes, in DN order. */
     private static List<SearchResultEntry> dump(Slapd slapd) {
-        return messages(slapd, "*", "+").stream().sorted(Comparator.comparing(SearchResultEntry::getDN)).toList();
+        return slapd.messages("*", "+").stream().sorted(Comparator.comparing(SearchResultEntry::getDN)).toList();
     }
 
     private static List<String> withoutOperational(List<SearchResultEntry> entries) {
@@ -344,15 +382,6 @@ class ReplayIT {
                     .sorted(Comparator.comparing(Attribute::getName)).forEach(a -> text.append('\n').append(a));
             return text.toString();
         }).toList();
-    }
-
-    private static List<SearchResultEntry> messages(Slapd slapd, String... attributes) {
-        try (LDAPConnection root = slapd.rootConnection()) {
-            return root.search(new SearchRequest(Slapd.PEOPLE, SearchScope.SUB, "(objectClass=mailStoreMessage)", attributes))
-                    .getSearchEntries();
-        } catch (LDAPException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static String dn(byte[] mail, String mailbox) {

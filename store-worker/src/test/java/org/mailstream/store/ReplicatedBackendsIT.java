@@ -4,16 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.unboundid.ldap.sdk.LDAPConnection;
-import com.unboundid.ldap.sdk.LDAPException;
-import com.unboundid.ldap.sdk.SearchRequest;
-import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -50,7 +43,6 @@ class ReplicatedBackendsIT {
     private static final long STEADY_INTERVAL_MS = 20;
     /** What a delay must exceed to count as added by another back end's outage rather than this machine's noise. */
     private static final long NOISE_MS = 250;
-    private static final DateTimeFormatter CSN_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss.SSSSSS");
 
     private final KafkaCluster kafka = KafkaCluster.shared();
     private final Map<String, List<Slapd>> providers = new HashMap<>();
@@ -234,12 +226,12 @@ class ReplicatedBackendsIT {
 
     /** Every message entry of one provider: DN to mailStoreSha256. */
     private static Map<String, String> messages(Slapd provider) {
-        return search(provider, "mailStoreSha256").stream()
+        return provider.messages("mailStoreSha256").stream()
                 .collect(Collectors.toMap(SearchResultEntry::getDN, e -> e.getAttributeValue("mailStoreSha256")));
     }
 
     private static int messageCount(Slapd provider) {
-        return search(provider, "1.1").size();
+        return provider.messages("1.1").size();
     }
 
     private static void awaitMessages(Slapd provider, int atLeast, Supplier<String> diagnostics) {
@@ -267,13 +259,13 @@ class ReplicatedBackendsIT {
 
     /** Each message's DN to when its provider wrote it, read from its entryCSN (microseconds, this machine's clock). */
     private static Map<String, Long> storedAt(Slapd provider) {
-        return search(provider, "entryCSN").stream().collect(Collectors.toMap(SearchResultEntry::getDN,
-                e -> LocalDateTime.parse(e.getAttributeValue("entryCSN").substring(0, 21), CSN_TIME).toInstant(ZoneOffset.UTC).toEpochMilli()));
+        return provider.messages("entryCSN").stream().collect(Collectors.toMap(SearchResultEntry::getDN,
+                e -> Slapd.csnTime(e.getAttributeValue("entryCSN")).toEpochMilli()));
     }
 
     /** Each mailbox's message ids in the order its provider first wrote them (entryCSN order). */
     private static Map<String, List<String>> storedOrderByMailbox(Slapd provider) {
-        return search(provider, "mailStoreId", "mailStoreRecipient", "entryCSN").stream()
+        return provider.messages("mailStoreId", "mailStoreRecipient", "entryCSN").stream()
                 .sorted(Comparator.comparing(e -> e.getAttributeValue("entryCSN")))
                 .collect(Collectors.groupingBy(e -> e.getAttributeValue("mailStoreRecipient"), Collectors.mapping(
                         e -> e.getAttributeValue("mailStoreId"), Collectors.toList())));
@@ -285,15 +277,6 @@ class ReplicatedBackendsIT {
                 .sorted(Comparator.comparingLong(ConsumerRecord::offset))
                 .collect(Collectors.groupingBy(r -> new String(r.key(), StandardCharsets.UTF_8), Collectors.mapping(
                         r -> MessageIdentity.of(r.value()), Collectors.toList())));
-    }
-
-    private static List<SearchResultEntry> search(Slapd provider, String... attributes) {
-        try (LDAPConnection root = provider.rootConnection()) {
-            return root.search(new SearchRequest(Slapd.SUFFIX, SearchScope.SUB, "(objectClass=mailStoreMessage)", attributes))
-                    .getSearchEntries();
-        } catch (LDAPException e) {
-            throw new IllegalStateException("cannot read the messages of " + provider.url(), e);
-        }
     }
 
     /** Publish-to-stored delays of a set of mails, in milliseconds. */

@@ -2,7 +2,7 @@ package org.mailstream.testsupport;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -89,7 +89,7 @@ public final class ScalingBenchmark {
             for (Process worker : workers) {
                 workerMillis += StoreBenchmark.cpuMillis(worker.pid());
             }
-            List<LocalDateTime> writes = new ArrayList<>();
+            List<Instant> writes = new ArrayList<>();
             for (Slapd slapd : backends) {
                 writes.addAll(StoreBenchmark.writeTimes(slapd));
             }

@@ -2,6 +2,9 @@ package org.mailstream.testsupport;
 
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.SearchRequest;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -10,6 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +38,7 @@ public final class Slapd implements AutoCloseable {
     public static final String SERVICE_PASSWORD = "worker-secret";
     public static final String LOOKUP_DN = "cn=postfix," + SUFFIX;
     public static final String LOOKUP_PASSWORD = "postfix-secret";
+    private static final DateTimeFormatter CSN_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss.SSSSSS");
 
     private static final String SCHEMA_RESOURCE = "/org/mailstream/schemas/mailstore.cnconfig.ldif";
     private static final String DATABASE_RESOURCE = "/org/mailstream/schemas/mailstore.database.ldif";
@@ -120,6 +128,21 @@ public final class Slapd implements AutoCloseable {
         } catch (LDAPException e) {
             throw new IllegalStateException("cannot read the contextCSN of " + url(), e);
         }
+    }
+
+    /** Every stored message with the {@code attributes} asked for ("*", "+", names, or "1.1" for none), read as the root DN. */
+    public List<SearchResultEntry> messages(String... attributes) {
+        try (LDAPConnection root = rootConnection()) {
+            return root.search(new SearchRequest(SUFFIX, SearchScope.SUB, "(objectClass=mailStoreMessage)", attributes))
+                    .getSearchEntries();
+        } catch (LDAPException e) {
+            throw new IllegalStateException("cannot read the messages of " + url(), e);
+        }
+    }
+
+    /** When the provider that made a change wrote it: the time in its entryCSN, to the microsecond, on this machine's clock. */
+    public static Instant csnTime(String entryCsn) {
+        return LocalDateTime.parse(entryCsn.substring(0, 21), CSN_TIME).toInstant(ZoneOffset.UTC);
     }
 
     public String url() {

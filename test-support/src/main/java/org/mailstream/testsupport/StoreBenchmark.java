@@ -9,8 +9,7 @@ import com.unboundid.ldap.sdk.SearchScope;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +40,6 @@ public final class StoreBenchmark {
     private static final int CONNECTIONS = Integer.getInteger("connections", 8);
     /** Several partitions a connection, as a production topic would have, so that writers stay busy. */
     private static final int PARTITIONS = Integer.getInteger("partitions", 32);
-    private static final DateTimeFormatter CSN_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss.SSSSSS");
 
     private StoreBenchmark() {
     }
@@ -97,7 +95,7 @@ public final class StoreBenchmark {
                 (cpuMillis(slapd.pid()) - slapdBefore) / 1e3, cpuMillis(worker.pid()) / 1e3, (cpuMillis(kafka.pid(1)) - brokerBefore) / 1e3);
         worker.destroy();
         worker.waitFor();
-        List<LocalDateTime> stamps = writeTimes(slapd);
+        List<Instant> stamps = writeTimes(slapd);
         int tenth = stamps.size() / 10;
         System.out.printf("store-worker: %.0f mails/s from the 10th to the 90th percentile of its writes (warm, all partitions busy)%n",
                 (stamps.size() - 2 * tenth) / (Duration.between(stamps.get(tenth), stamps.get(stamps.size() - tenth - 1)).toNanos() / 1e9));
@@ -105,20 +103,12 @@ public final class StoreBenchmark {
     }
 
     /** When each stored message was written, from its entryCSN, in order. */
-    static List<LocalDateTime> writeTimes(Slapd slapd) throws Exception {
-        List<LocalDateTime> stamps = new ArrayList<>();
-        try (LDAPConnection connection = slapd.rootConnection()) {
-            for (SearchResultEntry entry : connection.search(new SearchRequest(Slapd.PEOPLE, SearchScope.SUB,
-                    "(objectClass=mailStoreMessage)", "entryCSN")).getSearchEntries()) {
-                stamps.add(LocalDateTime.parse(entry.getAttributeValue("entryCSN").substring(0, 21), CSN_TIME));
-            }
-        }
-        stamps.sort(null);
-        return stamps;
+    static List<Instant> writeTimes(Slapd slapd) {
+        return slapd.messages("entryCSN").stream().map(e -> Slapd.csnTime(e.getAttributeValue("entryCSN"))).sorted().toList();
     }
 
     /** Writes per second, first write to last, so that start-up and the counting do not count. */
-    static double rate(List<LocalDateTime> sortedWriteTimes) {
+    static double rate(List<Instant> sortedWriteTimes) {
         return (sortedWriteTimes.size() - 1)
                 / (Duration.between(sortedWriteTimes.get(0), sortedWriteTimes.get(sortedWriteTimes.size() - 1)).toNanos() / 1e9);
     }
