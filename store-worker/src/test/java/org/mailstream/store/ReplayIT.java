@@ -117,11 +117,7 @@ class ReplayIT {
     @Test
     void aReplayWaitsOutABackEndThatIsDownAndFinishesWhenItReturns() throws Exception {
         Slapd a = backends.get("a");
-        wipeMessages(a);
-        a.stop();
-        CompletableFuture<Command.Result> replay = CompletableFuture.supplyAsync(
-                () -> storeWorker("replay", "-c", configs.get("a"), "--from-earliest", "--execute"));
-        Chores.pause(5000);
+        CompletableFuture<Command.Result> replay = replayWhileBackEndAIsDown();
         assertFalse(replay.isDone(), () -> "the replay ended while its back end was down: " + replay.join());
         a.restart();
         Command.Result result = replay.get(3, TimeUnit.MINUTES);
@@ -132,11 +128,7 @@ class ReplayIT {
     @Test
     void aWorkerThatJoinsDuringAReplayMakesItSayItsOffsetsWereRefusedAndNothingIsLost() throws Exception {
         Slapd a = backends.get("a");
-        wipeMessages(a);
-        a.stop();
-        CompletableFuture<Command.Result> replay = CompletableFuture.supplyAsync(
-                () -> storeWorker("replay", "-c", configs.get("a"), "--from-earliest", "--execute"));
-        Chores.pause(3000);
+        CompletableFuture<Command.Result> replay = replayWhileBackEndAIsDown();
         try (StoreWorkerProcess worker = StoreWorkerProcess.start(configs.get("a"))) {
             awaitMember(topic + "-store-a", worker::log);
             a.restart();
@@ -284,6 +276,16 @@ class ReplayIT {
         Command.Result noSuchPartition = storeWorker("replay", "-c", configs.get("a"), "--from-offsets", "9=0");
         assertEquals(StoreWorker.EX_USAGE, noSuchPartition.exitCode(), noSuchPartition.toString());
         assertTrue(noSuchPartition.stdout().contains(topic + " has no partition 9"), noSuchPartition.toString());
+    }
+
+    /** Wipes back end a's messages, stops its slapd and starts a fill replay from the earliest offset, which waits for it. */
+    private CompletableFuture<Command.Result> replayWhileBackEndAIsDown() {
+        wipeMessages(backends.get("a"));
+        backends.get("a").stop();
+        CompletableFuture<Command.Result> replay = CompletableFuture.supplyAsync(
+                () -> storeWorker("replay", "-c", configs.get("a"), "--from-earliest", "--execute"));
+        Chores.pause(5000);
+        return replay;
     }
 
     private void storeWithAWorker(String backend) {
