@@ -9,7 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.local.MailCorpus;
 
 class HeaderSectionTest {
 

@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.Command;
-import org.mailstream.testsupport.KafkaCluster;
-import org.mailstream.testsupport.MailCorpus;
-import org.mailstream.testsupport.TopicReader;
+import org.mailstream.local.Command;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.local.TopicReader;
 
 /** Each way a delivery can end, provoked for real, and the status Postfix would act on. */
 class IngestCliExitStatusIT {

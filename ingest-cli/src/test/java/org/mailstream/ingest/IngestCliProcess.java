@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.mailstream.testsupport.Command;
+import org.mailstream.local.Command;
 
 /** Runs the real bin/ingest-cli as pipe(8) would: its own process, a bare environment. */
 final class IngestCliProcess {

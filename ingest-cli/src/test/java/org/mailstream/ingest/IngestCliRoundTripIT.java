@@ -24,10 +24,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.Command;
-import org.mailstream.testsupport.KafkaCluster;
-import org.mailstream.testsupport.MailCorpus;
-import org.mailstream.testsupport.TopicReader;
+import org.mailstream.local.Command;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.local.TopicReader;
 
 class IngestCliRoundTripIT {
 

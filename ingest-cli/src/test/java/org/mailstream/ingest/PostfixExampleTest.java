@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.mailstream.testsupport.Command;
+import org.mailstream.local.Command;
 
 /**
  * The Postfix configuration an operator copies from the README is the shipped example that the

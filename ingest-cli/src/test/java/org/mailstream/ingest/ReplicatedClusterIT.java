@@ -16,10 +16,10 @@ import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.Command;
-import org.mailstream.testsupport.KafkaCluster;
-import org.mailstream.testsupport.MailCorpus;
-import org.mailstream.testsupport.TopicReader;
+import org.mailstream.local.Command;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.local.TopicReader;
 
 /** Three brokers, each test on a fresh cluster because each test kills some of them. */
 class ReplicatedClusterIT {

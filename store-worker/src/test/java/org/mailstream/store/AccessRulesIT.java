@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 

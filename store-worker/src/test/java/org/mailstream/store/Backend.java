@@ -21,10 +21,10 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.mailstream.testsupport.Chores;
-import org.mailstream.testsupport.KafkaCluster;
+import org.mailstream.local.Chores;
+import org.mailstream.local.KafkaCluster;
 import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.TopicReader;
+import org.mailstream.local.TopicReader;
 
 /**
  * One back end for a test: a real slapd with the shipped schema and access rules, a topic of

@@ -11,13 +11,13 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.Chores;
-import org.mailstream.testsupport.KafkaCluster;
-import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.local.Chores;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.TestCertificates;
-import org.mailstream.testsupport.TopicReader;
+import org.mailstream.local.TopicReader;
 
 /** store-worker over StartTLS and ldaps to a real slapd, trusting only the configured authority. */
 class LdapTlsIT {

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.local.MailCorpus;
 
 class MessageEntryTest {
 

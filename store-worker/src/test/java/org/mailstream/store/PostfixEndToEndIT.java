@@ -20,12 +20,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.Chores;
-import org.mailstream.testsupport.Command;
-import org.mailstream.testsupport.KafkaCluster;
-import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.local.Chores;
+import org.mailstream.local.Command;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.Postfix;
-import org.mailstream.testsupport.TopicReader;
+import org.mailstream.local.TopicReader;
 
 /**
  * The whole path with real components: SMTP into a private Postfix configured from the shipped

@@ -38,13 +38,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.Chores;
-import org.mailstream.testsupport.Command;
-import org.mailstream.testsupport.KafkaCluster;
-import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.local.Chores;
+import org.mailstream.local.Command;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.TopicReader;
+import org.mailstream.local.TopicReader;
 
 /**
  * store-worker replay and redrive as an operator runs them (bin/store-worker, output streams

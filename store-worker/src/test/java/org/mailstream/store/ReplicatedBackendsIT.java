@@ -22,12 +22,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.Chores;
-import org.mailstream.testsupport.KafkaCluster;
-import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.local.Chores;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.TopicReader;
+import org.mailstream.local.TopicReader;
 
 /**
  * Two back ends, each two slapd providers in multi-provider syncrepl with the shipped schema and

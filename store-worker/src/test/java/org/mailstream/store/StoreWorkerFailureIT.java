@@ -14,8 +14,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.Chores;
-import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.local.Chores;
+import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 
 /** Crashes, outages and signals, provoked for real, and that nothing is lost or doubled. */

@@ -4,28 +4,26 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-import org.mailstream.testsupport.Command;
+import java.time.Duration;
+import java.util.List;
+import org.mailstream.local.Command;
+import org.mailstream.local.ManagedProcess;
 
 /** The real bin/store-worker as a separate process, logging to a file that failures show. */
 final class StoreWorkerProcess implements AutoCloseable {
 
     private static final Path LAUNCHER = Command.repositoryRoot().resolve("bin/store-worker");
 
-    private final Process process;
-    private final Path log;
+    private final ManagedProcess process;
 
-    private StoreWorkerProcess(Process process, Path log) {
+    private StoreWorkerProcess(ManagedProcess process) {
         this.process = process;
-        this.log = log;
     }
 
     static StoreWorkerProcess start(Path config) {
         try {
             Path log = Files.createTempFile("store-worker", ".log");
-            Process process = new ProcessBuilder(LAUNCHER.toString(), "-c", config.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new StoreWorkerProcess(process, log);
+            return new StoreWorkerProcess(ManagedProcess.start("store-worker", List.of(LAUNCHER.toString(), "-c", config.toString()), log));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -33,14 +31,13 @@ final class StoreWorkerProcess implements AutoCloseable {
 
     /** SIGKILL: a crash in the middle of whatever it was doing. */
     void kill() {
-        process.destroyForcibly();
-        awaitExit();
+        process.kill();
     }
 
     /** SIGTERM, then waits; returns the exit status. */
     int stop() {
-        process.destroy();
-        return awaitExit();
+        process.stop(Duration.ofSeconds(90));
+        return process.exitStatus();
     }
 
     boolean isAlive() {
@@ -49,30 +46,13 @@ final class StoreWorkerProcess implements AutoCloseable {
 
     /** What the worker logged, for assertion messages. */
     String log() {
-        try {
-            String text = Files.readString(log);
-            return "--- store-worker log ---\n" + (text.length() > 6000 ? "..." + text.substring(text.length() - 6000) : text);
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return process.logTail();
     }
 
     @Override
     public void close() {
         if (process.isAlive()) {
             kill();
-        }
-    }
-
-    private int awaitExit() {
-        try {
-            if (!process.waitFor(90, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-            return process.exitValue();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 }

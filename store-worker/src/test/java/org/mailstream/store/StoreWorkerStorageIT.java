@@ -24,9 +24,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.Command;
-import org.mailstream.testsupport.Chores;
-import org.mailstream.testsupport.MailCorpus;
+import org.mailstream.local.Command;
+import org.mailstream.local.Chores;
+import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 

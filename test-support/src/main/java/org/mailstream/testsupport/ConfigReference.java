@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import org.apache.kafka.common.config.ConfigDef;
+import org.mailstream.local.Command;
 
 /** The README's configuration tables, generated from the declarations they document. */
 public final class ConfigReference {

@@ -9,9 +9,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import org.mailstream.local.Command;
+import org.mailstream.local.Chores;
+import org.mailstream.local.FreePort;
+import org.mailstream.local.ManagedProcess;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A private Postfix (the Debian package) in a temporary directory: its own main.cf, master.cf,
@@ -37,12 +42,13 @@ public final class Postfix implements AutoCloseable {
     /** Apart from the queue and the install, so that postfix-script's ownership checks see only configuration. */
     private final Path config;
     private final int port;
+    /** The master process, adopted from its pid file once "postfix start" has daemonized it. */
+    private ManagedProcess master;
 
     private Postfix(Path directory) {
         this.directory = directory;
         this.config = directory.resolve("etc");
         this.port = FreePort.next();
-        Runtime.getRuntime().addShutdownHook(new Thread(this::stopQuietly, "stop postfix " + directory));
     }
 
     /**
@@ -57,7 +63,7 @@ public final class Postfix implements AutoCloseable {
             Postfix postfix = new Postfix(home);
             postfix.configure(directory, ingestSettings, transport, extraServices);
             postfix.postfix("start");
-            postfix.awaitListening();
+            postfix.adoptMaster();
             return postfix;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -128,14 +134,7 @@ public final class Postfix implements AutoCloseable {
 
     /** Waits until {@code count} log lines match {@code filter}; false if they did not in time. */
     public boolean awaitLogLines(Predicate<String> filter, int count, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (logLines(filter).size() < count) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Chores.pause(50);
-        }
-        return true;
+        return within(timeout, Duration.ofMillis(50), () -> logLines(filter).size() >= count);
     }
 
     /** What postqueue -p shows: "Mail queue is empty" or one entry per queued mail with its reason. */
@@ -149,14 +148,16 @@ public final class Postfix implements AutoCloseable {
 
     /** Waits until the queue is empty; false if it was not in time. */
     public boolean awaitEmptyQueue(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!queueIsEmpty()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Chores.pause(500);
+        return within(timeout, Duration.ofMillis(500), this::queueIsEmpty);
+    }
+
+    private static boolean within(Duration timeout, Duration interval, java.util.concurrent.Callable<Boolean> condition) {
+        try {
+            Awaitility.await().atMost(timeout).pollInterval(interval).until(condition);
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
         }
-        return true;
     }
 
     /** Asks Postfix to try every deferred mail now. */
@@ -172,7 +173,7 @@ public final class Postfix implements AutoCloseable {
 
     @Override
     public void close() {
-        stopQuietly();
+        stopMaster();
         Chores.deleteRecursively(directory);
     }
 
@@ -262,33 +263,19 @@ public final class Postfix implements AutoCloseable {
         return text;
     }
 
-    private void awaitListening() {
-        long deadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
-        while (!FreePort.isListening(port)) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Postfix did not listen on " + smtpAddress() + "\n" + diagnostics());
-            }
-            Chores.pause(20);
-        }
+    private void adoptMaster() throws IOException {
+        Path pidFile = directory.resolve("spool/pid/master.pid");
+        Awaitility.await("Postfix's master.pid").atMost(COMMAND_TIMEOUT).pollInterval(Duration.ofMillis(20))
+                .until(() -> Files.exists(pidFile) && !Files.readString(pidFile).isBlank());
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        master = ManagedProcess.adopt("postfix master", pid, directory.resolve("maillog"));
+        master.awaitReady(COMMAND_TIMEOUT, () -> FreePort.isListening(port));
     }
 
     /** SIGTERM to the master's pid, which stops its children, then waits for it to be gone. */
-    private void stopQuietly() {
-        Path pidFile = directory.resolve("spool/pid/master.pid");
-        try {
-            if (!Files.exists(pidFile)) {
-                return;
-            }
-            long pid = Long.parseLong(Files.readString(pidFile).trim());
-            ProcessHandle.of(pid).ifPresent(master -> {
-                master.destroy();
-                master.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(t -> {
-                    master.destroyForcibly();
-                    return master;
-                }).join();
-            });
-        } catch (IOException | NumberFormatException e) {
-            System.err.println("cannot stop Postfix in " + directory + ": " + e);
+    private void stopMaster() {
+        if (master != null) {
+            master.stop(Duration.ofSeconds(30));
         }
     }
 

@@ -19,7 +19,11 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import org.mailstream.local.Command;
+import org.mailstream.local.Chores;
+import org.mailstream.local.FreePort;
+import org.mailstream.local.ManagedProcess;
+import org.awaitility.Awaitility;
 
 /**
  * A private OpenLDAP slapd (the Debian package) in a temporary directory, on a free loopback
@@ -51,7 +55,7 @@ public final class Slapd implements AutoCloseable {
     /** This provider's olcServerID, and its peers in multi-provider replication (none for a lone slapd). */
     private int serverId = 1;
     private List<Slapd> peers = List.of();
-    private Process process;
+    private ManagedProcess process;
 
     private Slapd(Path directory, long maxIncomingBytes, TestCertificates certificates) {
         this.directory = directory;
@@ -59,11 +63,6 @@ public final class Slapd implements AutoCloseable {
         this.ldapsPort = certificates == null ? 0 : FreePort.next();
         this.maxIncomingBytes = maxIncomingBytes;
         this.certificates = certificates;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (process != null) {
-                process.destroyForcibly();
-            }
-        }, "kill slapd " + directory));
     }
 
     /** A durable slapd (mdb syncs every write) accepting authenticated writes up to 16 MiB - 1. */
@@ -182,15 +181,14 @@ public final class Slapd implements AutoCloseable {
 
     /** SIGTERM to slapd's pid; returns once it has exited and removed its pid file. */
     public void stop() {
-        process.destroy();
-        awaitExit(Duration.ofSeconds(30));
+        process.stop(Duration.ofSeconds(30));
+        awaitPidFileGone();
         process = null;
     }
 
     /** SIGKILL to slapd's pid: a crash. */
     public void kill() {
-        process.destroyForcibly();
-        awaitExit(Duration.ofSeconds(30));
+        process.kill();
         process = null;
     }
 
@@ -329,41 +327,22 @@ public final class Slapd implements AutoCloseable {
     }
 
     private void launch() {
-        try {
-            String listeners = url() + "/ " + (certificates == null ? "" : ldapsUrl() + "/ ") + ldapiUrl();
-            process = new ProcessBuilder("slapd", "-d", "0", "-F", directory.resolve("slapd.d").toString(), "-h", listeners)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(directory.resolve("slapd.log").toFile()))
-                    .start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start slapd (is the slapd package installed?)", e);
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!FreePort.isListening(port)) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("slapd did not start; run slapd -d 1 -F " + directory.resolve("slapd.d") + " to see why");
-            }
-            Chores.pause(10);
-        }
+        String listeners = url() + "/ " + (certificates == null ? "" : ldapsUrl() + "/ ") + ldapiUrl();
+        process = ManagedProcess.start("slapd on port " + port + " (if its log is empty, run slapd -d 1 -F "
+                        + directory.resolve("slapd.d") + " to see why it stopped)",
+                List.of("slapd", "-d", "0", "-F", directory.resolve("slapd.d").toString(), "-h", listeners),
+                directory.resolve("slapd.log"));
+        process.awaitReady(Duration.ofSeconds(30), () -> FreePort.isListening(port));
     }
 
     private String ldapiUrl() {
         return "ldapi://" + URLEncoder.encode(directory.resolve("ldapi").toString(), StandardCharsets.UTF_8);
     }
 
-    private void awaitExit(Duration timeout) {
-        try {
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (Files.exists(directory.resolve("slapd.pid")) && process.exitValue() == 0 && System.nanoTime() < deadline) {
-            Chores.pause(10);
-        }
+    /** slapd removes its pid file last; a restart before that would find it and refuse. */
+    private void awaitPidFileGone() {
+        Awaitility.await("slapd's pid file removed").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+                .until(() -> !Files.exists(directory.resolve("slapd.pid")));
     }
 
     private void run(List<String> argv) {

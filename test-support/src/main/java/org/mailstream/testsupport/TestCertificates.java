@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.mailstream.local.Command;
 
 /**
  * A throwaway certificate authority and a server certificate it signed for 127.0.0.1 and

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.benchmarks;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -6,6 +6,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.testsupport.Slapd;
+import org.mailstream.testsupport.MailPublisher;
 
 /**
  * ScalingBenchmark: store-worker's mails/s as back ends and workers are added.

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.benchmarks;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.mailstream.local.Command;
+import org.mailstream.local.Chores;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
 
 /**
  * IngestBenchmark: what one delivery costs. Publishes the same 4 KB mail to the same private

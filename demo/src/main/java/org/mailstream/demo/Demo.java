@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.demo;
 
 import com.unboundid.ldap.listener.InMemoryDirectoryServer;
 import com.unboundid.ldap.listener.InMemoryDirectoryServerConfig;
@@ -14,6 +14,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.mailstream.schemas.MailRecord;
+import org.mailstream.local.Command;
+import org.mailstream.local.Chores;
+import org.mailstream.local.FreePort;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.ManagedProcess;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.local.TopicReader;
 
 /**
  * Demo: the whole pipeline on embedded defaults, as bin/demo runs it. Starts a private Kafka
@@ -75,17 +85,19 @@ public final class Demo {
                     "kafka.bootstrap.servers=" + kafka.bootstrapServers(), "ldap.urls=ldap://127.0.0.1:" + directory.getListenPort(),
                     "ldap.bind.dn=" + SERVICE_DN, "ldap.bind.password.file=" + password, "ldap.base.dn=" + PEOPLE, ""));
             System.out.println("\nStarting bin/store-worker ...");
-            Process worker = new ProcessBuilder(root.resolve("bin/store-worker").toString(), "-c", workerConfig.toString())
-                    .redirectErrorStream(true).redirectOutput(work.resolve("store-worker.log").toFile()).start();
-            List<SearchResultEntry> stored = List.of();
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (stored.size() < storable && System.nanoTime() < deadline && worker.isAlive()) {
-                Thread.sleep(200);
-                stored = directory.search(PEOPLE, SearchScope.SUB, "(objectClass=mailStoreMessage)").getSearchEntries();
+            ManagedProcess worker = ManagedProcess.start("bin/store-worker",
+                    List.of(root.resolve("bin/store-worker").toString(), "-c", workerConfig.toString()), work.resolve("store-worker.log"));
+
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                        .failFast("bin/store-worker exited", () -> !worker.isAlive())
+                        .until(() -> storedMessages(directory).size() >= storable);
+            } catch (ConditionTimeoutException | TerminalFailureException e) {
+                System.out.println(e.getMessage());
             }
+            List<SearchResultEntry> stored = storedMessages(directory);
             int deadLetters = TopicReader.read(kafka.bootstrapServers(), MailRecord.DEFAULT_TOPIC + ".dlq", 1, Duration.ofSeconds(10)).size();
-            worker.destroy();
-            worker.waitFor();
+            worker.stop(Duration.ofSeconds(30));
             System.out.print(Files.readString(work.resolve("store-worker.log")).lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
                     .map(l -> "  " + l + "\n").reduce("", String::concat));
 
@@ -107,6 +119,10 @@ public final class Demo {
             directory.shutDown(true);
             Chores.deleteRecursively(work);
         }
+    }
+
+    private static List<SearchResultEntry> storedMessages(InMemoryDirectoryServer directory) throws Exception {
+        return directory.search(PEOPLE, SearchScope.SUB, "(objectClass=mailStoreMessage)").getSearchEntries();
     }
 
     /** UnboundID's in-memory server with the project's schema, three mailboxes and the service account. */

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.benchmarks;
 
 import com.unboundid.ldap.sdk.Entry;
 import java.nio.file.Path;
@@ -8,6 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.testsupport.Slapd;
+import org.mailstream.testsupport.MailPublisher;
 
 /**
  * ReplayBenchmark: how fast {@code store-worker replay --mode fill} rebuilds a back end, beside

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.local;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,16 +11,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.Uuid;
+import org.awaitility.Awaitility;
 
 /**
  * Real Kafka brokers in KRaft mode, each a separate JVM started from the Maven Central jars, in
@@ -40,13 +39,12 @@ public final class KafkaCluster implements AutoCloseable {
 
     private final Path directory;
     private final List<Node> nodes;
-    private final Process[] processes;
+    private final ManagedProcess[] processes;
 
     private KafkaCluster(Path directory, List<Node> nodes) {
         this.directory = directory;
         this.nodes = nodes;
-        this.processes = new Process[nodes.size()];
-        Runtime.getRuntime().addShutdownHook(new Thread(this::killAll, "kill kafka " + directory));
+        this.processes = new ManagedProcess[nodes.size()];
     }
 
     /** Starts {@code size} nodes and returns once all of them serve as brokers. */
@@ -120,23 +118,12 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** SIGKILL to node {@code id}'s pid: a crash, no controlled shutdown. */
     public void kill(int id) {
-        Process process = processes[id - 1];
-        process.destroyForcibly();
-        awaitExit(process);
+        processes[id - 1].kill();
     }
 
     /** SIGTERM to node {@code id}'s pid, SIGKILL if it has not stopped within 30 s. */
     public void stop(int id) {
-        Process process = processes[id - 1];
-        process.destroy();
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        awaitExit(process);
+        processes[id - 1].stop(Duration.ofSeconds(30));
     }
 
     /** Starts node {@code id} again, on the same ports and data, and waits until it listens. */
@@ -155,20 +142,9 @@ public final class KafkaCluster implements AutoCloseable {
      */
     @Override
     public void close() {
-        List<Process> running = java.util.Arrays.stream(processes).filter(p -> p != null && p.isAlive()).toList();
-        running.forEach(Process::destroy);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        for (Process process : running) {
-            try {
-                if (!process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
-            }
-            awaitExit(process);
-        }
+        List<ManagedProcess> running = java.util.Arrays.stream(processes).filter(p -> p != null && p.isAlive()).toList();
+        running.forEach(ManagedProcess::requestStop);
+        running.forEach(p -> p.stop(Duration.ofSeconds(10)));
         Chores.deleteRecursively(directory);
     }
 
@@ -176,7 +152,7 @@ public final class KafkaCluster implements AutoCloseable {
     public static String classPath() {
         try (InputStream in = KafkaCluster.class.getResourceAsStream(CLASSPATH_RESOURCE)) {
             if (in == null) {
-                throw new IllegalStateException(CLASSPATH_RESOURCE + " missing: build test-support with Maven");
+                throw new IllegalStateException(CLASSPATH_RESOURCE + " missing: build local-stack with Maven");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
@@ -214,108 +190,60 @@ public final class KafkaCluster implements AutoCloseable {
 
     private void format() {
         String clusterId = Uuid.randomUuid().toString();
-        List<Process> formatting = new ArrayList<>();
+        List<ManagedProcess> formatting = new ArrayList<>();
         for (Node node : nodes) {
-            formatting.add(launch(List.of("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", node.properties().toString()),
+            formatting.add(launch("kafka format " + node.id(),
+                    List.of("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", node.properties().toString()),
                     directory.resolve("format-" + node.id() + ".log")));
         }
-        for (int i = 0; i < formatting.size(); i++) {
-            int status = awaitExit(formatting.get(i));
-            if (status != 0) {
-                throw new IllegalStateException("formatting kafka node " + (i + 1) + " failed: " + log("format-" + (i + 1) + ".log"));
+        for (ManagedProcess format : formatting) {
+            if (format.exitStatus() != 0) {
+                throw new IllegalStateException("formatting failed:\n" + format.logTail());
             }
         }
     }
 
     private void startNode(int id) {
         Node node = nodes.get(id - 1);
-        processes[id - 1] = launch(List.of("kafka.Kafka", node.properties().toString()),
+        processes[id - 1] = launch("kafka node " + id, List.of("kafka.Kafka", node.properties().toString()),
                 directory.resolve("node-" + id + ".log"));
     }
 
-    private Process launch(List<String> mainAndArgs, Path log) {
+    private static ManagedProcess launch(String name, List<String> mainAndArgs, Path log) {
         List<String> argv = new ArrayList<>(List.of(javaExecutable(), "-Xms64m", "-Xmx768m", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", "-cp", classPath()));
         argv.addAll(mainAndArgs);
-        try {
-            return new ProcessBuilder(argv).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot launch " + mainAndArgs.get(0), e);
-        }
+        return ManagedProcess.start(name, argv, log);
     }
 
     private void awaitBrokers(int count) {
         nodes.forEach(this::awaitListening);
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         try (Admin admin = admin()) {
-            while (System.nanoTime() < deadline) {
-                try {
-                    if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() == count) {
-                        return;
-                    }
-                } catch (Exception notYet) {
-                    // the brokers are still electing a controller or registering
-                }
-                Chores.pause(100);
-            }
+            processes[0].awaitReady(START_TIMEOUT, () -> registeredBrokers(admin) == count);
         }
-        throw new IllegalStateException("kafka brokers did not register within " + START_TIMEOUT + ": " + log("node-1.log"));
+    }
+
+    /** How many brokers the cluster lists now; 0 while it is still electing a controller. */
+    private static int registeredBrokers(Admin admin) {
+        try {
+            return admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size();
+        } catch (Exception notYet) {
+            return 0;
+        }
     }
 
     private void awaitListening(Node node) {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!FreePort.isListening(node.brokerPort())) {
-            if (!processes[node.id() - 1].isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("kafka node " + node.id() + " did not start: " + log("node-" + node.id() + ".log"));
-            }
-            Chores.pause(50);
-        }
+        processes[node.id() - 1].awaitReady(START_TIMEOUT, () -> FreePort.isListening(node.brokerPort()));
     }
 
-    private static void awaitLeaders(Admin admin, String topic) throws Exception {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
-                if (description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
-                    return;
-                }
-            } catch (ExecutionException e) {
+    private static void awaitLeaders(Admin admin, String topic) {
+        Awaitility.await("leaders for every partition of " + topic).atMost(START_TIMEOUT)
+                .pollInterval(Duration.ofMillis(50))
                 // A topic just created can be unknown to the broker's metadata for a moment.
-                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
-                    throw e;
-                }
-            }
-            Chores.pause(50);
-        }
-        throw new IllegalStateException("partitions of " + topic + " have no leader");
+                .ignoreExceptionsMatching(e -> e.getCause() instanceof UnknownTopicOrPartitionException)
+                .until(() -> admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic)
+                        .partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
     }
 
-    private String log(String name) {
-        try {
-            String text = Files.readString(directory.resolve(name));
-            return text.length() > 4000 ? text.substring(text.length() - 4000) : text;
-        } catch (IOException e) {
-            return "(no " + name + ")";
-        }
-    }
-
-    private void killAll() {
-        for (Process process : processes) {
-            if (process != null) {
-                process.destroyForcibly();
-            }
-        }
-    }
-
-    private static int awaitExit(Process process) {
-        try {
-            return process.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 
 }

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.benchmarks;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -6,6 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import org.mailstream.local.Command;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.testsupport.Slapd;
+import org.mailstream.testsupport.Postfix;
+import org.mailstream.local.TopicReader;
+import org.mailstream.local.TopicReader;
 
 /**
  * PostfixBenchmark: mails per second through a private Postfix, SMTP in to delivered out, for

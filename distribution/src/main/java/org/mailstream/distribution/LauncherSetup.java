@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.distribution;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +13,10 @@ import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.mailstream.local.Command;
+import org.mailstream.local.Chores;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
 
 /**
  * LauncherSetup: the last step of bin/install. Writes what bin/ingest-cli starts:

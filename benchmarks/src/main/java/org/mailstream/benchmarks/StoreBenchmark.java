@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.benchmarks;
 
 import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.Entry;
@@ -18,6 +18,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.testsupport.Slapd;
+import org.mailstream.testsupport.MailPublisher;
 
 /**
  * StoreBenchmark: how close store-worker comes to what slapd itself can take.

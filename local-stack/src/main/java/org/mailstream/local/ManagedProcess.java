@@ -1,0 +1,169 @@
+package org.mailstream.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * A server run privately for a test, a benchmark, the demo or the install step: one process
+ * known by its pid, its output appended to a log file, stopped by SIGTERM (SIGKILL if it
+ * outstays its grace) or killed with SIGKILL. One shutdown hook stops every process still
+ * running when this JVM exits (SIGTERM, SIGKILL after a few seconds), so that no failed run
+ * leaves a broker, a slapd or a Postfix with its children behind.
+ *
+ * <p>A process that daemonizes (Postfix's master) is {@linkplain #adopt adopted} by the pid it
+ * writes, and then handled the same way.
+ */
+public final class ManagedProcess {
+
+    private static final Set<ProcessHandle> RUNNING = ConcurrentHashMap.newKeySet();
+    private static final int LOG_TAIL_CHARACTERS = 6000;
+
+    private static final Duration GRACE_AT_EXIT = Duration.ofSeconds(5);
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(ManagedProcess::stopAllRunning, "stop managed processes"));
+    }
+
+    private final String name;
+    private final ProcessHandle handle;
+    /** The process when this JVM started it, for its exit status; null when adopted. */
+    private final Process process;
+    private final Path log;
+
+    private ManagedProcess(String name, ProcessHandle handle, Process process, Path log) {
+        this.name = name;
+        this.handle = handle;
+        this.process = process;
+        this.log = log;
+        RUNNING.add(handle);
+        handle.onExit().thenRun(() -> RUNNING.remove(handle));
+    }
+
+    private static void stopAllRunning() {
+        List<ProcessHandle> running = List.copyOf(RUNNING);
+        running.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + GRACE_AT_EXIT.toNanos();
+        for (ProcessHandle handle : running) {
+            try {
+                handle.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (Exception stillRunning) {
+                handle.destroyForcibly();
+            }
+        }
+    }
+
+    /** Starts {@code argv} with this JVM's environment, both output streams appended to {@code log}. */
+    public static ManagedProcess start(String name, List<String> argv, Path log) {
+        try {
+            Process process = new ProcessBuilder(argv).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            return new ManagedProcess(name, process.toHandle(), process, log);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + name + " (" + argv.get(0) + ")", e);
+        }
+    }
+
+    /** A process that another one started, such as a daemon known by its pid file. */
+    public static ManagedProcess adopt(String name, long pid, Path log) {
+        ProcessHandle handle = ProcessHandle.of(pid)
+                .orElseThrow(() -> new IllegalStateException(name + ": no process " + pid));
+        return new ManagedProcess(name, handle, null, log);
+    }
+
+    /**
+     * Waits until {@code ready} holds; fails at once, with the log's end, if the process exits
+     * first, and likewise after {@code timeout}.
+     */
+    public void awaitReady(Duration timeout, BooleanSupplier ready) {
+        try {
+            Awaitility.await(name + " ready").atMost(timeout).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+                    .failFast(name + " exited", () -> !handle.isAlive())
+                    .until(ready::getAsBoolean);
+        } catch (ConditionTimeoutException | org.awaitility.core.TerminalFailureException e) {
+            throw new IllegalStateException(name + " did not become ready: " + e.getMessage() + "\n" + logTail());
+        }
+    }
+
+    /** SIGTERM, without waiting: to stop several at once. */
+    public void requestStop() {
+        handle.destroy();
+    }
+
+    /** SIGTERM; SIGKILL if still running after {@code grace}; returns once it is gone. */
+    public void stop(Duration grace) {
+        requestStop();
+        if (!awaitExit(grace)) {
+            kill();
+        }
+    }
+
+    /** SIGKILL: a crash in the middle of whatever it was doing. Returns once it is gone. */
+    public void kill() {
+        handle.destroyForcibly();
+        if (!awaitExit(Duration.ofSeconds(30))) {
+            throw new IllegalStateException(name + " (pid " + pid() + ") survived SIGKILL for 30 s");
+        }
+    }
+
+    /** Waits up to {@code timeout} for the process to end; true if it did. */
+    public boolean awaitExit(Duration timeout) {
+        try {
+            handle.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + name, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The exit status of a process this JVM started, once it has ended. */
+    public int exitStatus() {
+        if (process == null) {
+            throw new IllegalStateException(name + " was adopted: its exit status belongs to its parent");
+        }
+        try {
+            return process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + name, e);
+        }
+    }
+
+    public boolean isAlive() {
+        return handle.isAlive();
+    }
+
+    public long pid() {
+        return handle.pid();
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    /** The end of the log, headed by the process's name, for the message of a failure. */
+    public String logTail() {
+        try {
+            String text = Files.readString(log);
+            return "--- " + name + " log (" + log + ") ---\n"
+                    + (text.length() > LOG_TAIL_CHARACTERS ? "..." + text.substring(text.length() - LOG_TAIL_CHARACTERS) : text);
+        } catch (IOException e) {
+            return "(no log for " + name + ": " + e + ")";
+        }
+    }
+}
