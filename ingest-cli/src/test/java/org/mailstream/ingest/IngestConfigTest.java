@@ -9,7 +9,7 @@ import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.ConfigReference;
+import org.mailstream.testsupport.ReadmeReference;
 
 class IngestConfigTest {
 
@@ -66,7 +66,7 @@ class IngestConfigTest {
 
     @Test
     void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() throws Exception {
-        ConfigReference.assertReadmeDocuments(IngestConfig.DEFINITION);
+        ReadmeReference.assertReadmeDocuments(IngestConfig.DEFINITION);
     }
 
     private static Map<String, String> with(String key, String value) {

@@ -30,9 +30,6 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
  */
 final class Pass {
 
-    static final int EX_DATAERR = 65;
-    static final int EX_TEMPFAIL = 75;
-
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
 
     /** Where a pass starts in each partition. */
@@ -93,7 +90,7 @@ final class Pass {
      * group has active members or when the topic no longer holds what the start asks for; prints
      * the plan; then, with {@code execute}, stores every record of it. Returns the exit status.
      */
-    static int run(String verb, StoreConfig config, String topic, String group, Start start,
+    static WorkerExit run(String verb, StoreConfig config, String topic, String group, Start start,
             RecordStorer.WhenStored whenStored, boolean execute, PrintStream out) throws Exception {
         // Opened first, so that an unreadable password or trust file is reported before any Kafka call.
         try (StoreSession session = execute ? new StoreSession(config, topic, group, whenStored) : null) {
@@ -104,15 +101,15 @@ final class Pass {
                     out.println("store-worker " + verb + ": group " + group + " has " + members.size() + " active member(s) ("
                             + members.stream().map(m -> m.clientId() + " on " + m.host()).collect(Collectors.joining(", "))
                             + "); stop them first, since two consumers of one partition would break its order");
-                    return EX_TEMPFAIL;
+                    return WorkerExit.TEMPORARY;
                 }
                 pass = plan(verb, admin, topic, group, start);
             } catch (BadStart e) {
                 out.println("store-worker " + verb + ": " + e.getMessage());
-                return StoreWorker.EX_USAGE;
+                return WorkerExit.USAGE;
             } catch (ExecutionException | TimeoutException e) {
                 out.println("store-worker " + verb + ": Kafka: " + (e instanceof ExecutionException ? e.getCause() : e));
-                return EX_TEMPFAIL;
+                return WorkerExit.TEMPORARY;
             }
             pass.print(out);
             if (!pass.expired.isEmpty()) {
@@ -125,20 +122,20 @@ final class Pass {
                 out.println("The topic no longer holds records this " + verb + " asks for (removed by retention or deleteRecords):");
                 pass.missing.forEach(line -> out.println("  " + line));
                 out.println("Nothing changed. To go ahead without them, give --from-offsets with the first offsets held.");
-                return EX_DATAERR;
+                return WorkerExit.DATA_GONE;
             }
             if (session == null) {
                 out.println();
                 out.println("Dry run: nothing changed. Add --execute to " + verb + " these " + pass.records() + " records.");
-                return 0;
+                return WorkerExit.DONE;
             }
             pass.execute(session.loop(), out);
             if (!session.loop().allCommitted()) {
                 out.println("store-worker " + verb + ": the records are stored, but group " + group + " refused the last offsets "
                         + "(did a worker join it meanwhile?); its workers will store some records again, which is harmless");
-                return EX_TEMPFAIL;
+                return WorkerExit.TEMPORARY;
             }
-            return 0;
+            return WorkerExit.DONE;
         }
     }
 

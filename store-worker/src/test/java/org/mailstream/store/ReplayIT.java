@@ -133,7 +133,7 @@ class ReplayIT {
             awaitMember(topic + "-store-a", worker::log);
             a.restart();
             Command.Result result = replay.get(3, TimeUnit.MINUTES);
-            assertEquals(Pass.EX_TEMPFAIL, result.exitCode(), result + "\n" + worker.log());
+            assertEquals(WorkerExit.TEMPORARY.code(), result.exitCode(), result + "\n" + worker.log());
             assertTrue(result.stdout().contains("the records are stored, but group " + topic + "-store-a refused the last offsets"),
                     result.toString());
             assertEquals(expected.get("a"), rawDigests(a), "every message of a, once\n" + result);
@@ -250,7 +250,7 @@ class ReplayIT {
                 Chores.pause(500);
             }
             Command.Result replay = storeWorker("replay", "-c", configs.get("a"), "--from-earliest", "--execute");
-            assertEquals(Pass.EX_TEMPFAIL, replay.exitCode(), replay + "\n" + worker.log());
+            assertEquals(WorkerExit.TEMPORARY.code(), replay.exitCode(), replay + "\n" + worker.log());
             assertTrue(replay.stdout().contains("group " + topic + "-store-a has 1 active member(s)"), replay.toString());
         }
     }
@@ -265,7 +265,7 @@ class ReplayIT {
         for (List<String> start : List.of(List.of("--from-earliest"), List.of("--from-offsets", "0=2"),
                 List.of("--from-time", Instant.EPOCH.toString()))) {
             Command.Result replay = storeWorker("replay", "-c", configs.get("a"), start, "--execute");
-            assertEquals(Pass.EX_DATAERR, replay.exitCode(), replay.toString());
+            assertEquals(WorkerExit.DATA_GONE.code(), replay.exitCode(), replay.toString());
             assertTrue(replay.stdout().contains("The topic no longer holds records this replay asks for"), replay.toString());
             assertTrue(replay.stdout().contains("partition 0: offsets"), replay.toString());
         }
@@ -274,7 +274,7 @@ class ReplayIT {
         Command.Result fromWhatIsHeld = storeWorker("replay", "-c", configs.get("a"), "--from-offsets", "0=5");
         assertEquals(0, fromWhatIsHeld.exitCode(), fromWhatIsHeld.toString());
         Command.Result noSuchPartition = storeWorker("replay", "-c", configs.get("a"), "--from-offsets", "9=0");
-        assertEquals(StoreWorker.EX_USAGE, noSuchPartition.exitCode(), noSuchPartition.toString());
+        assertEquals(WorkerExit.USAGE.code(), noSuchPartition.exitCode(), noSuchPartition.toString());
         assertTrue(noSuchPartition.stdout().contains(topic + " has no partition 9"), noSuchPartition.toString());
     }
 

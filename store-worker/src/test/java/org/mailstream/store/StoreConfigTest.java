@@ -9,7 +9,7 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.ConfigReference;
+import org.mailstream.testsupport.ReadmeReference;
 
 class StoreConfigTest {
 
@@ -47,7 +47,7 @@ class StoreConfigTest {
 
     @Test
     void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() {
-        ConfigReference.assertReadmeDocuments(StoreConfig.DEFINITION);
+        ReadmeReference.assertReadmeDocuments(StoreConfig.DEFINITION);
     }
 
     private static Map<String, String> with(String key, String value) {

@@ -1,6 +1,7 @@
 package org.mailstream.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -8,8 +9,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mailstream.config.CommandDeclaration;
+import org.mailstream.testsupport.ReadmeReference;
 
 /** How store-worker refuses to start: a clear line and the sysexits status, before touching Kafka or LDAP. */
 class StoreWorkerTest {
@@ -20,41 +24,58 @@ class StoreWorkerTest {
     @Test
     void aMissingConfigurationFileExits78NamingIt() {
         Run run = run("-c", directory.resolve("absent.properties").toString());
-        assertEquals(StoreWorker.EX_CONFIG, run.status());
+        assertEquals(WorkerExit.CONFIG.code(), run.status());
         assertTrue(run.output().contains("absent.properties"), run.output());
     }
 
     @Test
     void anUnknownKeyExits78NamingIt() throws Exception {
         Run run = run("-c", config("ldap.bind.password.files=/x\n").toString());
-        assertEquals(StoreWorker.EX_CONFIG, run.status());
+        assertEquals(WorkerExit.CONFIG.code(), run.status());
         assertTrue(run.output().contains("ldap.bind.password.files"), run.output());
     }
 
     @Test
     void anUnreadablePasswordFileExits78() throws Exception {
         Run run = run("-c", config("").toString());
-        assertEquals(StoreWorker.EX_CONFIG, run.status());
+        assertEquals(WorkerExit.CONFIG.code(), run.status());
         assertTrue(run.output().contains("no-such-password"), run.output());
     }
 
     @Test
     void aFilterWithoutPlaceholderExits78() throws Exception {
         Run run = run("-c", config("ldap.mailbox.filter=(mail=bob@example.com)\n").toString());
-        assertEquals(StoreWorker.EX_CONFIG, run.status());
+        assertEquals(WorkerExit.CONFIG.code(), run.status());
         assertTrue(run.output().contains("ldap.mailbox.filter"), run.output());
     }
 
     @Test
     void aBackEndMissingFromTheRoutingExits78NamingIt() throws Exception {
         Run run = run("-c", config("backend=c\nrouting.backends=a,b\n").toString());
-        assertEquals(StoreWorker.EX_CONFIG, run.status());
+        assertEquals(WorkerExit.CONFIG.code(), run.status());
         assertTrue(run.output().contains("backend 'c' is not one of routing.backends [a, b]"), run.output());
     }
 
     @Test
+    void theReadmeHoldsEachCommandsOptionsAndExitStatusesAsDeclared() {
+        for (CommandDeclaration command : List.of(StoreWorker.COMMAND, ReplayCommands.REPLAY, ReplayCommands.REDRIVE)) {
+            ReadmeReference.assertReadmeDocumentsOptions(command);
+            ReadmeReference.assertReadmeDocumentsExitStatuses(command);
+        }
+    }
+
+    @Test
+    void eachHelpPrintsItsDeclaredManualWithTheExitStatusesOfItsScope() {
+        assertEquals(StoreWorker.COMMAND.manual(), run("--help").output());
+        assertEquals(ReplayCommands.REPLAY.manual(), run("replay", "--help").output());
+        assertEquals(ReplayCommands.REDRIVE.manual(), run("redrive", "--help").output());
+        assertTrue(run("replay", "--help").output().contains("\n    65 "), "replay can end with 65");
+        assertFalse(run("--help").output().contains("\n    65 "), "the worker never ends with 65");
+    }
+
+    @Test
     void anUnknownOptionExits64() {
-        assertEquals(StoreWorker.EX_USAGE, run("-x").status());
+        assertEquals(WorkerExit.USAGE.code(), run("-x").status());
     }
 
     @Test
@@ -67,25 +88,25 @@ class StoreWorkerTest {
     @Test
     void replayWithoutAStartExits64SayingWhichOptionsGiveOne() {
         Run run = run("replay", "--execute");
-        assertEquals(StoreWorker.EX_USAGE, run.status());
-        assertTrue(run.output().contains("--from-earliest, --from-time or --from-offsets"), run.output());
+        assertEquals(WorkerExit.USAGE.code(), run.status());
+        assertTrue(run.output().contains("one of (--from-earliest | --from-time TIME | --from-offsets P=O,...) is required"), run.output());
     }
 
     @Test
     void replayWithTwoStartsExits64() {
-        assertEquals(StoreWorker.EX_USAGE, run("replay", "--from-earliest", "--from-time", "2026-11-25T10:00:00Z").status());
+        assertEquals(WorkerExit.USAGE.code(), run("replay", "--from-earliest", "--from-time", "2026-11-25T10:00:00Z").status());
     }
 
     @Test
     void replayWithAnUnknownModeOrAMalformedTimeOrOffsetExits64NamingIt() {
         Run mode = run("replay", "--from-earliest", "--mode", "refill");
-        assertEquals(StoreWorker.EX_USAGE, mode.status());
+        assertEquals(WorkerExit.USAGE.code(), mode.status());
         assertTrue(mode.output().contains("refill"), mode.output());
         Run time = run("replay", "--from-time", "yesterday");
-        assertEquals(StoreWorker.EX_USAGE, time.status());
+        assertEquals(WorkerExit.USAGE.code(), time.status());
         assertTrue(time.output().contains("yesterday"), time.output());
         Run offsets = run("replay", "--from-offsets", "0:12");
-        assertEquals(StoreWorker.EX_USAGE, offsets.status());
+        assertEquals(WorkerExit.USAGE.code(), offsets.status());
         assertTrue(offsets.output().contains("0:12"), offsets.output());
     }
 
@@ -95,7 +116,7 @@ class StoreWorkerTest {
         for (String[] args : new String[][] {{"replay", "-c", config.toString(), "--from-earliest", "--execute"},
             {"redrive", "-c", config.toString(), "--execute"}}) {
             Run run = run(args);
-            assertEquals(StoreWorker.EX_CONFIG, run.status(), run.output());
+            assertEquals(WorkerExit.CONFIG.code(), run.status(), run.output());
         }
     }
 
@@ -103,7 +124,7 @@ class StoreWorkerTest {
     void replayExits75WhenKafkaDoesNotAnswerAndChangesNothing() throws Exception {
         Run run = run("replay", "-c", config("kafka.default.api.timeout.ms=3000\nkafka.request.timeout.ms=3000\n").toString(),
                 "--from-earliest");
-        assertEquals(Pass.EX_TEMPFAIL, run.status(), run.output());
+        assertEquals(WorkerExit.TEMPORARY.code(), run.status(), run.output());
         assertTrue(run.output().startsWith("store-worker replay: Kafka: "), run.output());
     }
 
@@ -113,7 +134,7 @@ class StoreWorkerTest {
         Path config = config("kafka.request.timeout.ms=soon\nldap.bind.password.file=" + password + "\n");
         for (String[] args : new String[][] {{"-c", config.toString()}, {"replay", "-c", config.toString(), "--from-earliest"}}) {
             Run run = run(args);
-            assertEquals(StoreWorker.EX_CONFIG, run.status(), run.output());
+            assertEquals(WorkerExit.CONFIG.code(), run.status(), run.output());
             assertTrue(run.output().contains("request.timeout.ms"), run.output());
         }
     }

@@ -4,12 +4,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import org.apache.kafka.common.config.ConfigDef;
+import org.mailstream.config.CommandDeclaration;
 import org.mailstream.local.Command;
 
-/** The README's configuration tables, generated from the declarations they document. */
-public final class ConfigReference {
+/**
+ * The README's reference tables, generated from the declarations they document: a test fails,
+ * showing the table to paste, when the README no longer holds it word for word.
+ */
+public final class ReadmeReference {
 
-    private ConfigReference() {
+    private ReadmeReference() {
     }
 
     /** The declared keys of {@code definition} as a Markdown table. */
@@ -26,12 +30,26 @@ public final class ConfigReference {
         return table.toString();
     }
 
-    /** Fails, showing the table to paste, unless README.md holds the table of {@code definition}. */
+    /** Fails unless README.md holds the table of {@code definition}'s keys. */
     public static void assertReadmeDocuments(ConfigDef definition) {
-        String table = markdownTable(definition);
+        assertReadmeHolds("the configuration keys", markdownTable(definition));
+    }
+
+    /** Fails unless README.md holds {@code command}'s table of options. */
+    public static void assertReadmeDocumentsOptions(CommandDeclaration command) {
+        assertReadmeHolds(command.name() + "'s options", command.optionsMarkdown());
+    }
+
+    /** Fails unless README.md holds {@code command}'s table of exit statuses. */
+    public static void assertReadmeDocumentsExitStatuses(CommandDeclaration command) {
+        assertReadmeHolds(command.name() + "'s exit statuses", command.exitStatusMarkdown());
+    }
+
+    private static void assertReadmeHolds(String what, String table) {
         try {
             if (!Files.readString(Command.repositoryRoot().resolve("README.md")).contains(table)) {
-                throw new AssertionError("README.md must contain the table generated from the declaration; paste this:\n" + table);
+                throw new AssertionError("README.md must hold the table of " + what + " generated from its declaration; paste this:\n"
+                        + table);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

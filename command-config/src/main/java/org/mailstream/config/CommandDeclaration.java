@@ -1,0 +1,238 @@
+package org.mailstream.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.OptionGroup;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.apache.kafka.common.config.ConfigDef;
+
+/**
+ * A command declared once: its options, each with its argument's name and its description, and
+ * its exit statuses, each with its meaning. The parser (commons-cli), the manual page's
+ * SYNOPSIS, OPTIONS and EXIT STATUS sections, and the README's tables all come from this one
+ * declaration, so that none of them can drift from what the command does.
+ *
+ * <p>An option is {@linkplain #required required} when the command cannot run without it, but
+ * never for the parser: {@code --help} must work without it, so {@link #parse} checks it after.
+ */
+public final class CommandDeclaration {
+
+    /** One exit status and what it means for this command. */
+    public record ExitStatus(int code, String meaning) {
+    }
+
+    private static final int OPTION_COLUMN = 24;
+
+    private final String name;
+    private final String summary;
+    private final String description;
+    private final Options options = new Options();
+    /** Options and groups in the order declared: the synopsis and OPTIONS follow it. */
+    private final List<Object> order = new ArrayList<>();
+    private final List<Option> required = new ArrayList<>();
+    private final List<OptionGroup> requiredGroups = new ArrayList<>();
+    private final List<ExitStatus> exitStatuses = new ArrayList<>();
+    private final List<CommandDeclaration> subcommands = new ArrayList<>();
+    private ConfigDef configuration;
+    private String configurationNote;
+
+    /** {@code description} is the manual's DESCRIPTION: what the command does, in paragraphs. */
+    public CommandDeclaration(String name, String summary, String description) {
+        this.name = name;
+        this.summary = summary;
+        this.description = description;
+        options.addOption(Option.builder().longOpt("help").desc("print this manual page and exit").get());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** {@code -x ARG} or {@code --long ARG}; {@code argName} null for a flag; "ARG ..." for several values. */
+    public static Option option(String shortName, String longName, String argName, String description) {
+        Option.Builder builder = shortName == null ? Option.builder().longOpt(longName) : Option.builder(shortName).longOpt(longName);
+        if (argName != null && argName.endsWith(" ...")) {
+            builder.hasArgs().argName(argName.substring(0, argName.length() - 4) + " ...");
+        } else if (argName != null) {
+            builder.hasArg().argName(argName);
+        }
+        return builder.desc(description).get();
+    }
+
+    public CommandDeclaration optional(Option option) {
+        options.addOption(option);
+        order.add(option);
+        return this;
+    }
+
+    public CommandDeclaration required(Option option) {
+        required.add(option);
+        return optional(option);
+    }
+
+    /** At most one of {@code choices}; with {@code mandatory}, exactly one. */
+    public CommandDeclaration oneOf(boolean mandatory, Option... choices) {
+        OptionGroup group = new OptionGroup();
+        for (Option choice : choices) {
+            group.addOption(choice);
+        }
+        options.addOptionGroup(group);
+        order.add(group);
+        if (mandatory) {
+            requiredGroups.add(group);
+        }
+        return this;
+    }
+
+    public CommandDeclaration exitStatus(int code, String meaning) {
+        exitStatuses.add(new ExitStatus(code, meaning));
+        return this;
+    }
+
+    /** A command run as {@code NAME SUBCOMMAND ...}: its synopsis joins this one's. */
+    public CommandDeclaration subcommand(CommandDeclaration subcommand) {
+        subcommands.add(subcommand);
+        return this;
+    }
+
+    /** The configuration file's keys, for the manual's CONFIGURATION section after {@code note}. */
+    public CommandDeclaration configuration(ConfigDef keys, String note) {
+        this.configuration = keys;
+        this.configurationNote = note;
+        return this;
+    }
+
+    /**
+     * Parses {@code args}; a required option or group missing (unless --help is given), an
+     * argument that is not an option, or an unknown option is a {@link ParseException} whose
+     * message says which and points at --help.
+     */
+    public CommandLine parse(String[] args) throws ParseException {
+        CommandLine command;
+        try {
+            command = DefaultParser.builder().get().parse(options, args);
+        } catch (ParseException e) {
+            throw new ParseException(e.getMessage() + "; see " + name + " --help");
+        }
+        if (!command.getArgList().isEmpty()) {
+            throw new ParseException("unexpected argument '" + command.getArgList().get(0) + "'; see " + name + " --help");
+        }
+        if (command.hasOption("help")) {
+            return command;
+        }
+        for (Option option : required) {
+            if (!command.hasOption(option)) {
+                throw new ParseException(usage(option) + " is required; see " + name + " --help");
+            }
+        }
+        for (OptionGroup group : requiredGroups) {
+            if (group.getSelected() == null) {
+                throw new ParseException("one of " + usage(group) + " is required; see " + name + " --help");
+            }
+        }
+        return command;
+    }
+
+    /** The manual page that --help prints: every section from this declaration. */
+    public String manual() {
+        StringBuilder page = new StringBuilder();
+        page.append("NAME\n    ").append(name).append(" - ").append(summary).append("\n\n");
+        page.append("SYNOPSIS\n    ").append(synopsis()).append('\n');
+        subcommands.forEach(sub -> page.append("    ").append(sub.synopsis()).append('\n'));
+        page.append("    ").append(name).append(" --help\n");
+        subcommands.forEach(sub -> page.append("    ").append(sub.name).append(" --help\n"));
+        page.append("\nDESCRIPTION\n");
+        description.strip().lines().forEach(line -> page.append(line.isEmpty() ? "" : "    " + line).append('\n'));
+        page.append("\nOPTIONS\n");
+        for (Option option : declaredOptions()) {
+            page.append(wrap(usage(option), option.getDescription()));
+        }
+        page.append(wrap("--help", "print this manual page and exit"));
+        page.append("\nEXIT STATUS\n");
+        for (ExitStatus status : exitStatuses) {
+            page.append(wrap(Integer.toString(status.code()), status.meaning()));
+        }
+        if (configuration != null) {
+            page.append("\nCONFIGURATION\n");
+            configurationNote.strip().lines().forEach(line -> page.append("    ").append(line).append('\n'));
+            page.append('\n').append(configuration.toRst());
+        }
+        return page.toString();
+    }
+
+    /** The README's table of options. */
+    public String optionsMarkdown() {
+        return declaredOptions().stream().map(o -> "| `" + usage(o).replace("|", "\\|") + "` | " + o.getDescription() + " |")
+                .collect(Collectors.joining("\n", "| option | meaning |\n| --- | --- |\n", "\n"));
+    }
+
+    /** The README's table of exit statuses. */
+    public String exitStatusMarkdown() {
+        return exitStatuses.stream().map(s -> "| " + s.code() + " | " + s.meaning() + " |")
+                .collect(Collectors.joining("\n", "| exit | meaning |\n| --- | --- |\n", "\n"));
+    }
+
+    /** Every declared option, in order, with those of a group in the group's place. */
+    private List<Option> declaredOptions() {
+        List<Option> all = new ArrayList<>();
+        for (Object item : order) {
+            if (item instanceof OptionGroup group) {
+                all.addAll(group.getOptions());
+            } else {
+                all.add((Option) item);
+            }
+        }
+        return all;
+    }
+
+    private String synopsis() {
+        StringBuilder line = new StringBuilder(name);
+        for (Object item : order) {
+            String usage = item instanceof OptionGroup group ? usage(group) : usage((Option) item);
+            boolean mandatory = item instanceof OptionGroup group ? requiredGroups.contains(group) : required.contains(item);
+            line.append(' ').append(mandatory ? usage : "[" + usage + "]");
+        }
+        return line.toString();
+    }
+
+    private static String usage(OptionGroup group) {
+        return group.getOptions().stream().map(CommandDeclaration::usage).collect(Collectors.joining(" | ", "(", ")"));
+    }
+
+    private static String usage(Option option) {
+        String flag = option.getOpt() != null ? "-" + option.getOpt() : "--" + option.getLongOpt();
+        return option.hasArg() ? flag + " " + option.getArgName() : flag;
+    }
+
+    /** One entry of a section: the term in a column, the text wrapped beside it. */
+    private static String wrap(String term, String text) {
+        StringBuilder out = new StringBuilder("    ").append(term);
+        int column = 4 + term.length();
+        if (column + 2 > OPTION_COLUMN) {
+            out.append('\n');
+            column = 0;
+        }
+        out.append(" ".repeat(OPTION_COLUMN - column));
+        int width = OPTION_COLUMN;
+        for (String word : text.split(" ")) {
+            if (width > OPTION_COLUMN && width + 1 + word.length() > 100) {
+                out.append('\n').append(" ".repeat(OPTION_COLUMN));
+                width = OPTION_COLUMN;
+            }
+            if (width > OPTION_COLUMN) {
+                out.append(' ');
+                width++;
+            }
+            out.append(word);
+            width += word.length();
+        }
+        return out.append('\n').toString();
+    }
+
+}

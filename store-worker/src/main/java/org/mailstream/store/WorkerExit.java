@@ -1,0 +1,56 @@
+package org.mailstream.store;
+
+import java.util.EnumSet;
+import java.util.Set;
+import org.mailstream.config.CommandDeclaration;
+
+/**
+ * The one table of how store-worker and its passes (replay, redrive) end: exit status, meaning,
+ * and which of them can end so. The manual pages' EXIT STATUS sections are made from it, and
+ * every exit status a command returns is one of these.
+ */
+enum WorkerExit {
+    OK(0, EnumSet.of(Program.WORKER), "--help printed; otherwise it runs until a signal stops it"),
+    DONE(0, Program.PASSES, "done, the dry run printed, or --help"),
+    USAGE(64, Program.ALL, "usage error"),
+    DATA_GONE(65, EnumSet.of(Program.REPLAY), "the topic no longer holds records the start asks for; nothing changed"),
+    SOFTWARE(70, Program.ALL, "internal error"),
+    TEMPORARY(75, Program.PASSES, "the group has active members, Kafka did not answer, or the group refused the last "
+            + "offsets; running it again goes on from where it got"),
+    CONFIG(78, Program.ALL, "configuration missing, unreadable or invalid"),
+    // The JVM's own statuses for the two signals, after the shutdown hook has committed.
+    INTERRUPTED(130, Program.ALL, "stopped by SIGINT, after committing everything written"),
+    TERMINATED(143, Program.ALL, "stopped by SIGTERM, after committing everything written");
+
+    /** The commands of store-worker. */
+    enum Program {
+        WORKER, REPLAY, REDRIVE;
+
+        static final Set<Program> PASSES = EnumSet.of(REPLAY, REDRIVE);
+        static final Set<Program> ALL = EnumSet.allOf(Program.class);
+    }
+
+    private final int code;
+    private final Set<Program> programs;
+    private final String meaning;
+
+    WorkerExit(int code, Set<Program> programs, String meaning) {
+        this.code = code;
+        this.programs = programs;
+        this.meaning = meaning;
+    }
+
+    int code() {
+        return code;
+    }
+
+    /** Declares on {@code command} every status that {@code program} can end with. */
+    static CommandDeclaration declareOn(CommandDeclaration command, Program program) {
+        for (WorkerExit exit : values()) {
+            if (exit.programs.contains(program)) {
+                command.exitStatus(exit.code, exit.meaning);
+            }
+        }
+        return command;
+    }
+}
