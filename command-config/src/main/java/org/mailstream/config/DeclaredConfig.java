@@ -9,26 +9,44 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
  * A command's configuration: keys declared once in a {@link ConfigDef} with doc, type, default
- * and validation, plus keys under one prefix that pass through to a Kafka client. Any other key
- * is refused rather than ignored, so that a misspelt setting is an error, not a surprise.
+ * and validation, plus keys under {@value #KAFKA_PREFIX} that pass through to a Kafka client
+ * with the prefix removed. Any other key is refused rather than ignored, so that a misspelt
+ * setting is an error, not a surprise. The keys every command shares are declared here, once.
  */
 public abstract class DeclaredConfig extends AbstractConfig {
 
-    protected DeclaredConfig(ConfigDef definition, Map<?, ?> settings, String passThroughPrefix) {
+    public static final String KAFKA_PREFIX = "kafka.";
+    public static final String BOOTSTRAP_SERVERS = KAFKA_PREFIX + CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG;
+
+    protected DeclaredConfig(ConfigDef definition, Map<?, ?> settings) {
         super(definition, settings, false);
         for (Map.Entry<?, ?> setting : settings.entrySet()) {
             String key = setting.getKey().toString();
-            if (!key.startsWith(passThroughPrefix) && !definition.names().contains(key)) {
+            if (!key.startsWith(KAFKA_PREFIX) && !definition.names().contains(key)) {
                 throw new ConfigException(key, setting.getValue(), "unknown key; the keys are " + definition.names()
-                        + " and " + passThroughPrefix + "* for the Kafka client");
+                        + " and " + KAFKA_PREFIX + "* for the Kafka client");
             }
         }
+    }
+
+    /** A definition that starts with the keys every command shares: the brokers to reach. */
+    public static ConfigDef sharedDefinition() {
+        return new ConfigDef()
+                .define(BOOTSTRAP_SERVERS, ConfigDef.Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("host:port"),
+                        ConfigDef.Importance.HIGH,
+                        "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.");
+    }
+
+    /** The keys under {@value #KAFKA_PREFIX}, prefix removed: what goes to the Kafka client. */
+    protected Map<String, Object> kafkaSettings() {
+        return originalsWithPrefix(KAFKA_PREFIX);
     }
 
     /** The settings in {@code file}, a Java properties file in UTF-8. */

@@ -29,8 +29,6 @@ final class IngestConfig extends DeclaredConfig {
 
     static final Path DEFAULT_PATH = Path.of("/etc/mailstream/ingest.properties");
 
-    static final String KAFKA_PREFIX = "kafka.";
-    static final String BOOTSTRAP_SERVERS = KAFKA_PREFIX + ProducerConfig.BOOTSTRAP_SERVERS_CONFIG;
     static final String TOPIC = "topic";
     static final String MAX_MESSAGE_BYTES = "max.message.bytes";
     static final String DEADLINE_MS = "deadline.ms";
@@ -51,9 +49,7 @@ final class IngestConfig extends DeclaredConfig {
             ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
             ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
 
-    static final ConfigDef DEFINITION = new ConfigDef()
-            .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("host:port"), Importance.HIGH,
-                    "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.")
+    static final ConfigDef DEFINITION = sharedDefinition()
             .define(TOPIC, Type.STRING, MailRecord.DEFAULT_TOPIC, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Topic that receives one record per recipient.")
             .define(MAX_MESSAGE_BYTES, Type.INT, 10_485_760, Range.between(1, LARGEST_STORABLE_MESSAGE), Importance.HIGH,
@@ -66,9 +62,9 @@ final class IngestConfig extends DeclaredConfig {
                     + "(Postfix's command_time_limit, 1000 s by default).");
 
     private IngestConfig(Map<?, ?> settings) {
-        super(DEFINITION, settings, KAFKA_PREFIX);
+        super(DEFINITION, settings);
         for (Map.Entry<String, Object> fixed : FIXED_PRODUCER_SETTINGS.entrySet()) {
-            Object given = originalsWithPrefix(KAFKA_PREFIX).get(fixed.getKey());
+            Object given = kafkaSettings().get(fixed.getKey());
             if (given != null && !given.toString().equals(fixed.getValue())) {
                 throw new ConfigException(KAFKA_PREFIX + fixed.getKey(), given,
                         "must stay " + fixed.getValue() + ": no mail may be acknowledged before it is replicated");
@@ -104,7 +100,7 @@ final class IngestConfig extends DeclaredConfig {
      * much of the deadline remains.
      */
     Map<String, Object> producerSettings() {
-        Map<String, Object> settings = new HashMap<>(originalsWithPrefix(KAFKA_PREFIX));
+        Map<String, Object> settings = new HashMap<>(kafkaSettings());
         settings.putAll(FIXED_PRODUCER_SETTINGS);
         int neededRequestSize = maxMessageBytes() + RECORD_OVERHEAD_BYTES;
         Object configured = settings.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);

@@ -36,14 +36,14 @@ final class LdapServers {
 
     static LDAPConnectionPool pool(StoreConfig config) throws LDAPException, IOException, GeneralSecurityException {
         LDAPConnectionOptions options = new LDAPConnectionOptions();
-        options.setConnectTimeoutMillis(config.getInt(StoreConfig.LDAP_CONNECT_TIMEOUT_MS));
-        options.setResponseTimeoutMillis(config.getInt(StoreConfig.LDAP_RESPONSE_TIMEOUT_MS));
+        options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());
+        options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
         options.setUseKeepAlive(true);
         // The certificate must name the host we asked for, not just chain to a trusted authority.
         options.setSSLSocketVerifier(new HostNameSSLSocketVerifier(true));
 
-        String tls = config.getString(StoreConfig.LDAP_TLS);
-        SSLUtil ssl = tls.equals("none") ? null : new SSLUtil(trustManager(config.getString(StoreConfig.LDAP_TLS_CA_FILE)));
+        String tls = config.ldapTls();
+        SSLUtil ssl = tls.equals("none") ? null : new SSLUtil(trustManager(config.ldapTlsCaFile()));
         SocketFactory sockets = tls.equals("ldaps") ? ssl.createSSLSocketFactory() : SocketFactory.getDefault();
         List<String> urls = config.ldapUrls();
         ServerSet[] servers = new ServerSet[urls.size()];
@@ -52,13 +52,13 @@ final class LdapServers {
             servers[i] = new SingleServerSet(url.getHost(), url.getPort(), sockets, options);
         }
         PostConnectProcessor startTls = tls.equals("starttls") ? new StartTLSPostConnectProcessor(ssl.createSSLContext()) : null;
-        String password = Files.readString(Path.of(config.getString(StoreConfig.LDAP_BIND_PASSWORD_FILE)), StandardCharsets.UTF_8)
+        String password = Files.readString(config.ldapBindPasswordFile(), StandardCharsets.UTF_8)
                 .stripTrailing();
-        int connections = config.getInt(StoreConfig.LDAP_CONNECTIONS);
+        int connections = config.ldapConnections();
         // No connection is demanded at start: a back end that is down pauses storing, it does
         // not stop the worker.
         LDAPConnectionPool pool = new LDAPConnectionPool(new FailoverServerSet(servers),
-                new SimpleBindRequest(config.getString(StoreConfig.LDAP_BIND_DN), password),
+                new SimpleBindRequest(config.ldapBindDn(), password),
                 0, connections, 1, startTls, false);
         pool.setRetryFailedOperationsDueToInvalidConnections(true);
         pool.setConnectionPoolName("store-worker");

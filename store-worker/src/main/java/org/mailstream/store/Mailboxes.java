@@ -29,10 +29,10 @@ final class Mailboxes {
 
     Mailboxes(LDAPConnectionPool pool, StoreConfig config) {
         this.pool = pool;
-        this.baseDn = config.getString(StoreConfig.LDAP_BASE_DN);
+        this.baseDn = config.ldapBaseDn();
         this.filter = config.mailboxFilter();
-        this.folder = config.getString(StoreConfig.LDAP_FOLDER);
-        this.cache = new OwnerCache(config.getInt(StoreConfig.MAILBOX_CACHE_SIZE), config.getLong(StoreConfig.MAILBOX_CACHE_TTL_MS));
+        this.folder = config.ldapFolder();
+        this.cache = new OwnerCache(config.mailboxCacheSize(), config.mailboxCacheTtlMs());
     }
 
     /** The owner of {@code address}; a {@link PermanentFailure} when there is none or several. */

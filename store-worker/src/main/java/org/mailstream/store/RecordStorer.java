@@ -44,7 +44,7 @@ final class RecordStorer {
     RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config, WhenStored whenStored) {
         this.mailboxes = mailboxes;
         this.deadLetters = deadLetters;
-        this.maxWriteBytes = config.getInt(StoreConfig.LDAP_MAX_WRITE_BYTES);
+        this.maxWriteBytes = config.ldapMaxWriteBytes();
         this.routing = config.routing();
         this.whenStored = whenStored;
     }

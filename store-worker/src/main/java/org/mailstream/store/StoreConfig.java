@@ -30,8 +30,6 @@ final class StoreConfig extends DeclaredConfig {
 
     static final Path DEFAULT_PATH = Path.of("/etc/mailstream/store-worker.properties");
 
-    static final String KAFKA_PREFIX = "kafka.";
-    static final String BOOTSTRAP_SERVERS = KAFKA_PREFIX + ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG;
     static final String GROUP_ID = KAFKA_PREFIX + ConsumerConfig.GROUP_ID_CONFIG;
     static final String TOPIC = "topic";
     static final String DLQ_TOPIC = "dlq.topic";
@@ -54,9 +52,7 @@ final class StoreConfig extends DeclaredConfig {
     static final String ROUTING_BACKENDS = "routing.backends";
     static final String ROUTING_PINS = "routing.pins";
 
-    static final ConfigDef DEFINITION = new ConfigDef()
-            .define(BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("host:port"), Importance.HIGH,
-                    "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.")
+    static final ConfigDef DEFINITION = sharedDefinition()
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Consumer group of the workers of a back end; with several back ends the back end's name is "
                     + "appended (mailstream-store-a), so that no two back ends can share one. A new group starts from the "
@@ -114,7 +110,7 @@ final class StoreConfig extends DeclaredConfig {
     private final BackendRouting routing;
 
     private StoreConfig(Map<?, ?> settings) {
-        super(DEFINITION, settings, KAFKA_PREFIX);
+        super(DEFINITION, settings);
         for (String url : getList(LDAP_URLS)) {
             LdapServers.parseUrl(url);
         }
@@ -160,6 +156,58 @@ final class StoreConfig extends DeclaredConfig {
         return getList(LDAP_URLS);
     }
 
+    String ldapTls() {
+        return getString(LDAP_TLS);
+    }
+
+    String ldapTlsCaFile() {
+        return getString(LDAP_TLS_CA_FILE);
+    }
+
+    String ldapBindDn() {
+        return getString(LDAP_BIND_DN);
+    }
+
+    Path ldapBindPasswordFile() {
+        return Path.of(getString(LDAP_BIND_PASSWORD_FILE));
+    }
+
+    String ldapBaseDn() {
+        return getString(LDAP_BASE_DN);
+    }
+
+    String ldapFolder() {
+        return getString(LDAP_FOLDER);
+    }
+
+    int ldapConnections() {
+        return getInt(LDAP_CONNECTIONS);
+    }
+
+    int ldapConnectTimeoutMs() {
+        return getInt(LDAP_CONNECT_TIMEOUT_MS);
+    }
+
+    int ldapResponseTimeoutMs() {
+        return getInt(LDAP_RESPONSE_TIMEOUT_MS);
+    }
+
+    int ldapMaxWriteBytes() {
+        return getInt(LDAP_MAX_WRITE_BYTES);
+    }
+
+    int mailboxCacheSize() {
+        return getInt(MAILBOX_CACHE_SIZE);
+    }
+
+    long mailboxCacheTtlMs() {
+        return getLong(MAILBOX_CACHE_TTL_MS);
+    }
+
+    long retryBackoffMaxMs() {
+        return getLong(RETRY_BACKOFF_MAX_MS);
+    }
+
     /** The consumer's settings: manual commits, earliest offset for a new group, cooperative rebalancing. */
     Map<String, Object> consumerSettings() {
         return consumerSettings(groupId());
@@ -167,7 +215,7 @@ final class StoreConfig extends DeclaredConfig {
 
     /** The consumer's settings with another group: replay uses the back end's, redrive its own. */
     Map<String, Object> consumerSettings(String group) {
-        Map<String, Object> settings = new HashMap<>(originalsWithPrefix(KAFKA_PREFIX));
+        Map<String, Object> settings = new HashMap<>(kafkaSettings());
         settings.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         // Offsets are committed only after the LDAP write they cover.
         settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -182,7 +230,7 @@ final class StoreConfig extends DeclaredConfig {
     /** The admin client's settings (replay and redrive): the connection and security keys of kafka.*. */
     Map<String, Object> adminSettings() {
         Map<String, Object> settings = new HashMap<>();
-        originalsWithPrefix(KAFKA_PREFIX).forEach((key, value) -> {
+        kafkaSettings().forEach((key, value) -> {
             if (AdminClientConfig.configNames().contains(key)) {
                 settings.put(key, value);
             }
@@ -192,7 +240,7 @@ final class StoreConfig extends DeclaredConfig {
 
     /** The dead-letter producer's settings: a dead letter is acknowledged before its offset is committed. */
     Map<String, Object> deadLetterProducerSettings() {
-        Map<String, Object> settings = new HashMap<>(originalsWithPrefix(KAFKA_PREFIX));
+        Map<String, Object> settings = new HashMap<>(kafkaSettings());
         settings.remove(ConsumerConfig.GROUP_ID_CONFIG);
         settings.put(ProducerConfig.ACKS_CONFIG, "all");
         settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

@@ -20,25 +20,36 @@ final class StoreSession implements AutoCloseable {
 
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(60);
 
-    private final ExecutorService writers;
     private final LDAPConnectionPool pool;
     private final DeadLetters deadLetters;
+    private final ExecutorService writers;
     private final StoreLoop loop;
     private final CountDownLatch closed = new CountDownLatch(1);
 
+    /** Opens everything or nothing: when a step fails, what the steps before it opened is closed again. */
     StoreSession(StoreConfig config, String topic, String group, RecordStorer.WhenStored whenStored)
             throws IOException, GeneralSecurityException, LDAPException {
         pool = LdapServers.pool(config);
+        DeadLetters opened = null;
+        ExecutorService threads = null;
         try {
-            deadLetters = new DeadLetters(config);
-        } catch (RuntimeException e) {
+            opened = new DeadLetters(config);
+            threads = Executors.newFixedThreadPool(config.ldapConnections());
+            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config), opened, config, whenStored);
+            loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer, threads, topic,
+                    config.retryBackoffMaxMs());
+        } catch (RuntimeException | Error e) {
+            if (threads != null) {
+                threads.shutdownNow();
+            }
+            if (opened != null) {
+                opened.close();
+            }
             pool.close();
             throw e;
         }
-        writers = Executors.newFixedThreadPool(config.getInt(StoreConfig.LDAP_CONNECTIONS));
-        RecordStorer storer = new RecordStorer(new Mailboxes(pool, config), deadLetters, config, whenStored);
-        loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer, writers, topic,
-                config.getLong(StoreConfig.RETRY_BACKOFF_MAX_MS));
+        deadLetters = opened;
+        writers = threads;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 loop.stop(SHUTDOWN_TIMEOUT);
