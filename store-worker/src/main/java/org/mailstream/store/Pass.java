@@ -70,11 +70,11 @@ final class Pass {
     private final String verb;
     private final String topic;
     private final String group;
-    private final List<Range> ranges;
+    final List<Range> ranges;
     /** What the pass would need that the topic no longer holds, one line a partition. */
-    private final List<String> missing;
+    final List<String> missing;
     /** What a redrive passes over because retention removed it first, one line a partition. */
-    private final List<String> expired;
+    final List<String> expired;
 
     private Pass(String verb, String topic, String group, List<Range> ranges, List<String> missing, List<String> expired) {
         this.verb = verb;
@@ -151,6 +151,11 @@ final class Pass {
         }
     }
 
+    /** What the topic and the group hold for one partition, as the plan needs it. */
+    record Held(long logStart, long end, Long committed, ListOffsetsResultInfo atTime) {
+    }
+
+    /** Reads what the plan needs from Kafka, then plans. */
     private static Pass plan(String verb, Admin admin, String topic, String group, Start start) throws Exception {
         List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(ADMIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                 .get(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
@@ -160,49 +165,63 @@ final class Pass {
                 ? offsets(admin, partitions, p -> OffsetSpec.forTimestamp(at.time().toEpochMilli())) : Map.of();
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
                 .get(ADMIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        Map<Integer, Held> held = new TreeMap<>();
+        for (TopicPartition partition : partitions) {
+            OffsetAndMetadata groupOffset = committed.get(partition);
+            held.put(partition.partition(), new Held(logStarts.get(partition).offset(), ends.get(partition).offset(),
+                    groupOffset == null ? null : groupOffset.offset(), atTime.get(partition)));
+        }
+        return plan(verb, topic, group, start, held);
+    }
+
+    /**
+     * Where each partition's range starts and ends, from what the topic and the group {@code held}
+     * (by partition number), and what the start asks for that the topic no longer holds.
+     */
+    static Pass plan(String verb, String topic, String group, Start start, Map<Integer, Held> held) throws BadStart {
         List<Range> ranges = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         List<String> expired = new ArrayList<>();
-        for (TopicPartition partition : partitions) {
-            long logStart = logStarts.get(partition).offset();
-            long end = ends.get(partition).offset();
-            OffsetAndMetadata groupOffset = committed.get(partition);
-            Long current = groupOffset == null ? null : groupOffset.offset();
+        for (Map.Entry<Integer, Held> entry : held.entrySet()) {
+            int partition = entry.getKey();
+            long logStart = entry.getValue().logStart();
+            long end = entry.getValue().end();
+            Long current = entry.getValue().committed();
             long from;
             if (start instanceof Start.AtTime at) {
-                ListOffsetsResultInfo found = atTime.get(partition);
+                ListOffsetsResultInfo found = entry.getValue().atTime();
                 from = found.offset() < 0 ? end : found.offset();
                 // Records older than the first one held may have been at or after the time asked for.
                 boolean firstHeldIsLater = found.offset() < 0 || found.timestamp() > at.time().toEpochMilli();
                 if (logStart > 0 && from == logStart && firstHeldIsLater) {
-                    missing.add("partition " + partition.partition() + ": offsets before " + logStart + " may be from "
+                    missing.add("partition " + partition + ": offsets before " + logStart + " may be from "
                             + at.time() + " or later");
                 }
             } else if (start instanceof Start.AtOffsets given) {
-                from = given.offsets().getOrDefault(partition.partition(), end);
+                from = given.offsets().getOrDefault(partition, end);
                 if (from > end) {
-                    throw new BadStart("partition " + partition.partition() + " ends at offset " + end + ", not " + from);
+                    throw new BadStart("partition " + partition + " ends at offset " + end + ", not " + from);
                 }
                 if (from < logStart) {
-                    missing.add("partition " + partition.partition() + ": offsets " + from + " to " + (logStart - 1));
+                    missing.add("partition " + partition + ": offsets " + from + " to " + (logStart - 1));
                 }
             } else if (start instanceof Start.Committed) {
                 long wanted = current == null ? 0 : current;
                 from = Math.max(wanted, logStart);
                 if (wanted < logStart) {
-                    expired.add("partition " + partition.partition() + ": offsets " + wanted + " to " + (logStart - 1));
+                    expired.add("partition " + partition + ": offsets " + wanted + " to " + (logStart - 1));
                 }
             } else {
                 from = logStart;
                 if (logStart > 0) {
-                    missing.add("partition " + partition.partition() + ": offsets 0 to " + (logStart - 1));
+                    missing.add("partition " + partition + ": offsets 0 to " + (logStart - 1));
                 }
             }
-            ranges.add(new Range(partition.partition(), current, from, end));
+            ranges.add(new Range(partition, current, from, end));
         }
         if (start instanceof Start.AtOffsets given) {
             for (int partition : given.offsets().keySet()) {
-                if (partition < 0 || partition >= partitions.size()) {
+                if (!held.containsKey(partition)) {
                     throw new BadStart(topic + " has no partition " + partition);
                 }
             }

@@ -58,8 +58,14 @@ final class StoreLoop {
     private record Waiting(long resumeAtNanos, long backoffMs) {
     }
 
+    /** Stores one record, as {@link RecordStorer#store} does: an outcome, or RetryLater when nothing about it is settled. */
+    @FunctionalInterface
+    interface Storer {
+        RecordStorer.Outcome store(ConsumerRecord<byte[], byte[]> record) throws RecordStorer.RetryLater;
+    }
+
     private final Consumer<byte[], byte[]> consumer;
-    private final RecordStorer storer;
+    private final Storer storer;
     private final ExecutorService writers;
     private final String topic;
     private final long maxBackoffMs;
@@ -75,7 +81,7 @@ final class StoreLoop {
     private volatile boolean running = true;
     private volatile boolean started;
 
-    StoreLoop(Consumer<byte[], byte[]> consumer, RecordStorer storer, ExecutorService writers, String topic, long maxBackoffMs) {
+    StoreLoop(Consumer<byte[], byte[]> consumer, Storer storer, ExecutorService writers, String topic, long maxBackoffMs) {
         this.consumer = consumer;
         this.storer = storer;
         this.writers = writers;

@@ -36,7 +36,7 @@ final class StoreSession implements AutoCloseable {
             opened = new DeadLetters(config);
             threads = Executors.newFixedThreadPool(config.ldapConnections());
             RecordStorer storer = new RecordStorer(new Mailboxes(pool, config), opened, config, whenStored);
-            loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer, threads, topic,
+            loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, threads, topic,
                     config.retryBackoffMaxMs());
         } catch (RuntimeException | Error e) {
             if (threads != null) {
