@@ -28,6 +28,7 @@ import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.TopicReader;
+import org.awaitility.Awaitility;
 
 class IngestCliRoundTripIT {
 
@@ -99,13 +100,9 @@ class IngestCliRoundTripIT {
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> recordsWhere(java.util.function.Predicate<String> key, int atLeast) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        List<ConsumerRecord<byte[], byte[]>> matching;
-        do {
-            matching = TopicReader.read(kafka.bootstrapServers(), TOPIC, 1, Duration.ofSeconds(5)).stream()
-                    .filter(r -> key.test(key(r))).toList();
-        } while (matching.size() < atLeast && System.nanoTime() < deadline);
-        return matching;
+        return Awaitility.await("at least " + atLeast + " matching records").atMost(Duration.ofSeconds(20)).pollDelay(Duration.ZERO)
+                .until(() -> TopicReader.read(kafka.bootstrapServers(), TOPIC, 1, Duration.ofSeconds(5)).stream()
+                        .filter(r -> key.test(key(r))).toList(), matching -> matching.size() >= atLeast);
     }
 
     private static String key(ConsumerRecord<byte[], byte[]> record) {

@@ -1,5 +1,6 @@
 package org.mailstream.store;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.unboundid.ldap.sdk.SearchResultEntry;
@@ -21,10 +22,11 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.local.TopicReader;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * One back end for a test: a real slapd with the shipped schema and access rules, a topic of
@@ -94,11 +96,12 @@ final class Backend implements AutoCloseable {
 
     /** Waits until exactly {@code count} messages are stored; fails showing {@code diagnostics} if not. */
     void awaitMessages(int count, Duration timeout, Supplier<String> diagnostics) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        int seen;
-        while ((seen = messageCount()) < count && System.nanoTime() < deadline) {
-            Chores.pause(200);
+        try {
+            Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(200)).until(() -> messageCount() >= count);
+        } catch (ConditionTimeoutException notAllInTime) {
+            // the assertion below says how many there are
         }
+        int seen = messageCount();
         if (seen != count) {
             fail("expected " + count + " stored messages, found " + seen + "\n" + diagnostics.get());
         }
@@ -111,25 +114,19 @@ final class Backend implements AutoCloseable {
 
     /** Waits until consumer group {@code group} has committed the end of every partition of {@code topic}. */
     static void awaitCaughtUp(KafkaCluster kafka, String topic, String group, Supplier<String> diagnostics) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         try (Admin admin = kafka.admin()) {
-            while (System.nanoTime() < deadline) {
+            Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
                         .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
                 Map<TopicPartition, OffsetSpec> partitions = admin.describeTopics(List.of(topic)).allTopicNames()
                         .get(10, TimeUnit.SECONDS).get(topic).partitions().stream()
                         .collect(Collectors.toMap(p -> new TopicPartition(topic, p.partition()), p -> OffsetSpec.latest()));
                 Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(partitions).all().get(10, TimeUnit.SECONDS);
-                if (ends.entrySet().stream().allMatch(e -> e.getValue().offset() == 0
-                        || (committed.containsKey(e.getKey()) && committed.get(e.getKey()).offset() >= e.getValue().offset()))) {
-                    return;
-                }
-                Chores.pause(200);
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot read the offsets of group " + group, e);
+                assertTrue(ends.entrySet().stream().allMatch(e -> e.getValue().offset() == 0
+                        || (committed.containsKey(e.getKey()) && committed.get(e.getKey()).offset() >= e.getValue().offset())),
+                        () -> "group " + group + " did not commit the end of " + topic + "\n" + diagnostics.get());
+            });
         }
-        fail("group " + group + " did not commit the end of " + topic + "\n" + diagnostics.get());
     }
 
     List<ConsumerRecord<byte[], byte[]>> deadLetters(int atLeast) {

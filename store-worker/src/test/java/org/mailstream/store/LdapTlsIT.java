@@ -18,6 +18,7 @@ import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.TestCertificates;
 import org.mailstream.local.TopicReader;
+import org.awaitility.Awaitility;
 
 /** store-worker over StartTLS and ldaps to a real slapd, trusting only the configured authority. */
 class LdapTlsIT {
@@ -68,11 +69,9 @@ class LdapTlsIT {
     private static void assertStoredOver(String topic, Map<String, String> settings) {
         byte[] mail = publish(topic);
         try (StoreWorkerProcess worker = StoreWorkerProcess.start(config(topic, settings))) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (storedCopies(mail) == 0 && System.nanoTime() < deadline && worker.isAlive()) {
-                Chores.pause(200);
-            }
-            assertEquals(1, storedCopies(mail), worker::log);
+            Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .failFast("the worker exited", () -> !worker.isAlive())
+                    .untilAsserted(() -> assertEquals(1, storedCopies(mail), worker::log));
         }
     }
 

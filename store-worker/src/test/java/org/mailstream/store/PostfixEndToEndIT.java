@@ -20,12 +20,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.local.Chores;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.Postfix;
 import org.mailstream.local.TopicReader;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The whole path with real components: SMTP into a private Postfix configured from the shipped
@@ -176,28 +177,24 @@ class PostfixEndToEndIT {
      * with {@code reason} in its note; those being retried at that moment are shown without one.
      */
     private static boolean awaitQueueShowing(int count, String recipient, String reason) {
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (System.nanoTime() < deadline) {
-            List<String> queue = postfix.queue().lines().toList();
-            List<String> reasons = queue.stream().filter(line -> line.trim().startsWith("(")).toList();
-            if (queue.stream().filter(line -> line.trim().equals(recipient)).count() == count && !reasons.isEmpty()
-                    && reasons.stream().allMatch(line -> line.contains(reason))) {
-                return true;
-            }
-            Chores.pause(500);
+        try {
+            Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                List<String> queue = postfix.queue().lines().toList();
+                List<String> reasons = queue.stream().filter(line -> line.trim().startsWith("(")).toList();
+                return queue.stream().filter(line -> line.trim().equals(recipient)).count() == count && !reasons.isEmpty()
+                        && reasons.stream().allMatch(line -> line.contains(reason));
+            });
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
         }
-        return false;
     }
 
     /** Waits for {@code count} messages stored below mailboxes whose uid starts with {@code owner}, and returns them. */
     private static List<SearchResultEntry> awaitStored(int count, String owner) {
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        List<SearchResultEntry> stored;
-        while ((stored = storedFor(owner)).size() < count && System.nanoTime() < deadline) {
-            Chores.pause(200);
-        }
-        assertEquals(count, stored.size(), () -> worker.log() + postfix.diagnostics());
-        return stored;
+        Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertEquals(count, storedFor(owner).size(), () -> worker.log() + postfix.diagnostics()));
+        return storedFor(owner);
     }
 
     private static List<SearchResultEntry> storedFor(String owner) {

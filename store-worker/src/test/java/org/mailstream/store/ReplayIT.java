@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.LDAPConnection;
@@ -45,6 +44,7 @@ import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.local.TopicReader;
+import org.awaitility.Awaitility;
 
 /**
  * store-worker replay and redrive as an operator runs them (bin/store-worker, output streams
@@ -245,10 +245,8 @@ class ReplayIT {
     void replayRefusesWhileTheBackEndsWorkersRun() {
         try (StoreWorkerProcess worker = StoreWorkerProcess.start(configs.get("a"))) {
             // A dry run refuses too; it is asked until the worker has joined the group.
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (storeWorker("replay", "-c", configs.get("a"), "--from-earliest").exitCode() == 0 && System.nanoTime() < deadline) {
-                Chores.pause(500);
-            }
+            Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> storeWorker("replay", "-c", configs.get("a"), "--from-earliest").exitCode() != 0);
             Command.Result replay = storeWorker("replay", "-c", configs.get("a"), "--from-earliest", "--execute");
             assertEquals(WorkerExit.TEMPORARY.code(), replay.exitCode(), replay + "\n" + worker.log());
             assertTrue(replay.stdout().contains("group " + topic + "-store-a has 1 active member(s)"), replay.toString());
@@ -321,16 +319,10 @@ class ReplayIT {
     }
 
     private void awaitMember(String group, Supplier<String> diagnostics) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         try (Admin admin = kafka.admin()) {
-            while (admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get(30, TimeUnit.SECONDS).members().isEmpty()) {
-                if (System.nanoTime() > deadline) {
-                    fail("no member joined " + group + "\n" + diagnostics.get());
-                }
-                Chores.pause(200);
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot describe group " + group, e);
+            Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+                    assertFalse(admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get(30, TimeUnit.SECONDS)
+                            .members().isEmpty(), () -> "no member joined " + group + "\n" + diagnostics.get()));
         }
     }
 

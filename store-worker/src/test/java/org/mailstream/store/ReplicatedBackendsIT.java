@@ -28,6 +28,7 @@ import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.local.TopicReader;
+import org.awaitility.Awaitility;
 
 /**
  * Two back ends, each two slapd providers in multi-provider syncrepl with the shipped schema and
@@ -214,14 +215,10 @@ class ReplicatedBackendsIT {
     private void assertProvidersAgree(String backend) {
         Slapd first = providers.get(backend).get(0);
         Slapd second = providers.get(backend).get(1);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!(messages(first).equals(messages(second)) && first.contextCsn().equals(second.contextCsn()))) {
-            if (System.nanoTime() > deadline) {
-                fail("the providers of back end " + backend + " differ: " + messages(first).size() + " and " + messages(second).size()
-                        + " messages, contextCSN " + first.contextCsn() + " and " + second.contextCsn());
-            }
-            Chores.pause(500);
-        }
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            assertEquals(messages(first), messages(second), "the messages of back end " + backend + "'s providers");
+            assertEquals(first.contextCsn(), second.contextCsn(), "the contextCSN of back end " + backend + "'s providers");
+        });
     }
 
     /** Every message entry of one provider: DN to mailStoreSha256. */
@@ -235,14 +232,11 @@ class ReplicatedBackendsIT {
     }
 
     private static void awaitMessages(Slapd provider, int atLeast, Supplier<String> diagnostics) {
-        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
-        int seen;
-        while ((seen = messageCount(provider)) < atLeast) {
-            if (System.nanoTime() > deadline) {
-                fail("expected at least " + atLeast + " messages on " + provider.url() + ", found " + seen + "\n" + diagnostics.get());
-            }
-            Chores.pause(500);
-        }
+        Awaitility.await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            int seen = messageCount(provider);
+            assertTrue(seen >= atLeast, () -> "expected at least " + atLeast + " messages on " + provider.url() + ", found " + seen
+                    + "\n" + diagnostics.get());
+        });
     }
 
     private String logs() {

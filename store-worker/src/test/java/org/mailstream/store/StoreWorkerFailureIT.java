@@ -17,6 +17,7 @@ import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Chores;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
+import org.awaitility.Awaitility;
 
 /** Crashes, outages and signals, provoked for real, and that nothing is lost or doubled. */
 class StoreWorkerFailureIT {
@@ -112,12 +113,8 @@ class StoreWorkerFailureIT {
     }
 
     private static void awaitAtLeast(Backend backend, int count, StoreWorkerProcess worker) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (backend.messageCount() < count) {
-            if (System.nanoTime() > deadline || !worker.isAlive()) {
-                throw new AssertionError("fewer than " + count + " stored\n" + worker.log());
-            }
-            Chores.pause(50);
-        }
+        Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
+                .failFast("the worker exited\n" + worker.log(), () -> !worker.isAlive())
+                .untilAsserted(() -> assertTrue(backend.messageCount() >= count, () -> "fewer than " + count + " stored\n" + worker.log()));
     }
 }
