@@ -24,49 +24,49 @@ import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.Recipient;
 
 /**
- * The core of ingest-cli, apart from its front end (argv, stdin, exit status) so that a
- * long-running front end such as LMTP can reuse it: validate one message, publish one record per
- * recipient, and return only when the broker has acknowledged every one of them, or throw.
+ * The core both front ends share, apart from how each speaks to Postfix (argv, stdin and exit
+ * status for pipe(8); replies for LMTP): the checks on a message, and publishing one record per
+ * recipient, each outcome known only once the broker has acknowledged the record or the
+ * deadline has passed.
  */
-final class Ingest implements AutoCloseable {
+final class Ingest {
 
     /** The kernel's host name: unlike InetAddress.getLocalHost() it needs no DNS lookup. */
     private static final String HOST_NAME = readHostName();
 
-    private final IngestConfig config;
-    private final Instant deadline;
-    private final Clock clock;
-    private Producer<byte[], byte[]> producer;
+    /** How one recipient's record ended: acknowledged when {@code failure} is null. */
+    record Outcome(Recipient recipient, DeliveryException failure) {
+        boolean acknowledged() {
+            return failure == null;
+        }
+    }
 
-    /** Everything this delivery does, including creating the producer, ends by {@code deadline}. */
-    Ingest(IngestConfig config, Instant deadline, Clock clock) {
+    private final IngestConfig config;
+    private final Producer<byte[], byte[]> producer;
+    private final Clock clock;
+
+    Ingest(IngestConfig config, Producer<byte[], byte[]> producer, Clock clock) {
         this.config = config;
-        this.deadline = deadline;
+        this.producer = producer;
         this.clock = clock;
     }
 
-    /** Returns when every record is acknowledged; throws {@link DeliveryException} otherwise. */
-    void deliver(Delivery delivery) throws DeliveryException {
-        byte[] message = delivery.message();
-        check(message);
-        String sha256 = MessageIdentity.sha256Hex(message);
-        Instant receivedAt = clock.instant();
-        List<Future<RecordMetadata>> acknowledgements = new ArrayList<>();
-        for (Recipient recipient : delivery.recipients()) {
-            Envelope envelope = new Envelope(Envelope.VERSION, delivery.sender(), recipient.toString(),
-                    delivery.originalRecipient(), delivery.queueId(), delivery.clientAddress(), receivedAt,
-                    message.length, sha256, HOST_NAME);
-            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.topic(),
-                    recipient.key().getBytes(StandardCharsets.UTF_8), message);
-            record.headers().add(MailRecord.ENVELOPE_HEADER, envelope.toJson());
-            acknowledgements.add(producer().send(record));
-        }
-        for (Future<RecordMetadata> acknowledgement : acknowledgements) {
-            awaitBeforeDeadline(acknowledgement);
-        }
+    /**
+     * A producer whose every wait (metadata, request, delivery) ends within {@code timeout}; its
+     * settings are the configuration's, with the delivery guarantee fixed.
+     */
+    static Producer<byte[], byte[]> producer(IngestConfig config, Duration timeout) {
+        Map<String, Object> settings = config.producerSettings();
+        int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        // delivery.timeout.ms may not be below request.timeout.ms + linger.ms (0).
+        settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, millis);
+        settings.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, millis);
+        settings.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, millis);
+        return new KafkaProducer<>(settings);
     }
 
-    private void check(byte[] message) throws DeliveryException {
+    /** Throws when the message is provably unfit: larger than the limit, or no header section. */
+    static void check(byte[] message, IngestConfig config) throws DeliveryException {
         if (message.length > config.maxMessageBytes()) {
             throw new DeliveryException(DeliveryStatus.MESSAGE_TOO_LARGE,
                     "message exceeds the limit of " + config.maxMessageBytes() + " octets");
@@ -77,45 +77,64 @@ final class Ingest implements AutoCloseable {
         }
     }
 
-    private void awaitBeforeDeadline(Future<RecordMetadata> acknowledgement) throws DeliveryException {
+    /**
+     * Publishes one record per recipient of a checked message and returns, in the recipients'
+     * order, how each ended: acknowledged (acks=all), or why not by {@code deadline}.
+     */
+    List<Outcome> publish(Delivery delivery, Instant deadline) {
+        byte[] message = delivery.message();
+        String sha256 = MessageIdentity.sha256Hex(message);
+        Instant receivedAt = clock.instant();
+        List<Future<RecordMetadata>> acknowledgements = new ArrayList<>();
+        List<DeliveryException> sendFailures = new ArrayList<>();
+        for (Recipient recipient : delivery.recipients()) {
+            Envelope envelope = new Envelope(Envelope.VERSION, delivery.sender(), recipient.toString(),
+                    delivery.originalRecipient(recipient), delivery.queueId(), delivery.clientAddress(), receivedAt,
+                    message.length, sha256, HOST_NAME);
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.topic(),
+                    recipient.key().getBytes(StandardCharsets.UTF_8), message);
+            record.headers().add(MailRecord.ENVELOPE_HEADER, envelope.toJson());
+            acknowledgements.add(null);
+            if (!clock.instant().isBefore(deadline)) {
+                // A send may wait for the brokers' metadata; once one has used up the time, none starts.
+                sendFailures.add(new DeliveryException(DeliveryStatus.KAFKA_UNAVAILABLE,
+                        "no record sent to topic " + config.topic() + " within " + config.deadlineMs() + " ms"));
+                continue;
+            }
+            try {
+                acknowledgements.set(acknowledgements.size() - 1, producer.send(record));
+                sendFailures.add(null);
+            } catch (RuntimeException e) {
+                sendFailures.add(Failures.classify(e));
+            }
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < acknowledgements.size(); i++) {
+            DeliveryException failure = sendFailures.get(i) != null ? sendFailures.get(i) : awaitBefore(acknowledgements.get(i), deadline);
+            outcomes.add(new Outcome(delivery.recipients().get(i), failure));
+        }
+        return outcomes;
+    }
+
+    /** Null once acknowledged; the failure, or the deadline's passing, otherwise. */
+    private DeliveryException awaitBefore(Future<RecordMetadata> acknowledgement, Instant deadline) {
         try {
-            acknowledgement.get(Math.max(0, remaining().toMillis()), TimeUnit.MILLISECONDS);
+            acknowledgement.get(Math.max(0, Duration.between(clock.instant(), deadline).toMillis()), TimeUnit.MILLISECONDS);
+            return null;
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new DeliveryException(DeliveryStatus.KAFKA_UNAVAILABLE,
+            return new DeliveryException(DeliveryStatus.KAFKA_UNAVAILABLE,
                     "no acknowledgement from topic " + config.topic() + " within " + config.deadlineMs() + " ms", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw Failures.classify(e);
+            return Failures.classify(e);
         } catch (Exception e) {
-            throw Failures.classify(e);
+            return Failures.classify(e);
         }
     }
 
-    /** Created only for a message that passed the checks: most of ingest-cli's cost is here. */
-    private Producer<byte[], byte[]> producer() {
-        if (producer == null) {
-            Map<String, Object> settings = config.producerSettings();
-            int remaining = (int) Math.max(1, remaining().toMillis());
-            // A send blocks for metadata at most this long and a record may take at most this long
-            // in all; delivery.timeout.ms may not be below request.timeout.ms + linger.ms.
-            settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, remaining);
-            settings.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, remaining);
-            settings.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, remaining);
-            producer = new KafkaProducer<>(settings);
-        }
-        return producer;
-    }
-
-    private Duration remaining() {
-        return Duration.between(clock.instant(), deadline);
-    }
-
-    /** Every record is acknowledged or abandoned by now: nothing is left to wait for. */
-    @Override
-    public void close() {
-        if (producer != null) {
-            producer.close(Duration.ZERO);
-        }
+    /** This host's name, as the envelope's ingestHost and the LMTP greeting give it. */
+    static String hostName() {
+        return HOST_NAME;
     }
 
     private static String readHostName() {

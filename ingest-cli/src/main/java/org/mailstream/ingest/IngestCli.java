@@ -7,14 +7,17 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.ParseException;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.schemas.DeliveryStatus;
@@ -89,10 +92,23 @@ public final class IngestCli {
             // Read to the end before anything can succeed: pipe(8) takes exit 0 from a command that
             // stopped reading early as delivered. One octet past the limit is enough to refuse it.
             byte[] message = in.readNBytes(config.maxMessageBytes() + 1);
+            Ingest.check(message, config);
+            String originalRecipient = optional(command, ORIGINAL_RECIPIENT);
             Delivery delivery = new Delivery(command.getOptionValue(SENDER, ""), recipients,
-                    optional(command, ORIGINAL_RECIPIENT), optional(command, QUEUE_ID), optional(command, CLIENT_ADDRESS), message);
-            try (Ingest ingest = new Ingest(config, start.plusMillis(config.deadlineMs()), Clock.systemUTC())) {
-                ingest.deliver(delivery);
+                    originalRecipient == null ? Map.of() : recipients.stream().distinct().collect(Collectors.toMap(r -> r, r -> originalRecipient)),
+                    optional(command, QUEUE_ID), optional(command, CLIENT_ADDRESS), message);
+            Instant deadline = start.plusMillis(config.deadlineMs());
+            // Created only for a message that passed the checks: most of ingest-cli's cost is here.
+            Producer<byte[], byte[]> producer = Ingest.producer(config, Duration.between(Instant.now(), deadline));
+            try {
+                for (Ingest.Outcome outcome : new Ingest(config, producer, Clock.systemUTC()).publish(delivery, deadline)) {
+                    if (!outcome.acknowledged()) {
+                        throw outcome.failure();
+                    }
+                }
+            } finally {
+                // Every record is acknowledged or abandoned by now: nothing is left to wait for.
+                producer.close(Duration.ZERO);
             }
             return DeliveryStatus.DELIVERED.exitCode();
         } catch (Throwable failure) {

@@ -25,7 +25,7 @@ import org.mailstream.schemas.MailRecord;
  * org.apache.kafka.common.config.provider.FileConfigProvider}, then for instance
  * {@code kafka.sasl.jaas.config=${file:/etc/mailstream/secrets.properties:jaas}}.
  */
-final class IngestConfig extends DeclaredConfig {
+class IngestConfig extends DeclaredConfig {
 
     static final Path DEFAULT_PATH = Path.of("/etc/mailstream/ingest.properties");
 
@@ -62,7 +62,12 @@ final class IngestConfig extends DeclaredConfig {
                     + "(Postfix's command_time_limit, 1000 s by default).");
 
     private IngestConfig(Map<?, ?> settings) {
-        super(DEFINITION, settings);
+        this(DEFINITION, settings);
+    }
+
+    /** For a front end that declares more keys: {@code definition} holds {@link #DEFINITION}'s and its own. */
+    protected IngestConfig(ConfigDef definition, Map<?, ?> settings) {
+        super(definition, settings);
         for (Map.Entry<String, Object> fixed : FIXED_PRODUCER_SETTINGS.entrySet()) {
             Object given = kafkaSettings().get(fixed.getKey());
             if (given != null && !given.toString().equals(fixed.getValue())) {
@@ -111,11 +116,16 @@ final class IngestConfig extends DeclaredConfig {
         settings.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, neededRequestSize);
         settings.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32 * 1024 * 1024L, neededRequestSize));
         settings.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
-        settings.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "ingest-cli");
+        settings.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, clientId());
         // Metrics reporting and pushing cost start-up time and a round trip, and nobody can read
         // them from a process that lives a tenth of a second.
         settings.putIfAbsent(ProducerConfig.METRIC_REPORTER_CLASSES_CONFIG, "");
         settings.putIfAbsent(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, false);
         return settings;
+    }
+
+    /** The producer's client.id unless the configuration sets one. */
+    protected String clientId() {
+        return "ingest-cli";
     }
 }

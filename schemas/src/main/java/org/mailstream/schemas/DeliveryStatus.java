@@ -1,8 +1,9 @@
 package org.mailstream.schemas;
 
 /**
- * The one table of delivery outcomes: process exit status (sysexits.h) and RFC 3463 enhanced
- * status code for every way a delivery can end.
+ * The one table of delivery outcomes: process exit status (sysexits.h), SMTP reply code and
+ * RFC 3463 enhanced status code for every way a delivery can end, so that the pipe(8) command
+ * and the LMTP server answer alike.
  *
  * <p>Postfix's pipe(8) defers a message only when the command exits with 75 (EX_TEMPFAIL), 71 or
  * a signal; every other non-zero status bounces it to its sender. So a status is permanent only
@@ -11,37 +12,46 @@ package org.mailstream.schemas;
  *
  * <p>On failure the command prints exactly one line, {@link #line(String)}: pipe(8) copies it
  * into the delivery status notification, and the enhanced status code at its start wins over
- * the one Postfix would derive from the exit status.
+ * the one Postfix would derive from the exit status. Over LMTP the same outcome is the reply
+ * {@link #reply(String)}: 451 for every temporary one, so that Postfix defers, 5xx only where
+ * the message or the recipient is provably at fault.
  */
 public enum DeliveryStatus {
-    DELIVERED(0, "2.0.0", "delivered"),
+    DELIVERED(0, 250, "2.0.0", "delivered"),
 
-    USAGE_ERROR(64, "5.3.0", "command line usage error"),
-    MALFORMED_MESSAGE(65, "5.6.0", "malformed message"),
-    MESSAGE_TOO_LARGE(65, "5.2.3", "message too large"),
-    INVALID_RECIPIENT(67, "5.1.3", "invalid recipient address"),
+    USAGE_ERROR(64, 501, "5.3.0", "command line usage error"),
+    MALFORMED_MESSAGE(65, 554, "5.6.0", "malformed message"),
+    MESSAGE_TOO_LARGE(65, 552, "5.2.3", "message too large"),
+    INVALID_RECIPIENT(67, 553, "5.1.3", "invalid recipient address"),
 
-    KAFKA_UNAVAILABLE(75, "4.4.1", "kafka unavailable"),
-    KAFKA_REJECTED(75, "4.3.0", "kafka rejected the record"),
-    CONFIGURATION_ERROR(75, "4.3.5", "configuration error"),
-    OUT_OF_MEMORY(75, "4.3.1", "out of memory"),
-    TEMPORARY_FAILURE(75, "4.3.0", "temporary failure");
+    KAFKA_UNAVAILABLE(75, 451, "4.4.1", "kafka unavailable"),
+    KAFKA_REJECTED(75, 451, "4.3.0", "kafka rejected the record"),
+    CONFIGURATION_ERROR(75, 451, "4.3.5", "configuration error"),
+    OUT_OF_MEMORY(75, 451, "4.3.1", "out of memory"),
+    TEMPORARY_FAILURE(75, 451, "4.3.0", "temporary failure");
 
     /** The exit status that makes pipe(8) defer instead of bounce. */
     public static final int EX_TEMPFAIL = 75;
 
     private final int exitCode;
+    private final int replyCode;
     private final String enhancedCode;
     private final String text;
 
-    DeliveryStatus(int exitCode, String enhancedCode, String text) {
+    DeliveryStatus(int exitCode, int replyCode, String enhancedCode, String text) {
         this.exitCode = exitCode;
+        this.replyCode = replyCode;
         this.enhancedCode = enhancedCode;
         this.text = text;
     }
 
     public int exitCode() {
         return exitCode;
+    }
+
+    /** The SMTP/LMTP reply code: 250, 451, or a 5xx. */
+    public int replyCode() {
+        return replyCode;
     }
 
     public String enhancedCode() {
@@ -66,5 +76,10 @@ public enum DeliveryStatus {
                 ? enhancedCode + " " + text
                 : enhancedCode + " " + text + ": " + detail;
         return line.replaceAll("[\\r\\n\\t]+", " ").strip();
+    }
+
+    /** The LMTP reply for this outcome: reply code, then {@link #line(String)}, on one line. */
+    public String reply(String detail) {
+        return replyCode + " " + line(detail);
     }
 }

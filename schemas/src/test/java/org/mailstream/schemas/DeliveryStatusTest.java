@@ -19,6 +19,19 @@ class DeliveryStatusTest {
         assertTrue(status.enhancedCode().matches("[245]\\.\\d{1,3}\\.\\d{1,3}"), status.name());
     }
 
+    @ParameterizedTest
+    @EnumSource(DeliveryStatus.class)
+    void theReplyCodeAgreesWithTheEnhancedCodeSoThatLmtpAndPipeDecideAlike(DeliveryStatus status) {
+        assertEquals(status.enhancedCode().charAt(0), Integer.toString(status.replyCode()).charAt(0), status.name());
+        assertEquals(status.isTemporary(), status.replyCode() == 451, status.name());
+    }
+
+    @Test
+    void theLmtpReplyIsTheReplyCodeAndTheSameOneLine() {
+        assertEquals("451 4.4.1 kafka unavailable: broker down twice", DeliveryStatus.KAFKA_UNAVAILABLE.reply("broker down\r\ntwice"));
+        assertEquals("250 2.0.0 delivered", DeliveryStatus.DELIVERED.reply(null));
+    }
+
     @Test
     void onlyTheSysexitsCodesPostfixKnowsAreUsed() {
         for (DeliveryStatus status : DeliveryStatus.values()) {
@@ -35,7 +48,8 @@ class DeliveryStatusTest {
         String text = Files.readString(readme.resolve("README.md"));
         for (DeliveryStatus status : DeliveryStatus.values()) {
             String postfix = status.exitCode() == 0 ? "sent" : status.isTemporary() ? "deferred" : "bounced";
-            String row = "| " + status.exitCode() + " | " + status.enhancedCode() + " | " + status.text() + " | " + postfix + " |";
+            String row = "| " + status.exitCode() + " | " + status.replyCode() + " | " + status.enhancedCode() + " | " + status.text()
+                    + " | " + postfix + " |";
             assertTrue(text.contains(row), "README.md lacks the row " + row);
         }
     }

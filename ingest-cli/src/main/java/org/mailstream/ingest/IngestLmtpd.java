@@ -1,0 +1,157 @@
+package org.mailstream.ingest;
+
+import static org.mailstream.config.CommandDeclaration.option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.ParseException;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.ConfigException;
+import org.mailstream.config.CommandDeclaration;
+import sun.misc.Signal;
+
+/**
+ * ingest-lmtpd: the long-running LMTP server that Postfix's lmtp(8) feeds over cached
+ * connections, the throughput path beside the pipe command. Its manual page, {@code
+ * ingest-lmtpd --help}, is made from {@link #COMMAND}; the protocol is {@link LmtpSession}, the
+ * listeners {@link LmtpServer}, and publishing the core it shares with ingest-cli, {@link Ingest},
+ * through one producer for the whole process.
+ */
+public final class IngestLmtpd {
+
+    private static final System.Logger LOG = System.getLogger(IngestLmtpd.class.getName());
+
+    private static final Option CONFIG = option("c", null, "CONFIG", "configuration file (default " + LmtpConfig.DEFAULT_PATH + ")");
+
+    /** How ingest-lmtpd ends. */
+    enum Exit {
+        STOPPED(0, "stopped by SIGTERM or SIGINT after answering every transaction in flight, or --help"),
+        USAGE(64, "usage error"),
+        CONFIG(78, "configuration missing, unreadable or invalid, or a listener that cannot be bound");
+
+        final int code;
+        final String meaning;
+
+        Exit(int code, String meaning) {
+            this.code = code;
+            this.meaning = meaning;
+        }
+    }
+
+    static final CommandDeclaration COMMAND = exitStatuses(new CommandDeclaration("ingest-lmtpd",
+            "the LMTP server that hands Postfix's mail to Kafka", """
+            Accepts LMTP (RFC 2033) from Postfix's lmtp(8) client on unix sockets and TCP
+            listeners, and publishes each message to a Kafka topic, one record per recipient,
+            keyed by the recipient with its domain lower-cased and carrying the envelope as a
+            record header (client address and queue id from XFORWARD, original recipient from
+            ORCPT). After DATA it answers once per recipient, in order: 250 only once that
+            recipient's record is acknowledged (acks=all), 451 for everything that may pass
+            (Kafka down, the deadline, an internal error), 5xx only where the message or the
+            address is provably at fault. The record holds the DATA content as received, CRLF
+            line ends included, with the transparency dots removed.
+
+            Extensions: PIPELINING, ENHANCEDSTATUSCODES, 8BITMIME, SMTPUTF8, DSN (ORCPT),
+            SIZE, XFORWARD. One Kafka producer serves every connection.
+
+            It starts, and answers 451, while Kafka is unreachable. SIGTERM or SIGINT: stop
+            accepting, say 421 to idle connections, answer every transaction in flight, close
+            the producer, exit 0. Logs go to standard error: a line per transaction that was
+            not delivered to every recipient, and the counts every minute.
+            """)
+            .optional(CONFIG)
+            .configuration(LmtpConfig.DEFINITION, """
+                    Java properties: ingest-cli's keys and the server's own (lmtp.*). Every key that
+                    starts with kafka. and is not listed below goes to the Kafka producer with the
+                    prefix removed; acks, enable.idempotence and the serializers are fixed.
+                    """));
+
+    private IngestLmtpd() {
+    }
+
+    public static void main(String[] args) {
+        int status = run(args, System.out);
+        if (status != 0) {
+            System.exit(status);
+        }
+    }
+
+    /** Serves until SIGTERM or SIGINT; returns the exit status of a start that failed, or of --help. */
+    static int run(String[] args, PrintStream out) {
+        CommandLine command;
+        try {
+            command = COMMAND.parse(args);
+        } catch (ParseException e) {
+            out.println("ingest-lmtpd: " + e.getMessage());
+            return Exit.USAGE.code;
+        }
+        if (command.hasOption("help")) {
+            out.print(COMMAND.manual());
+            return Exit.STOPPED.code;
+        }
+        Path file = Path.of(command.getOptionValue(CONFIG, LmtpConfig.DEFAULT_PATH.toString()));
+        LmtpConfig config;
+        Producer<byte[], byte[]> producer;
+        try {
+            config = LmtpConfig.load(file);
+            producer = Ingest.producer(config, Duration.ofMillis(config.deadlineMs()));
+        } catch (IOException | ConfigException e) {
+            out.println("ingest-lmtpd: configuration " + file + ": " + (Files.exists(file) ? e.getMessage() : "no such file"));
+            return Exit.CONFIG.code;
+        } catch (KafkaException e) {
+            out.println("ingest-lmtpd: configuration " + file + ": the Kafka producer refused it: " + e.getMessage()
+                    + (e.getCause() == null ? "" : ": " + e.getCause().getMessage()));
+            return Exit.CONFIG.code;
+        }
+        Clock clock = Clock.systemUTC();
+        LmtpServer server;
+        try {
+            server = LmtpServer.start(config, new LmtpSession.Context(Ingest.hostName(), config,
+                    new Ingest(config, producer, clock), clock, new LmtpServer.Counters()));
+        } catch (IOException | RuntimeException e) {
+            producer.close(Duration.ZERO);
+            out.println("ingest-lmtpd: cannot listen on " + config.listeners() + ": " + e);
+            return Exit.CONFIG.code;
+        }
+        LOG.log(System.Logger.Level.INFO, "listening on {0}, publishing to {1}", server.addresses(), config.topic());
+        awaitStopSignal();
+        // Time enough for a transaction that has just begun to publish and be answered.
+        server.stop(Duration.ofMillis(config.deadlineMs()).plusSeconds(5));
+        producer.close(Duration.ofSeconds(10));
+        return Exit.STOPPED.code;
+    }
+
+    /**
+     * Waits for SIGTERM or SIGINT. They are caught rather than left to the JVM's shutdown, so that
+     * the stop runs with logging intact and a stop that answered everything exits 0, not 143.
+     */
+    private static void awaitStopSignal() {
+        CountDownLatch signalled = new CountDownLatch(1);
+        for (String name : List.of("TERM", "INT")) {
+            Signal.handle(new Signal(name), signal -> {
+                LOG.log(System.Logger.Level.INFO, "SIG{0}: stopping", name);
+                signalled.countDown();
+            });
+        }
+        try {
+            signalled.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static CommandDeclaration exitStatuses(CommandDeclaration command) {
+        for (Exit exit : Exit.values()) {
+            command.exitStatus(exit.code, exit.meaning);
+        }
+        return command;
+    }
+}
