@@ -78,10 +78,7 @@ public final class IngestLmtpd {
     }
 
     public static void main(String[] args) {
-        int status = run(args, System.out);
-        if (status != 0) {
-            System.exit(status);
-        }
+        System.exit(run(args, System.out));
     }
 
     /** Serves until SIGTERM or SIGINT; returns the exit status of a start that failed, or of --help. */

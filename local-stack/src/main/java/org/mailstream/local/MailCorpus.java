@@ -28,6 +28,7 @@ public final class MailCorpus {
         corpus.put("bare-cr", concat(header("Bare CR"), "one\rtwo\r\rthree\r\n".getBytes(StandardCharsets.US_ASCII)));
         corpus.put("mixed-line-endings", ("From: alice@example.org\nTo: bob@example.com\r\nSubject: mixed\n\r\n"
                 + "lf\ncrlf\r\nlf\n").getBytes(StandardCharsets.US_ASCII));
+        corpus.put("leading-dots", message("Leading dots", ".one\r\n..two\r\n.\r\nnot the end\r\n"));
         corpus.put("long-line", message("Long line " + "x".repeat(1000), "y".repeat(2000) + "\r\n"));
         corpus.put("headers-only", "From: alice@example.org\r\nTo: bob@example.com\r\nSubject: headers only\r\n"
                 .getBytes(StandardCharsets.US_ASCII));

@@ -1,0 +1,109 @@
+package org.mailstream.ingest;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A bare LMTP client that sends exactly the bytes it is given and reads replies line by line:
+ * for the cases a well-behaved client never produces (garbage, NUL, pipelined nonsense, a drop
+ * in the middle of DATA).
+ */
+final class LmtpClient implements AutoCloseable {
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    LmtpClient(int port) {
+        try {
+            socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.setSoTimeout(120_000);
+            in = socket.getInputStream();
+            out = socket.getOutputStream();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Sends {@code text} as it is (a line needs its own CRLF). */
+    LmtpClient send(String text) {
+        return send(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    LmtpClient send(byte[] bytes) {
+        try {
+            out.write(bytes);
+            out.flush();
+            return this;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The next reply, all its lines joined by newlines; null when the server closed the connection. */
+    String reply() {
+        List<String> lines = new ArrayList<>();
+        while (true) {
+            String line = line();
+            if (line == null) {
+                return lines.isEmpty() ? null : String.join("\n", lines);
+            }
+            lines.add(line);
+            if (line.length() < 4 || line.charAt(3) != '-') {
+                return String.join("\n", lines);
+            }
+        }
+    }
+
+    /** The next {@code count} replies. */
+    List<String> replies(int count) {
+        List<String> replies = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            replies.add(reply());
+        }
+        return replies;
+    }
+
+    /** LHLO, then MAIL and each RCPT, each answered. */
+    LmtpClient begin(String sender, String... recipients) {
+        reply(); // greeting
+        send("LHLO test.example\r\n").reply();
+        send("MAIL FROM:<" + sender + ">\r\n").reply();
+        for (String recipient : recipients) {
+            send("RCPT TO:<" + recipient + ">\r\n").reply();
+        }
+        return this;
+    }
+
+    private String line() {
+        try {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            int b;
+            while ((b = in.read()) != -1 && b != '\n') {
+                if (b != '\r') {
+                    line.write(b);
+                }
+            }
+            return b == -1 && line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closed already
+        }
+    }
+}
