@@ -57,11 +57,24 @@ public final class Postfix implements AutoCloseable {
      * {@code extraServices} defines (for the benchmark's comparisons).
      */
     public static Postfix start(Slapd directory, Map<String, String> ingestSettings, String transport, String extraServices) {
+        return start(directory, ingestSettings, transport, extraServices, null);
+    }
+
+    /**
+     * Starts Postfix with the shipped LMTP configuration (main-lmtp.cf), delivering to the
+     * ingest-lmtpd that listens on the unix socket {@code lmtpSocket}.
+     */
+    public static Postfix startLmtp(Slapd directory, Path lmtpSocket) {
+        return start(directory, Map.of(), "ingest", "", lmtpSocket);
+    }
+
+    private static Postfix start(Slapd directory, Map<String, String> ingestSettings, String transport, String extraServices,
+            Path lmtpSocket) {
         try {
             Path home = Files.createTempDirectory("postfix");
             Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
             Postfix postfix = new Postfix(home);
-            postfix.configure(directory, ingestSettings, transport, extraServices);
+            postfix.configure(directory, ingestSettings, transport, extraServices, lmtpSocket);
             postfix.postfix("start");
             postfix.adoptMaster();
             return postfix;
@@ -177,7 +190,8 @@ public final class Postfix implements AutoCloseable {
         Chores.deleteRecursively(directory);
     }
 
-    private void configure(Slapd slapd, Map<String, String> ingestSettings, String transport, String extraServices) throws IOException {
+    private void configure(Slapd slapd, Map<String, String> ingestSettings, String transport, String extraServices, Path lmtpSocket)
+            throws IOException {
         Files.createDirectories(config);
         Path prefix = directory.resolve("opt-mailstream");
         Command.Result installed = Command.of(Command.argv(Command.repositoryRoot().resolve("bin/install-ingest-cli"), prefix))
@@ -216,7 +230,9 @@ public final class Postfix implements AutoCloseable {
                 minimal_backoff_time = 1s
                 maximal_backoff_time = 5s
                 """.formatted(directory)
-                + shipped("main.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table))
+                + (lmtpSocket == null ? shipped("main.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table))
+                        : shipped("main-lmtp.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table,
+                                "lmtp:unix:private/mailstream-lmtp", "lmtp:unix:" + lmtpSocket)))
                 + (transport.equals("ingest") ? "" : "virtual_transport = " + transport + "\n");
         Files.writeString(config.resolve("main.cf"), mainCf);
 
@@ -233,6 +249,7 @@ public final class Postfix implements AutoCloseable {
                 flush     unix  n       -       n       1000?   0       flush
                 proxymap  unix  -       -       n       -       -       proxymap
                 smtp      unix  -       -       n       -       -       smtp
+                lmtp      unix  -       -       n       -       -       lmtp
                 showq     unix  n       -       n       -       -       showq
                 error     unix  -       -       n       -       -       error
                 retry     unix  -       -       n       -       -       error

@@ -1,0 +1,99 @@
+package org.mailstream.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.mailstream.local.Command;
+import org.mailstream.local.FreePort;
+import org.mailstream.local.ManagedProcess;
+
+/** The real bin/ingest-lmtpd as a separate process, on a free loopback port, logging to a file that failures show. */
+public final class LmtpdProcess implements AutoCloseable {
+
+    public static final Path LAUNCHER = Command.repositoryRoot().resolve("bin/ingest-lmtpd");
+
+    private final Path config;
+    private final Path log;
+    private final int port;
+    private ManagedProcess process;
+
+    private LmtpdProcess(Path config, Path log, int port) {
+        this.config = config;
+        this.log = log;
+        this.port = port;
+        launch();
+    }
+
+    /**
+     * Starts it with {@code settings}, listening on a free port of 127.0.0.1 besides any listener
+     * they name, and waits until it says it listens: a probing connection would take one of its slots.
+     */
+    public static LmtpdProcess start(Map<String, String> settings) {
+        int port = FreePort.next();
+        Map<String, String> all = new HashMap<>(settings);
+        all.merge("lmtp.listen", "inet:127.0.0.1:" + port, (given, inet) -> given + "," + inet);
+        try {
+            return new LmtpdProcess(config(all), Files.createTempFile("ingest-lmtpd", ".log"), port);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts it again with the same configuration, after a stop or a kill. */
+    public void restart() {
+        launch();
+    }
+
+    private void launch() {
+        long listeningBefore = readQuietly(log).split(" listening on ", -1).length;
+        process = ManagedProcess.start("ingest-lmtpd", List.of(LAUNCHER.toString(), "-c", config.toString()), log);
+        process.awaitReady(Duration.ofSeconds(30), () -> readQuietly(log).split(" listening on ", -1).length > listeningBefore);
+    }
+
+    private static String readQuietly(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** A properties file holding {@code settings}. */
+    private static Path config(Map<String, String> settings) throws IOException {
+        Path file = Files.createTempFile("ingest-lmtpd", ".properties");
+        file.toFile().deleteOnExit();
+        StringBuilder text = new StringBuilder();
+        new java.util.TreeMap<>(settings).forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
+        return Files.writeString(file, text);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** SIGTERM, then waits; returns the exit status. */
+    public int stop() {
+        process.stop(Duration.ofSeconds(90));
+        return process.exitStatus();
+    }
+
+    public void kill() {
+        process.kill();
+    }
+
+    public String log() {
+        return process.logTail();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.kill();
+        }
+    }
+}
