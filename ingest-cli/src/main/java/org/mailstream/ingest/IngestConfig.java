@@ -53,13 +53,14 @@ class IngestConfig extends DeclaredConfig {
             .define(TOPIC, Type.STRING, MailRecord.DEFAULT_TOPIC, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Topic that receives one record per recipient.")
             .define(MAX_MESSAGE_BYTES, Type.INT, 10_485_760, Range.between(1, LARGEST_STORABLE_MESSAGE), Importance.HIGH,
-                    "Largest message accepted, in octets; a larger one bounces with 5.2.3. Keep Postfix's "
+                    "Largest message accepted, in octets; a larger one is refused with 5.2.3, a bounce. Keep Postfix's "
                     + "message_size_limit at or below it, and the topic's max.message.bytes at or above it plus "
                     + RECORD_OVERHEAD_BYTES + ".")
             .define(DEADLINE_MS, Type.INT, 60_000, Range.between(1_000, 900_000), Importance.MEDIUM,
-                    "Time from start to the broker's acknowledgement after which ingest-cli gives up with exit 75, "
-                    + "so Postfix defers the message. Keep it well below the transport's time limit "
-                    + "(Postfix's command_time_limit, 1000 s by default).");
+                    "Time from the start of a delivery (the pipe command's start; over LMTP, the end of DATA) to the "
+                    + "brokers' acknowledgement, after which the delivery is deferred (exit 75; over LMTP, 451). Keep it well "
+                    + "below Postfix's time limit for the transport: command_time_limit (1000 s) for pipe(8), "
+                    + "lmtp_data_done_timeout (600 s) for LMTP, where at most 240000 is accepted.");
 
     private IngestConfig(Map<?, ?> settings) {
         this(DEFINITION, settings);

@@ -38,15 +38,15 @@ final class LmtpConfig extends IngestConfig {
     private static final int LONGEST_DEADLINE_MS = 240_000;
 
     static final ConfigDef DEFINITION = new ConfigDef(IngestConfig.DEFINITION)
-            .define(LISTEN, Type.LIST, "unix:/var/spool/postfix/private/mailstream-lmtp", new ListenValidator(), Importance.HIGH,
+            .define(LISTEN, Type.LIST, "unix:/var/spool/postfix/mailstream/lmtp", new ListenValidator(), Importance.HIGH,
                     "Where to accept LMTP connections, separated by commas: unix:/path for a socket that only Postfix "
                     + "reaches (see lmtp.socket.mode and lmtp.socket.group), inet:host:port for TCP (127.0.0.1 unless "
                     + "told otherwise; see lmtp.allow).")
             .define(SOCKET_MODE, Type.STRING, "0660", new ModeValidator(), Importance.HIGH,
                     "Permissions of each unix socket, in octal: 0660 lets its owner and its group connect.")
-            .define(SOCKET_GROUP, Type.STRING, "postfix", Importance.HIGH,
-                    "Group that owns each unix socket, so that Postfix's lmtp(8) may connect; empty leaves the "
-                    + "process's own group.")
+            .define(SOCKET_GROUP, Type.STRING, "", Importance.HIGH,
+                    "Group given each unix socket, so that Postfix's lmtp(8) may connect; empty leaves the group it is "
+                    + "created with, which a set-group-ID directory of group postfix makes postfix (see the README).")
             .define(ALLOW, Type.LIST, "127.0.0.0/8,::1/128", new AllowValidator(), Importance.HIGH,
                     "Client networks, as address/prefix-length, that may connect over TCP; others get 554 5.7.1 and "
                     + "are disconnected. Unix sockets are guarded by their mode and group instead.")

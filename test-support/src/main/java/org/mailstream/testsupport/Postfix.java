@@ -232,7 +232,7 @@ public final class Postfix implements AutoCloseable {
                 """.formatted(directory)
                 + (lmtpSocket == null ? shipped("main.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table))
                         : shipped("main-lmtp.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table,
-                                "lmtp:unix:private/mailstream-lmtp", "lmtp:unix:" + lmtpSocket)))
+                                "lmtp:unix:mailstream/lmtp", "lmtp:unix:" + lmtpSocket)))
                 + (transport.equals("ingest") ? "" : "virtual_transport = " + transport + "\n");
         Files.writeString(config.resolve("main.cf"), mainCf);
 
