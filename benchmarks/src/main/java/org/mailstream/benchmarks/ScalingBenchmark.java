@@ -130,7 +130,7 @@ public final class ScalingBenchmark {
     }
 
     /** The machine's clock ticks so far from /proc/stat: all, idle, I/O wait. */
-    private static long[] machineTicks() throws Exception {
+    static long[] machineTicks() throws Exception {
         String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
         long all = 0;
         for (int i = 1; i < fields.length; i++) {

@@ -58,10 +58,11 @@ final class Ingest {
     static Producer<byte[], byte[]> producer(IngestConfig config, Duration timeout) {
         Map<String, Object> settings = config.producerSettings();
         int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-        // delivery.timeout.ms may not be below request.timeout.ms + linger.ms (0).
+        int linger = Integer.parseInt(settings.get(ProducerConfig.LINGER_MS_CONFIG).toString().trim());
         settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, millis);
-        settings.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, millis);
-        settings.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, millis);
+        settings.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Math.max(millis, linger + 1));
+        // delivery.timeout.ms may not be below request.timeout.ms + linger.ms.
+        settings.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1, millis - linger));
         return new KafkaProducer<>(settings);
     }
 

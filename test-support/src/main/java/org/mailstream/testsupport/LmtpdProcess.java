@@ -72,6 +72,10 @@ public final class LmtpdProcess implements AutoCloseable {
         return Files.writeString(file, text);
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public int port() {
         return port;
     }
