@@ -75,9 +75,12 @@ final class LmtpServer {
                     new BufferedOutputStream(Channels.newOutputStream(channel), 16 * 1024), peer);
         }
 
-        /** Says {@code reply} and closes, if the client is between commands; a session mid-transaction is left alone. */
-        void closeIfIdle(String reply) {
-            if (waitingForClient && !session.inTransaction()) {
+        /**
+         * Says {@code reply} and closes, if the connection is waiting for its client; one inside a
+         * transaction only when {@code evenInTransaction}: nothing of it has been acknowledged yet.
+         */
+        void closeIfWaiting(String reply, boolean evenInTransaction) {
+            if (waitingForClient && (evenInTransaction || !session.inTransaction())) {
                 sayAndClose(channel, reply);
             }
         }
@@ -151,7 +154,7 @@ final class LmtpServer {
         long idleNanos = TimeUnit.MILLISECONDS.toNanos(config.idleTimeoutMs());
         server.sweeper.scheduleWithFixedDelay(() -> server.connections.stream()
                 .filter(c -> System.nanoTime() - c.lastHeardNanos > idleNanos)
-                .forEach(c -> c.closeIfIdle("421 4.4.2 idle for too long, closing the connection")), 1, 1, TimeUnit.SECONDS);
+                .forEach(c -> c.closeIfWaiting("421 4.4.2 idle for too long, closing the connection", true)), 1, 1, TimeUnit.SECONDS);
         server.sweeper.scheduleWithFixedDelay(() -> LOG.log(System.Logger.Level.INFO, context.counters().toString()),
                 REPORT_EVERY.toSeconds(), REPORT_EVERY.toSeconds(), TimeUnit.SECONDS);
         return server;
@@ -171,7 +174,7 @@ final class LmtpServer {
         closeListeners();
         long deadline = System.nanoTime() + grace.toNanos();
         while (!connections.isEmpty() && System.nanoTime() < deadline) {
-            connections.forEach(c -> c.closeIfIdle("421 4.3.2 shutting down, try again later"));
+            connections.forEach(c -> c.closeIfWaiting("421 4.3.2 shutting down, try again later", false));
             pause(50);
         }
         connections.forEach(c -> sayAndClose(c.channel, "421 4.3.2 shutting down, try again later"));

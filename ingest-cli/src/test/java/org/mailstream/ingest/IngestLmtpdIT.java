@@ -232,6 +232,23 @@ class IngestLmtpdIT {
     }
 
     @Test
+    void aClientSilentForTheIdleTimeoutIsToldAndDisconnectedBetweenCommandsAndInsideData() {
+        Map<String, String> impatient = new java.util.HashMap<>(settings());
+        impatient.put("lmtp.idle.timeout.ms", "1000");
+        try (LmtpdProcess server = LmtpdProcess.start(impatient);
+             LmtpClient between = new LmtpClient(server.port()); LmtpClient inside = new LmtpClient(server.port())) {
+            between.reply();
+            inside.begin("sender@example.org", "silent@idle.example");
+            inside.send("DATA\r\n").reply();
+            inside.send("Subject: and then nothing\r\n");
+            assertTrue(between.reply().startsWith("421 4.4.2 "), server.log());
+            assertTrue(inside.reply().startsWith("421 4.4.2 "), server.log());
+            assertNull(between.reply());
+            assertNull(inside.reply());
+        }
+    }
+
+    @Test
     void connectionsPastTheLimitAreTurnedAwayWith421() {
         Map<String, String> limited = new java.util.HashMap<>(settings());
         limited.put("lmtp.max.connections", "2");
