@@ -9,6 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -38,7 +39,7 @@ final class LmtpConfig extends IngestConfig {
     private static final int LONGEST_DEADLINE_MS = 240_000;
 
     static final ConfigDef DEFINITION = new ConfigDef(IngestConfig.DEFINITION)
-            .define(LISTEN, Type.LIST, "unix:/var/spool/postfix/mailstream/lmtp", new ListenValidator(), Importance.HIGH,
+            .define(LISTEN, Type.LIST, "unix:/var/spool/postfix/mailstream/lmtp", new EachParses(Listen::parse, "unix:/path or inet:host:port"), Importance.HIGH,
                     "Where to accept LMTP connections, separated by commas: unix:/path for a socket that only Postfix "
                     + "reaches (see lmtp.socket.mode and lmtp.socket.group), inet:host:port for TCP (127.0.0.1 unless "
                     + "told otherwise; see lmtp.allow).")
@@ -47,7 +48,7 @@ final class LmtpConfig extends IngestConfig {
             .define(SOCKET_GROUP, Type.STRING, "", Importance.HIGH,
                     "Group given each unix socket, so that Postfix's lmtp(8) may connect; empty leaves the group it is "
                     + "created with, which a set-group-ID directory of group postfix makes postfix (see the README).")
-            .define(ALLOW, Type.LIST, "127.0.0.0/8,::1/128", new AllowValidator(), Importance.HIGH,
+            .define(ALLOW, Type.LIST, "127.0.0.0/8,::1/128", new EachParses(Network::parse, "address/prefix-length"), Importance.HIGH,
                     "Client networks, as address/prefix-length, that may connect over TCP; others get 554 5.7.1 and "
                     + "are disconnected. Unix sockets are guarded by their mode and group instead.")
             .define(MAX_CONNECTIONS, Type.INT, 100, Range.between(1, 10_000), Importance.MEDIUM,
@@ -178,16 +179,17 @@ final class LmtpConfig extends IngestConfig {
         }
     }
 
-    private static final class ListenValidator implements ConfigDef.Validator {
+    /** A list of at least one item, each of which {@code parser} accepts; its message says why one is refused. */
+    private record EachParses(Function<String, ?> parser, String description) implements ConfigDef.Validator {
         @Override
         public void ensureValid(String name, Object value) {
-            List<?> specs = (List<?>) value;
-            if (specs.isEmpty()) {
-                throw new ConfigException(name, value, "needs at least one listener");
+            List<?> items = (List<?>) value;
+            if (items.isEmpty()) {
+                throw new ConfigException(name, value, "needs at least one " + description);
             }
-            for (Object spec : specs) {
+            for (Object item : items) {
                 try {
-                    Listen.parse(spec.toString());
+                    parser.apply(item.toString());
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException(name, value, e.getMessage());
                 }
@@ -196,25 +198,7 @@ final class LmtpConfig extends IngestConfig {
 
         @Override
         public String toString() {
-            return "unix:/path or inet:host:port[,...]";
-        }
-    }
-
-    private static final class AllowValidator implements ConfigDef.Validator {
-        @Override
-        public void ensureValid(String name, Object value) {
-            for (Object spec : (List<?>) value) {
-                try {
-                    Network.parse(spec.toString());
-                } catch (IllegalArgumentException e) {
-                    throw new ConfigException(name, value, e.getMessage());
-                }
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "address/prefix-length[,...]";
+            return description + "[,...]";
         }
     }
 
