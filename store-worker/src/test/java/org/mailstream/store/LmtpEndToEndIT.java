@@ -123,13 +123,13 @@ class LmtpEndToEndIT {
 
     @Test
     void ingestLmtpdKilledAndStoppedInTheMiddleOfARunLosesNothingDoublesNothingAndLeavesNoTransactionUnanswered() throws Exception {
-        Thread source = new Thread(() -> postfix.smtpSource("kim@example.com", 2_500, 2048));
+        Thread source = new Thread(() -> postfix.smtpSource("kim@example.com", 5_000, 2048));
         source.start();
         Predicate<String> sentToKim = line -> line.contains("to=<kim@example.com>") && line.contains("status=sent");
-        Awaitility.await().atMost(Duration.ofMinutes(2)).until(() -> postfix.logLines(sentToKim).size() >= 300);
+        Awaitility.await().atMost(Duration.ofMinutes(2)).until(() -> postfix.logLines(sentToKim).size() >= 600);
         lmtpd.kill();
         lmtpd.restart();
-        Awaitility.await().atMost(Duration.ofMinutes(2)).until(() -> postfix.logLines(sentToKim).size() >= 1_200);
+        Awaitility.await().atMost(Duration.ofMinutes(2)).until(() -> postfix.logLines(sentToKim).size() >= 2_400);
         // The kill -9 left transactions without their replies; the SIGTERM that follows may leave none.
         Predicate<String> replyMissing = line -> line.contains("while sending end of data");
         int missingAfterTheKill = postfix.logLines(replyMissing).size();
@@ -137,9 +137,9 @@ class LmtpEndToEndIT {
         lmtpd.restart();
         source.join();
         postfix.flush();
-        assertTrue(postfix.awaitLogLines(sentToKim, 2_500, Duration.ofMinutes(5)), postfix::diagnostics);
+        assertTrue(postfix.awaitLogLines(sentToKim, 5_000, Duration.ofMinutes(5)), postfix::diagnostics);
         Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
-                assertEquals(2_500, storedFor("kim").size(), worker::log));
+                assertEquals(5_000, storedFor("kim").size(), worker::log));
         assertEquals(missingAfterTheKill, postfix.logLines(replyMissing).size(), postfix::diagnostics);
         assertEquals(List.of(), postfix.logLines(line -> line.contains("to=<kim@example.com>") && line.contains("status=bounced")));
     }
