@@ -3,12 +3,16 @@ package org.mailstream.config;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -25,13 +29,24 @@ public abstract class DeclaredConfig extends AbstractConfig {
     public static final String KAFKA_PREFIX = "kafka.";
     public static final String BOOTSTRAP_SERVERS = KAFKA_PREFIX + CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG;
 
-    protected DeclaredConfig(ConfigDef definition, Map<?, ?> settings) {
+    /**
+     * Checks {@code settings} against {@code definition}, and every {@value #KAFKA_PREFIX} key
+     * against {@code kafkaClientKeys}, the names the Kafka clients it feeds declare (config
+     * providers' own keys, config.providers.NAME.*, pass too): a misspelt Kafka setting is
+     * refused as ours are, instead of being ignored with a warning nobody reads.
+     */
+    protected DeclaredConfig(ConfigDef definition, Map<?, ?> settings, Set<String> kafkaClientKeys) {
         super(definition, settings, false);
         for (Map.Entry<?, ?> setting : settings.entrySet()) {
             String key = setting.getKey().toString();
             if (!key.startsWith(KAFKA_PREFIX) && !definition.names().contains(key)) {
                 throw new ConfigException(key, setting.getValue(), "unknown key; the keys are " + definition.names()
                         + " and " + KAFKA_PREFIX + "* for the Kafka client");
+            }
+            String kafkaKey = key.substring(Math.min(key.length(), KAFKA_PREFIX.length()));
+            if (key.startsWith(KAFKA_PREFIX) && !kafkaClientKeys.contains(kafkaKey)
+                    && !kafkaKey.startsWith(AbstractConfig.CONFIG_PROVIDERS_CONFIG + ".")) {
+                throw new ConfigException(key, setting.getValue(), "'" + kafkaKey + "' is not a setting of the Kafka client");
             }
         }
     }
@@ -47,6 +62,20 @@ public abstract class DeclaredConfig extends AbstractConfig {
     /** The keys under {@value #KAFKA_PREFIX}, prefix removed: what goes to the Kafka client. */
     protected Map<String, Object> kafkaSettings() {
         return originalsWithPrefix(KAFKA_PREFIX);
+    }
+
+    /**
+     * Why {@code configFile}, or a file it names, could not be read, in words: "no such file",
+     * "permission denied", preceded by the file's name when it is not the configuration itself.
+     */
+    public static String describe(Path configFile, IOException e) {
+        if (!(e instanceof FileSystemException failed)) {
+            return e.toString();
+        }
+        String reason = e instanceof NoSuchFileException ? "no such file"
+                : e instanceof AccessDeniedException ? "permission denied"
+                : failed.getReason() != null ? failed.getReason() : e.getClass().getSimpleName();
+        return configFile.toString().equals(failed.getFile()) ? reason : failed.getFile() + ": " + reason;
     }
 
     /** The settings in {@code file}, a Java properties file in UTF-8. */

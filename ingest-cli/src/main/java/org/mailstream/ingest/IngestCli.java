@@ -20,6 +20,7 @@ import org.apache.commons.cli.ParseException;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
+import org.mailstream.config.DeclaredConfig;
 import org.mailstream.schemas.DeliveryStatus;
 import org.mailstream.schemas.Recipient;
 
@@ -160,7 +161,7 @@ public final class IngestCli {
         try {
             return IngestConfig.load(file);
         } catch (IOException e) {
-            throw new DeliveryException(DeliveryStatus.CONFIGURATION_ERROR, "cannot read " + file + ": " + e, e);
+            throw new DeliveryException(DeliveryStatus.CONFIGURATION_ERROR, file + ": " + DeclaredConfig.describe(file, e), e);
         } catch (ConfigException e) {
             throw new DeliveryException(DeliveryStatus.CONFIGURATION_ERROR, file + ": " + e.getMessage(), e);
         }

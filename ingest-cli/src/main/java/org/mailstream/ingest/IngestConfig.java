@@ -68,7 +68,7 @@ class IngestConfig extends DeclaredConfig {
 
     /** For a front end that declares more keys: {@code definition} holds {@link #DEFINITION}'s and its own. */
     protected IngestConfig(ConfigDef definition, Map<?, ?> settings) {
-        super(definition, settings);
+        super(definition, settings, ProducerConfig.configNames());
         for (Map.Entry<String, Object> fixed : FIXED_PRODUCER_SETTINGS.entrySet()) {
             Object given = kafkaSettings().get(fixed.getKey());
             if (given != null && !given.toString().equals(fixed.getValue())) {

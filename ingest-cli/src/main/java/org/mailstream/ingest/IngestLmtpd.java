@@ -4,7 +4,6 @@ import static org.mailstream.config.CommandDeclaration.option;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,6 +16,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
+import org.mailstream.config.DeclaredConfig;
 import sun.misc.Signal;
 
 /**
@@ -100,8 +100,11 @@ public final class IngestLmtpd {
         try {
             config = LmtpConfig.load(file);
             producer = Ingest.producer(config, Duration.ofMillis(config.deadlineMs()));
-        } catch (IOException | ConfigException e) {
-            out.println("ingest-lmtpd: configuration " + file + ": " + (Files.exists(file) ? e.getMessage() : "no such file"));
+        } catch (IOException e) {
+            out.println("ingest-lmtpd: configuration " + file + ": " + DeclaredConfig.describe(file, e));
+            return Exit.CONFIG.code;
+        } catch (ConfigException e) {
+            out.println("ingest-lmtpd: configuration " + file + ": " + e.getMessage());
             return Exit.CONFIG.code;
         } catch (KafkaException e) {
             out.println("ingest-lmtpd: configuration " + file + ": the Kafka producer refused it: " + e.getMessage()

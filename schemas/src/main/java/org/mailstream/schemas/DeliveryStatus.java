@@ -19,12 +19,14 @@ package org.mailstream.schemas;
 public enum DeliveryStatus {
     DELIVERED(0, 250, "2.0.0", "delivered"),
 
-    USAGE_ERROR(64, 501, "5.3.0", "command line usage error"),
     MALFORMED_MESSAGE(65, 554, "5.6.0", "malformed message"),
     MESSAGE_TOO_LARGE(65, 552, "5.2.3", "message too large"),
     INVALID_RECIPIENT(67, 553, "5.1.3", "invalid recipient address"),
 
     KAFKA_UNAVAILABLE(75, 451, "4.4.1", "kafka unavailable"),
+    // A master.cf line without -d is the operator's typo, not the message's fault: the mail waits
+    // in the queue until it is mended, instead of going back to every sender.
+    USAGE_ERROR(75, 451, "4.3.5", "command line usage error"),
     KAFKA_REJECTED(75, 451, "4.3.0", "kafka rejected the record"),
     CONFIGURATION_ERROR(75, 451, "4.3.5", "configuration error"),
     OUT_OF_MEMORY(75, 451, "4.3.1", "out of memory"),

@@ -8,6 +8,7 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.ParseException;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
+import org.mailstream.config.DeclaredConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,8 +57,11 @@ final class ConfiguredCommand {
         Path file = Path.of(command.getOptionValue(CONFIG, StoreConfig.DEFAULT_PATH.toString()));
         try {
             return body.run(interpreted, StoreConfig.load(file)).code();
+        } catch (IOException e) {
+            out.println(declaration.name() + ": configuration " + file + ": " + DeclaredConfig.describe(file, e));
+            return WorkerExit.CONFIG.code();
         } catch (Exception e) {
-            Exception fault = e instanceof IOException ? e : configurationFault(e);
+            ConfigException fault = configurationFault(e);
             if (fault != null) {
                 out.println(declaration.name() + ": configuration " + file + ": " + fault.getMessage());
                 return WorkerExit.CONFIG.code();

@@ -5,6 +5,9 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
@@ -106,11 +109,15 @@ final class StoreConfig extends DeclaredConfig {
                     "Addresses placed on a back end by hand, as ADDRESS=BACKEND separated by commas, the same in every "
                     + "worker: how a mailbox moves (see the README).");
 
+    /** The kafka.* keys go to the consumer, the dead-letter producer and the admin client of the passes. */
+    private static final Set<String> KAFKA_CLIENT_KEYS = Stream.of(ConsumerConfig.configNames(), ProducerConfig.configNames(),
+            AdminClientConfig.configNames()).flatMap(Set::stream).collect(Collectors.toUnmodifiableSet());
+
     private final FilterTemplate mailboxFilter;
     private final BackendRouting routing;
 
     private StoreConfig(Map<?, ?> settings) {
-        super(DEFINITION, settings);
+        super(DEFINITION, settings, KAFKA_CLIENT_KEYS);
         for (String url : getList(LDAP_URLS)) {
             LdapServers.parseUrl(url);
         }
