@@ -1,6 +1,8 @@
 package org.mailstream.ingest;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,11 +112,39 @@ final class Ingest {
             }
         }
         List<Outcome> outcomes = new ArrayList<>();
+        String brokersVerdict = null;
         for (int i = 0; i < acknowledgements.size(); i++) {
             DeliveryException failure = sendFailures.get(i) != null ? sendFailures.get(i) : awaitBefore(acknowledgements.get(i), deadline);
+            if (failure != null && failure.status() == DeliveryStatus.KAFKA_UNAVAILABLE) {
+                brokersVerdict = brokersVerdict != null ? brokersVerdict : brokersVerdict();
+                failure = new DeliveryException(failure.status(), brokersVerdict + "; " + failure.getMessage(), failure.getCause());
+            }
             outcomes.add(new Outcome(delivery.recipients().get(i), failure));
         }
         return outcomes;
+    }
+
+    /**
+     * What an operator needs to know first when Kafka did not answer: whether any broker accepts a
+     * connection at all. The client's own words ("Topic ... not present in metadata") read like a
+     * missing topic when the brokers are down.
+     */
+    private String brokersVerdict() {
+        List<String> servers = config.bootstrapServers();
+        return servers.stream().anyMatch(Ingest::acceptsConnections)
+                ? "the brokers accept connections but did not answer in time"
+                : "no broker accepts connections at " + String.join(",", servers);
+    }
+
+    private static boolean acceptsConnections(String hostAndPort) {
+        int colon = hostAndPort.lastIndexOf(':');
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(hostAndPort.substring(0, colon).replaceAll("^\\[|]$", ""),
+                    Integer.parseInt(hostAndPort.substring(colon + 1))), 300);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Null once acknowledged; the failure, or the deadline's passing, otherwise. */

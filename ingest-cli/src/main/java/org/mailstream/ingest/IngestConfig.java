@@ -3,6 +3,7 @@ package org.mailstream.ingest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -86,6 +87,10 @@ class IngestConfig extends DeclaredConfig {
 
     static IngestConfig of(Map<String, String> settings) {
         return new IngestConfig(settings);
+    }
+
+    List<String> bootstrapServers() {
+        return getList(BOOTSTRAP_SERVERS);
     }
 
     String topic() {

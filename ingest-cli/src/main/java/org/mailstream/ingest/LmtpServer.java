@@ -2,7 +2,6 @@ package org.mailstream.ingest;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.BufferedOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -143,7 +143,7 @@ class IngestCliExitStatusIT {
 
             Command.Result result = IngestCliProcess.run(config, GOOD, "-d", "bob@example.com");
 
-            assertFailure(result, 75, "4.4.1 ");
+            assertFailure(result, 75, "4.4.1 kafka unavailable: no broker accepts connections at " + stopped.bootstrapServers() + "; ");
             assertTrue(result.elapsed().toMillis() < 3000 + 1500, result::toString);
         }
     }
