@@ -1,5 +1,6 @@
 package org.mailstream.distribution;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -65,11 +67,14 @@ public final class LauncherSetup {
         Files.deleteIfExists(launch.resolve("ingest-cli.jsa"));
         Path archive = launch.resolve(aotCache ? "ingest-cli.aot" : "ingest-cli.jsa");
 
+        List<String> jars = classPath(target);
         List<String> options = new ArrayList<>(JVM_OPTIONS);
         options.add("-cp");
-        options.add(classPath(target));
+        options.add(String.join(File.pathSeparator, jars));
         Files.writeString(launch.resolve("java"), java + "\n");
-        writeArgs(launch, options);
+        writeArgs(launch.resolve("jvm-plain.args"), options);
+        writeArgs(launch.resolve("jvm.args"), options);
+        writeStamp(launch, jars);
 
         String recordFlag = aotCache ? "-XX:AOTCacheOutput=" + archive : "-XX:ArchiveClassesAtExit=" + archive;
         List<String> strictUse = aotCache ? List.of("-XX:AOTMode=on", "-XX:AOTCache=" + archive)
@@ -80,7 +85,7 @@ public final class LauncherSetup {
             return;
         }
         options.add(0, aotCache ? "-XX:AOTCache=" + archive : "-XX:SharedArchiveFile=" + archive);
-        writeArgs(launch, options);
+        writeArgs(launch.resolve("jvm.args"), options);
         System.out.printf("bin/ingest-cli runs %s with %s %s (%d MB)%n", java, aotCache ? "the AOT cache" : "the AppCDS archive",
                 archive, Files.size(archive) >> 20);
     }
@@ -161,19 +166,35 @@ public final class LauncherSetup {
     }
 
     /** An explicit, ordered list of jars: a class-data archive is valid for one class path only. */
-    private static String classPath(Path target) throws IOException {
+    private static List<String> classPath(Path target) throws IOException {
         List<String> jars = new ArrayList<>();
         jars.add(target.resolve("ingest-cli.jar").toString());
         try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
             lib.map(Path::toString).filter(name -> name.endsWith(".jar")).sorted().forEach(jars::add);
         }
-        return String.join(java.io.File.pathSeparator, jars);
+        return jars;
+    }
+
+    /**
+     * The jars, one a line (classpath.list), and their modification time and size as
+     * {@code stat -c '%Y %s'} prints them (classpath.stamp): bin/ingest-cli compares the two and runs
+     * without the archive when a jar changed since, because JDK 25's AOT cache does not check
+     * (seen: a rebuilt jar of the same size ran its old classes).
+     */
+    private static void writeStamp(Path launch, List<String> jars) throws IOException {
+        List<String> stamps = new ArrayList<>();
+        for (String jar : jars) {
+            Path file = Path.of(jar);
+            stamps.add(Files.getLastModifiedTime(file).to(TimeUnit.SECONDS) + " " + Files.size(file));
+        }
+        Files.writeString(launch.resolve("classpath.list"), String.join("\n", jars) + "\n");
+        Files.writeString(launch.resolve("classpath.stamp"), String.join("\n", stamps) + "\n");
     }
 
     /** One argument a line, quoted as the java launcher's @-files expect. */
-    private static void writeArgs(Path launch, List<String> options) throws IOException {
+    private static void writeArgs(Path file, List<String> options) throws IOException {
         StringBuilder text = new StringBuilder("# written by bin/install; read by bin/ingest-cli\n");
         options.forEach(option -> text.append('"').append(option.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n"));
-        Files.writeString(launch.resolve("jvm.args"), text.toString());
+        Files.writeString(file, text.toString());
     }
 }

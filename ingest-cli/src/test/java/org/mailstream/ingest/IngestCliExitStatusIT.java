@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.awaitility.Awaitility;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
@@ -159,6 +161,38 @@ class IngestCliExitStatusIT {
                 .run(nineMegabytes, Duration.ofSeconds(60));
 
         assertFailure(result, 75, "4.3.1 ");
+    }
+
+    @Test
+    void anInstalledCopyWhoseJarChangedSinceTheInstallStepRunsWithoutTheStaleArchiveAndDelivers() throws Exception {
+        Path prefix = Files.createTempDirectory("installed");
+        Command.Result installed = Command.of(Command.argv(Command.repositoryRoot().resolve("bin/install-ingest-cli"), prefix))
+                .run(new byte[0], Duration.ofSeconds(60));
+        assertEquals(0, installed.exitCode(), installed::toString);
+        Path launcher = prefix.resolve("bin/ingest-cli");
+        assertTrue(argumentFileOfARunning(launcher).endsWith("/jvm.args"), "an intact installation uses its archive");
+
+        Path jar = prefix.resolve("ingest-cli/target/ingest-cli.jar");
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+
+        assertTrue(argumentFileOfARunning(launcher).endsWith("/jvm-plain.args"), "a changed jar runs without it");
+        Command.Result delivered = Command.likePipe(Command.argv(launcher, "-c", config(), "-d", "changed@example.com"))
+                .run(GOOD, Duration.ofSeconds(60));
+        assertEquals(0, delivered.exitCode(), delivered::toString);
+    }
+
+    /** The @-file the java that {@code launcher} executes reads its options from, seen in /proc while it waits for input. */
+    private String argumentFileOfARunning(Path launcher) throws Exception {
+        Process process = new ProcessBuilder(launcher.toString(), "-c", config().toString(), "-d", "waiting@example.com").start();
+        try {
+            Path cmdline = Path.of("/proc", Long.toString(process.pid()), "cmdline");
+            return Awaitility.await().atMost(Duration.ofSeconds(30)).until(
+                    () -> new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8).split("\0"),
+                    argv -> List.of(argv).contains("org.mailstream.ingest.IngestCli"))
+                    [1].substring(1);
+        } finally {
+            process.destroyForcibly().waitFor();
+        }
     }
 
     @Test
