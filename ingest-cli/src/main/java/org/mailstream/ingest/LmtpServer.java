@@ -159,7 +159,7 @@ final class LmtpServer {
         return server;
     }
 
-    /** The addresses listened on, for the start-up log line and for tests: unix:/path or inet:host:port. */
+    /** The addresses listened on, for the start-up log line: unix:/path or inet:host:port. */
     List<String> addresses() {
         return listeners.stream().map(Listener::address).toList();
     }
