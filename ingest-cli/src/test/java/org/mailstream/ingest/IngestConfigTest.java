@@ -65,20 +65,6 @@ class IngestConfigTest {
     }
 
     @Test
-    void aMisspeltKafkaSettingIsRefusedNamingIt() {
-        ConfigException refused = assertThrows(ConfigException.class, () -> IngestConfig.of(with("kafka.sesion.timeout.ms", "6000")));
-        assertTrue(refused.getMessage().contains("'sesion.timeout.ms' is not a setting of the Kafka client"), refused.getMessage());
-    }
-
-    @Test
-    void kafkasOwnSettingsAndConfigProvidersPass() {
-        Map<String, String> settings = new HashMap<>(with("kafka.config.providers", "file"));
-        settings.put("kafka.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider");
-        settings.put("kafka.security.protocol", "PLAINTEXT");
-        IngestConfig.of(settings);
-    }
-
-    @Test
     void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() throws Exception {
         ReadmeReference.assertReadmeDocuments(IngestConfig.DEFINITION);
     }

@@ -46,20 +46,6 @@ class StoreConfigTest {
     }
 
     @Test
-    void aMisspeltKafkaSettingIsRefusedNamingIt() {
-        ConfigException refused = assertThrows(ConfigException.class, () -> StoreConfig.of(with("kafka.sesion.timeout.ms", "6000")));
-        assertTrue(refused.getMessage().contains("'sesion.timeout.ms' is not a setting of the Kafka client"), refused.getMessage());
-    }
-
-    @Test
-    void kafkasOwnSettingsAndConfigProvidersPass() {
-        Map<String, String> settings = new HashMap<>(with("kafka.config.providers", "file"));
-        settings.put("kafka.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider");
-        settings.put("kafka.security.protocol", "PLAINTEXT");
-        StoreConfig.of(settings);
-    }
-
-    @Test
     void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() {
         ReadmeReference.assertReadmeDocuments(StoreConfig.DEFINITION);
     }
