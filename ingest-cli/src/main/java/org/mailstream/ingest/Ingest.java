@@ -36,8 +36,8 @@ final class Ingest {
     /** The kernel's host name: unlike InetAddress.getLocalHost() it needs no DNS lookup. */
     private static final String HOST_NAME = readHostName();
 
-    /** How one recipient's record ended: acknowledged when {@code failure} is null. */
-    record Outcome(Recipient recipient, DeliveryException failure) {
+    /** How one recipient's record ended, in the recipients' order: acknowledged when {@code failure} is null. */
+    record Outcome(DeliveryException failure) {
         boolean acknowledged() {
             return failure == null;
         }
@@ -119,7 +119,7 @@ final class Ingest {
                 brokersVerdict = brokersVerdict != null ? brokersVerdict : brokersVerdict();
                 failure = new DeliveryException(failure.status(), brokersVerdict + "; " + failure.getMessage(), failure.getCause());
             }
-            outcomes.add(new Outcome(delivery.recipients().get(i), failure));
+            outcomes.add(new Outcome(failure));
         }
         return outcomes;
     }

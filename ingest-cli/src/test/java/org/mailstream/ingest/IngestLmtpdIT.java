@@ -205,7 +205,8 @@ class IngestLmtpdIT {
                 client.begin("sender@example.org", onPartition2, onPartition0);
                 client.send("DATA\r\n").reply();
                 List<String> replies = client.send(MailCorpus.message("Half", "x\r\n")).send(".\r\n").replies(2);
-                assertTrue(replies.get(0).startsWith("451 4."), replies + "\n" + server.log());
+                assertTrue(replies.get(0).startsWith("451 4.4.1 kafka unavailable: the brokers accept connections but did not answer"
+                        + " in time; "), replies + "\n" + server.log());
                 assertEquals("250 2.0.0 delivered", replies.get(1), server.log());
             }
             try (Admin admin = three.admin()) {
@@ -287,6 +288,23 @@ class IngestLmtpdIT {
             assertEquals(0, server.stop(), server.log());
         }
         assertTrue(Files.notExists(socket), "removed at the stop");
+    }
+
+    @Test
+    void aSecondServerOnALiveSocketRefusesToStartAndTheFirstServesOn() {
+        Path socket = directory.resolve("lmtp.sock");
+        Map<String, String> unix = new java.util.HashMap<>(settings());
+        unix.put("lmtp.listen", "unix:" + socket);
+        try (LmtpdProcess first = LmtpdProcess.start(unix)) {
+            Command.Result second = Command.of(Command.argv(LmtpdProcess.LAUNCHER, "-c", IngestCliProcess.config(unix)))
+                    .run(new byte[0], Duration.ofSeconds(60));
+            assertEquals(78, second.exitCode(), second::toString);
+            assertTrue(second.stdout().contains(socket + " is in use by another server"), second::toString);
+            try (LmtpClient client = new LmtpClient(first.port())) {
+                assertTrue(client.reply().startsWith("220 "), first.log());
+            }
+            assertTrue(Files.exists(socket), "the first server's socket is left alone");
+        }
     }
 
     private static Map<String, String> settings() {

@@ -152,9 +152,6 @@ public final class ManagedProcess {
         return handle.pid();
     }
 
-    public Path log() {
-        return log;
-    }
 
     /** The end of the log, headed by the process's name, for the message of a failure. */
     public String logTail() {
