@@ -1,6 +1,8 @@
 package org.mailstream.store;
 
+import com.unboundid.ldap.sdk.DisconnectHandler;
 import com.unboundid.ldap.sdk.FailoverServerSet;
+import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPConnectionOptions;
 import com.unboundid.ldap.sdk.LDAPConnectionPool;
 import com.unboundid.ldap.sdk.LDAPException;
@@ -34,35 +36,65 @@ final class LdapServers {
     private LdapServers() {
     }
 
-    static LDAPConnectionPool pool(StoreConfig config) throws LDAPException, IOException, GeneralSecurityException {
+    /** The pool, with {@code onDisconnect} told of every connection that closes (null: nobody). */
+    static LDAPConnectionPool pool(StoreConfig config, DisconnectHandler onDisconnect)
+            throws LDAPException, IOException, GeneralSecurityException {
+        // No connection is demanded at start: a back end that is down pauses storing, it does
+        // not stop the worker.
+        LDAPConnectionPool pool = new LDAPConnectionPool(new FailoverServerSet(providers(config, onDisconnect)), bindRequest(config),
+                0, config.ldapConnections(), 1, startTls(config), false);
+        pool.setRetryFailedOperationsDueToInvalidConnections(true);
+        pool.setConnectionPoolName("store-worker");
+        return pool;
+    }
+
+    /** One server set per provider, in ldap.urls order, each connecting with TLS as configured but not bound. */
+    static ServerSet[] providers(StoreConfig config, DisconnectHandler onDisconnect) throws GeneralSecurityException, IOException {
         LDAPConnectionOptions options = new LDAPConnectionOptions();
+        options.setDisconnectHandler(onDisconnect);
         options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());
         options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
         options.setUseKeepAlive(true);
         // The certificate must name the host we asked for, not just chain to a trusted authority.
         options.setSSLSocketVerifier(new HostNameSSLSocketVerifier(true));
 
-        String tls = config.ldapTls();
-        SSLUtil ssl = tls.equals("none") ? null : new SSLUtil(trustManager(config.ldapTlsCaFile()));
-        SocketFactory sockets = tls.equals("ldaps") ? ssl.createSSLSocketFactory() : SocketFactory.getDefault();
+        SocketFactory sockets = config.ldapTls().equals("ldaps") ? ssl(config).createSSLSocketFactory() : SocketFactory.getDefault();
         List<String> urls = config.ldapUrls();
         ServerSet[] servers = new ServerSet[urls.size()];
         for (int i = 0; i < urls.size(); i++) {
             LDAPURL url = parseUrl(urls.get(i));
             servers[i] = new SingleServerSet(url.getHost(), url.getPort(), sockets, options);
         }
-        PostConnectProcessor startTls = tls.equals("starttls") ? new StartTLSPostConnectProcessor(ssl.createSSLContext()) : null;
-        String password = Files.readString(config.ldapBindPasswordFile(), StandardCharsets.UTF_8)
-                .stripTrailing();
-        int connections = config.ldapConnections();
-        // No connection is demanded at start: a back end that is down pauses storing, it does
-        // not stop the worker.
-        LDAPConnectionPool pool = new LDAPConnectionPool(new FailoverServerSet(servers),
-                new SimpleBindRequest(config.ldapBindDn(), password),
-                0, connections, 1, startTls, false);
-        pool.setRetryFailedOperationsDueToInvalidConnections(true);
-        pool.setConnectionPoolName("store-worker");
-        return pool;
+        return servers;
+    }
+
+    /** What makes a new connection ready: StartTLS where configured, then the service account's bind. */
+    static LDAPConnection connect(ServerSet provider, StoreConfig config) throws LDAPException, IOException, GeneralSecurityException {
+        LDAPConnection connection = provider.getConnection();
+        try {
+            PostConnectProcessor startTls = startTls(config);
+            if (startTls != null) {
+                startTls.processPreAuthenticatedConnection(connection);
+            }
+            connection.bind(bindRequest(config));
+            return connection;
+        } catch (LDAPException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private static PostConnectProcessor startTls(StoreConfig config) throws GeneralSecurityException, IOException {
+        return config.ldapTls().equals("starttls") ? new StartTLSPostConnectProcessor(ssl(config).createSSLContext()) : null;
+    }
+
+    private static SSLUtil ssl(StoreConfig config) throws GeneralSecurityException, IOException {
+        return new SSLUtil(trustManager(config.ldapTlsCaFile()));
+    }
+
+    private static SimpleBindRequest bindRequest(StoreConfig config) throws IOException {
+        String password = Files.readString(config.ldapBindPasswordFile(), StandardCharsets.UTF_8).stripTrailing();
+        return new SimpleBindRequest(config.ldapBindDn(), password);
     }
 
     /** Checks an ldap.urls entry; throws {@link ConfigException} naming it. */

@@ -2,6 +2,7 @@ package org.mailstream.store;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,8 @@ final class StoreConfig extends DeclaredConfig {
     static final String BACKEND = "backend";
     static final String ROUTING_BACKENDS = "routing.backends";
     static final String ROUTING_PINS = "routing.pins";
+    static final String STORE_DURABILITY = "store.durability";
+    static final String STORE_LOG_COMMIT_DELAY_MS = "store.log.commit.delay.ms";
 
     static final ConfigDef DEFINITION = sharedDefinition()
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -107,7 +110,19 @@ final class StoreConfig extends DeclaredConfig {
                     + "address; a worker stores what its back end owns and passes over the rest. Empty: one back end owns all.")
             .define(ROUTING_PINS, Type.LIST, "", Importance.MEDIUM,
                     "Addresses placed on a back end by hand, as ADDRESS=BACKEND separated by commas, the same in every "
-                    + "worker: how a mailbox moves (see the README).");
+                    + "worker: how a mailbox moves (see the README).")
+            .define(STORE_DURABILITY, Type.STRING, "sync", ValidString.in("sync", "log"), Importance.HIGH,
+                    "What makes a stored mail durable. sync: the back end syncs every add to disk (olcDbNoSync FALSE, "
+                    + "slapd's default), and an offset is committed as soon as its write is acknowledged. log: the back "
+                    + "end's providers run with olcDbNoSync TRUE and a checkpoint (olcDbCheckpoint), about four times "
+                    + "faster; the topic carries durability, an offset is committed only once its write is older than "
+                    + "store.log.commit.delay.ms with no connection to the back end lost meanwhile, and a lost connection "
+                    + "stores everything since the last committed offsets again. The worker refuses to start when a "
+                    + "provider's configuration, where it can read it, does not match (see the README).")
+            .define(STORE_LOG_COMMIT_DELAY_MS, Type.LONG, 120_000L, Range.between(10_000, 3_600_000), Importance.MEDIUM,
+                    "In log mode, how long after its write a record's offset waits before it is committed: at least the "
+                    + "back end's checkpoint interval (olcDbCheckpoint minutes), plus the time to notice a provider gone "
+                    + "(ldap.response.timeout.ms, or 10 s if longer), plus 5 s.");
 
     /** The kafka.* keys go to the consumer, the dead-letter producer and the admin client of the passes. */
     private static final Set<String> KAFKA_CLIENT_KEYS = Stream.of(ConsumerConfig.configNames(), ProducerConfig.configNames(),
@@ -122,6 +137,12 @@ final class StoreConfig extends DeclaredConfig {
             LdapServers.parseUrl(url);
         }
         mailboxFilter = new FilterTemplate(LDAP_MAILBOX_FILTER, getString(LDAP_MAILBOX_FILTER));
+        Duration shortest = LogCommitRule.shortestDelay(LogCommitRule.SHORTEST_CHECKPOINT, Duration.ofMillis(ldapResponseTimeoutMs()));
+        if (logDurability() && logCommitDelay().compareTo(shortest) < 0) {
+            throw new ConfigException(STORE_LOG_COMMIT_DELAY_MS, getLong(STORE_LOG_COMMIT_DELAY_MS), "must be at least "
+                    + shortest.toMillis() + ": slapd checkpoints at most once a minute, and noticing a provider gone takes "
+                    + "up to " + LDAP_RESPONSE_TIMEOUT_MS + " or 10 s, plus a margin of 5 s");
+        }
         try {
             routing = BackendRouting.of(getString(BACKEND), getList(ROUTING_BACKENDS), getList(ROUTING_PINS));
         } catch (IllegalArgumentException e) {
@@ -213,6 +234,15 @@ final class StoreConfig extends DeclaredConfig {
 
     long retryBackoffMaxMs() {
         return getLong(RETRY_BACKOFF_MAX_MS);
+    }
+
+    /** Whether the back end runs without a sync per add and the log carries durability. */
+    boolean logDurability() {
+        return getString(STORE_DURABILITY).equals("log");
+    }
+
+    Duration logCommitDelay() {
+        return Duration.ofMillis(getLong(STORE_LOG_COMMIT_DELAY_MS));
     }
 
     /** The consumer's settings: manual commits, earliest offset for a new group, cooperative rebalancing. */

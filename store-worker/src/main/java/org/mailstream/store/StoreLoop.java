@@ -1,12 +1,15 @@
 package org.mailstream.store;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -40,6 +43,10 @@ import org.slf4j.LoggerFactory;
  *     nothing, since another worker owns them now.
  * <li>A {@linkplain #pass bounded pass} (replay, redrive) reads fixed ranges of assigned partitions
  *     the same way and ends when every range is settled.
+ * <li>A stored record's offset is committed when the {@link CommitRule} says its write can no longer
+ *     be lost: at once when the back end syncs every add, later when it does not. A sign that the
+ *     back end may have lost writes sends every partition back to its last committed offset, and
+ *     what follows is stored again (an entry found stored is a success).
  * </ul>
  */
 final class StoreLoop {
@@ -50,12 +57,17 @@ final class StoreLoop {
     private static final Duration POLL_WHILE_WRITING = Duration.ofMillis(5);
     private static final long FIRST_BACKOFF_MS = 100;
     private static final long REPORT_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
+    private static final long ONE_SECOND_NANOS = Duration.ofSeconds(1).toNanos();
 
     /** Where one partition's batch got to: the first offset not settled, and why it stopped there. */
     private record Progress(long nextOffset, String retryReason) {
     }
 
     private record Waiting(long resumeAtNanos, long backoffMs) {
+    }
+
+    /** Every record before {@code nextOffset} was written by {@code writtenAtNanos}; marks made within a second share one. */
+    private record Written(long nextOffset, long writtenAtNanos, long openedAtNanos) {
     }
 
     /** Stores one record, as {@link RecordStorer#store} does: an outcome, or RetryLater when nothing about it is settled. */
@@ -66,6 +78,7 @@ final class StoreLoop {
 
     private final Consumer<byte[], byte[]> consumer;
     private final Storer storer;
+    private final CommitRule commitRule;
     private final ExecutorService writers;
     private final String topic;
     private final long maxBackoffMs;
@@ -77,13 +90,23 @@ final class StoreLoop {
     /** The end of each range of a bounded pass, exclusive; empty while subscribed. */
     private final Map<TopicPartition, Long> ends = new HashMap<>();
     private final Map<TopicPartition, Long> settled = new HashMap<>();
+    /** Writes whose offsets the commit rule does not allow yet, oldest first. */
+    private final Map<TopicPartition, ArrayDeque<Written>> notYetSafe = new HashMap<>();
+    /** Where each partition goes back to when writes may have been lost: its last offset known safe. */
+    private final Map<TopicPartition, Long> safe = new HashMap<>();
+    /** Partitions to send back once their writer is done, since writes may have been lost meanwhile. */
+    private final Set<TopicPartition> mustRewind = new HashSet<>();
+    private long lossSignsSeen;
+    private long nextLossCheckNanos;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile boolean started;
 
-    StoreLoop(Consumer<byte[], byte[]> consumer, Storer storer, ExecutorService writers, String topic, long maxBackoffMs) {
+    StoreLoop(Consumer<byte[], byte[]> consumer, Storer storer, CommitRule commitRule, ExecutorService writers, String topic,
+            long maxBackoffMs) {
         this.consumer = consumer;
         this.storer = storer;
+        this.commitRule = commitRule;
         this.writers = writers;
         this.topic = topic;
         this.maxBackoffMs = maxBackoffMs;
@@ -106,6 +129,7 @@ final class StoreLoop {
     void pass(Map<TopicPartition, Long> from, Map<TopicPartition, Long> until) {
         ends.putAll(until);
         settled.putAll(from);
+        safe.putAll(from);
         consumer.assign(from.keySet());
         from.forEach(consumer::seek);
         consumer.pause(from.keySet().stream().filter(p -> atEnd(p, from.get(p))).toList());
@@ -136,6 +160,8 @@ final class StoreLoop {
             while (running && !finished.getAsBoolean()) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(inFlight.isEmpty() ? POLL : POLL_WHILE_WRITING);
                 for (TopicPartition partition : records.partitions()) {
+                    // The first records after an assignment start at the committed offset.
+                    safe.putIfAbsent(partition, records.records(partition).get(0).offset());
                     List<ConsumerRecord<byte[], byte[]>> batch = withinRange(partition, records.records(partition));
                     consumer.pause(List.of(partition));
                     if (!batch.isEmpty()) {
@@ -159,6 +185,10 @@ final class StoreLoop {
             } catch (WakeupException stopArrivedAfterPoll) {
                 // The wake-up is spent now, and the settled offsets are still pending.
                 commitSettled();
+            }
+            if (notYetSafe.values().stream().anyMatch(marks -> !marks.isEmpty())) {
+                LOG.info("the last {} s of writes are left uncommitted, as the back end may not have them on disk yet; "
+                        + "they are found stored when read again", commitRule.delay().toSeconds());
             }
             consumer.close();
             report();
@@ -190,26 +220,28 @@ final class StoreLoop {
         return new Progress(batch.get(batch.size() - 1).offset() + 1, null);
     }
 
-    /** Commits what the finished (or, with {@code wait}, all) writers of {@code partitions} settled. */
+    /** Commits what the finished (or, with {@code wait}, all) writers of {@code partitions} settled and the rule allows. */
     private void settle(Collection<TopicPartition> partitions, boolean wait) {
         for (TopicPartition partition : partitions) {
             Future<Progress> writer = inFlight.get(partition);
             if (writer == null || (!wait && !writer.isDone())) {
                 continue;
             }
-            inFlight.remove(partition);
             Progress progress = outcomeOf(writer);
-            uncommitted.put(partition, new OffsetAndMetadata(progress.nextOffset()));
-            settled.put(partition, progress.nextOffset());
+            if (commitRule.lossSigns() != lossSignsSeen) {
+                rewindAll();
+            }
+            inFlight.remove(partition);
+            long next = mustRewind.remove(partition) ? rewind(partition) : written(partition, progress.nextOffset());
             if (progress.retryReason() == null) {
                 if (lastBackoffMs.remove(partition) != null) {
                     LOG.info("{}: storing again", partition);
                 }
-                if (!atEnd(partition, progress.nextOffset())) {
+                if (!atEnd(partition, next)) {
                     consumer.resume(List.of(partition));
                 }
             } else {
-                consumer.seek(partition, progress.nextOffset());
+                consumer.seek(partition, next);
                 long backoff = Math.min(maxBackoffMs, lastBackoffMs.getOrDefault(partition, FIRST_BACKOFF_MS / 2) * 2);
                 lastBackoffMs.put(partition, backoff);
                 waiting.put(partition, new Waiting(System.nanoTime() + backoff * 1_000_000, backoff));
@@ -217,7 +249,80 @@ final class StoreLoop {
                         progress.retryReason());
             }
         }
+        commitSafe(wait);
+    }
+
+    /** Notes that {@code partition} is stored up to {@code nextOffset}, now; returns where it goes on. */
+    private long written(TopicPartition partition, long nextOffset) {
+        settled.put(partition, nextOffset);
+        long now = System.nanoTime();
+        ArrayDeque<Written> marks = notYetSafe.computeIfAbsent(partition, p -> new ArrayDeque<>());
+        Written last = marks.peekLast();
+        if (last != null && now - last.openedAtNanos() < ONE_SECOND_NANOS) {
+            marks.pollLast();
+            marks.addLast(new Written(nextOffset, now, last.openedAtNanos()));
+        } else {
+            marks.addLast(new Written(nextOffset, now, now));
+        }
+        return nextOffset;
+    }
+
+    /**
+     * Hands the offsets whose writes the rule now counts safe to {@link #commitSettled}, after
+     * looking for losses (at most once a second, unless {@code now} is asked for: a revocation
+     * or the stop); on a sign of loss, sends every partition back instead.
+     */
+    private void commitSafe(boolean now) {
+        long delayNanos = commitRule.delay().toNanos();
+        long cutoff = System.nanoTime() - delayNanos;
+        boolean due = notYetSafe.values().stream().anyMatch(marks -> !marks.isEmpty() && marks.peekFirst().writtenAtNanos() - cutoff <= 0);
+        if (due && (now || delayNanos == 0 || System.nanoTime() - nextLossCheckNanos >= 0)) {
+            commitRule.lookForLosses();
+            nextLossCheckNanos = System.nanoTime() + ONE_SECOND_NANOS;
+            if (commitRule.lossSigns() == lossSignsSeen) {
+                notYetSafe.forEach((partition, marks) -> {
+                    Written safeNow = null;
+                    while (!marks.isEmpty() && marks.peekFirst().writtenAtNanos() - cutoff <= 0) {
+                        safeNow = marks.pollFirst();
+                    }
+                    if (safeNow != null) {
+                        uncommitted.put(partition, new OffsetAndMetadata(safeNow.nextOffset()));
+                        safe.put(partition, safeNow.nextOffset());
+                    }
+                });
+            }
+        }
+        if (commitRule.lossSigns() != lossSignsSeen) {
+            rewindAll();
+        }
         commitSettled();
+    }
+
+    /** Sends every partition back to its last safe offset: now if idle, when its writer is done otherwise. */
+    private void rewindAll() {
+        lossSignsSeen = commitRule.lossSigns();
+        for (TopicPartition partition : List.copyOf(safe.keySet())) {
+            if (inFlight.containsKey(partition)) {
+                mustRewind.add(partition);
+            } else {
+                long next = rewind(partition);
+                if (!waiting.containsKey(partition) && !atEnd(partition, next)) {
+                    consumer.resume(List.of(partition));
+                }
+            }
+        }
+    }
+
+    /** Forgets {@code partition}'s writes not yet safe and seeks back to its last safe offset, which it returns. */
+    private long rewind(TopicPartition partition) {
+        notYetSafe.remove(partition);
+        long floor = safe.get(partition);
+        if (!Long.valueOf(floor).equals(settled.get(partition))) {
+            LOG.info("{}: storing again from offset {}", partition, floor);
+        }
+        consumer.seek(partition, floor);
+        settled.put(partition, floor);
+        return floor;
     }
 
     /**
@@ -320,6 +425,9 @@ final class StoreLoop {
                 waiting.remove(p);
                 lastBackoffMs.remove(p);
                 uncommitted.remove(p);
+                notYetSafe.remove(p);
+                safe.remove(p);
+                mustRewind.remove(p);
             });
         }
     }

@@ -11,7 +11,8 @@ import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 
 /**
- * What storing needs, opened together and closed together: the back end's connection pool, one
+ * What storing needs, opened together and closed together, once the back end's providers have
+ * been found to match store.durability ({@link BackendSettings}): the back end's connection pool, one
  * writer thread per connection, the dead-letter producer and a {@link StoreLoop} reading
  * {@code topic} as {@code group}. SIGTERM or SIGINT stops the loop, which finishes its writes
  * and commits before the process exits.
@@ -29,14 +30,20 @@ final class StoreSession implements AutoCloseable {
     /** Opens everything or nothing: when a step fails, what the steps before it opened is closed again. */
     StoreSession(StoreConfig config, String topic, String group, RecordStorer.WhenStored whenStored)
             throws IOException, GeneralSecurityException, LDAPException {
-        pool = LdapServers.pool(config);
+        BackendSettings.verify(config);
+        LogCommitRule logRule = config.logDurability() ? new LogCommitRule(config.logCommitDelay()) : null;
+        pool = LdapServers.pool(config, logRule);
+        if (logRule != null) {
+            logRule.watch(pool);
+        }
+        CommitRule commitRule = logRule == null ? CommitRule.IMMEDIATE : logRule;
         DeadLetters opened = null;
         ExecutorService threads = null;
         try {
             opened = new DeadLetters(config);
             threads = Executors.newFixedThreadPool(config.ldapConnections());
             RecordStorer storer = new RecordStorer(new Mailboxes(pool, config), opened, config, whenStored);
-            loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, threads, topic,
+            loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, commitRule, threads, topic,
                     config.retryBackoffMaxMs());
         } catch (RuntimeException | Error e) {
             if (threads != null) {

@@ -24,7 +24,10 @@ public final class StoreWorker {
 
             Exactly once from at-least-once: an entry that already exists is the same message
             delivered again, and counts as stored. Offsets are committed only after the
-            writes they cover. Records that can never be stored (no such mailbox, too large
+            writes they cover; with store.durability=log, only once those writes are on the
+            back end's disk, and a lost connection to the back end stores everything since
+            the last committed offsets again. It refuses to start (78) when a provider's
+            settings, where it may read them, do not match store.durability. Records that can never be stored (no such mailbox, too large
             for the back end, refused by the schema) go to the dead-letter topic unchanged,
             with the reason in headers. A back end that is down or busy pauses storing and is
             retried; nothing is skipped.

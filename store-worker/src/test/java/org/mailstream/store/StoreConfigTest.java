@@ -46,6 +46,17 @@ class StoreConfigTest {
     }
 
     @Test
+    void inLogModeACommitDelayShorterThanACheckpointAndTheTimeToNoticeALossIsRefused() {
+        Map<String, String> log = with("store.durability", "log");
+        log.put("store.log.commit.delay.ms", "90000");
+        ConfigException tooShort = assertThrows(ConfigException.class, () -> StoreConfig.of(log));
+        assertTrue(tooShort.getMessage().contains("store.log.commit.delay.ms") && tooShort.getMessage().contains("at least 95000"),
+                tooShort.getMessage());
+        log.put("ldap.response.timeout.ms", "5000");
+        assertEquals(90_000, StoreConfig.of(log).logCommitDelay().toMillis(), "75 s suffice when an operation may take 5 s");
+    }
+
+    @Test
     void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() {
         ReadmeReference.assertReadmeDocuments(StoreConfig.DEFINITION);
     }

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -45,8 +46,9 @@ class StoreLoopTest {
     private final Consumer consumer = new Consumer();
     private final ScriptedStorer storer = new ScriptedStorer();
     private final ExecutorService writers = Executors.newFixedThreadPool(4);
-    private final StoreLoop loop = new StoreLoop(consumer, storer, writers, TOPIC, 100);
-    private final Thread runner = new Thread(loop::run, "store loop under test");
+    private final LogRule logRule = new LogRule();
+    private StoreLoop loop = new StoreLoop(consumer, storer, CommitRule.IMMEDIATE, writers, TOPIC, 100);
+    private Thread runner = new Thread(loop::run, "store loop under test");
 
     @AfterEach
     void stopTheLoop() throws Exception {
@@ -138,6 +140,65 @@ class StoreLoopTest {
         assertEquals(4L, consumer.committedOffset(P0));
     }
 
+    @Test
+    void inLogModeAnOffsetIsCommittedOnlyOnceItsWriteIsOlderThanTheDelay() throws Exception {
+        logRule.delay = Duration.ofMillis(600);
+        useLogRule();
+        start(Map.of(P0, 3));
+
+        storer.awaitAttempted(P0, 2);
+        long written = System.nanoTime();
+        awaitCommitted(P0, 3);
+        long waitedMs = (System.nanoTime() - written) / 1_000_000;
+        assertTrue(waitedMs >= 500, "committed " + waitedMs + " ms after the write");
+        assertTrue(logRule.looks.get() > 0, "looked for losses before committing");
+    }
+
+    @Test
+    void inLogModeASignOfLostWritesStoresEverythingSinceTheLastCommittedOffsetAgain() throws Exception {
+        logRule.delay = Duration.ofMillis(300);
+        useLogRule();
+        start(Map.of(P0, 3));
+        awaitCommitted(P0, 3);
+
+        logRule.delay = Duration.ofMinutes(10);
+        consumer.append(P0, 2);
+        storer.awaitAttempted(P0, 4);
+        logRule.signalLoss();
+
+        awaitStoreAttempts(P0, 4, 2);
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 3L, 4L), storer.attempts(P0));
+        assertEquals(3L, consumer.committedOffset(P0), "nothing committed past what was safe");
+    }
+
+    @Test
+    void inLogModeABatchBeingWrittenWhenWritesMayHaveBeenLostIsStoredAgainFromTheLastCommittedOffset() {
+        logRule.delay = Duration.ofMillis(300);
+        useLogRule();
+        CountDownLatch release = storer.holdAt(P0, 2);
+        start(Map.of(P0, 4));
+
+        storer.awaitHeld(P0, 2);
+        logRule.signalLoss();
+        release.countDown();
+
+        awaitCommitted(P0, 4);
+        assertEquals(List.of(0L, 1L, 2L, 3L, 0L, 1L, 2L, 3L), storer.attempts(P0));
+    }
+
+    @Test
+    void inLogModeAStopCommitsOnlyWhatIsSafe() throws Exception {
+        logRule.delay = Duration.ofMinutes(10);
+        useLogRule();
+        start(Map.of(P0, 3));
+
+        storer.awaitAttempted(P0, 2);
+        loop.stop(Duration.ofSeconds(5));
+        runner.join(5_000);
+        assertNull(consumer.committedOffset(P0), "a write younger than the delay is left to be read again");
+        assertTrue(loop.allCommitted());
+    }
+
     /** Gives each partition that many records, and assigns them all at the first poll. */
     private void start(Map<TopicPartition, Integer> recordsPerPartition) {
         recordsPerPartition.forEach(consumer::append);
@@ -169,6 +230,37 @@ class StoreLoopTest {
 
     private static ConsumerRecord<byte[], byte[]> record(TopicPartition partition, long offset) {
         return new ConsumerRecord<>(partition.topic(), partition.partition(), offset, new byte[0], new byte[0]);
+    }
+
+    private void useLogRule() {
+        loop = new StoreLoop(consumer, storer, logRule, writers, TOPIC, 100);
+        runner = new Thread(loop::run, "store loop under test");
+    }
+
+    /** A log-mode commit rule whose delay the test sets and whose loss signs it gives. */
+    private static final class LogRule implements CommitRule {
+        private final AtomicLong signs = new AtomicLong();
+        private final AtomicLong looks = new AtomicLong();
+        private volatile Duration delay;
+
+        @Override
+        public Duration delay() {
+            return delay;
+        }
+
+        @Override
+        public long lossSigns() {
+            return signs.get();
+        }
+
+        @Override
+        public void lookForLosses() {
+            looks.incrementAndGet();
+        }
+
+        void signalLoss() {
+            signs.incrementAndGet();
+        }
     }
 
     /**

@@ -1,0 +1,120 @@
+package org.mailstream.store;
+
+import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
+import com.unboundid.ldap.sdk.ServerSet;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Optional;
+import org.apache.kafka.common.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Before storing, reads from each provider, where the service account may (mailstore.database.ldif
+ * grants it), whether the database that holds ldap.base.dn syncs each add and how often it
+ * checkpoints, and refuses a {@code store.durability} that could lose mail on that back end:
+ * sync mode against a database that does not sync each add (an offset would be committed for a
+ * write that a power loss can take), and log mode against one that never checkpoints or
+ * checkpoints less often than {@code store.log.commit.delay.ms} allows for. A provider that is down
+ * or that hides its settings is passed over with a warning: it is checked when the worker next starts.
+ */
+final class BackendSettings {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackendSettings.class);
+
+    /** What one provider's database says of its durability. */
+    record Durability(String database, boolean syncsEachAdd, Duration checkpoint) {
+    }
+
+    private BackendSettings() {
+    }
+
+    /** Throws a ConfigException naming the provider and the setting when store.durability does not match it. */
+    static void verify(StoreConfig config) throws IOException, GeneralSecurityException {
+        ServerSet[] providers = LdapServers.providers(config, null);
+        for (int i = 0; i < providers.length; i++) {
+            String url = config.ldapUrls().get(i);
+            Optional<Durability> read;
+            try (LDAPConnection connection = LdapServers.connect(providers[i], config)) {
+                read = read(connection, new DN(config.ldapBaseDn()));
+            } catch (LDAPException e) {
+                LOG.warn("{}: its durability settings not checked: {}", url, LdapFailures.describe(e));
+                continue;
+            }
+            if (read.isEmpty()) {
+                LOG.warn("{}: {} may not read the settings of the database of {}, so they are not checked (mailstore.database.ldif "
+                        + "grants it)", url, config.ldapBindDn(), config.ldapBaseDn());
+                continue;
+            }
+            String refusal = refusal(config, read.get());
+            if (refusal != null) {
+                throw new ConfigException(url + ": " + refusal);
+            }
+        }
+    }
+
+    /** Why {@code config} must not store into a database of {@code durability}; null when it may. */
+    static String refusal(StoreConfig config, Durability durability) {
+        String database = durability.database();
+        if (!config.logDurability()) {
+            return durability.syncsEachAdd() ? null : database + " does not sync each add to disk (olcDbNoSync: TRUE), so "
+                    + StoreConfig.STORE_DURABILITY + "=sync would commit offsets for writes a power loss can take: set "
+                    + StoreConfig.STORE_DURABILITY + "=log, or apply mailstore.durability-sync.ldif";
+        }
+        if (durability.syncsEachAdd()) {
+            LOG.info("{} syncs each add, so {}=log only delays commits: apply mailstore.durability-log.ldif to store faster",
+                    database, StoreConfig.STORE_DURABILITY);
+            return null;
+        }
+        if (durability.checkpoint().isZero()) {
+            return database + " neither syncs each add nor checkpoints (no olcDbCheckpoint minutes), so nothing it stores "
+                    + "is ever known to be on disk: apply mailstore.durability-log.ldif";
+        }
+        Duration needed = LogCommitRule.shortestDelay(durability.checkpoint(), Duration.ofMillis(config.ldapResponseTimeoutMs()));
+        if (config.logCommitDelay().compareTo(needed) < 0) {
+            return database + " checkpoints every " + durability.checkpoint().toMinutes() + " min, so "
+                    + StoreConfig.STORE_LOG_COMMIT_DELAY_MS + " must be at least " + needed.toMillis() + ", not "
+                    + config.logCommitDelay().toMillis();
+        }
+        return null;
+    }
+
+    /** The settings of the database whose suffix holds {@code base}, if the account may read them. */
+    private static Optional<Durability> read(LDAPConnection connection, DN base) throws LDAPException {
+        return connection.search("cn=config", SearchScope.SUB, Filter.createPresenceFilter("olcSuffix"),
+                        "olcSuffix", "olcDbNoSync", "olcDbCheckpoint").getSearchEntries().stream()
+                .filter(entry -> holds(entry, base))
+                .max(Comparator.comparingInt(entry -> suffix(entry).getRDNs().length))
+                .map(entry -> new Durability(entry.getDN(), !"TRUE".equalsIgnoreCase(entry.getAttributeValue("olcDbNoSync")),
+                        checkpoint(entry.getAttributeValue("olcDbCheckpoint"))));
+    }
+
+    private static boolean holds(SearchResultEntry database, DN base) {
+        DN suffix = suffix(database);
+        return suffix != null && (suffix.equals(base) || base.isDescendantOf(suffix, false));
+    }
+
+    private static DN suffix(SearchResultEntry database) {
+        try {
+            return new DN(database.getAttributeValue("olcSuffix"));
+        } catch (LDAPException e) {
+            return null;
+        }
+    }
+
+    /** olcDbCheckpoint is "KBYTE MINUTES"; back-mdb ignores the first and runs a checkpoint every MINUTES. */
+    private static Duration checkpoint(String value) {
+        if (value == null) {
+            return Duration.ZERO;
+        }
+        String[] parts = value.trim().split("\\s+");
+        return Duration.ofMinutes(parts.length == 2 ? Long.parseLong(parts[1]) : 0);
+    }
+}
