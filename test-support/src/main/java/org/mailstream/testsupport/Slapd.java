@@ -12,6 +12,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -19,6 +20,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.mailstream.local.Command;
 import org.mailstream.local.Chores;
 import org.mailstream.local.FreePort;
@@ -45,7 +48,8 @@ public final class Slapd implements AutoCloseable {
     private static final DateTimeFormatter CSN_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss.SSSSSS");
 
     private static final String SCHEMA_RESOURCE = "/org/mailstream/schemas/mailstore.cnconfig.ldif";
-    private static final String DATABASE_RESOURCE = "/org/mailstream/schemas/mailstore.database.ldif";
+    /** Where the LDIFs the project ships for a directory's database are on the class path. */
+    private static final String SHIPPED = "/org/mailstream/schemas/";
 
     private final Path directory;
     private final int port;
@@ -85,7 +89,7 @@ public final class Slapd implements AutoCloseable {
             Slapd slapd = new Slapd(Files.createTempDirectory("slapd"), maxIncomingBytes, certificates);
             slapd.configure(true);
             slapd.launch();
-            slapd.applyShippedDatabaseSettings();
+            slapd.applyShipped("mailstore.database.ldif");
             return slapd;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up slapd", e);
@@ -112,7 +116,7 @@ public final class Slapd implements AutoCloseable {
                 Slapd provider = providers.get(i);
                 provider.configure(i == 0);
                 provider.launch();
-                provider.applyShippedDatabaseSettings();
+                provider.applyShipped("mailstore.database.ldif");
             }
             return List.copyOf(providers);
         } catch (IOException e) {
@@ -318,12 +322,57 @@ public final class Slapd implements AutoCloseable {
                 + "\nolcTLSCertificateKeyFile: " + certificates.serverKey();
     }
 
-    private void applyShippedDatabaseSettings() throws IOException {
-        Path settings = directory.resolve("mailstore.database.ldif");
-        copyResource(DATABASE_RESOURCE, settings);
-        Files.writeString(settings, Files.readString(settings).replace("@DATABASE@", "{1}mdb")
-                .replace("@PEOPLE@", PEOPLE).replace("@SERVICE@", SERVICE_DN).replace("@LOOKUP@", LOOKUP_DN));
-        run(List.of("ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", ldapiUrl(), "-f", settings.toString()));
+    /**
+     * Applies one of the LDIFs the project ships beside its schema (mailstore.durability-log.ldif,
+     * say) the way its header tells an operator to: placeholders replaced, ldapmodify -Y EXTERNAL.
+     */
+    public void applyShipped(String ldif) {
+        try (InputStream in = Slapd.class.getResourceAsStream(SHIPPED + ldif)) {
+            if (in == null) {
+                throw new IllegalStateException(SHIPPED + ldif + " is not on the class path");
+            }
+            modifyConfig(new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@DATABASE@", "{1}mdb")
+                    .replace("@PEOPLE@", PEOPLE).replace("@SERVICE@", SERVICE_DN).replace("@LOOKUP@", LOOKUP_DN));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Applies {@code ldif} (changetype records) to the running slapd's cn=config as root over ldapi. */
+    public void modifyConfig(String ldif) {
+        run(List.of("ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", ldapiUrl()), ldif.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A consistent copy of the live database, made by mdb_copy into the empty directory {@code target}: what a checkpoint leaves on disk. */
+    public void copyDatabaseTo(Path target) {
+        run(List.of("mdb_copy", directory.resolve("data").toString(), target.toString()), new byte[0]);
+    }
+
+    /** Puts the copy in {@code copy} in place of the database of this stopped slapd: a power loss that kept only that much. */
+    public void replaceDatabaseWith(Path copy) {
+        if (process != null) {
+            throw new IllegalStateException("slapd on port " + port + " is running");
+        }
+        try {
+            Files.copy(copy.resolve("data.mdb"), directory.resolve("data/data.mdb"), StandardCopyOption.REPLACE_EXISTING);
+            Files.deleteIfExists(directory.resolve("data/lock.mdb"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The mailStoreId of every message this stopped slapd's database holds, read by slapcat. */
+    public Set<String> messageIdsOnDisk() {
+        if (process != null) {
+            throw new IllegalStateException("slapd on port " + port + " is running");
+        }
+        Command.Result result = Command.of(List.of("slapcat", "-F", directory.resolve("slapd.d").toString(), "-n", "1",
+                "-a", "(objectClass=mailStoreMessage)")).run(new byte[0], Duration.ofSeconds(120));
+        if (result.exitCode() != 0) {
+            throw new IllegalStateException("slapcat failed:\n" + result);
+        }
+        return result.stdout().lines().filter(line -> line.startsWith("mailStoreId: "))
+                .map(line -> line.substring("mailStoreId: ".length())).collect(Collectors.toSet());
     }
 
     private void launch() {
@@ -346,7 +395,11 @@ public final class Slapd implements AutoCloseable {
     }
 
     private void run(List<String> argv) {
-        Command.Result result = Command.of(argv).run(new byte[0], Duration.ofSeconds(60));
+        run(argv, new byte[0]);
+    }
+
+    private void run(List<String> argv, byte[] input) {
+        Command.Result result = Command.of(argv).run(input, Duration.ofSeconds(60));
         if (result.exitCode() != 0) {
             throw new IllegalStateException("slapd set-up failed:\n" + result);
         }
