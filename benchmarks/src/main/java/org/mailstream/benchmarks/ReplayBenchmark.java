@@ -22,6 +22,7 @@ import org.mailstream.testsupport.MailPublisher;
  * <li>Replays the topic from the earliest offset into a fresh durable slapd holding only the
  *     mailboxes: every mail is missing and is added.
  * <li>Replays it again: every mail exists and is left untouched.
+ * <li>Replays it into a fresh slapd with the shipped log-mode settings, with store.durability=log.
  * <li>Adds the same entries to a second fresh slapd over as many connections (8): the raw rate.
  * </ol>
  *
@@ -53,26 +54,37 @@ public final class ReplayBenchmark {
             }
             String none;
             String all;
+            String logFill;
             List<Entry> entries;
             try (Slapd slapd = Slapd.start()) {
-                for (int i = 0; i < 100; i++) {
-                    slapd.addMailbox("user" + i);
-                }
-                Path config = StoreBenchmark.workerConfig(kafka, slapd, topic, 8, Map.of());
+                Path config = withMailboxes(slapd, kafka, topic, Map.of());
                 none = replay(root, config, "none stored");
                 all = replay(root, config, "all stored");
                 entries = StoreBenchmark.storedEntries(slapd);
+            }
+            try (Slapd slapd = Slapd.start()) {
+                slapd.applyShipped("mailstore.durability-log.ldif");
+                logFill = replay(root, withMailboxes(slapd, kafka, topic, Map.of("store.durability", "log")), "none stored, log mode");
             }
             double raw;
             try (Slapd fresh = Slapd.start()) {
                 raw = StoreBenchmark.rawAddRate(fresh, entries);
             }
-            System.out.printf("%n%d mails of 4,096 octets to 100 mailboxes, 32 partitions, durable slapd (mdb, syncing), 8 connections%n",
-                    mails);
+            System.out.printf("%n%d mails of 4,096 octets to 100 mailboxes, 32 partitions, 8 connections, durable slapd (mdb, syncing) "
+                    + "unless log mode (olcDbNoSync, a checkpoint a minute)%n", mails);
             System.out.println(none);
             System.out.println(all);
-            System.out.printf("%-44s %8.0f adds/s%n", "slapd raw add rate, same entries", raw);
+            System.out.println(logFill);
+            System.out.printf("%-44s %8.0f adds/s%n", "slapd raw add rate, same entries, synced", raw);
         }
+    }
+
+    /** Adds the 100 mailboxes to {@code slapd}; returns a worker configuration storing {@code topic} into it. */
+    private static Path withMailboxes(Slapd slapd, KafkaCluster kafka, String topic, Map<String, String> settings) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            slapd.addMailbox("user" + i);
+        }
+        return StoreBenchmark.workerConfig(kafka, slapd, topic, 8, settings);
     }
 
     /** Runs the replay to completion; returns its line of the table. */

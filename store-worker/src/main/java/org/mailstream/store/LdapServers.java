@@ -40,9 +40,11 @@ final class LdapServers {
     static LDAPConnectionPool pool(StoreConfig config, DisconnectHandler onDisconnect)
             throws LDAPException, IOException, GeneralSecurityException {
         // No connection is demanded at start: a back end that is down pauses storing, it does
-        // not stop the worker.
+        // not stop the worker. Room for the two connections health checks borrow (the
+        // background one and the commit rule's), or a writer opens one meanwhile and the pool
+        // closes a healthy connection as unneeded, which log mode must count as a possible loss.
         LDAPConnectionPool pool = new LDAPConnectionPool(new FailoverServerSet(providers(config, onDisconnect)), bindRequest(config),
-                0, config.ldapConnections(), 1, startTls(config), false);
+                0, config.ldapConnections() + 2, 1, startTls(config), false);
         pool.setRetryFailedOperationsDueToInvalidConnections(true);
         pool.setConnectionPoolName("store-worker");
         return pool;
