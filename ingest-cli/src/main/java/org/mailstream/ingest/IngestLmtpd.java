@@ -17,6 +17,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.config.DeclaredConfig;
+import org.mailstream.config.MetricsEndpoint;
 import sun.misc.Signal;
 
 /**
@@ -112,12 +113,24 @@ public final class IngestLmtpd {
             return Exit.CONFIG.code;
         }
         Clock clock = Clock.systemUTC();
+        LmtpMetrics metrics = new LmtpMetrics();
+        MetricsEndpoint endpoint;
+        try {
+            endpoint = MetricsEndpoint.start(config.metricsListen(), metrics.registry());
+        } catch (ConfigException e) {
+            producer.close(Duration.ZERO);
+            out.println("ingest-lmtpd: configuration " + file + ": " + e.getMessage());
+            return Exit.CONFIG.code;
+        }
         LmtpServer server;
         try {
             server = LmtpServer.start(config, new LmtpSession.Context(Ingest.hostName(), config,
-                    new Ingest(config, producer, clock), clock, new LmtpServer.Counters()));
+                    new Ingest(config, producer, clock), clock, metrics));
         } catch (IOException | RuntimeException e) {
             producer.close(Duration.ZERO);
+            if (endpoint != null) {
+                endpoint.close();
+            }
             out.println("ingest-lmtpd: cannot listen on " + config.listeners() + ": " + e);
             return Exit.CONFIG.code;
         }
@@ -126,6 +139,9 @@ public final class IngestLmtpd {
         // Time enough for a transaction that has just begun to publish and be answered.
         server.stop(Duration.ofMillis(config.deadlineMs()).plusSeconds(5));
         producer.close(Duration.ofSeconds(10));
+        if (endpoint != null) {
+            endpoint.close();
+        }
         return Exit.STOPPED.code;
     }
 

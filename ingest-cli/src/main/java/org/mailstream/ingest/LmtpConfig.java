@@ -15,6 +15,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
+import org.mailstream.config.MetricsEndpoint;
 
 /**
  * ingest-lmtpd's configuration: every key of ingest-cli's ({@link IngestConfig#DEFINITION}) and
@@ -38,7 +39,7 @@ final class LmtpConfig extends IngestConfig {
      */
     private static final int LONGEST_DEADLINE_MS = 240_000;
 
-    static final ConfigDef DEFINITION = new ConfigDef(IngestConfig.DEFINITION)
+    static final ConfigDef DEFINITION = MetricsEndpoint.define(new ConfigDef(IngestConfig.DEFINITION))
             .define(LISTEN, Type.LIST, "unix:/var/spool/postfix/mailstream/lmtp", new EachParses(Listen::parse, "unix:/path or inet:host:port"), Importance.HIGH,
                     "Where to accept LMTP connections, separated by commas: unix:/path for a socket that only Postfix "
                     + "reaches (see lmtp.socket.mode and lmtp.socket.group), inet:host:port for TCP (127.0.0.1 unless "
@@ -114,6 +115,10 @@ final class LmtpConfig extends IngestConfig {
 
     Set<PosixFilePermission> socketMode() {
         return ModeValidator.permissions(getString(SOCKET_MODE));
+    }
+
+    String metricsListen() {
+        return getString(MetricsEndpoint.METRICS_LISTEN);
     }
 
     String socketGroup() {

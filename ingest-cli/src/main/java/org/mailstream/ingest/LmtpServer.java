@@ -25,7 +25,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The LMTP listeners and their connections: unix sockets with a mode and group so that only
@@ -37,29 +36,6 @@ final class LmtpServer {
 
     private static final System.Logger LOG = System.getLogger(LmtpServer.class.getName());
     private static final Duration REPORT_EVERY = Duration.ofSeconds(60);
-
-    /** What the server did, for the log line every minute and at the stop. */
-    static final class Counters {
-        private final AtomicLong connections = new AtomicLong();
-        private final AtomicLong turnedAway = new AtomicLong();
-        private final AtomicLong transactions = new AtomicLong();
-        private final AtomicLong delivered = new AtomicLong();
-        private final AtomicLong deferred = new AtomicLong();
-        private final AtomicLong refused = new AtomicLong();
-
-        void transaction(List<String> replies) {
-            transactions.incrementAndGet();
-            for (String reply : replies) {
-                (reply.startsWith("2") ? delivered : reply.startsWith("4") ? deferred : refused).incrementAndGet();
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "connections " + connections + " (turned away " + turnedAway + "), transactions " + transactions
-                    + ", recipients delivered " + delivered + ", deferred " + deferred + ", refused " + refused;
-        }
-    }
 
     /** One client connection and what the idle timeout and the stop need to know of it. */
     private final class Connection {
@@ -154,7 +130,7 @@ final class LmtpServer {
         server.sweeper.scheduleWithFixedDelay(() -> server.connections.stream()
                 .filter(c -> System.nanoTime() - c.lastHeardNanos > idleNanos)
                 .forEach(c -> c.closeIfWaiting("421 4.4.2 idle for too long, closing the connection", true)), 1, 1, TimeUnit.SECONDS);
-        server.sweeper.scheduleWithFixedDelay(() -> LOG.log(System.Logger.Level.INFO, context.counters().toString()),
+        server.sweeper.scheduleWithFixedDelay(() -> LOG.log(System.Logger.Level.INFO, context.metrics().toString()),
                 REPORT_EVERY.toSeconds(), REPORT_EVERY.toSeconds(), TimeUnit.SECONDS);
         return server;
     }
@@ -178,7 +154,7 @@ final class LmtpServer {
         }
         connections.forEach(c -> sayAndClose(c.channel, "421 4.3.2 shutting down, try again later"));
         sweeper.shutdownNow();
-        LOG.log(System.Logger.Level.INFO, "stopped: " + context.counters());
+        LOG.log(System.Logger.Level.INFO, "stopped: " + context.metrics());
     }
 
     private void bind(LmtpConfig.Listen listen) throws IOException {
@@ -234,22 +210,22 @@ final class LmtpServer {
     }
 
     private void serve(SocketChannel channel, boolean tcp) {
-        context.counters().connections.incrementAndGet();
-        String peer = peer(channel);
+                String peer = peer(channel);
         if (tcp && !allowed(channel)) {
-            context.counters().turnedAway.incrementAndGet();
+            context.metrics().turnedAway();
             LOG.log(System.Logger.Level.WARNING, "refused " + peer + ": not in " + LmtpConfig.ALLOW);
             sayAndClose(channel, "554 5.7.1 " + peer + " may not connect");
             return;
         }
         if (stopping || !slots.tryAcquire()) {
-            context.counters().turnedAway.incrementAndGet();
+            context.metrics().turnedAway();
             sayAndClose(channel, stopping ? "421 4.3.2 shutting down, try again later"
                     : "421 4.3.2 too many connections, try again later");
             return;
         }
         Connection connection = new Connection(channel, peer);
         connections.add(connection);
+        context.metrics().served();
         Thread thread = new Thread(() -> {
             try {
                 connection.session.serve();
@@ -258,6 +234,7 @@ final class LmtpServer {
             } finally {
                 close(channel);
                 connections.remove(connection);
+                context.metrics().closed();
                 slots.release();
             }
         }, "lmtp " + peer);

@@ -34,8 +34,8 @@ final class LmtpSession {
     private static final int MAX_COMMAND_LINE = 4096;
     private static final int MAX_ERRORS = 20;
 
-    /** What the server gives every session: its reply name, configuration, publishing core and counters. */
-    record Context(String hostName, LmtpConfig config, Ingest ingest, Clock clock, LmtpServer.Counters counters) {
+    /** What the server gives every session: its reply name, configuration, publishing core and metrics. */
+    record Context(String hostName, LmtpConfig config, Ingest ingest, Clock clock, LmtpMetrics metrics) {
     }
 
     private final Context context;
@@ -284,12 +284,13 @@ final class LmtpSession {
         if (message == null) {
             return false; // the client left before the final dot: nothing was published
         }
+        context.metrics().received(message.length);
         Instant deadline = context.clock().instant().plusMillis(context.config().deadlineMs());
         List<String> replies = answers(message, deadline);
         for (String answer : replies) {
             reply(answer);
         }
-        context.counters().transaction(replies);
+        context.metrics().transaction(replies);
         if (replies.stream().anyMatch(r -> !r.startsWith("250"))) {
             System.getLogger(LmtpSession.class.getName()).log(System.Logger.Level.INFO,
                     "from {0}, queue id {1}, sender <{2}>: {3}", peer, queueId == null ? "-" : queueId, sender,
@@ -311,7 +312,10 @@ final class LmtpSession {
         Delivery delivery = new Delivery(sender, List.copyOf(recipients), Map.copyOf(originalRecipients), queueId, clientAddress, message);
         List<String> replies = new ArrayList<>();
         try {
-            for (Ingest.Outcome outcome : context.ingest().publish(delivery, deadline)) {
+            long start = System.nanoTime();
+            List<Ingest.Outcome> outcomes = context.ingest().publish(delivery, deadline);
+            context.metrics().published(System.nanoTime() - start);
+            for (Ingest.Outcome outcome : outcomes) {
                 replies.add(outcome.acknowledged() ? DeliveryStatus.DELIVERED.reply(null)
                         : outcome.failure().status().reply(outcome.failure().getMessage()));
             }

@@ -33,6 +33,7 @@ import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.TopicReader;
 import org.mailstream.testsupport.LmtpdProcess;
+import org.mailstream.testsupport.MetricsScrape;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
 
@@ -188,6 +189,33 @@ class IngestLmtpdIT {
             assertTrue(replies.stream().allMatch(r -> r.startsWith("451 4.4.1 kafka unavailable: no broker accepts connections at ")),
                     replies + "\n" + unreachable.log());
             assertTrue(elapsedMs < 6_000, "answered after " + elapsedMs + " ms");
+        }
+    }
+
+    @Test
+    void theScrapeCountsEachRecipientsReplyByClassAndEnhancedCodeAndTheTimeToTheAcknowledgment() throws Exception {
+        int delivering = FreePort.next();
+        int deferring = FreePort.next();
+        try (LmtpdProcess up = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", TOPIC,
+                "metrics.listen", "127.0.0.1:" + delivering));
+             LmtpdProcess down = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", "127.0.0.1:" + FreePort.next(), "topic", TOPIC,
+                "deadline.ms", "2000", "metrics.listen", "127.0.0.1:" + deferring))) {
+            for (LmtpdProcess server : List.of(up, down)) {
+                try (LmtpClient client = new LmtpClient(server.port())) {
+                    client.begin("sender@example.org", "one@metrics.example", "two@metrics.example", "not an address");
+                    client.send("DATA\r\n").reply();
+                    client.send(MailCorpus.message("Counted", "x\r\n")).send(".\r\n").replies(2);
+                }
+            }
+            MetricsScrape delivered = MetricsScrape.of(delivering);
+            assertEquals(2, delivered.sum("mailstream_lmtp_replies_total", Map.of("class", "2xx", "code", "2.0.0")), delivered.text());
+            assertEquals(1, delivered.sum("mailstream_lmtp_transactions_total"), delivered.text());
+            assertEquals(1, delivered.sum("mailstream_publish_duration_seconds_count"), delivered.text());
+            assertEquals(1, delivered.sum("mailstream_lmtp_message_size_bytes_count"), delivered.text());
+            assertEquals(1, delivered.sum("mailstream_lmtp_connections_total", Map.of("result", "served")), delivered.text());
+            MetricsScrape deferred = MetricsScrape.of(deferring);
+            assertEquals(2, deferred.sum("mailstream_lmtp_replies_total", Map.of("class", "4xx", "code", "4.4.1")), deferred.text());
+            assertEquals(0, deferred.sum("mailstream_lmtp_replies_total", Map.of("class", "2xx")), deferred.text());
         }
     }
 

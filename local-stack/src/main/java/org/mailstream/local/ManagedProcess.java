@@ -153,6 +153,15 @@ public final class ManagedProcess {
     }
 
 
+    /** Everything the process has logged so far. */
+    public String logText() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The end of the log, headed by the process's name, for the message of a failure. */
     public String logTail() {
         try {

@@ -26,9 +26,11 @@ final class Mailboxes {
     private final FilterTemplate filter;
     private final String folder;
     private final OwnerCache cache;
+    private final WorkerMetrics metrics;
 
-    Mailboxes(LDAPConnectionPool pool, StoreConfig config) {
+    Mailboxes(LDAPConnectionPool pool, StoreConfig config, WorkerMetrics metrics) {
         this.pool = pool;
+        this.metrics = metrics;
         this.baseDn = config.ldapBaseDn();
         this.filter = config.mailboxFilter();
         this.folder = config.ldapFolder();
@@ -45,7 +47,7 @@ final class Mailboxes {
         search.setSizeLimit(2);
         SearchResult result;
         try {
-            result = pool.search(search);
+            result = metrics.timed("search", () -> pool.search(search));
         } catch (LDAPException e) {
             if (e.getResultCode() != ResultCode.SIZE_LIMIT_EXCEEDED) {
                 throw e;
@@ -85,7 +87,7 @@ final class Mailboxes {
      * (byte for byte), never mailStoreRaw; true when any did.
      */
     boolean reindex(Entry message) throws LDAPException {
-        Entry stored = pool.getEntry(message.getDN(), MessageEntry.DERIVED);
+        Entry stored = metrics.timed("read", () -> pool.getEntry(message.getDN(), MessageEntry.DERIVED));
         if (stored == null) {
             throw new LDAPException(ResultCode.NO_SUCH_OBJECT, "gone while being re-indexed: " + message.getDN());
         }
@@ -93,13 +95,13 @@ final class Mailboxes {
         if (changes.isEmpty()) {
             return false;
         }
-        pool.modify(message.getDN(), changes);
+        metrics.timed("modify", () -> pool.modify(message.getDN(), changes));
         return true;
     }
 
     private boolean addUnlessPresent(Entry entry) throws LDAPException {
         try {
-            pool.add(entry);
+            metrics.timed("add", () -> pool.add(entry));
             return true;
         } catch (LDAPException e) {
             if (e.getResultCode() == ResultCode.ENTRY_ALREADY_EXISTS) {

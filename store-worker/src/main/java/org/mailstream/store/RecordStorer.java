@@ -40,8 +40,10 @@ final class RecordStorer {
     private final long maxWriteBytes;
     private final BackendRouting routing;
     private final WhenStored whenStored;
+    private final WorkerMetrics metrics;
 
-    RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config, WhenStored whenStored) {
+    RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config, WhenStored whenStored, WorkerMetrics metrics) {
+        this.metrics = metrics;
         this.mailboxes = mailboxes;
         this.deadLetters = deadLetters;
         this.maxWriteBytes = config.ldapMaxWriteBytes();
@@ -83,6 +85,7 @@ final class RecordStorer {
                     + " octets, the back end accepts " + maxWriteBytes + " (" + StoreConfig.LDAP_MAX_WRITE_BYTES + ")");
         }
         if (mailboxes.add(message, owner)) {
+            metrics.stored(envelope.receivedAt());
             return Outcome.STORED;
         }
         return whenStored == WhenStored.REPARSE && mailboxes.reindex(message) ? Outcome.REINDEXED : Outcome.ALREADY_STORED;

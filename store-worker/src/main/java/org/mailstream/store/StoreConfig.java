@@ -22,6 +22,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.mailstream.config.DeclaredConfig;
+import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.schemas.MailRecord;
 
 /**
@@ -58,7 +59,7 @@ final class StoreConfig extends DeclaredConfig {
     static final String STORE_DURABILITY = "store.durability";
     static final String STORE_LOG_COMMIT_DELAY_MS = "store.log.commit.delay.ms";
 
-    static final ConfigDef DEFINITION = sharedDefinition()
+    static final ConfigDef DEFINITION = MetricsEndpoint.define(sharedDefinition())
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Consumer group of the workers of a back end; with several back ends the back end's name is "
                     + "appended (mailstream-store-a), so that no two back ends can share one. A new group starts from the "
@@ -123,6 +124,13 @@ final class StoreConfig extends DeclaredConfig {
                     "In log mode, how long after its write a record's offset waits before it is committed: at least the "
                     + "back end's checkpoint interval (olcDbCheckpoint minutes), plus the time to notice a provider gone "
                     + "(ldap.response.timeout.ms, or 10 s if longer), plus 5 s.");
+
+    /**
+     * The longest pause between attempts to reach a broker that is down, unless kafka.* sets it:
+     * the clients' own default (1 s) logs a warning a second for each connection, and a worker
+     * that cannot reach Kafka has nothing to store meanwhile.
+     */
+    private static final int RECONNECT_BACKOFF_MAX_MS = 10_000;
 
     /** The kafka.* keys go to the consumer, the dead-letter producer and the admin client of the passes. */
     private static final Set<String> KAFKA_CLIENT_KEYS = Stream.of(ConsumerConfig.configNames(), ProducerConfig.configNames(),
@@ -236,6 +244,10 @@ final class StoreConfig extends DeclaredConfig {
         return getLong(RETRY_BACKOFF_MAX_MS);
     }
 
+    String metricsListen() {
+        return getString(MetricsEndpoint.METRICS_LISTEN);
+    }
+
     /** Whether the back end runs without a sync per add and the log carries durability. */
     boolean logDurability() {
         return getString(STORE_DURABILITY).equals("log");
@@ -261,6 +273,7 @@ final class StoreConfig extends DeclaredConfig {
         settings.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         settings.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         settings.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "store-worker");
+        settings.putIfAbsent(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
         return settings;
     }
 
@@ -285,6 +298,7 @@ final class StoreConfig extends DeclaredConfig {
         settings.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         settings.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
         settings.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "store-worker-dlq");
+        settings.putIfAbsent(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
         return settings;
     }
 }

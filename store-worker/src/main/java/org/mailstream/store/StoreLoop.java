@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -98,6 +99,11 @@ final class StoreLoop {
     private final Set<TopicPartition> mustRewind = new HashSet<>();
     private long lossSignsSeen;
     private long nextLossCheckNanos;
+    private final AtomicLong retries = new AtomicLong();
+    /** What the metrics read from other threads, refreshed by the loop about once a second. */
+    private volatile Map<TopicPartition, Long> lag = Map.of();
+    private volatile int partitionsWaiting;
+    private long nextGaugesNanos;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile boolean started;
@@ -141,6 +147,21 @@ final class StoreLoop {
         return counts.values().stream().mapToLong(AtomicLong::get).sum();
     }
 
+    /** Times a partition stopped at a record that could not be stored yet. */
+    long retries() {
+        return retries.get();
+    }
+
+    /** Partitions paused until their next attempt, as of the last refresh. */
+    int partitionsWaiting() {
+        return partitionsWaiting;
+    }
+
+    /** Each assigned partition's records not yet committed, as of the last refresh. */
+    Map<TopicPartition, Long> lag() {
+        return lag;
+    }
+
     /** Whether every settled offset has been committed: false when the last commits failed. */
     boolean allCommitted() {
         return uncommitted.isEmpty();
@@ -170,6 +191,10 @@ final class StoreLoop {
                 }
                 settle(new ArrayList<>(inFlight.keySet()), false);
                 resumeWhenDue();
+                if (System.nanoTime() - nextGaugesNanos > 0) {
+                    refreshGauges();
+                    nextGaugesNanos = System.nanoTime() + ONE_SECOND_NANOS;
+                }
                 if (System.nanoTime() - nextReport > 0) {
                     report();
                     nextReport = System.nanoTime() + REPORT_EVERY_NANOS;
@@ -244,6 +269,7 @@ final class StoreLoop {
                 consumer.seek(partition, next);
                 long backoff = Math.min(maxBackoffMs, lastBackoffMs.getOrDefault(partition, FIRST_BACKOFF_MS / 2) * 2);
                 lastBackoffMs.put(partition, backoff);
+                retries.incrementAndGet();
                 waiting.put(partition, new Waiting(System.nanoTime() + backoff * 1_000_000, backoff));
                 LOG.warn("{}: offset {} not stored, retrying in {} ms: {}", partition, progress.nextOffset(), backoff,
                         progress.retryReason());
@@ -342,6 +368,24 @@ final class StoreLoop {
         } catch (KafkaException e) {
             LOG.warn("commit of {} failed, will be tried again: {}", uncommitted, e.toString());
         }
+    }
+
+    /**
+     * Refreshes what the metrics read: the partitions waiting, and each partition's lag, the end
+     * offset the consumer last fetched (its position plus its own lag figure) minus the last
+     * committed offset. Local to the consumer: no request to the brokers.
+     */
+    private void refreshGauges() {
+        partitionsWaiting = waiting.size();
+        Map<TopicPartition, Long> now = new HashMap<>();
+        for (TopicPartition partition : consumer.assignment()) {
+            OptionalLong unread = consumer.currentLag(partition);
+            if (unread.isPresent()) {
+                long position = consumer.position(partition);
+                now.put(partition, position + unread.getAsLong() - safe.getOrDefault(partition, position));
+            }
+        }
+        lag = Map.copyOf(now);
     }
 
     /** The records of {@code batch} inside the pass's range: all of them while subscribed. */

@@ -9,10 +9,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.mailstream.config.MetricsEndpoint;
 
 /**
  * What storing needs, opened together and closed together, once the back end's providers have
- * been found to match store.durability ({@link BackendSettings}): the back end's connection pool, one
+ * been found to match store.durability ({@link BackendSettings}): the back end's connection pool, the
+ * metrics endpoint when one is configured, one
  * writer thread per connection, the dead-letter producer and a {@link StoreLoop} reading
  * {@code topic} as {@code group}. SIGTERM or SIGINT stops the loop, which finishes its writes
  * and commits before the process exits.
@@ -25,6 +27,8 @@ final class StoreSession implements AutoCloseable {
     private final DeadLetters deadLetters;
     private final ExecutorService writers;
     private final StoreLoop loop;
+    /** The metrics endpoint, or null when metrics.listen is empty. */
+    private final MetricsEndpoint endpoint;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     /** Opens everything or nothing: when a step fails, what the steps before it opened is closed again. */
@@ -39,13 +43,20 @@ final class StoreSession implements AutoCloseable {
         CommitRule commitRule = logRule == null ? CommitRule.IMMEDIATE : logRule;
         DeadLetters opened = null;
         ExecutorService threads = null;
+        MetricsEndpoint served = null;
         try {
             opened = new DeadLetters(config);
             threads = Executors.newFixedThreadPool(config.ldapConnections());
-            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config), opened, config, whenStored);
+            WorkerMetrics metrics = new WorkerMetrics();
+            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, metrics), opened, config, whenStored, metrics);
             loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, commitRule, threads, topic,
                     config.retryBackoffMaxMs());
+            metrics.watch(loop);
+            served = MetricsEndpoint.start(config.metricsListen(), metrics.registry());
         } catch (RuntimeException | Error e) {
+            if (served != null) {
+                served.close();
+            }
             if (threads != null) {
                 threads.shutdownNow();
             }
@@ -57,6 +68,7 @@ final class StoreSession implements AutoCloseable {
         }
         deadLetters = opened;
         writers = threads;
+        endpoint = served;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 loop.stop(SHUTDOWN_TIMEOUT);
@@ -74,6 +86,9 @@ final class StoreSession implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (endpoint != null) {
+                endpoint.close();
+            }
             writers.shutdownNow();
             deadLetters.close();
             pool.close();

@@ -97,6 +97,8 @@ class LogDurabilityIT {
             }
             copyOf.put(providers.get("b").get(0), copy(providers.get("b").get(0)));
             Chores.pause(LOSS_AFTER_COPY.toMillis());
+            workers.forEach((backend, worker) -> assertTrue(!worker.logged("LogCommitRule"),
+                    "back end " + backend + "'s worker lost no connection while every provider ran\n" + worker.log()));
 
             copyOf.keySet().forEach(Slapd::kill);
             workers.remove("c").kill();

@@ -142,8 +142,7 @@ class StoreLoopTest {
 
     @Test
     void inLogModeAnOffsetIsCommittedOnlyOnceItsWriteIsOlderThanTheDelay() throws Exception {
-        logRule.delay = Duration.ofMillis(600);
-        useLogRule();
+        useLogRule(Duration.ofMillis(600));
         start(Map.of(P0, 3));
 
         storer.awaitAttempted(P0, 2);
@@ -156,8 +155,7 @@ class StoreLoopTest {
 
     @Test
     void inLogModeASignOfLostWritesStoresEverythingSinceTheLastCommittedOffsetAgain() throws Exception {
-        logRule.delay = Duration.ofMillis(300);
-        useLogRule();
+        useLogRule(Duration.ofMillis(300));
         start(Map.of(P0, 3));
         awaitCommitted(P0, 3);
 
@@ -173,8 +171,7 @@ class StoreLoopTest {
 
     @Test
     void inLogModeABatchBeingWrittenWhenWritesMayHaveBeenLostIsStoredAgainFromTheLastCommittedOffset() {
-        logRule.delay = Duration.ofMillis(300);
-        useLogRule();
+        useLogRule(Duration.ofMillis(300));
         CountDownLatch release = storer.holdAt(P0, 2);
         start(Map.of(P0, 4));
 
@@ -188,8 +185,7 @@ class StoreLoopTest {
 
     @Test
     void inLogModeAStopCommitsOnlyWhatIsSafe() throws Exception {
-        logRule.delay = Duration.ofMinutes(10);
-        useLogRule();
+        useLogRule(Duration.ofMinutes(10));
         start(Map.of(P0, 3));
 
         storer.awaitAttempted(P0, 2);
@@ -232,7 +228,8 @@ class StoreLoopTest {
         return new ConsumerRecord<>(partition.topic(), partition.partition(), offset, new byte[0], new byte[0]);
     }
 
-    private void useLogRule() {
+    private void useLogRule(Duration delay) {
+        logRule.delay = delay;
         loop = new StoreLoop(consumer, storer, logRule, writers, TOPIC, 100);
         runner = new Thread(loop::run, "store loop under test");
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,6 +16,7 @@ import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Chores;
+import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.awaitility.Awaitility;
@@ -26,7 +28,7 @@ class StoreWorkerFailureIT {
     void aWorkerKilledWithSigkillInTheMiddleOf5000MailsAndRestartedStoresEachExactlyOnce() {
         try (Backend backend = new Backend("failure-kill", 6)) {
             List<String> owners = mailboxes(backend, 10);
-            Set<String> ids = publish(backend, 5000, owners);
+            Set<String> ids = publish(backend, 0, 5000, owners);
             try (StoreWorkerProcess first = StoreWorkerProcess.start(backend.workerConfig())) {
                 awaitAtLeast(backend, 1500, first);
                 first.kill();
@@ -46,7 +48,7 @@ class StoreWorkerFailureIT {
     void slapdStoppedFor30SecondsPausesStoringAndEveryMailIsStoredAfterwardsWithoutDeadLetters() {
         try (Backend backend = new Backend("failure-slapd", 3)) {
             List<String> owners = mailboxes(backend, 10);
-            Set<String> ids = publish(backend, 1000, owners);
+            Set<String> ids = publish(backend, 0, 1000, owners);
             try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig())) {
                 awaitAtLeast(backend, 100, worker);
                 backend.slapd.stop();
@@ -62,10 +64,34 @@ class StoreWorkerFailureIT {
     }
 
     @Test
+    void aBrokerDownFor30SecondsGetsAReconnectWarningEveryFewSecondsNotSeveralASecondAndEveryMailIsStoredOnceItIsBack() {
+        try (KafkaCluster kafka = KafkaCluster.start(1); Backend backend = new Backend(kafka, "failure-broker", 3)) {
+            List<String> owners = mailboxes(backend, 10);
+            Set<String> ids = new HashSet<>(publish(backend, 0, 200, owners));
+            try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig())) {
+                backend.awaitMessages(200, Duration.ofSeconds(120), worker::log);
+                kafka.stop(1);
+                // The clients' backoff doubles from 50 ms: after 10 s each connection tries every 10 s at most.
+                Chores.pause(10_000);
+                long before = worker.logLines("could not be established");
+                Chores.pause(20_000);
+                long warnings = worker.logLines("could not be established") - before;
+                // Five connections (the consumer's three, the dead-letter producer's two) at the clients'
+                // default of 1 s would log about 100.
+                assertTrue(warnings > 0 && warnings <= 15, warnings + " reconnect warnings in the outage's last 20 s\n" + worker.log());
+                kafka.restart(1);
+                ids.addAll(publish(backend, 200, 200, owners));
+                backend.awaitMessages(400, Duration.ofSeconds(120), worker::log);
+            }
+            assertEquals(ids, storedIds(backend));
+        }
+    }
+
+    @Test
     void sigtermFinishesTheWritesInFlightCommitsThemAndLeavesTheGroup() throws Exception {
         try (Backend backend = new Backend("failure-sigterm", 3)) {
             List<String> owners = mailboxes(backend, 3);
-            publish(backend, 300, owners);
+            publish(backend, 0, 300, owners);
             StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig());
             awaitAtLeast(backend, 50, worker);
 
@@ -94,9 +120,10 @@ class StoreWorkerFailureIT {
         return owners;
     }
 
-    private static Set<String> publish(Backend backend, int count, List<String> owners) {
+    /** Publishes mails number {@code first} to {@code first + count - 1}, each distinct; returns their ids. */
+    private static Set<String> publish(Backend backend, int first, int count, List<String> owners) {
         List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
+        for (int i = first; i < first + count; i++) {
             mails.add(Map.entry(owners.get(i % owners.size()) + "@example.com", MailCorpus.ofSize(4096, i)));
         }
         try (MailPublisher publisher = new MailPublisher(backend.kafka.bootstrapServers(), backend.topic)) {

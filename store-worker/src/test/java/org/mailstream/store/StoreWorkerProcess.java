@@ -44,6 +44,16 @@ final class StoreWorkerProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** Whether the worker's log, from its start, holds {@code text}. */
+    boolean logged(String text) {
+        return process.logText().contains(text);
+    }
+
+    /** How many lines of the worker's log, from its start, hold {@code text}. */
+    long logLines(String text) {
+        return process.logText().lines().filter(line -> line.contains(text)).count();
+    }
+
     /** What the worker logged, for assertion messages. */
     String log() {
         return process.logTail();
