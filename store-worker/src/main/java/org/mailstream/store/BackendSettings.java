@@ -7,18 +7,22 @@ import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
+import com.unboundid.ldap.sdk.schema.Schema;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Before storing, reads from each provider, where the service account may (mailstore.database.ldif
- * grants it), whether the database that holds ldap.base.dn syncs each add and how often it
+ * Before storing, reads from each provider its schema, and refuses a back end that lacks a class or
+ * attribute the worker writes (every message would go to the dead-letter topic otherwise). It also
+ * reads, where the service account may (mailstore.database.ldif grants it), whether the database that holds ldap.base.dn syncs each add and how often it
  * checkpoints, and refuses a {@code store.durability} that could lose mail on that back end:
  * sync mode against a database that does not sync each add (an offset would be committed for a
  * write that a power loss can take), and log mode against one that never checkpoints or
@@ -43,9 +47,13 @@ final class BackendSettings {
             String url = config.ldapUrls().get(i);
             Optional<Durability> read;
             try (LDAPConnection connection = LdapServers.connect(providers[i], config)) {
+                String missing = missingSchema(connection.getSchema(config.ldapBaseDn()));
+                if (missing != null) {
+                    throw new ConfigException(url + ": " + missing);
+                }
                 read = read(connection, new DN(config.ldapBaseDn()));
             } catch (LDAPException e) {
-                LOG.warn("{}: its durability settings not checked: {}", url, LdapFailures.describe(e));
+                LOG.warn("{}: its schema and durability settings not checked: {}", url, LdapFailures.describe(e));
                 continue;
             }
             if (read.isEmpty()) {
@@ -58,6 +66,21 @@ final class BackendSettings {
                 throw new ConfigException(url + ": " + refusal);
             }
         }
+    }
+
+    /**
+     * What the back end's schema lacks of the classes and attributes the worker writes, in words;
+     * null when it has them all, or when it hides its schema (then the first add says so).
+     */
+    static String missingSchema(Schema schema) {
+        if (schema == null) {
+            return null;
+        }
+        List<String> missing = new ArrayList<>();
+        MessageEntry.OBJECT_CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).forEach(missing::add);
+        MessageEntry.ATTRIBUTE_TYPES.stream().filter(name -> schema.getAttributeType(name) == null).forEach(missing::add);
+        return missing.isEmpty() ? null : "its schema does not define " + String.join(", ", missing)
+                + ", so every message would be refused: load mailstore.cnconfig.ldif (see the README)";
     }
 
     /** Why {@code config} must not store into a database of {@code durability}; null when it may. */

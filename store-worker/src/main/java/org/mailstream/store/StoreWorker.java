@@ -27,7 +27,8 @@ public final class StoreWorker {
             writes they cover; with store.durability=log, only once those writes are on the
             back end's disk, and a lost connection to the back end stores everything since
             the last committed offsets again. It refuses to start (78) when a provider's
-            settings, where it may read them, do not match store.durability. Records that can never be stored (no such mailbox, too large
+            schema lacks what it writes, or its settings, where it may read them, do not
+            match store.durability. Records that can never be stored (no such mailbox, too large
             for the back end, refused by the schema) go to the dead-letter topic unchanged,
             with the reason in headers. A back end that is down or busy pauses storing and is
             retried; nothing is skipped.

@@ -17,7 +17,8 @@ enum WorkerExit {
     SOFTWARE(70, Program.ALL, "internal error"),
     TEMPORARY(75, Program.PASSES, "the group has active members, Kafka did not answer, or the group refused the last "
             + "offsets; running it again goes on from where it got"),
-    CONFIG(78, Program.ALL, "configuration missing, unreadable or invalid"),
+    CONFIG(78, Program.ALL, "configuration missing, unreadable or invalid, or a provider of the back end lacks the schema "
+            + "or does not match store.durability"),
     // The JVM's own statuses for the two signals, after the shutdown hook has committed.
     INTERRUPTED(130, Program.ALL, "stopped by SIGINT, after committing everything written"),
     TERMINATED(143, Program.ALL, "stopped by SIGTERM, after committing everything written");

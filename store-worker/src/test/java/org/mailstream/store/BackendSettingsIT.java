@@ -11,11 +11,12 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.mailstream.testsupport.Slapd;
 
 /**
- * store-worker reads each provider's durability settings from a real slapd's cn=config, with the
- * read right mailstore.database.ldif grants its account, and refuses to store with a
- * store.durability that could lose mail there.
+ * store-worker reads each provider's schema and durability settings from a real slapd (cn=config with
+ * the read right mailstore.database.ldif grants its account), and refuses to store into a back end
+ * without the schema or with a store.durability that could lose mail there.
  */
 @Timeout(120)
 class BackendSettingsIT {
@@ -71,6 +72,18 @@ class BackendSettingsIT {
         assertEquals(WorkerExit.CONFIG.code(), run.status(), run.output());
         assertTrue(run.output().contains("checkpoints every 5 min, so store.log.commit.delay.ms must be at least 335000, not 120000"),
                 run.output());
+    }
+
+    @Test
+    void theWorkerRefusesABackEndWithoutTheProjectsSchemaInsteadOfDeadLetteringEveryMessage() {
+        try (Slapd bare = Slapd.startWithoutProjectSchema()) {
+            Run run = run(Backend.workerConfig(backend.kafka, backend.topic, bare, Map.of()));
+
+            assertEquals(WorkerExit.CONFIG.code(), run.status(), run.output());
+            assertTrue(run.output().contains(bare.url() + ": its schema does not define mailStoreFolder, mailStoreMessage, mailStoreId, "),
+                    run.output());
+            assertTrue(run.output().contains("load mailstore.cnconfig.ldif"), run.output());
+        }
     }
 
     @Test

@@ -59,6 +59,7 @@ public final class Slapd implements AutoCloseable {
     /** This provider's olcServerID, and its peers in multi-provider replication (none for a lone slapd). */
     private int serverId = 1;
     private List<Slapd> peers = List.of();
+    private boolean projectSchema = true;
     private ManagedProcess process;
 
     private Slapd(Path directory, long maxIncomingBytes, TestCertificates certificates) {
@@ -82,6 +83,22 @@ public final class Slapd implements AutoCloseable {
     /** A slapd that also offers StartTLS, and ldaps on {@link #ldapsUrl()}, with {@code certificates}' server certificate. */
     public static Slapd startWithTls(TestCertificates certificates) {
         return start(16_777_215, certificates);
+    }
+
+    /**
+     * A slapd as an operator might have left it: the system's schemas only, without the project's
+     * schema and hence without its indexes and access rules (every account may read).
+     */
+    public static Slapd startWithoutProjectSchema() {
+        try {
+            Slapd slapd = new Slapd(Files.createTempDirectory("slapd"), 16_777_215, null);
+            slapd.projectSchema = false;
+            slapd.configure(true);
+            slapd.launch();
+            return slapd;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up slapd", e);
+        }
     }
 
     private static Slapd start(long maxIncomingBytes, TestCertificates certificates) {
@@ -241,7 +258,7 @@ public final class Slapd implements AutoCloseable {
                 include: file:///etc/ldap/schema/cosine.ldif
                 include: file:///etc/ldap/schema/nis.ldif
                 include: file:///etc/ldap/schema/inetorgperson.ldif
-                include: file://%2$s
+                %2$s
 
                 dn: olcDatabase={-1}frontend,cn=config
                 objectClass: olcDatabaseConfig
@@ -269,7 +286,7 @@ public final class Slapd implements AutoCloseable {
                 olcOverlay: {0}syncprov
                 olcSpCheckpoint: 100 10
                 olcSpSessionLog: 10000
-                """.formatted(directory, schema, maxIncomingBytes, SUFFIX, ROOT_DN, ROOT_PASSWORD, tlsSettings(), replicationSettings(), serverId);
+                """.formatted(directory, projectSchema ? "include: file://" + schema : "", maxIncomingBytes, SUFFIX, ROOT_DN, ROOT_PASSWORD, tlsSettings(), replicationSettings(), serverId);
         Files.writeString(directory.resolve("config.ldif"), config);
         String base = """
                 dn: %1$s
