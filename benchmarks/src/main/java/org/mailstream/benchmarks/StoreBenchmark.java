@@ -6,6 +6,10 @@ import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,9 +21,13 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.Slapd;
@@ -36,6 +44,8 @@ import org.mailstream.testsupport.MailPublisher;
  *     counting do not count.
  * <li>Reads those very entries back and adds them to a fresh slapd of each kind over the same
  *     number of connections, timing the adds: slapd's raw add rates, synced and unsynced.
+ * <li>Stores the same again in log mode with metrics.listen set and /metrics scraped every second:
+ *     the metrics' overhead.
  * <li>Stores 20 mails of 10,000,000 octets and reads the worker's peak RSS (VmHWM).
  * </ol>
  *
@@ -70,6 +80,14 @@ public final class StoreBenchmark {
                 slapd.applyShipped(LOG_SETTINGS);
                 logRate = workerRate(root, kafka, slapd, "bench-store-log", mails, Map.of("store.durability", "log"));
             }
+            double meteredRate;
+            int metricsPort = FreePort.next();
+            try (Slapd slapd = Slapd.start(); Scraper scraper = new Scraper(metricsPort)) {
+                slapd.applyShipped(LOG_SETTINGS);
+                meteredRate = workerRate(root, kafka, slapd, "bench-store-metrics", mails, Map.of("store.durability", "log",
+                        "metrics.listen", "127.0.0.1:" + metricsPort));
+                System.out.printf("metrics: %d scrapes of /metrics while it stored%n", scraper.scrapes());
+            }
             double rawSynced = rawAddRate(entries, false);
             double rawUnsynced = rawAddRate(entries, true);
             long peakRssKiB;
@@ -85,6 +103,8 @@ public final class StoreBenchmark {
             System.out.printf("%-58s %8.2fx   (goal: at least 0.9x)%n", "sync mode / raw synced", syncRate / rawSynced);
             System.out.printf("%-58s %8.2fx   (goal: at least 3x)%n", "log mode / raw synced", logRate / rawSynced);
             System.out.printf("%-58s %8.2fx   (goal: at least 0.8x)%n", "log mode / raw unsynced", logRate / rawUnsynced);
+            System.out.printf("%-58s %8.0f mails/s%n", "store-worker, log mode, /metrics scraped every second", meteredRate);
+            System.out.printf("%-58s %+7.1f %%   (goal: within 3 %%)%n", "with metrics / without", 100 * (meteredRate / logRate - 1));
             System.out.printf("%-58s %8.0f MiB (20 mails of 10,000,000 octets, -Xmx512m)%n", "store-worker peak RSS", peakRssKiB / 1024.0);
         }
     }
@@ -133,6 +153,35 @@ public final class StoreBenchmark {
         System.out.printf("%s: %.0f mails/s from the 10th to the 90th percentile of its writes (warm, all partitions busy)%n", label,
                 (stamps.size() - 2 * tenth) / (Duration.between(stamps.get(tenth), stamps.get(stamps.size() - tenth - 1)).toNanos() / 1e9));
         return rate(stamps);
+    }
+
+    /** Scrapes a /metrics endpoint every second, as a Prometheus server would at its shortest interval, until closed. */
+    private static final class Scraper implements AutoCloseable {
+        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        private final HttpClient client = HttpClient.newHttpClient();
+        private final AtomicInteger scrapes = new AtomicInteger();
+
+        Scraper(int port) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+            timer.scheduleAtFixedRate(() -> {
+                try {
+                    if (client.send(request, HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                        scrapes.incrementAndGet();
+                    }
+                } catch (Exception notUpYet) {
+                    // the worker is starting, or has stopped
+                }
+            }, 1, 1, TimeUnit.SECONDS);
+        }
+
+        int scrapes() {
+            return scrapes.get();
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+        }
     }
 
     /** When each stored message was written, from its entryCSN, in order. */

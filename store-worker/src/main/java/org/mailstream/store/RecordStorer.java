@@ -4,6 +4,8 @@ import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.LDAPException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.mailstream.schemas.Envelope;
@@ -14,12 +16,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Stores one record: stored, found already stored (and, when reparsing, re-indexed),
- * dead-lettered, or left to the back end that owns it; or it throws, and the record must be tried
+ * dead-lettered (or, for a letter that redrive has tried too often, given up), or left to the back end that owns it; or it throws, and the record must be tried
  * again later, because nothing about it has been settled.
  */
 final class RecordStorer {
 
-    enum Outcome { STORED, ALREADY_STORED, REINDEXED, DEAD_LETTER, OTHER_BACKEND }
+    enum Outcome { STORED, ALREADY_STORED, REINDEXED, DEAD_LETTER, GIVEN_UP, OTHER_BACKEND }
 
     /** What to do with a message that is already stored: leave it, or recompute its derived attributes. */
     enum WhenStored { KEEP, REPARSE }
@@ -41,9 +43,13 @@ final class RecordStorer {
     private final BackendRouting routing;
     private final WhenStored whenStored;
     private final WorkerMetrics metrics;
+    private final int maxAttempts;
+    private final Duration maxAge;
 
     RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config, WhenStored whenStored, WorkerMetrics metrics) {
         this.metrics = metrics;
+        this.maxAttempts = config.redriveMaxAttempts();
+        this.maxAge = config.redriveMaxAge();
         this.mailboxes = mailboxes;
         this.deadLetters = deadLetters;
         this.maxWriteBytes = config.ldapMaxWriteBytes();
@@ -58,14 +64,12 @@ final class RecordStorer {
         try {
             return write(record);
         } catch (PermanentFailure failure) {
-            deadLetter(record, failure.getMessage());
-            return Outcome.DEAD_LETTER;
+            return deadLetter(record, failure.getMessage());
         } catch (LDAPException e) {
             if (LdapFailures.isRetriable(e)) {
                 throw new RetryLater("LDAP: " + LdapFailures.describe(e), e);
             }
-            deadLetter(record, "LDAP refused the entry: " + LdapFailures.describe(e));
-            return Outcome.DEAD_LETTER;
+            return deadLetter(record, "LDAP refused the entry: " + LdapFailures.describe(e));
         }
     }
 
@@ -103,10 +107,23 @@ final class RecordStorer {
         }
     }
 
-    private void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) throws RetryLater {
+    /**
+     * Sends {@code record} to the dead-letter topic, or, when it is a letter that has failed
+     * redrive.max.attempts times or first failed longer than redrive.max.age.ms ago, gives up on
+     * it: it is not written again, and the log and the pass's summary say so.
+     */
+    private Outcome deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) throws RetryLater {
+        int attempts = DeadLetters.attempts(record);
+        Instant firstFailed = DeadLetters.firstFailed(record);
+        if (attempts >= maxAttempts || (firstFailed != null && firstFailed.plus(maxAge).isBefore(Instant.now()))) {
+            LOG.warn("gave up on dead letter {}/{}/{} after {} attempts since {}: {}", record.topic(), record.partition(), record.offset(),
+                    attempts, firstFailed, reason);
+            return Outcome.GIVEN_UP;
+        }
         try {
             deadLetters.send(record, reason);
             LOG.warn("dead letter {}/{}/{}: {}", record.topic(), record.partition(), record.offset(), reason);
+            return Outcome.DEAD_LETTER;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

@@ -61,7 +61,10 @@ final class ReplayCommands {
             worker stores a record: for example after the missing mailbox was created. A letter
             already stored is absorbed by its message id; a letter that still fails is written to
             the dead-letter topic again with the new reason, after the redrive's position, so
-            that from that position on the topic holds only letters that still fail.
+            that from that position on the topic holds only letters that still fail. Each
+            letter counts its attempts (header mailstream.dlq.attempts); one that still fails
+            after redrive.max.attempts of them, or longer than redrive.max.age.ms after it
+            first failed, is given up: logged and counted in the summary, not written again.
 
             Without --execute it only prints the plan. It refuses while another redrive of the
             same back end runs. Letters removed by retention before any redrive read them are

@@ -56,6 +56,8 @@ final class StoreConfig extends DeclaredConfig {
     static final String BACKEND = "backend";
     static final String ROUTING_BACKENDS = "routing.backends";
     static final String ROUTING_PINS = "routing.pins";
+    static final String REDRIVE_MAX_ATTEMPTS = "redrive.max.attempts";
+    static final String REDRIVE_MAX_AGE_MS = "redrive.max.age.ms";
     static final String STORE_DURABILITY = "store.durability";
     static final String STORE_LOG_COMMIT_DELAY_MS = "store.log.commit.delay.ms";
 
@@ -112,6 +114,12 @@ final class StoreConfig extends DeclaredConfig {
             .define(ROUTING_PINS, Type.LIST, "", Importance.MEDIUM,
                     "Addresses placed on a back end by hand, as ADDRESS=BACKEND separated by commas, the same in every "
                     + "worker: how a mailbox moves (see the README).")
+            .define(REDRIVE_MAX_ATTEMPTS, Type.INT, 5, Range.atLeast(1), Importance.MEDIUM,
+                    "A dead letter that still fails after it has been written to the dead-letter topic this many times "
+                    + "(its mailstream.dlq.attempts header) is given up by redrive: reported, not written again.")
+            .define(REDRIVE_MAX_AGE_MS, Type.LONG, 30L * 24 * 3600 * 1000, Range.atLeast(0), Importance.MEDIUM,
+                    "A dead letter that still fails this long after it first failed (its first mailstream.dlq.time header) "
+                    + "is given up by redrive: reported, not written again.")
             .define(STORE_DURABILITY, Type.STRING, "sync", ValidString.in("sync", "log"), Importance.HIGH,
                     "What makes a stored mail durable. sync: the back end syncs every add to disk (olcDbNoSync FALSE, "
                     + "slapd's default), and an offset is committed as soon as its write is acknowledged. log: the back "
@@ -242,6 +250,14 @@ final class StoreConfig extends DeclaredConfig {
 
     long retryBackoffMaxMs() {
         return getLong(RETRY_BACKOFF_MAX_MS);
+    }
+
+    int redriveMaxAttempts() {
+        return getInt(REDRIVE_MAX_ATTEMPTS);
+    }
+
+    Duration redriveMaxAge() {
+        return Duration.ofMillis(getLong(REDRIVE_MAX_AGE_MS));
     }
 
     String metricsListen() {

@@ -14,6 +14,7 @@ import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -217,6 +218,28 @@ class ReplayIT {
         Command.Result again = storeWorker("redrive", "-c", configs.get("a"), "--execute");
         assertEquals(0, again.exitCode(), again.toString());
         assertEquals(aNow, rawDigests(backends.get("a")), "a second redrive stores nothing twice");
+    }
+
+    @Test
+    void aLetterThatStillFailsCountsItsAttemptsAndRedriveGivesUpOnItAfterTheConfiguredNumberSayingSo() throws Exception {
+        String never = mailboxOwnedBy("a", "never");
+        publish(List.of(Map.entry(never + "@example.com", MailCorpus.message("for never", "z\r\n"))));
+        storeWithAWorker("a");
+        Path twoAttempts = Files.writeString(configs.get("a").resolveSibling("two-attempts.properties"),
+                Files.readString(configs.get("a")) + "redrive.max.attempts=2\n");
+
+        Command.Result tried = storeWorker("redrive", "-c", twoAttempts, "--execute");
+        assertEquals(0, tried.exitCode(), tried.toString());
+        List<ConsumerRecord<byte[], byte[]>> letters = deadLetters();
+        assertEquals(List.of("1", "2"), letters.stream().map(r -> new String(r.headers().lastHeader(DeadLetters.ATTEMPTS_HEADER).value(),
+                StandardCharsets.US_ASCII)).toList(), "written by the worker, then again by the redrive\n" + tried);
+
+        Command.Result givenUp = storeWorker("redrive", "-c", twoAttempts, "--execute");
+        assertEquals(0, givenUp.exitCode(), givenUp.toString());
+        assertTrue(givenUp.stdout().contains("given up 1"), givenUp.toString());
+        assertTrue(givenUp.stderr().contains("gave up on dead letter " + topic + ".dlq/0/1 after 2 attempts"), givenUp.toString());
+        assertEquals(2, deadLetters().size(), "not written a third time\n" + givenUp);
+        assertEquals(List.of(), deadLettersAfter(topic + "-store-a-redrive"), "nothing left for the next redrive");
     }
 
     @Test
