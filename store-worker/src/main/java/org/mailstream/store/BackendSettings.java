@@ -4,6 +4,7 @@ import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
@@ -110,9 +111,18 @@ final class BackendSettings {
     }
 
     /** The settings of the database whose suffix holds {@code base}, if the account may read them. */
-    private static Optional<Durability> read(LDAPConnection connection, DN base) throws LDAPException {
-        return connection.search("cn=config", SearchScope.SUB, Filter.createPresenceFilter("olcSuffix"),
-                        "olcSuffix", "olcDbNoSync", "olcDbCheckpoint").getSearchEntries().stream()
+    static Optional<Durability> read(LDAPConnection connection, DN base) throws LDAPException {
+        List<SearchResultEntry> databases;
+        try {
+            databases = connection.search("cn=config", SearchScope.SUB, Filter.createPresenceFilter("olcSuffix"),
+                    "olcSuffix", "olcDbNoSync", "olcDbCheckpoint").getSearchEntries();
+        } catch (LDAPException e) {
+            if (e.getResultCode() == ResultCode.NO_SUCH_OBJECT || e.getResultCode() == ResultCode.INSUFFICIENT_ACCESS_RIGHTS) {
+                return Optional.empty(); // slapd hides cn=config from an account without rights there
+            }
+            throw e;
+        }
+        return databases.stream()
                 .filter(entry -> holds(entry, base))
                 .max(Comparator.comparingInt(entry -> suffix(entry).getRDNs().length))
                 .map(entry -> new Durability(entry.getDN(), !"TRUE".equalsIgnoreCase(entry.getAttributeValue("olcDbNoSync")),

@@ -3,6 +3,7 @@ package org.mailstream.store;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPException;
 import java.util.Arrays;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
@@ -34,23 +35,29 @@ final class FilterTemplate {
     }
 
     Filter forValue(String value) {
-        return substitute(template, value);
+        return substitute(template, place -> place.getFilterType() == Filter.FILTER_TYPE_EQUALITY
+                ? Filter.createEqualityFilter(place.getAttributeName(), value)
+                : Filter.createApproximateMatchFilter(place.getAttributeName(), value));
     }
 
-    private static Filter substitute(Filter filter, String value) {
+    /** The filter with any value where the address goes: what finds some owner, for the pre-flight check. */
+    Filter anyValue() {
+        return substitute(template, place -> Filter.createPresenceFilter(place.getAttributeName()));
+    }
+
+    /** {@code filter} with each component that holds the placeholder replaced by {@code replace} of it. */
+    private static Filter substitute(Filter filter, UnaryOperator<Filter> replace) {
         return switch (filter.getFilterType()) {
-            case Filter.FILTER_TYPE_AND -> Filter.createANDFilter(substituteAll(filter.getComponents(), value));
-            case Filter.FILTER_TYPE_OR -> Filter.createORFilter(substituteAll(filter.getComponents(), value));
-            case Filter.FILTER_TYPE_NOT -> Filter.createNOTFilter(substitute(filter.getNOTComponent(), value));
-            case Filter.FILTER_TYPE_EQUALITY -> PLACEHOLDER.equals(filter.getAssertionValue())
-                    ? Filter.createEqualityFilter(filter.getAttributeName(), value) : filter;
-            case Filter.FILTER_TYPE_APPROXIMATE_MATCH -> PLACEHOLDER.equals(filter.getAssertionValue())
-                    ? Filter.createApproximateMatchFilter(filter.getAttributeName(), value) : filter;
+            case Filter.FILTER_TYPE_AND -> Filter.createANDFilter(substituteAll(filter.getComponents(), replace));
+            case Filter.FILTER_TYPE_OR -> Filter.createORFilter(substituteAll(filter.getComponents(), replace));
+            case Filter.FILTER_TYPE_NOT -> Filter.createNOTFilter(substitute(filter.getNOTComponent(), replace));
+            case Filter.FILTER_TYPE_EQUALITY, Filter.FILTER_TYPE_APPROXIMATE_MATCH ->
+                    PLACEHOLDER.equals(filter.getAssertionValue()) ? replace.apply(filter) : filter;
             default -> filter;
         };
     }
 
-    private static Filter[] substituteAll(Filter[] filters, String value) {
-        return Arrays.stream(filters).map(f -> substitute(f, value)).toArray(Filter[]::new);
+    private static Filter[] substituteAll(Filter[] filters, UnaryOperator<Filter> replace) {
+        return Arrays.stream(filters).map(f -> substitute(f, replace)).toArray(Filter[]::new);
     }
 }

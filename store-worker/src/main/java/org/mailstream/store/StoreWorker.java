@@ -44,7 +44,7 @@ public final class StoreWorker {
             replay stores a back end's mail again from the topic (rebuild a lost back end, fill a
             new one, or re-index after a parser change); redrive stores the dead letters that can
             be stored now. Each prints its plan and changes nothing without --execute; see
-            their own --help.
+            their own --help. check verifies, before the first mail, what storing needs.
 
             SIGTERM or SIGINT: stop polling, finish the writes in flight, commit, leave the
             group, exit. Logs go to standard error.
@@ -53,6 +53,7 @@ public final class StoreWorker {
             .optional(ConfiguredCommand.CONFIG)
             .subcommand(ReplayCommands.REPLAY)
             .subcommand(ReplayCommands.REDRIVE)
+            .subcommand(CheckCommand.CHECK)
             .configuration(StoreConfig.DEFINITION, """
                     Java properties. Every key that starts with kafka. and is not listed below goes to
                     the Kafka consumer and the dead-letter producer with the prefix removed.
@@ -77,6 +78,9 @@ public final class StoreWorker {
         }
         if (args.length > 0 && args[0].equals("redrive")) {
             return ReplayCommands.redrive(Arrays.copyOfRange(args, 1, args.length), out);
+        }
+        if (args.length > 0 && args[0].equals("check")) {
+            return CheckCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
         }
         return ConfiguredCommand.run(COMMAND, args, out, command -> command, (command, config) -> serve(config));
     }

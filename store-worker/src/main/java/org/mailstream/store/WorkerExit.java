@@ -12,22 +12,24 @@ import org.mailstream.config.CommandDeclaration;
 enum WorkerExit {
     OK(0, EnumSet.of(Program.WORKER), "--help printed; otherwise it runs until a signal stops it"),
     DONE(0, Program.PASSES, "done, the dry run printed, or --help"),
+    CHECKED(0, EnumSet.of(Program.CHECK), "every check passed (a warning does not fail), or --help"),
     USAGE(64, Program.ALL, "usage error"),
     DATA_GONE(65, EnumSet.of(Program.REPLAY), "the topic no longer holds records the start asks for; nothing changed"),
     SOFTWARE(70, Program.ALL, "internal error"),
     TEMPORARY(75, Program.PASSES, "the group has active members, Kafka did not answer, or the group refused the last "
             + "offsets; running it again goes on from where it got"),
     CONFIG(78, Program.ALL, "configuration missing, unreadable or invalid, or a provider of the back end lacks the schema "
-            + "or does not match store.durability"),
+            + "or does not match store.durability; for check, a check failed"),
     // The JVM's own statuses for the two signals, after the shutdown hook has committed.
-    INTERRUPTED(130, Program.ALL, "stopped by SIGINT, after committing everything written"),
-    TERMINATED(143, Program.ALL, "stopped by SIGTERM, after committing everything written");
+    INTERRUPTED(130, Program.STORING, "stopped by SIGINT, after committing everything written"),
+    TERMINATED(143, Program.STORING, "stopped by SIGTERM, after committing everything written");
 
     /** The commands of store-worker. */
     enum Program {
-        WORKER, REPLAY, REDRIVE;
+        WORKER, REPLAY, REDRIVE, CHECK;
 
         static final Set<Program> PASSES = EnumSet.of(REPLAY, REDRIVE);
+        static final Set<Program> STORING = EnumSet.of(WORKER, REPLAY, REDRIVE);
         static final Set<Program> ALL = EnumSet.allOf(Program.class);
     }
 

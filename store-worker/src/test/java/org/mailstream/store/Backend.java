@@ -143,6 +143,11 @@ final class Backend implements AutoCloseable {
                 .collect(Collectors.joining("\n", "", "\n"));
     }
 
+    /** A temporary file holding {@code content}, such as a password file. */
+    static Path writeFile(String name, String content) {
+        return write(name, content);
+    }
+
     private static Path write(String name, String content) {
         try {
             Path file = Files.createTempFile(null, name);

@@ -59,7 +59,7 @@ class StoreWorkerTest {
 
     @Test
     void theReadmeHoldsEachCommandsOptionsAndExitStatusesAsDeclared() {
-        for (CommandDeclaration command : List.of(StoreWorker.COMMAND, ReplayCommands.REPLAY, ReplayCommands.REDRIVE)) {
+        for (CommandDeclaration command : List.of(StoreWorker.COMMAND, ReplayCommands.REPLAY, ReplayCommands.REDRIVE, CheckCommand.CHECK)) {
             ReadmeReference.assertReadmeDocumentsOptions(command);
             ReadmeReference.assertReadmeDocumentsExitStatuses(command);
         }
@@ -70,6 +70,7 @@ class StoreWorkerTest {
         assertEquals(StoreWorker.COMMAND.manual(), run("--help").output());
         assertEquals(ReplayCommands.REPLAY.manual(), run("replay", "--help").output());
         assertEquals(ReplayCommands.REDRIVE.manual(), run("redrive", "--help").output());
+        assertEquals(CheckCommand.CHECK.manual(), run("check", "--help").output());
         assertTrue(run("replay", "--help").output().contains("\n    65 "), "replay can end with 65");
         assertFalse(run("--help").output().contains("\n    65 "), "the worker never ends with 65");
     }
