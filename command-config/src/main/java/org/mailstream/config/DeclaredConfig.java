@@ -8,12 +8,14 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -57,6 +59,21 @@ public abstract class DeclaredConfig extends AbstractConfig {
                 .define(BOOTSTRAP_SERVERS, ConfigDef.Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("host:port"),
                         ConfigDef.Importance.HIGH,
                         "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.");
+    }
+
+    /**
+     * Of a Kafka client's {@code settings}, those an admin client takes: its own keys and the
+     * config providers (config.providers, config.providers.NAME.*), without which a secret such as
+     * {@code ${file:...}} would reach it unresolved.
+     */
+    public static Map<String, Object> adminSettings(Map<String, Object> settings) {
+        Map<String, Object> admin = new HashMap<>();
+        settings.forEach((key, value) -> {
+            if (AdminClientConfig.configNames().contains(key) || key.startsWith(AbstractConfig.CONFIG_PROVIDERS_CONFIG)) {
+                admin.put(key, value);
+            }
+        });
+        return admin;
     }
 
     /** The keys under {@value #KAFKA_PREFIX}, prefix removed: what goes to the Kafka client. */

@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -62,6 +63,7 @@ public final class IngestCli {
             """)
             .optional(CONFIG).optional(SENDER).optional(ORIGINAL_RECIPIENT).optional(QUEUE_ID).optional(CLIENT_ADDRESS)
             .required(RECIPIENTS)
+            .subcommand(IngestCheck.CLI)
             .configuration(IngestConfig.DEFINITION, """
                     Java properties. Every key that starts with kafka. and is not listed below goes to
                     the Kafka producer with the prefix removed; acks, enable.idempotence and the
@@ -81,6 +83,10 @@ public final class IngestCli {
      * line on failure, to {@code out}: pipe(8) reads standard output and standard error alike.
      */
     static int run(String[] args, InputStream in, PrintStream out) {
+        if (args.length > 0 && args[0].equals("check")) {
+            return IngestCheck.run(IngestCheck.CLI, Arrays.copyOfRange(args, 1, args.length), out, IngestConfig::load,
+                    IngestConfig.DEFAULT_PATH);
+        }
         Instant start = Instant.now();
         try {
             CommandLine command = parse(args);

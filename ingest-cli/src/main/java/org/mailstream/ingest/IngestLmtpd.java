@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.apache.commons.cli.CommandLine;
@@ -69,6 +70,7 @@ public final class IngestLmtpd {
             not delivered to every recipient, and the counts every minute.
             """)
             .optional(CONFIG)
+            .subcommand(IngestCheck.LMTPD)
             .configuration(LmtpConfig.DEFINITION, """
                     Java properties: ingest-cli's keys and the server's own (lmtp.*). Every key that
                     starts with kafka. and is not listed below goes to the Kafka producer with the
@@ -84,6 +86,10 @@ public final class IngestLmtpd {
 
     /** Serves until SIGTERM or SIGINT; returns the exit status of a start that failed, or of --help. */
     static int run(String[] args, PrintStream out) {
+        if (args.length > 0 && args[0].equals("check")) {
+            return IngestCheck.run(IngestCheck.LMTPD, Arrays.copyOfRange(args, 1, args.length), out, LmtpConfig::load,
+                    LmtpConfig.DEFAULT_PATH);
+        }
         CommandLine command;
         try {
             command = COMMAND.parse(args);

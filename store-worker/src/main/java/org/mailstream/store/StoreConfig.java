@@ -293,15 +293,12 @@ final class StoreConfig extends DeclaredConfig {
         return settings;
     }
 
-    /** The admin client's settings (replay and redrive): the connection and security keys of kafka.*. */
+    /**
+     * The admin client's settings (check, replay and redrive): the connection and security keys of
+     * kafka.*, and the config providers, so that a secret read from a file reaches it too.
+     */
     Map<String, Object> adminSettings() {
-        Map<String, Object> settings = new HashMap<>();
-        kafkaSettings().forEach((key, value) -> {
-            if (AdminClientConfig.configNames().contains(key)) {
-                settings.put(key, value);
-            }
-        });
-        return settings;
+        return adminSettings(kafkaSettings());
     }
 
     /** The dead-letter producer's settings: a dead letter is acknowledged before its offset is committed. */
