@@ -17,6 +17,16 @@ import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.Uuid;
 import org.awaitility.Awaitility;
@@ -37,14 +47,80 @@ public final class KafkaCluster implements AutoCloseable {
     private record Node(int id, int brokerPort, int controllerPort, Path properties) {
     }
 
+    /**
+     * A broker's TLS identity for its SASL_SSL listener: a PEM file holding its private key
+     * (PKCS#8, unencrypted) and then its certificate chain.
+     */
+    public record Secured(Path keyAndCertificate) {
+    }
+
     private final Path directory;
     private final List<Node> nodes;
     private final ManagedProcess[] processes;
+    /** The plaintext listener that only the fixture uses, as a super user, once clients need SASL_SSL; 0 otherwise. */
+    private final int internalPort;
 
-    private KafkaCluster(Path directory, List<Node> nodes) {
+    private KafkaCluster(Path directory, List<Node> nodes, int internalPort) {
         this.directory = directory;
         this.nodes = nodes;
         this.processes = new ManagedProcess[nodes.size()];
+        this.internalPort = internalPort;
+    }
+
+    /**
+     * One node whose clients must use SASL_SSL with SCRAM-SHA-512, under the standard authorizer
+     * (no ACL, no access). {@link #admin()} administers it, as a super user, over a plaintext
+     * listener on loopback that only this fixture uses: users with {@link #addScramUser}, rights
+     * with {@link #allow}.
+     */
+    public static KafkaCluster startSecured(Secured tls) {
+        try {
+            Path directory = Files.createTempDirectory("kafka");
+            Node node = new Node(1, FreePort.next(), FreePort.next(), directory.resolve("node-1.properties"));
+            int internalPort = FreePort.next();
+            Properties p = properties(node, "1@127.0.0.1:" + node.controllerPort(), directory.resolve("data-1"), 1);
+            p.setProperty("listeners", "SASL_SSL://127.0.0.1:" + node.brokerPort() + ",INTERNAL://127.0.0.1:" + internalPort
+                    + ",CONTROLLER://127.0.0.1:" + node.controllerPort());
+            p.setProperty("advertised.listeners", "SASL_SSL://127.0.0.1:" + node.brokerPort() + ",INTERNAL://127.0.0.1:" + internalPort);
+            p.setProperty("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_SSL:SASL_SSL");
+            p.setProperty("inter.broker.listener.name", "INTERNAL");
+            p.setProperty("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+            p.setProperty("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            p.setProperty("ssl.keystore.type", "PEM");
+            p.setProperty("ssl.keystore.location", tls.keyAndCertificate().toString());
+            p.setProperty("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+            // The plaintext listeners, internal and controller, authenticate no one: only they are super.
+            p.setProperty("super.users", "User:ANONYMOUS");
+            store(p, node);
+            KafkaCluster cluster = new KafkaCluster(directory, List.of(node), internalPort);
+            cluster.format();
+            cluster.startNode(1);
+            cluster.awaitBrokers(1);
+            return cluster;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start kafka", e);
+        }
+    }
+
+    /** Adds (or changes) a SCRAM-SHA-512 user of a {@linkplain #startSecured secured} cluster. */
+    public void addScramUser(String name, String password) {
+        try (Admin admin = admin()) {
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(name,
+                    new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), password))).all().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot add SCRAM user " + name, e);
+        }
+    }
+
+    /** Lets {@code user} do {@code operation} on the resource named {@code name} (a topic, a group). */
+    public void allow(String user, ResourceType type, String name, AclOperation operation) {
+        try (Admin admin = admin()) {
+            admin.createAcls(List.of(new AclBinding(new ResourcePattern(type, name, PatternType.LITERAL),
+                    new AccessControlEntry("User:" + user, "*", operation, AclPermissionType.ALLOW)))).all().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot let " + user + " " + operation + " " + name, e);
+        }
     }
 
     /** Starts {@code size} nodes and returns once all of them serve as brokers. */
@@ -60,7 +136,7 @@ public final class KafkaCluster implements AutoCloseable {
             for (Node node : nodes) {
                 writeProperties(node, voters, directory.resolve("data-" + node.id()), size);
             }
-            KafkaCluster cluster = new KafkaCluster(directory, nodes);
+            KafkaCluster cluster = new KafkaCluster(directory, nodes, 0);
             cluster.format();
             for (Node node : nodes) {
                 cluster.startNode(node.id());
@@ -110,8 +186,14 @@ public final class KafkaCluster implements AutoCloseable {
         }
     }
 
+    /** Where the fixture itself connects with every right: the internal plaintext listener of a secured cluster. */
+    public String fixtureServers() {
+        return internalPort == 0 ? bootstrapServers() : "127.0.0.1:" + internalPort;
+    }
+
+    /** An admin client with every right, on {@link #fixtureServers()}. */
     public Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, fixtureServers(),
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000));
     }
@@ -166,6 +248,10 @@ public final class KafkaCluster implements AutoCloseable {
     }
 
     private static void writeProperties(Node node, String voters, Path data, int size) throws IOException {
+        store(properties(node, voters, data, size), node);
+    }
+
+    private static Properties properties(Node node, String voters, Path data, int size) {
         int replication = Math.min(3, size);
         Properties p = new Properties();
         p.setProperty("process.roles", "broker,controller");
@@ -183,6 +269,10 @@ public final class KafkaCluster implements AutoCloseable {
         p.setProperty("group.initial.rebalance.delay.ms", "0");
         // As in production: the topic is created on purpose, with sizes fit for mail.
         p.setProperty("auto.create.topics.enable", "false");
+        return p;
+    }
+
+    private static void store(Properties p, Node node) throws IOException {
         try (var out = Files.newBufferedWriter(node.properties())) {
             p.store(out, "mailstream test broker " + node.id());
         }

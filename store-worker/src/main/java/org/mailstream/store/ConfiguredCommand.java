@@ -6,7 +6,10 @@ import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.ParseException;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.config.DeclaredConfig;
 import org.slf4j.Logger;
@@ -16,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * How every store-worker command runs, the worker and each pass alike: parse the arguments by
  * the command's declaration, print its manual for --help, load the configuration, run, and turn
  * what went wrong into a {@link WorkerExit}. A fault of the configuration (unreadable, invalid,
- * a file it names unreadable, a kafka.* value Kafka's client refuses) is reported on
- * {@code out} and ends with {@link WorkerExit#CONFIG}; anything unforeseen is logged and ends
- * with {@link WorkerExit#SOFTWARE}.
+ * a file it names unreadable, a kafka.* value Kafka's client refuses) and Kafka refusing the
+ * principal (wrong credentials, a missing ACL) are reported on {@code out} and end with
+ * {@link WorkerExit#CONFIG}; anything unforeseen is logged and ends with {@link WorkerExit#SOFTWARE}.
  */
 final class ConfiguredCommand {
 
@@ -61,9 +64,14 @@ final class ConfiguredCommand {
             out.println(declaration.name() + ": configuration " + file + ": " + DeclaredConfig.describe(file, e));
             return WorkerExit.CONFIG.code();
         } catch (Exception e) {
-            ConfigException fault = configurationFault(e);
+            ConfigException fault = causeOf(e, ConfigException.class);
             if (fault != null) {
                 out.println(declaration.name() + ": configuration " + file + ": " + fault.getMessage());
+                return WorkerExit.CONFIG.code();
+            }
+            KafkaException refused = refusal(e);
+            if (refused != null) {
+                out.println(declaration.name() + ": Kafka refused the principal of " + file + ": " + refused.getMessage());
                 return WorkerExit.CONFIG.code();
             }
             LOG.error("{} stopped by an internal error", declaration.name(), e);
@@ -71,13 +79,19 @@ final class ConfiguredCommand {
         }
     }
 
-    /** The ConfigException behind {@code e}, if any: Kafka's clients wrap a bad kafka.* value in a KafkaException. */
-    private static ConfigException configurationFault(Throwable e) {
+    /** The {@code type} behind {@code e}, if any: Kafka's clients wrap a bad kafka.* value in a KafkaException. */
+    private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof ConfigException config) {
-                return config;
+            if (type.isInstance(cause)) {
+                return type.cast(cause);
             }
         }
         return null;
+    }
+
+    /** Kafka's refusal behind {@code e}: wrong credentials, or a right the principal lacks (its ACLs). */
+    private static KafkaException refusal(Throwable e) {
+        AuthenticationException unauthenticated = causeOf(e, AuthenticationException.class);
+        return unauthenticated != null ? unauthenticated : causeOf(e, AuthorizationException.class);
     }
 }

@@ -18,8 +18,8 @@ enum WorkerExit {
     SOFTWARE(70, Program.ALL, "internal error"),
     TEMPORARY(75, Program.PASSES, "the group has active members, Kafka did not answer, or the group refused the last "
             + "offsets; running it again goes on from where it got"),
-    CONFIG(78, Program.ALL, "configuration missing, unreadable or invalid, or a provider of the back end lacks the schema "
-            + "or does not match store.durability; for check, a check failed"),
+    CONFIG(78, Program.ALL, "configuration missing, unreadable or invalid, Kafka refusing the principal, or a provider of "
+            + "the back end lacking the schema or not matching store.durability; for check, a check failed"),
     // The JVM's own statuses for the two signals, after the shutdown hook has committed.
     INTERRUPTED(130, Program.STORING, "stopped by SIGINT, after committing everything written"),
     TERMINATED(143, Program.STORING, "stopped by SIGTERM, after committing everything written");

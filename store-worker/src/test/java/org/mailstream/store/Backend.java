@@ -130,7 +130,7 @@ final class Backend implements AutoCloseable {
     }
 
     List<ConsumerRecord<byte[], byte[]>> deadLetters(int atLeast) {
-        return TopicReader.read(kafka.bootstrapServers(), topic + ".dlq", atLeast, Duration.ofSeconds(atLeast == 0 ? 2 : 30));
+        return TopicReader.read(kafka.fixtureServers(), topic + ".dlq", atLeast, Duration.ofSeconds(atLeast == 0 ? 2 : 30));
     }
 
     @Override

@@ -54,6 +54,19 @@ public final class TestCertificates {
         return directory.resolve("server.pem");
     }
 
+    /** The server's key and then its certificate in one PEM file: a Kafka broker's PEM keystore. */
+    public Path serverKeyAndCertificate() {
+        Path both = directory.resolve("server-key-and-certificate.pem");
+        try {
+            if (Files.notExists(both)) {
+                Files.writeString(both, Files.readString(serverKey()) + Files.readString(serverCertificate()));
+            }
+            return both;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public Path serverKey() {
         return directory.resolve("server.key");
     }
