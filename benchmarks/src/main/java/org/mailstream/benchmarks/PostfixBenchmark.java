@@ -8,10 +8,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.mailstream.local.Command;
+import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.Postfix;
@@ -26,7 +28,8 @@ import org.mailstream.testsupport.LmtpdProcess;
  * processes) and with Postfix's default process limit. smtp-source injects 4 KB mails to one
  * existing mailbox with 20 sessions, so Postfix's default per-destination concurrency (20)
  * applies; the clock runs from the first connection to the last {@code status=sent} in the mail
- * log. For ingest-lmtpd it also reads the server's CPU time from /proc.
+ * log. For ingest-lmtpd it also reads the server's CPU time from /proc, and runs a second time
+ * with metrics.listen set and /metrics scraped every second: the metrics' overhead.
  *
  * <p>Then end to end: Postfix, LMTP, Kafka, one store-worker and a durable slapd, E2E_MAILS mails
  * to 100 mailboxes; the stored rate from the entries' entryCSN, beside slapd's raw add rate for
@@ -72,12 +75,13 @@ public final class PostfixBenchmark {
             if (whole != mails) {
                 throw new IllegalStateException("kcat published " + whole + " whole messages for " + mails + " mails");
             }
-            Path socket = socketDirectory().resolve("lmtp");
-            try (LmtpdProcess lmtpd = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", TOPIC,
-                    "lmtp.listen", "unix:" + socket, "lmtp.socket.group", "postfix"))) {
-                figures.add(measure("LMTP to ingest-lmtpd", mails, Postfix.startLmtp(slapd, socket), null, lmtpd));
-                lmtpd.stop();
-                System.out.println("ingest-lmtpd: " + lmtpd.log().lines().filter(line -> line.contains(" stopped: ")).findFirst().orElse(""));
+            figures.add(lmtp("LMTP to ingest-lmtpd", mails, kafka, slapd, Map.of()));
+            // The same with /metrics on and scraped every second: the metrics' overhead, by the server's CPU a mail.
+            int metricsPort = FreePort.next();
+            try (MetricsScraper scraper = new MetricsScraper(metricsPort)) {
+                figures.add(lmtp("LMTP to ingest-lmtpd, /metrics scraped", mails, kafka, slapd,
+                        Map.of("metrics.listen", "127.0.0.1:" + metricsPort)));
+                System.out.println("metrics: " + scraper.scrapes() + " scrapes of /metrics while it delivered");
             }
             peakMemory(kafka);
             figures.add(measure("pipe to ingest-cli, shipped maxproc 4", ingestMails, Postfix.start(slapd, ingest), null, null));
@@ -94,6 +98,20 @@ public final class PostfixBenchmark {
             }
         }
         endToEnd(root, endToEndMails);
+    }
+
+    /** Postfix delivering {@code mails} over LMTP to a fresh ingest-lmtpd with {@code settings} added. */
+    private static Figure lmtp(String name, int mails, KafkaCluster kafka, Slapd slapd, Map<String, String> settings) throws Exception {
+        Path socket = socketDirectory().resolve("lmtp");
+        Map<String, String> all = new HashMap<>(settings);
+        all.putAll(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", TOPIC, "lmtp.listen", "unix:" + socket,
+                "lmtp.socket.group", "postfix"));
+        try (LmtpdProcess lmtpd = LmtpdProcess.start(all)) {
+            Figure figure = measure(name, mails, Postfix.startLmtp(slapd, socket), null, lmtpd);
+            lmtpd.stop();
+            System.out.println("ingest-lmtpd: " + lmtpd.log().lines().filter(line -> line.contains(" stopped: ")).findFirst().orElse(""));
+            return figure;
+        }
     }
 
     /** Postfix, LMTP, Kafka, one store-worker, durable slapd: stored mails/s beside slapd's raw add rate for the same entries. */

@@ -6,10 +6,6 @@ import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,9 +17,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -82,7 +75,7 @@ public final class StoreBenchmark {
             }
             double meteredRate;
             int metricsPort = FreePort.next();
-            try (Slapd slapd = Slapd.start(); Scraper scraper = new Scraper(metricsPort)) {
+            try (Slapd slapd = Slapd.start(); MetricsScraper scraper = new MetricsScraper(metricsPort)) {
                 slapd.applyShipped(LOG_SETTINGS);
                 meteredRate = workerRate(root, kafka, slapd, "bench-store-metrics", mails, Map.of("store.durability", "log",
                         "metrics.listen", "127.0.0.1:" + metricsPort));
@@ -153,35 +146,6 @@ public final class StoreBenchmark {
         System.out.printf("%s: %.0f mails/s from the 10th to the 90th percentile of its writes (warm, all partitions busy)%n", label,
                 (stamps.size() - 2 * tenth) / (Duration.between(stamps.get(tenth), stamps.get(stamps.size() - tenth - 1)).toNanos() / 1e9));
         return rate(stamps);
-    }
-
-    /** Scrapes a /metrics endpoint every second, as a Prometheus server would at its shortest interval, until closed. */
-    private static final class Scraper implements AutoCloseable {
-        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-        private final HttpClient client = HttpClient.newHttpClient();
-        private final AtomicInteger scrapes = new AtomicInteger();
-
-        Scraper(int port) {
-            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
-            timer.scheduleAtFixedRate(() -> {
-                try {
-                    if (client.send(request, HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
-                        scrapes.incrementAndGet();
-                    }
-                } catch (Exception notUpYet) {
-                    // the worker is starting, or has stopped
-                }
-            }, 1, 1, TimeUnit.SECONDS);
-        }
-
-        int scrapes() {
-            return scrapes.get();
-        }
-
-        @Override
-        public void close() {
-            timer.shutdownNow();
-        }
     }
 
     /** When each stored message was written, from its entryCSN, in order. */
