@@ -28,13 +28,11 @@ final class IngestCheck {
     private static final int USAGE = 64;
     private static final int FAILED = 78;
 
-    static final CommandDeclaration CLI = declaration("ingest-cli", IngestConfig.DEFAULT_PATH);
-    static final CommandDeclaration LMTPD = declaration("ingest-lmtpd", LmtpConfig.DEFAULT_PATH);
-
     private IngestCheck() {
     }
 
-    private static CommandDeclaration declaration(String program, Path defaultConfig) {
+    /** The check subcommand of {@code program}, whose configuration is read from {@code defaultConfig} unless -c says otherwise. */
+    static CommandDeclaration declaration(String program, Path defaultConfig) {
         Option config = option("c", null, "CONFIG", "configuration file (default " + defaultConfig + ")");
         return new CommandDeclaration(program + " check", "check what publishing needs, before mail flows", """
                 Checks, one line each, what the front end needs with its configuration: that the

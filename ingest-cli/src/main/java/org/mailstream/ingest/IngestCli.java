@@ -43,6 +43,9 @@ public final class IngestCli {
     private static final Option RECIPIENTS = option("d", null, "RECIPIENT ...",
             "one or more recipients; pipe(8) expands -d ${recipient} to all recipients of the delivery. Must be the last option.");
 
+    /** {@code ingest-cli check}: the pre-flight. */
+    private static final CommandDeclaration CHECK = IngestCheck.declaration("ingest-cli", IngestConfig.DEFAULT_PATH);
+
     static final CommandDeclaration COMMAND = exitStatuses(new CommandDeclaration("ingest-cli", "hand one message from Postfix to Kafka", """
             Reads one message from standard input to its end, checks it, and publishes it
             unchanged to a Kafka topic, one record per recipient, keyed by the recipient with
@@ -63,7 +66,7 @@ public final class IngestCli {
             """)
             .optional(CONFIG).optional(SENDER).optional(ORIGINAL_RECIPIENT).optional(QUEUE_ID).optional(CLIENT_ADDRESS)
             .required(RECIPIENTS)
-            .subcommand(IngestCheck.CLI)
+            .subcommand(CHECK)
             .configuration(IngestConfig.DEFINITION, """
                     Java properties. Every key that starts with kafka. and is not listed below goes to
                     the Kafka producer with the prefix removed; acks, enable.idempotence and the
@@ -84,7 +87,7 @@ public final class IngestCli {
      */
     static int run(String[] args, InputStream in, PrintStream out) {
         if (args.length > 0 && args[0].equals("check")) {
-            return IngestCheck.run(IngestCheck.CLI, Arrays.copyOfRange(args, 1, args.length), out, IngestConfig::load,
+            return IngestCheck.run(CHECK, Arrays.copyOfRange(args, 1, args.length), out, IngestConfig::load,
                     IngestConfig.DEFAULT_PATH);
         }
         Instant start = Instant.now();

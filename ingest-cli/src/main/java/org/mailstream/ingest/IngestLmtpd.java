@@ -49,6 +49,9 @@ public final class IngestLmtpd {
         }
     }
 
+    /** {@code ingest-lmtpd check}: the pre-flight. */
+    private static final CommandDeclaration CHECK = IngestCheck.declaration("ingest-lmtpd", LmtpConfig.DEFAULT_PATH);
+
     static final CommandDeclaration COMMAND = exitStatuses(new CommandDeclaration("ingest-lmtpd",
             "the LMTP server that hands Postfix's mail to Kafka", """
             Accepts LMTP (RFC 2033) from Postfix's lmtp(8) client on unix sockets and TCP
@@ -70,7 +73,7 @@ public final class IngestLmtpd {
             not delivered to every recipient, and the counts every minute.
             """)
             .optional(CONFIG)
-            .subcommand(IngestCheck.LMTPD)
+            .subcommand(CHECK)
             .configuration(LmtpConfig.DEFINITION, """
                     Java properties: ingest-cli's keys and the server's own (lmtp.*). Every key that
                     starts with kafka. and is not listed below goes to the Kafka producer with the
@@ -87,7 +90,7 @@ public final class IngestLmtpd {
     /** Serves until SIGTERM or SIGINT; returns the exit status of a start that failed, or of --help. */
     static int run(String[] args, PrintStream out) {
         if (args.length > 0 && args[0].equals("check")) {
-            return IngestCheck.run(IngestCheck.LMTPD, Arrays.copyOfRange(args, 1, args.length), out, LmtpConfig::load,
+            return IngestCheck.run(CHECK, Arrays.copyOfRange(args, 1, args.length), out, LmtpConfig::load,
                     LmtpConfig.DEFAULT_PATH);
         }
         CommandLine command;

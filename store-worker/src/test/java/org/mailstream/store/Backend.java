@@ -144,11 +144,7 @@ final class Backend implements AutoCloseable {
     }
 
     /** A temporary file holding {@code content}, such as a password file. */
-    static Path writeFile(String name, String content) {
-        return write(name, content);
-    }
-
-    private static Path write(String name, String content) {
+    static Path write(String name, String content) {
         try {
             Path file = Files.createTempFile(null, name);
             file.toFile().deleteOnExit();

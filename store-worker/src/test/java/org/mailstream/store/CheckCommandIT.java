@@ -72,7 +72,7 @@ class CheckCommandIT {
         backend.addMailboxes("bob");
 
         Run run = check(backend.workerConfig(Map.of("ldap.bind.dn", Slapd.LOOKUP_DN,
-                "ldap.bind.password.file", Backend.writeFile("password", Slapd.LOOKUP_PASSWORD).toString())));
+                "ldap.bind.password.file", Backend.write("password", Slapd.LOOKUP_PASSWORD).toString())));
 
         assertTrue(run.output().contains("finds mailbox owners, such as uid=bob," + Slapd.PEOPLE), run.output());
         assertFailedWith(run, "FAIL  " + backend.slapd.url() + ": may not add below uid=bob," + Slapd.PEOPLE + ": 50 (insufficient access rights)");
@@ -80,7 +80,7 @@ class CheckCommandIT {
 
     @Test
     void aWrongPasswordFails() {
-        Run run = check(backend.workerConfig(Map.of("ldap.bind.password.file", Backend.writeFile("password", "wrong").toString())));
+        Run run = check(backend.workerConfig(Map.of("ldap.bind.password.file", Backend.write("password", "wrong").toString())));
 
         assertFailedWith(run, "FAIL  " + backend.slapd.url() + ": 49 (invalid credentials)");
     }

@@ -16,6 +16,7 @@ import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Chores;
+import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
@@ -85,6 +86,36 @@ class StoreWorkerFailureIT {
             }
             assertEquals(ids, storedIds(backend));
         }
+    }
+
+    @Test
+    void inLogModeAProviderThatHangsSilentlyIsNoticedByTheIdleCheckAndItsWritesAreStoredAgainWhenItAnswers() {
+        try (Backend backend = new Backend("failure-hang", 2)) {
+            List<String> owners = mailboxes(backend, 5);
+            Set<String> ids = publish(backend, 0, 50, owners);
+            Map<String, String> logMode = Map.of("store.durability", "log", "store.log.commit.delay.ms", "75000",
+                    "ldap.response.timeout.ms", "5000");
+            try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig(logMode))) {
+                backend.awaitMessages(50, Duration.ofSeconds(60), worker::log);
+                // SIGSTOP: the process answers nothing and closes nothing, as a host that lost power.
+                signal("STOP", backend.slapd.pid(), worker);
+                try {
+                    Awaitility.await("the idle connections' check notices the silent provider").atMost(Duration.ofSeconds(30))
+                            .until(() -> worker.logged("LogCommitRule"));
+                } finally {
+                    signal("CONT", backend.slapd.pid(), worker);
+                }
+                Awaitility.await("the writes since the last committed offsets stored again, found stored")
+                        .atMost(Duration.ofSeconds(60)).until(() -> worker.logged("storing again from offset"));
+                assertTrue(worker.isAlive(), worker::log);
+            }
+            assertEquals(ids, storedIds(backend));
+        }
+    }
+
+    private static void signal(String signal, long pid, StoreWorkerProcess worker) {
+        Command.Result sent = Command.of(List.of("kill", "-" + signal, Long.toString(pid))).run(new byte[0], Duration.ofSeconds(10));
+        assertEquals(0, sent.exitCode(), sent + "\n" + worker.log());
     }
 
     @Test
