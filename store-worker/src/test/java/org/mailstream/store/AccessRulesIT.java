@@ -19,21 +19,33 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 
-/** The shipped access rules (mailstore.database.ldif) in a real slapd, with mail the worker stored. */
+/**
+ * The shipped access rules (mailstore.database.ldif) in a real slapd, with mail the worker stored:
+ * on a fresh database here, on the database Debian's package configures in
+ * {@link AccessRulesOnDebianDatabaseIT}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AccessRulesIT {
 
     private static final String ALICE = "uid=alice," + Slapd.PEOPLE;
     private static final String BOB = "uid=bob," + Slapd.PEOPLE;
-    private static Backend backend;
-    private static String aliceMessage;
+    private Backend backend;
+    private String aliceMessage;
+
+    /** The slapd whose database the rules were applied to. */
+    Slapd slapd() {
+        return Slapd.start();
+    }
 
     @BeforeAll
-    static void aliceAndBobHaveMail() {
-        backend = new Backend("access-rules", 1);
+    void aliceAndBobHaveMail() {
+        backend = new Backend(KafkaCluster.shared(), "access-rules-" + getClass().getSimpleName(), 1, slapd());
         backend.addMailboxes("alice", "bob");
         try (MailPublisher publisher = new MailPublisher(backend.kafka.bootstrapServers(), backend.topic)) {
             publisher.publish(List.of(Map.entry("alice@example.com", MailCorpus.message("for alice only", "secret\r\n")),
@@ -46,7 +58,7 @@ class AccessRulesIT {
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         backend.close();
     }
 

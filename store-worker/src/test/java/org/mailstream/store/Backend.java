@@ -44,9 +44,14 @@ final class Backend implements AutoCloseable {
     }
 
     Backend(KafkaCluster kafka, String topic, int partitions) {
+        this(kafka, topic, partitions, Slapd.start());
+    }
+
+    /** A back end on {@code slapd}, set up by the caller, which this back end closes. */
+    Backend(KafkaCluster kafka, String topic, int partitions, Slapd slapd) {
         this.kafka = kafka;
         this.topic = topic;
-        this.slapd = Slapd.start();
+        this.slapd = slapd;
         kafka.createTopic(topic, partitions, 1, Map.of("max.message.bytes", "11000000"));
         kafka.createTopic(topic + ".dlq", 1, 1, Map.of("max.message.bytes", "17000000"));
     }

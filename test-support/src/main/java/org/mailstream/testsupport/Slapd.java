@@ -47,6 +47,8 @@ public final class Slapd implements AutoCloseable {
     public static final String LOOKUP_PASSWORD = "postfix-secret";
     private static final DateTimeFormatter CSN_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss.SSSSSS");
 
+    /** The configuration Debian's slapd package writes at installation, with its placeholders. */
+    private static final String DEBIAN_INIT_LDIF = "/usr/share/slapd/slapd.init.ldif";
     private static final String SCHEMA_RESOURCE = "/org/mailstream/schemas/mailstore.cnconfig.ldif";
     /** Where the LDIFs the project ships for a directory's database are on the class path. */
     private static final String SHIPPED = "/org/mailstream/schemas/";
@@ -98,6 +100,33 @@ public final class Slapd implements AutoCloseable {
             return slapd;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up slapd", e);
+        }
+    }
+
+    /**
+     * A slapd configured as Debian's slapd package configures one, from the package's own
+     * {@value #DEBIAN_INIT_LDIF} (its stock indexes, and a rule that lets anyone read everything),
+     * then set up the way the README tells an operator: the schema added and
+     * mailstore.database.ldif applied with ldapmodify -Y EXTERNAL over ldapi.
+     */
+    public static Slapd startFromDebianPackageConfiguration() {
+        try {
+            Slapd slapd = new Slapd(Files.createTempDirectory("slapd"), 0, null);
+            String stock = Files.readString(Path.of(DEBIAN_INIT_LDIF));
+            Files.createDirectories(slapd.directory.resolve("slapd.d"));
+            Files.createDirectories(slapd.directory.resolve("data"));
+            Files.writeString(slapd.directory.resolve("config.ldif"), stock
+                    .replace("/var/run/slapd/", slapd.directory + "/").replace("/var/lib/ldap", slapd.directory + "/data")
+                    .replace("@SUFFIX@", SUFFIX).replace("@PASSWORD@", ROOT_PASSWORD));
+            slapd.loadConfigAndEntries(true);
+            slapd.launch();
+            Path schema = slapd.directory.resolve("mailstore.cnconfig.ldif");
+            copyResource(SCHEMA_RESOURCE, schema);
+            slapd.run(List.of("ldapmodify", "-a", "-Q", "-Y", "EXTERNAL", "-H", slapd.ldapiUrl(), "-f", schema.toString()));
+            slapd.applyShipped("mailstore.database.ldif");
+            return slapd;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up slapd from " + DEBIAN_INIT_LDIF, e);
         }
     }
 
@@ -288,6 +317,11 @@ public final class Slapd implements AutoCloseable {
                 olcSpSessionLog: 10000
                 """.formatted(directory, projectSchema ? "include: file://" + schema : "", maxIncomingBytes, SUFFIX, ROOT_DN, ROOT_PASSWORD, tlsSettings(), replicationSettings(), serverId);
         Files.writeString(directory.resolve("config.ldif"), config);
+        loadConfigAndEntries(withInitialEntries);
+    }
+
+    /** slapadd of config.ldif, and of the initial entries when {@code withInitialEntries}. */
+    private void loadConfigAndEntries(boolean withInitialEntries) throws IOException {
         String base = """
                 dn: %1$s
                 objectClass: dcObject
