@@ -1,6 +1,5 @@
 package org.mailstream.distribution;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,23 +8,19 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.mailstream.local.Command;
 import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
-import org.mailstream.local.MailCorpus;
 
 /**
- * LauncherSetup: the last step of bin/install. Writes what bin/ingest-cli starts:
- * {@code ingest-cli/target/launch/java}, the JVM, and {@code jvm.args}, its options and class
- * path, with a class-data archive recorded from one real delivery to a temporary broker: the AOT
- * cache where a JDK 25 or later is installed, AppCDS on an older one. A JDK can be named with the
- * environment variable MAILSTREAM_JAVA_HOME.
+ * LauncherSetup: the last step of bin/install. Links the JVM bin/ingest-cli runs and has
+ * bin/prepare-ingest-cli record its class-data archive from one real delivery to a temporary
+ * broker: the AOT cache where a JDK 25 or later is installed, AppCDS on an older one. A JDK can
+ * be named with the environment variable MAILSTREAM_JAVA_HOME. (The release archive runs
+ * prepare-ingest-cli on its own at install time, on the system's JVM and without a broker.)
  *
  * <p>The JVM is a runtime linked with jlink from that JDK with only the modules ingest-cli can
  * need ({@link #RUNTIME_MODULES}): without jdk.management the platform MBean server, which the
@@ -35,16 +30,6 @@ import org.mailstream.local.MailCorpus;
  * built (the launcher then works, only slower); 1 when the launcher could not be set up at all.
  */
 public final class LauncherSetup {
-
-    /**
-     * C1 only with one compiler thread, the serial collector and no perf data: for a process that
-     * lives a tenth of a second these start fastest (measured: bin/bench-ingest). Logging is off
-     * because the JVM's own warnings, for instance about a stale archive, would reach the DSN.
-     */
-    private static final List<String> JVM_OPTIONS = List.of("-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
-            "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx256m", "-Xlog:disable");
-
-    private static final String MAIN_CLASS = "org.mailstream.ingest.IngestCli";
 
     /**
      * What the Kafka client may use: JMX (it registers an MBean), SASL and Kerberos with their
@@ -58,64 +43,20 @@ public final class LauncherSetup {
 
     public static void main(String[] args) throws IOException {
         Path root = Path.of(args[0]).toAbsolutePath();
-        Path target = root.resolve("ingest-cli/target");
-        Path launch = Files.createDirectories(target.resolve("launch"));
-        Path jdk = chooseJdk();
-        boolean aotCache = featureVersion(jdk) >= 25;
-        Path java = linkRuntime(jdk, launch.resolve("runtime"));
-        Files.deleteIfExists(launch.resolve("ingest-cli.aot"));
-        Files.deleteIfExists(launch.resolve("ingest-cli.jsa"));
-        Path archive = launch.resolve(aotCache ? "ingest-cli.aot" : "ingest-cli.jsa");
-
-        List<String> jars = classPath(target);
-        List<String> options = new ArrayList<>(JVM_OPTIONS);
-        options.add("-cp");
-        options.add(String.join(File.pathSeparator, jars));
-        Files.writeString(launch.resolve("java"), java + "\n");
-        writeArgs(launch.resolve("jvm-plain.args"), options);
-        writeArgs(launch.resolve("jvm.args"), options);
-        writeStamp(launch, jars);
-
-        String recordFlag = aotCache ? "-XX:AOTCacheOutput=" + archive : "-XX:ArchiveClassesAtExit=" + archive;
-        List<String> strictUse = aotCache ? List.of("-XX:AOTMode=on", "-XX:AOTCache=" + archive)
-                : List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive);
-        Optional<String> failure = train(java, options, launch, recordFlag, strictUse);
-        if (failure.isPresent()) {
-            System.err.println("bin/install: no class-data archive, bin/ingest-cli will start slowly: " + failure.get());
-            return;
-        }
-        options.add(0, aotCache ? "-XX:AOTCache=" + archive : "-XX:SharedArchiveFile=" + archive);
-        writeArgs(launch.resolve("jvm.args"), options);
-        System.out.printf("bin/ingest-cli runs %s with %s %s (%d MB)%n", java, aotCache ? "the AOT cache" : "the AppCDS archive",
-                archive, Files.size(archive) >> 20);
-    }
-
-    /** Records the archive from a real delivery, then proves the JVM accepts it. */
-    private static Optional<String> train(Path java, List<String> options, Path launch, String recordFlag,
-                                          List<String> strictUse) throws IOException {
+        Path launch = Files.createDirectories(root.resolve("ingest-cli/target/launch"));
+        Path java = linkRuntime(chooseJdk(), launch.resolve("runtime"));
         try (KafkaCluster kafka = KafkaCluster.start(1)) {
             kafka.createTopic("mail.inbound", 1, 1, Map.of("max.message.bytes", "11000000"));
             Path config = launch.resolve("training.properties");
-            Properties properties = new Properties();
-            properties.setProperty("kafka.bootstrap.servers", kafka.bootstrapServers());
-            try (var out = Files.newBufferedWriter(config)) {
-                properties.store(out, "used once by bin/install to record the class-data archive");
+            Files.writeString(config, "kafka.bootstrap.servers=" + kafka.bootstrapServers() + "\n");
+            Command.Result prepared = Command.of(Command.argv(root.resolve("bin/prepare-ingest-cli"), "--java", java,
+                    "--training-config", config, "--expect", "0")).run(new byte[0], Duration.ofMinutes(5));
+            Files.delete(config);
+            System.out.print(prepared.stdout());
+            System.err.print(prepared.stderr());
+            if (prepared.exitCode() != 0) {
+                System.exit(1);
             }
-            byte[] message = MailCorpus.message("training", "recorded by bin/install\r\n");
-            List<String> delivery = List.of(MAIN_CLASS, "-c", config.toString(), "-f", "install@example.org",
-                    "-q", "TRAINING", "-d", "training@example.com");
-            for (List<String> flags : List.of(List.of(recordFlag), strictUse)) {
-                Command.Result result = Command.likePipe(Command.argv(java, flags, options, delivery))
-                        .run(message, Duration.ofSeconds(60));
-                if (result.exitCode() != 0) {
-                    return Optional.of(result.toString());
-                }
-            }
-            return Optional.empty();
-        } catch (RuntimeException e) {
-            return Optional.of(e.toString());
-        } finally {
-            Files.deleteIfExists(launch.resolve("training.properties"));
         }
     }
 
@@ -163,38 +104,5 @@ public final class LauncherSetup {
         } catch (IOException | RuntimeException e) {
             return 0;
         }
-    }
-
-    /** An explicit, ordered list of jars: a class-data archive is valid for one class path only. */
-    private static List<String> classPath(Path target) throws IOException {
-        List<String> jars = new ArrayList<>();
-        jars.add(target.resolve("ingest-cli.jar").toString());
-        try (Stream<Path> lib = Files.list(target.resolve("lib"))) {
-            lib.map(Path::toString).filter(name -> name.endsWith(".jar")).sorted().forEach(jars::add);
-        }
-        return jars;
-    }
-
-    /**
-     * The jars, one a line (classpath.list), and their modification time and size as
-     * {@code stat -c '%Y %s'} prints them (classpath.stamp): bin/ingest-cli compares the two and runs
-     * without the archive when a jar changed since, because JDK 25's AOT cache does not check
-     * (seen: a rebuilt jar of the same size ran its old classes).
-     */
-    private static void writeStamp(Path launch, List<String> jars) throws IOException {
-        List<String> stamps = new ArrayList<>();
-        for (String jar : jars) {
-            Path file = Path.of(jar);
-            stamps.add(Files.getLastModifiedTime(file).to(TimeUnit.SECONDS) + " " + Files.size(file));
-        }
-        Files.writeString(launch.resolve("classpath.list"), String.join("\n", jars) + "\n");
-        Files.writeString(launch.resolve("classpath.stamp"), String.join("\n", stamps) + "\n");
-    }
-
-    /** One argument a line, quoted as the java launcher's @-files expect. */
-    private static void writeArgs(Path file, List<String> options) throws IOException {
-        StringBuilder text = new StringBuilder("# written by bin/install; read by bin/ingest-cli\n");
-        options.forEach(option -> text.append('"').append(option.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n"));
-        Files.writeString(file, text.toString());
     }
 }

@@ -10,6 +10,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.mailstream.testsupport.ReadmeReference;
+import org.mailstream.testsupport.SampleConfiguration;
 
 class IngestConfigTest {
 
@@ -67,6 +68,11 @@ class IngestConfigTest {
     @Test
     void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() throws Exception {
         ReadmeReference.assertReadmeDocuments(IngestConfig.DEFINITION);
+    }
+
+    @Test
+    void theShippedSampleConfigurationDocumentsEveryDeclaredKey() {
+        SampleConfiguration.assertDocuments(IngestConfig.DEFINITION, "ingest.properties");
     }
 
     private static Map<String, String> with(String key, String value) {

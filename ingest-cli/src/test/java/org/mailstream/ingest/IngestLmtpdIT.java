@@ -32,6 +32,7 @@ import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.TopicReader;
+import org.mailstream.testsupport.LmtpClient;
 import org.mailstream.testsupport.LmtpdProcess;
 import org.mailstream.testsupport.MetricsScrape;
 import org.mailstream.schemas.Envelope;

@@ -15,6 +15,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailstream.testsupport.ReadmeReference;
+import org.mailstream.testsupport.SampleConfiguration;
 
 /** ingest-lmtpd's declarations, its manual and the README agree; its configuration refuses what would lose mail. */
 class IngestLmtpdManualTest {
@@ -29,6 +30,11 @@ class IngestLmtpdManualTest {
         ReadmeReference.assertReadmeDocumentsOptions(IngestLmtpd.COMMAND);
         ReadmeReference.assertReadmeDocumentsExitStatuses(IngestLmtpd.COMMAND);
         ReadmeReference.assertReadmeDocuments(LmtpConfig.DEFINITION);
+    }
+
+    @Test
+    void theShippedSampleConfigurationDocumentsEveryDeclaredKey() {
+        SampleConfiguration.assertDocuments(LmtpConfig.DEFINITION, "ingest-lmtpd.properties");
     }
 
     @Test

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mailstream.local.Command;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.TopicReader;
+import org.mailstream.testsupport.LmtpClient;
 import org.mailstream.testsupport.LmtpdProcess;
 import org.mailstream.testsupport.SecureKafka;
 

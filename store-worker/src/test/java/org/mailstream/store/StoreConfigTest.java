@@ -10,6 +10,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.mailstream.testsupport.ReadmeReference;
+import org.mailstream.testsupport.SampleConfiguration;
 
 class StoreConfigTest {
 
@@ -59,6 +60,11 @@ class StoreConfigTest {
     @Test
     void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() {
         ReadmeReference.assertReadmeDocuments(StoreConfig.DEFINITION);
+    }
+
+    @Test
+    void theShippedSampleConfigurationDocumentsEveryDeclaredKey() {
+        SampleConfiguration.assertDocuments(StoreConfig.DEFINITION, "store-worker.properties");
     }
 
     private static Map<String, String> with(String key, String value) {

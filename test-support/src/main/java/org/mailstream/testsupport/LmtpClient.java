@@ -1,4 +1,4 @@
-package org.mailstream.ingest;
+package org.mailstream.testsupport;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,13 +16,13 @@ import java.util.List;
  * for the cases a well-behaved client never produces (garbage, NUL, pipelined nonsense, a drop
  * in the middle of DATA).
  */
-final class LmtpClient implements AutoCloseable {
+public final class LmtpClient implements AutoCloseable {
 
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
 
-    LmtpClient(int port) {
+    public LmtpClient(int port) {
         try {
             socket = new Socket(InetAddress.getLoopbackAddress(), port);
             socket.setSoTimeout(120_000);
@@ -34,11 +34,11 @@ final class LmtpClient implements AutoCloseable {
     }
 
     /** Sends {@code text} as it is (a line needs its own CRLF). */
-    LmtpClient send(String text) {
+    public LmtpClient send(String text) {
         return send(text.getBytes(StandardCharsets.UTF_8));
     }
 
-    LmtpClient send(byte[] bytes) {
+    public LmtpClient send(byte[] bytes) {
         try {
             out.write(bytes);
             out.flush();
@@ -49,7 +49,7 @@ final class LmtpClient implements AutoCloseable {
     }
 
     /** The next reply, all its lines joined by newlines; null when the server closed the connection. */
-    String reply() {
+    public String reply() {
         List<String> lines = new ArrayList<>();
         while (true) {
             String line = line();
@@ -64,7 +64,7 @@ final class LmtpClient implements AutoCloseable {
     }
 
     /** The next {@code count} replies. */
-    List<String> replies(int count) {
+    public List<String> replies(int count) {
         List<String> replies = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             replies.add(reply());
@@ -73,7 +73,7 @@ final class LmtpClient implements AutoCloseable {
     }
 
     /** LHLO, then MAIL and each RCPT, each answered. */
-    LmtpClient begin(String sender, String... recipients) {
+    public LmtpClient begin(String sender, String... recipients) {
         reply(); // greeting
         send("LHLO test.example\r\n").reply();
         send("MAIL FROM:<" + sender + ">\r\n").reply();
