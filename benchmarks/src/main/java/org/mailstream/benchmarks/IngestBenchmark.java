@@ -21,7 +21,8 @@ import org.mailstream.local.MailCorpus;
  * Postfix's pipe(8) runs them, and prints the median wall and CPU (user + system) time per
  * invocation side by side. CPU time comes from the shell's {@code times} for its child.
  *
- * <p>Usage: {@code IngestBenchmark REPOSITORY_ROOT RUNS}; needs bin/install and kcat.
+ * <p>Usage: {@code IngestBenchmark REPOSITORY_ROOT RUNS [INSTALLED_RELEASE]}; needs bin/install and kcat. With
+ * an installed release (prepare-ingest-cli run), its ingest-cli is measured too.
  */
 public final class IngestBenchmark {
 
@@ -62,6 +63,13 @@ public final class IngestBenchmark {
                     "-k", "bob@example.com", "-X", "acks=all", "-X", "enable.idempotence=true", mailFile.toString())));
             figures.add(measure("bin/ingest-cli", runs, mailFile, List.of(root.resolve("bin/ingest-cli").toString(),
                     "-c", config.toString(), "-f", "alice@example.org", "-d", "bob@example.com")));
+            if (args.length > 2) {
+                Path release = Path.of(args[2]);
+                String java = Files.readString(release.resolve("lib/ingest-cli/launch/java")).strip();
+                figures.add(measure("release on " + java.replaceAll(".*/jvm/([^/]+)/.*", "$1"), runs, mailFile,
+                        List.of(release.resolve("bin/ingest-cli").toString(), "-c", config.toString(), "-f", "alice@example.org",
+                                "-d", "bob@example.com")));
+            }
             figures.add(measure("ConsoleProducer (acks=all)", runs, oneLine, List.of(KafkaCluster.javaExecutable(), "-cp",
                     KafkaCluster.classPath(), "org.apache.kafka.tools.ConsoleProducer", "--bootstrap-server", brokers,
                     "--topic", TOPIC, "--command-property", "acks=all")));
