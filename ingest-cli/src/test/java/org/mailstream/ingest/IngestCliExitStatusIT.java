@@ -151,6 +151,24 @@ class IngestCliExitStatusIT {
     }
 
     @Test
+    void aBrokerThatHangsDuringTheDeliveryDefersWith75WithinTheDeadline() {
+        try (KafkaCluster hanging = KafkaCluster.start(1)) {
+            hanging.createTopic(TOPIC, 1, 1, Map.of("max.message.bytes", "11000000"));
+            Path config = IngestCliProcess.config(Map.of("kafka.bootstrap.servers", hanging.bootstrapServers(),
+                    "topic", TOPIC, "deadline.ms", "3000"));
+            hanging.pause(1);
+            try {
+                Command.Result result = IngestCliProcess.run(config, GOOD, "-d", "bob@example.com");
+
+                assertFailure(result, 75, "4.4.1 kafka unavailable: ");
+                assertTrue(result.elapsed().toMillis() < 3000 + 1500, result::toString);
+            } finally {
+                hanging.resume(1);
+            }
+        }
+    }
+
+    @Test
     void runningOutOfMemoryDefersWith75() throws Exception {
         Path launch = IngestCliProcess.LAUNCHER.getParent().getParent().resolve("ingest-cli/target/launch");
         String java = Files.readString(launch.resolve("java")).strip();

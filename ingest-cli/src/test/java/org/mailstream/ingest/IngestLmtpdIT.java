@@ -221,6 +221,34 @@ class IngestLmtpdIT {
     }
 
     @Test
+    void aBrokerThatHangsInTheMiddleOfATransactionGetsEachRecipientA451WithinTheDeadline() {
+        try (KafkaCluster hanging = KafkaCluster.start(1)) {
+            hanging.createTopic(TOPIC, 1, 1, Map.of("max.message.bytes", "11000000"));
+            try (LmtpdProcess server = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", hanging.bootstrapServers(),
+                    "topic", TOPIC, "deadline.ms", "3000"));
+                 LmtpClient client = new LmtpClient(server.port())) {
+                client.begin("sender@example.org", "a@example.com").send("DATA\r\n").reply();
+                assertEquals("250 2.0.0 delivered", client.send(MailCorpus.message("before", "x\r\n")).send(".\r\n").reply(),
+                        "the producer is connected: " + server.log());
+                client.send("MAIL FROM:<sender@example.org>\r\n").reply();
+                client.send("RCPT TO:<a@example.com>\r\n").reply();
+                client.send("RCPT TO:<b@example.com>\r\n").reply();
+                client.send("DATA\r\n").reply();
+                hanging.pause(1);
+                try {
+                    long started = System.nanoTime();
+                    List<String> replies = client.send(MailCorpus.message("hanging", "x\r\n")).send(".\r\n").replies(2);
+                    long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                    assertTrue(replies.stream().allMatch(r -> r.startsWith("451 4.4.1 kafka unavailable: ")), replies + "\n" + server.log());
+                    assertTrue(elapsedMs < 3_000 + 1_500, "answered after " + elapsedMs + " ms");
+                } finally {
+                    hanging.resume(1);
+                }
+            }
+        }
+    }
+
+    @Test
     void aRecipientWhosePartitionCannotBeWrittenIsDeferredAloneWhileTheOthersAreDelivered() throws Exception {
         try (KafkaCluster three = KafkaCluster.start(3)) {
             // One replica each, partition p on node p + 1: stopping node 3 leaves partition 2 without a leader.

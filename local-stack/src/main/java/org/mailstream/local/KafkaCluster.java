@@ -203,6 +203,16 @@ public final class KafkaCluster implements AutoCloseable {
         processes[id - 1].kill();
     }
 
+    /** SIGSTOP to node {@code id}'s pid: it hangs, its connections open and silent. */
+    public void pause(int id) {
+        processes[id - 1].pause();
+    }
+
+    /** SIGCONT to node {@code id}'s pid after {@link #pause(int)}. */
+    public void resume(int id) {
+        processes[id - 1].resume();
+    }
+
     /** SIGTERM to node {@code id}'s pid, SIGKILL if it has not stopped within 30 s. */
     public void stop(int id) {
         processes[id - 1].stop(Duration.ofSeconds(30));

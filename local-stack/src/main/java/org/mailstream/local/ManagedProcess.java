@@ -116,6 +116,26 @@ public final class ManagedProcess {
         }
     }
 
+    /**
+     * SIGSTOP: the process hangs, answering nothing and closing nothing, as a host that froze or
+     * lost its power; the kernel still accepts connections on its listening sockets.
+     */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a paused process runs on. */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String signal) {
+        Command.Result sent = Command.of(List.of("kill", "-" + signal, Long.toString(pid()))).run(new byte[0], Duration.ofSeconds(10));
+        if (sent.exitCode() != 0) {
+            throw new IllegalStateException("cannot send SIG" + signal + " to " + name + ":\n" + sent);
+        }
+    }
+
     /** Waits up to {@code timeout} for the process to end; true if it did. */
     public boolean awaitExit(Duration timeout) {
         try {
@@ -150,6 +170,12 @@ public final class ManagedProcess {
 
     public long pid() {
         return handle.pid();
+    }
+
+    /** Its name and pid, as log lines and reports show it. */
+    @Override
+    public String toString() {
+        return name + " (pid " + pid() + ")";
     }
 
 

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
 import org.mailstream.local.TopicReader;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.testsupport.LmtpdProcess;
@@ -142,6 +143,33 @@ class LmtpEndToEndIT {
                 assertEquals(5_000, storedFor("kim").size(), worker::log));
         assertEquals(missingAfterTheKill, postfix.logLines(replyMissing).size(), postfix::diagnostics);
         assertEquals(List.of(), postfix.logLines(line -> line.contains("to=<kim@example.com>") && line.contains("status=bounced")));
+    }
+
+    @Test
+    void ingestLmtpdKilledAfterTheEndOfDataBeforeItsReplyIsRetriedByPostfixAndTheMailIsStoredOnce() throws InterruptedException {
+        // A silent broker holds the transaction between the end of DATA and the reply for up to deadline.ms (8 s).
+        kafka.pause(1);
+        try {
+            Command.Result sent = postfix.send("sender@example.org", "dora@example.com", MailCorpus.message("killed", "x\r\n"));
+            assertEquals(0, sent.exitCode(), sent::toString);
+            // Active in the queue: lmtp(8) is delivering it; the message itself crosses the socket in milliseconds.
+            Awaitility.await("the message being delivered").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> Pattern.compile("(?m)^[0-9A-F]+\\*").matcher(postfix.queue()).find());
+            Thread.sleep(1_500);
+            lmtpd.kill();
+            assertTrue(postfix.awaitLogLines(line -> line.contains("to=<dora@example.com>") && line.contains("status=deferred")
+                    && line.contains("while sending end of data"), 1, Duration.ofMinutes(1)), postfix::diagnostics);
+        } finally {
+            kafka.resume(1);
+        }
+        lmtpd.restart();
+        postfix.flush();
+        assertTrue(postfix.awaitLogLines(line -> line.contains("to=<dora@example.com>") && line.contains("status=sent"), 1,
+                Duration.ofMinutes(2)), postfix::diagnostics);
+        Awaitility.await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+                .until(() -> storedFor("dora").stream().anyMatch(e -> "killed".equals(e.getAttributeValue("mailStoreSubject"))));
+        assertEquals(1, storedFor("dora").stream().filter(e -> "killed".equals(e.getAttributeValue("mailStoreSubject"))).count());
+        assertEquals(List.of(), postfix.logLines(line -> line.contains("to=<dora@example.com>") && line.contains("status=bounced")));
     }
 
     private static List<SearchResultEntry> storedForBoxes() {

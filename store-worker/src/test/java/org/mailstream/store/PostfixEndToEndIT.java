@@ -63,23 +63,23 @@ class PostfixEndToEndIT {
     }
 
     @Test
-    void aThousandMailsFromSmtpSourceAreSentThroughTheIngestTransportAndStoredOnceEach() {
+    void threeHundredMailsFromSmtpSourceAreSentThroughTheIngestTransportAndStoredOnceEach() {
         for (int i = 0; i < 10; i++) {
-            Command.Result sent = postfix.smtpSource("box" + i + "@example.com", 100, 4096);
+            Command.Result sent = postfix.smtpSource("box" + i + "@example.com", 30, 4096);
             assertEquals(0, sent.exitCode(), sent::toString);
         }
         Predicate<String> sentToABox = line -> line.contains("relay=ingest") && line.contains("status=sent") && line.contains("to=<box");
-        assertTrue(postfix.awaitLogLines(sentToABox, 1000, Duration.ofMinutes(8)), postfix::diagnostics);
-        List<SearchResultEntry> stored = awaitStored(1000, "box");
+        assertTrue(postfix.awaitLogLines(sentToABox, 300, Duration.ofMinutes(8)), postfix::diagnostics);
+        List<SearchResultEntry> stored = awaitStored(300, "box");
 
         Map<String, String> sentQueueIds = postfix.logLines(sentToABox).stream().map(QUEUE_ID::matcher).filter(Matcher::find)
                 .collect(Collectors.toMap(m -> m.group(1), m -> m.group(2)));
-        assertEquals(1000, sentQueueIds.size(), "a queue id per delivery");
+        assertEquals(300, sentQueueIds.size(), "a queue id per delivery");
         Map<String, String> storedQueueIds = stored.stream().collect(Collectors.toMap(e -> e.getAttributeValue("mailStoreQueueId"),
                 e -> e.getAttributeValue("mailStoreRecipient")));
         assertEquals(sentQueueIds, storedQueueIds, "each delivery stored once, for its recipient");
 
-        Set<String> published = TopicReader.read(kafka.bootstrapServers(), backend.topic, 1000, Duration.ofSeconds(30)).stream()
+        Set<String> published = TopicReader.read(kafka.bootstrapServers(), backend.topic, 300, Duration.ofSeconds(30)).stream()
                 .filter(r -> new String(r.key(), StandardCharsets.UTF_8).startsWith("box"))
                 .map(r -> MessageIdentity.of(r.value())).collect(Collectors.toSet());
         for (SearchResultEntry entry : stored) {
@@ -133,6 +133,30 @@ class PostfixEndToEndIT {
         assertTrue(postfix.logLines(line -> line.contains("to=<dora@example.com>") && line.contains("status=bounced")).isEmpty(),
                 postfix::diagnostics);
         assertEquals(20, awaitStored(20, "dora").stream().map(e -> e.getAttributeValue("mailStoreQueueId")).distinct().count());
+    }
+
+    @Test
+    void ingestCliKilledInTheMiddleOfASendIsRetriedByPostfixAndTheMailIsStoredOnce() {
+        // A silent broker holds the delivery inside its send for up to deadline.ms (8 s): time to kill it there.
+        kafka.pause(1);
+        try {
+            Command.Result sent = postfix.send("sender@example.org", "erin@example.com", MailCorpus.message("killed", "x\r\n"));
+            assertEquals(0, sent.exitCode(), sent::toString);
+            String pid = Awaitility.await("ingest-cli sending").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> Command.of(List.of("pgrep", "-f", "org.mailstream.ingest.IngestCli")).run(new byte[0],
+                            Duration.ofSeconds(10)).stdout().strip(), pids -> !pids.isEmpty() && !pids.contains("\n"));
+            Command.Result killed = Command.of(List.of("kill", "-KILL", pid)).run(new byte[0], Duration.ofSeconds(10));
+            assertEquals(0, killed.exitCode(), killed::toString);
+            assertTrue(postfix.awaitLogLines(line -> line.contains("to=<erin@example.com>") && line.contains("status=deferred")
+                    && line.contains("died with signal 9"), 1, Duration.ofMinutes(1)), postfix::diagnostics);
+        } finally {
+            kafka.resume(1);
+        }
+        postfix.flush();
+        assertTrue(postfix.awaitLogLines(line -> line.contains("to=<erin@example.com>") && line.contains("status=sent"), 1,
+                Duration.ofMinutes(2)), postfix::diagnostics);
+        awaitStored(1, "erin");
+        assertEquals(List.of(), postfix.logLines(line -> line.contains("to=<erin@example.com>") && line.contains("status=bounced")));
     }
 
     @Test

@@ -16,7 +16,6 @@ import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Chores;
-import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;
@@ -98,12 +97,12 @@ class StoreWorkerFailureIT {
             try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig(logMode))) {
                 backend.awaitMessages(50, Duration.ofSeconds(60), worker::log);
                 // SIGSTOP: the process answers nothing and closes nothing, as a host that lost power.
-                signal("STOP", backend.slapd.pid(), worker);
+                backend.slapd.pause();
                 try {
                     Awaitility.await("the idle connections' check notices the silent provider").atMost(Duration.ofSeconds(30))
                             .until(() -> worker.logged("LogCommitRule"));
                 } finally {
-                    signal("CONT", backend.slapd.pid(), worker);
+                    backend.slapd.resume();
                 }
                 Awaitility.await("the writes since the last committed offsets stored again, found stored")
                         .atMost(Duration.ofSeconds(60)).until(() -> worker.logged("storing again from offset"));
@@ -111,11 +110,6 @@ class StoreWorkerFailureIT {
             }
             assertEquals(ids, storedIds(backend));
         }
-    }
-
-    private static void signal(String signal, long pid, StoreWorkerProcess worker) {
-        Command.Result sent = Command.of(List.of("kill", "-" + signal, Long.toString(pid))).run(new byte[0], Duration.ofSeconds(10));
-        assertEquals(0, sent.exitCode(), sent + "\n" + worker.log());
     }
 
     @Test

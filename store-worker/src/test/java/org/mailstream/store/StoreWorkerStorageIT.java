@@ -36,8 +36,8 @@ class StoreWorkerStorageIT {
     private static final Path INGEST_CLI = Command.repositoryRoot().resolve("bin/ingest-cli");
 
     @Test
-    void aThousandMailsToTenMailboxesThroughIngestCliAreStoredOnceEachByteForByteUnderTheirOwners() throws Exception {
-        try (Backend backend = new Backend("storage-1000", 6)) {
+    void threeHundredMailsToTenMailboxesThroughIngestCliAreStoredOnceEachByteForByteUnderTheirOwners() throws Exception {
+        try (Backend backend = new Backend("storage-300", 6)) {
             String[] owners = {"m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"};
             backend.addMailboxes(owners);
             Path ingest = backend.ingestConfig();
@@ -45,7 +45,7 @@ class StoreWorkerStorageIT {
             List<Future<Command.Result>> runs = new ArrayList<>();
             ExecutorService postfix = Executors.newFixedThreadPool(4);
             try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig())) {
-                for (int i = 0; i < 1000; i++) {
+                for (int i = 0; i < 300; i++) {
                     String owner = owners[i % owners.length];
                     byte[] mail = MailCorpus.ofSize(2000 + i, i);
                     ownerById.put(MessageIdentity.of(mail), owner);
@@ -56,7 +56,7 @@ class StoreWorkerStorageIT {
                     Command.Result result = run.get();
                     assertEquals(0, result.exitCode(), result::toString);
                 }
-                backend.awaitMessages(1000, Duration.ofSeconds(120), worker::log);
+                backend.awaitMessages(300, Duration.ofSeconds(120), worker::log);
             } finally {
                 postfix.shutdownNow();
             }
@@ -66,7 +66,7 @@ class StoreWorkerStorageIT {
                 assertEquals(id, MessageIdentity.sha256Hex(raw), "raw bytes unchanged");
                 assertEquals(new DN("uid=" + ownerById.get(id) + "," + Slapd.PEOPLE), entry.getParsedDN().getParent().getParent());
             }
-            assertEquals(1000, backend.messages().stream().map(e -> e.getAttributeValue("mailStoreId")).distinct().count());
+            assertEquals(300, backend.messages().stream().map(e -> e.getAttributeValue("mailStoreId")).distinct().count());
             assertEquals(0, backend.deadLetters(0).size());
         }
     }

@@ -57,7 +57,7 @@ public final class Postfix implements AutoCloseable {
      * {@code extraServices} defines (for the benchmark's comparisons).
      */
     public static Postfix start(Slapd directory, Map<String, String> ingestSettings, String transport, String extraServices) {
-        return start(directory, ingestSettings, transport, extraServices, null);
+        return start(List.of(directory), ingestSettings, transport, extraServices, null);
     }
 
     /**
@@ -65,10 +65,15 @@ public final class Postfix implements AutoCloseable {
      * ingest-lmtpd that listens on the unix socket {@code lmtpSocket}.
      */
     public static Postfix startLmtp(Slapd directory, Path lmtpSocket) {
+        return startLmtp(List.of(directory), lmtpSocket);
+    }
+
+    /** As {@link #startLmtp(Slapd, Path)}, its ldap: table asking the providers of {@code directory} in turn. */
+    public static Postfix startLmtp(List<Slapd> directory, Path lmtpSocket) {
         return start(directory, Map.of(), "ingest", "", lmtpSocket);
     }
 
-    private static Postfix start(Slapd directory, Map<String, String> ingestSettings, String transport, String extraServices,
+    private static Postfix start(List<Slapd> directory, Map<String, String> ingestSettings, String transport, String extraServices,
             Path lmtpSocket) {
         try {
             Path home = Files.createTempDirectory("postfix");
@@ -190,8 +195,8 @@ public final class Postfix implements AutoCloseable {
         Chores.deleteRecursively(directory);
     }
 
-    private void configure(Slapd slapd, Map<String, String> ingestSettings, String transport, String extraServices, Path lmtpSocket)
-            throws IOException {
+    private void configure(List<Slapd> ldapServers, Map<String, String> ingestSettings, String transport, String extraServices,
+            Path lmtpSocket) throws IOException {
         Files.createDirectories(config);
         Path prefix = directory.resolve("opt-mailstream");
         Command.Result installed = Command.of(Command.argv(Command.repositoryRoot().resolve("bin/install-ingest-cli"), prefix))
@@ -202,7 +207,7 @@ public final class Postfix implements AutoCloseable {
         writeIngestConfig(ingestSettings);
         Path table = config.resolve("mailstream-mailboxes.cf");
         Files.writeString(table, shipped("mailstream-mailboxes.cf", Map.of(
-                "ldap://ldap1.example.com/ ldap://ldap2.example.com/", slapd.url(),
+                "ldap://ldap1.example.com/ ldap://ldap2.example.com/", ldapServers.stream().map(Slapd::url).collect(Collectors.joining(" ")),
                 "bind_dn = cn=postfix,dc=example,dc=com", "bind_dn = " + Slapd.LOOKUP_DN,
                 "bind_pw = change-me", "bind_pw = " + Slapd.LOOKUP_PASSWORD,
                 "search_base = ou=people,dc=example,dc=com", "search_base = " + Slapd.PEOPLE)));
@@ -287,6 +292,13 @@ public final class Postfix implements AutoCloseable {
         long pid = Long.parseLong(Files.readString(pidFile).trim());
         master = ManagedProcess.adopt("postfix master", pid, directory.resolve("maillog"));
         master.awaitReady(COMMAND_TIMEOUT, () -> FreePort.isListening(port));
+    }
+
+    /** postfix stop, then postfix start: its queue kept, its deliveries in flight cut off. */
+    public void restart() throws IOException {
+        stopMaster();
+        postfix("start");
+        adoptMaster();
     }
 
     /** SIGTERM to the master's pid, which stops its children, then waits for it to be gone. */

@@ -242,6 +242,16 @@ public final class Slapd implements AutoCloseable {
         process = null;
     }
 
+    /** SIGSTOP to slapd's pid: it answers nothing and closes nothing, as a host that lost power. */
+    public void pause() {
+        process.pause();
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    public void resume() {
+        process.resume();
+    }
+
     /** Starts slapd again on the same port and data. */
     public void restart() {
         launch();
