@@ -87,6 +87,8 @@ final class StoreLoop {
     private final Map<TopicPartition, Waiting> waiting = new HashMap<>();
     private final Map<TopicPartition, Long> lastBackoffMs = new HashMap<>();
     private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+    /** Commits failed in a row; the first is logged, the success that ends them too. */
+    private int failedCommits;
     private final Map<RecordStorer.Outcome, AtomicLong> counts = new HashMap<>();
     /** The end of each range of a bounded pass, exclusive; empty while subscribed. */
     private final Map<TopicPartition, Long> ends = new HashMap<>();
@@ -363,10 +365,17 @@ final class StoreLoop {
         try {
             consumer.commitSync(uncommitted);
             uncommitted.clear();
+            if (failedCommits > 0) {
+                LOG.info("commit succeeded after {} failed attempts", failedCommits);
+                failedCommits = 0;
+            }
         } catch (WakeupException e) {
             throw e;
         } catch (KafkaException e) {
-            LOG.warn("commit of {} failed, will be tried again: {}", uncommitted, e.toString());
+            // Once, not at every poll: a rebalance fails every commit for a second or two.
+            if (failedCommits++ == 0) {
+                LOG.warn("commit of {} failed, will be tried again until it succeeds: {}", uncommitted, e.toString());
+            }
         }
     }
 
