@@ -48,7 +48,7 @@ class PostfixEndToEndIT {
         kafka = KafkaCluster.start(1);
         backend = new Backend(kafka, "postfix", 4);
         backend.addMailboxes(IntStream.range(0, 10).mapToObj(i -> "box" + i).toArray(String[]::new));
-        backend.addMailboxes("carol", "dora", "erin", "fred", "gina");
+        backend.addMailboxes("carol", "dora", "erin", "fred", "gina", "hank");
         ingestSettings = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", backend.topic, "deadline.ms", "8000");
         postfix = Postfix.start(backend.slapd, ingestSettings);
         worker = StoreWorkerProcess.start(backend.workerConfig());
@@ -140,23 +140,23 @@ class PostfixEndToEndIT {
         // A silent broker holds the delivery inside its send for up to deadline.ms (8 s): time to kill it there.
         kafka.pause(1);
         try {
-            Command.Result sent = postfix.send("sender@example.org", "erin@example.com", MailCorpus.message("killed", "x\r\n"));
+            Command.Result sent = postfix.send("sender@example.org", "hank@example.com", MailCorpus.message("killed", "x\r\n"));
             assertEquals(0, sent.exitCode(), sent::toString);
             String pid = Awaitility.await("ingest-cli sending").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                     .until(() -> Command.of(List.of("pgrep", "-f", "org.mailstream.ingest.IngestCli")).run(new byte[0],
                             Duration.ofSeconds(10)).stdout().strip(), pids -> !pids.isEmpty() && !pids.contains("\n"));
             Command.Result killed = Command.of(List.of("kill", "-KILL", pid)).run(new byte[0], Duration.ofSeconds(10));
             assertEquals(0, killed.exitCode(), killed::toString);
-            assertTrue(postfix.awaitLogLines(line -> line.contains("to=<erin@example.com>") && line.contains("status=deferred")
+            assertTrue(postfix.awaitLogLines(line -> line.contains("to=<hank@example.com>") && line.contains("status=deferred")
                     && line.contains("died with signal 9"), 1, Duration.ofMinutes(1)), postfix::diagnostics);
         } finally {
             kafka.resume(1);
         }
         postfix.flush();
-        assertTrue(postfix.awaitLogLines(line -> line.contains("to=<erin@example.com>") && line.contains("status=sent"), 1,
+        assertTrue(postfix.awaitLogLines(line -> line.contains("to=<hank@example.com>") && line.contains("status=sent"), 1,
                 Duration.ofMinutes(2)), postfix::diagnostics);
-        awaitStored(1, "erin");
-        assertEquals(List.of(), postfix.logLines(line -> line.contains("to=<erin@example.com>") && line.contains("status=bounced")));
+        awaitStored(1, "hank");
+        assertEquals(List.of(), postfix.logLines(line -> line.contains("to=<hank@example.com>") && line.contains("status=bounced")));
     }
 
     @Test
