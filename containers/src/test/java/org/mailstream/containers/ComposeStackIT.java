@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -131,8 +132,13 @@ class ComposeStackIT {
 
     /** Waits until {@code provider} holds each of {@code subjects} exactly once, and nothing sent but not asked for is missing. */
     private static void awaitSubjects(String provider, List<String> subjects) throws IOException {
-        Awaitility.await(provider + " holding " + subjects.size() + " new mails").atMost(Duration.ofMinutes(2))
-                .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> storedSubjects(provider).containsAll(subjects));
+        try {
+            Awaitility.await(provider + " holding " + subjects.size() + " new mails").atMost(Duration.ofMinutes(2))
+                    .pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> storedSubjects(provider).containsAll(subjects));
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "\n" + Command.of(composeArgv("logs", "--tail", "40"))
+                    .run(new byte[0], STEP_TIMEOUT), e);
+        }
         List<String> stored = storedSubjects(provider);
         assertEquals(new TreeSet<>(stored).size(), stored.size(), provider + " holds no mail twice: " + stored);
         assertEquals(sent, stored.size(), provider + " holds every mail sent: " + stored);
