@@ -65,6 +65,10 @@ public record Envelope(
         return out.toByteArray();
     }
 
+    /** The span of times a directory's GeneralizedTime (four-digit years) and every clock can hold. */
+    private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("+10000-01-01T00:00:00Z");
+
     /** Reads the wire form; throws {@link IllegalArgumentException} saying what is wrong. */
     public static Envelope fromJson(byte[] json) {
         int version = 0;
@@ -111,6 +115,9 @@ public record Envelope(
         if (sender == null || recipient == null || receivedAt == null || size < 0 || sha256 == null
                 || ingestHost == null) {
             throw new IllegalArgumentException("envelope lacks a required member");
+        }
+        if (receivedAt.isBefore(EARLIEST) || !receivedAt.isBefore(LATEST)) {
+            throw new IllegalArgumentException("envelope's receivedAt " + receivedAt + " is outside the years 0001 to 9999");
         }
         return new Envelope(version, sender, recipient, originalRecipient, queueId, clientAddress,
                 receivedAt, size, sha256, ingestHost);

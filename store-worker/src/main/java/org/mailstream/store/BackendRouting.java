@@ -3,6 +3,7 @@ package org.mailstream.store;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.utils.Utils;
 import org.mailstream.schemas.Recipient;
@@ -61,10 +62,10 @@ final class BackendRouting {
         return new BackendRouting(self, backends, pins);
     }
 
-    /** The record key of a pinned address: pins are compared with keys, whose domain ingest-cli lower-cased. */
+    /** A pinned address as {@link #ownerOf} compares it: lower-cased. */
     private static String keyOf(String address, String pin) {
         try {
-            return Recipient.parse(address).key();
+            return Recipient.parse(address).key().toLowerCase(Locale.ROOT);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + ": '" + pin + "': " + e.getMessage(), e);
         }
@@ -75,14 +76,19 @@ final class BackendRouting {
         return backends.isEmpty() || self.equals(ownerOf(key == null ? null : new String(key, StandardCharsets.UTF_8)));
     }
 
-    /** The back end that owns {@code address}; null when there is only one, unnamed, back end. */
-    String ownerOf(String address) {
+    /**
+     * The back end that owns {@code address}; null when there is only one, unnamed, back end.
+     * Case does not matter, as it does not to the owner lookup (mail is a case-ignoring
+     * attribute) nor to Postfix: ALICE@ and alice@ are one mailbox, so they must be one back end.
+     */
+    String ownerOf(String rawAddress) {
         if (backends.isEmpty()) {
             return null;
         }
-        if (address == null) {
+        if (rawAddress == null) {
             return backends.get(0);
         }
+        String address = rawAddress.toLowerCase(Locale.ROOT);
         String pinned = pins.get(address);
         if (pinned != null) {
             return pinned;

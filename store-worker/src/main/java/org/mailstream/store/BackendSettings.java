@@ -1,6 +1,7 @@
 package org.mailstream.store;
 
 import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
@@ -27,12 +28,16 @@ import org.slf4j.LoggerFactory;
  * checkpoints, and refuses a {@code store.durability} that could lose mail on that back end:
  * sync mode against a database that does not sync each add (an offset would be committed for a
  * write that a power loss can take), and log mode against one that never checkpoints or
- * checkpoints less often than {@code store.log.commit.delay.ms} allows for. A provider that is down
+ * checkpoints less often than {@code store.log.commit.delay.ms} allows for; and a provider that
+ * takes smaller requests than {@code ldap.max.write.bytes} lets through. A provider that is down
  * or that hides its settings is passed over with a warning: it is checked when the worker next starts.
  */
 final class BackendSettings {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackendSettings.class);
+    private static final String INCOMING_LIMIT = "olcSockbufMaxIncomingAuth";
+    /** slapd's sockbuf_max_incoming_auth when cn=config does not set it: 4 MiB - 1. */
+    private static final long SLAPD_DEFAULT_INCOMING_LIMIT = (1L << 22) - 1;
 
     /** What one provider's database says of its durability. */
     record Durability(String database, boolean syncsEachAdd, Duration checkpoint) {
@@ -53,6 +58,10 @@ final class BackendSettings {
                     throw new ConfigException(url + ": " + missing);
                 }
                 read = read(connection, new DN(config.ldapBaseDn()));
+                String tooSmall = incomingLimit(connection).map(limit -> incomingRefusal(config, limit)).orElse(null);
+                if (tooSmall != null) {
+                    throw new ConfigException(url + ": " + tooSmall);
+                }
             } catch (LDAPException e) {
                 LOG.warn("{}: its schema and durability settings not checked: {}", url, LdapFailures.describe(e));
                 continue;
@@ -108,6 +117,38 @@ final class BackendSettings {
                     + config.logCommitDelay().toMillis();
         }
         return null;
+    }
+
+    /**
+     * The largest request slapd takes from a bound client, if the account may read cn=config:
+     * olcSockbufMaxIncomingAuth, or slapd's default where it is unset (Debian's database).
+     */
+    static Optional<Long> incomingLimit(LDAPConnection connection) throws LDAPException {
+        Entry global;
+        try {
+            global = connection.getEntry("cn=config", INCOMING_LIMIT);
+        } catch (LDAPException e) {
+            if (e.getResultCode() != ResultCode.NO_SUCH_OBJECT) {
+                throw e;
+            }
+            return Optional.empty();
+        }
+        if (global == null) {
+            return Optional.empty();
+        }
+        Long set = global.getAttributeValueAsLong(INCOMING_LIMIT);
+        return Optional.of(set == null ? SLAPD_DEFAULT_INCOMING_LIMIT : set);
+    }
+
+    /**
+     * Why a back end taking {@code limit} octets a request cannot store what {@code config} lets
+     * through; null when it can. slapd drops a larger write's connection without an answer, so
+     * each such mail would look like a provider lost, not like a mail too large.
+     */
+    static String incomingRefusal(StoreConfig config, long limit) {
+        return limit >= config.ldapMaxWriteBytes() ? null : INCOMING_LIMIT + " " + limit + " is below "
+                + StoreConfig.LDAP_MAX_WRITE_BYTES + " (" + config.ldapMaxWriteBytes() + "): slapd would drop such writes without "
+                + "an answer; raise it (mailstore.database.ldif sets 16777215) or lower " + StoreConfig.LDAP_MAX_WRITE_BYTES;
     }
 
     /** The settings of the database whose suffix holds {@code base}, if the account may read them. */

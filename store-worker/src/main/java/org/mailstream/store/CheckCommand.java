@@ -145,24 +145,14 @@ final class CheckCommand {
     }
 
     private void checkIncomingLimit(String url, LDAPConnection connection) throws LDAPException {
-        Entry global;
-        try {
-            global = connection.getEntry("cn=config", "olcSockbufMaxIncomingAuth");
-        } catch (LDAPException e) {
-            if (e.getResultCode() != ResultCode.NO_SUCH_OBJECT) {
-                throw e;
-            }
-            global = null; // hidden from this account
-        }
-        if (global == null || !global.hasAttribute("olcSockbufMaxIncomingAuth")) {
+        Optional<Long> limit = BackendSettings.incomingLimit(connection);
+        if (limit.isEmpty()) {
             report.warn(url + ": olcSockbufMaxIncomingAuth is not readable: " + StoreConfig.LDAP_MAX_WRITE_BYTES + " not checked");
             return;
         }
-        long limit = global.getAttributeValueAsLong("olcSockbufMaxIncomingAuth");
-        report.report(limit >= config.ldapMaxWriteBytes(), url + ": olcSockbufMaxIncomingAuth " + limit + " takes "
-                + StoreConfig.LDAP_MAX_WRITE_BYTES + " (" + config.ldapMaxWriteBytes() + ")", url + ": olcSockbufMaxIncomingAuth " + limit
-                + " is below " + StoreConfig.LDAP_MAX_WRITE_BYTES + " (" + config.ldapMaxWriteBytes() + "): slapd would drop such writes "
-                + "without an answer");
+        String refusal = BackendSettings.incomingRefusal(config, limit.get());
+        report.report(refusal == null, url + ": olcSockbufMaxIncomingAuth " + limit.get() + " takes "
+                + StoreConfig.LDAP_MAX_WRITE_BYTES + " (" + config.ldapMaxWriteBytes() + ")", url + ": " + refusal);
     }
 
     /**

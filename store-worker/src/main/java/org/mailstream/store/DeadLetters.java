@@ -2,6 +2,7 @@ package org.mailstream.store;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -50,18 +51,29 @@ final class DeadLetters implements AutoCloseable {
         producer.send(letter).get();
     }
 
-    /** How many times {@code record} has been written to the dead-letter topic: 0 for a record of the mail topic. */
+    /**
+     * How many times {@code record} has been written to the dead-letter topic: 0 for a record of
+     * the mail topic. A count that is not a number was not written by a worker: it counts as
+     * once, so that the letter is tried and keeps its reason rather than stop its partition.
+     */
     static int attempts(ConsumerRecord<byte[], byte[]> record) {
         Header header = record.headers().lastHeader(ATTEMPTS_HEADER);
         // A letter written before the count existed has failed once at least.
-        return header == null ? (record.headers().lastHeader(TIME_HEADER) == null ? 0 : 1)
-                : Integer.parseInt(new String(header.value(), StandardCharsets.US_ASCII));
+        if (header == null) {
+            return record.headers().lastHeader(TIME_HEADER) == null ? 0 : 1;
+        }
+        String count = new String(header.value(), StandardCharsets.US_ASCII);
+        return count.matches("\\d{1,9}") ? Integer.parseInt(count) : 1;
     }
 
-    /** When {@code record} was first written to the dead-letter topic; null for a record of the mail topic. */
+    /** When {@code record} was first written to the dead-letter topic; null for a record of the mail topic or an unreadable time. */
     static Instant firstFailed(ConsumerRecord<byte[], byte[]> record) {
         for (Header header : record.headers().headers(TIME_HEADER)) {
-            return Instant.parse(new String(header.value(), StandardCharsets.UTF_8));
+            try {
+                return Instant.parse(new String(header.value(), StandardCharsets.UTF_8));
+            } catch (DateTimeParseException e) {
+                return null;
+            }
         }
         return null;
     }

@@ -8,7 +8,10 @@ import com.unboundid.ldap.sdk.Modification;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResult;
+import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
+import java.time.Instant;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +23,9 @@ import java.util.Map;
  * existing entry's derived attributes up to date.
  */
 final class Mailboxes {
+
+    /** The operational attribute that says when an owner entry was made (RFC 4512). */
+    private static final String CREATED = "createTimestamp";
 
     private final LDAPConnectionPool pool;
     private final String baseDn;
@@ -37,13 +43,17 @@ final class Mailboxes {
         this.cache = new OwnerCache(config.mailboxCacheSize(), config.mailboxCacheTtlMs());
     }
 
+    /** A mailbox's owner entry, and when it was created where the directory says (null otherwise). */
+    record Owner(DN dn, Instant created) {
+    }
+
     /** The owner of {@code address}; a {@link PermanentFailure} when there is none or several. */
-    DN owner(String address) throws LDAPException, PermanentFailure {
-        DN cached = cache.get(address);
+    Owner owner(String address) throws LDAPException, PermanentFailure {
+        Owner cached = cache.get(address);
         if (cached != null) {
             return cached;
         }
-        SearchRequest search = new SearchRequest(baseDn, SearchScope.SUB, filter.forValue(address), SearchRequest.NO_ATTRIBUTES);
+        SearchRequest search = new SearchRequest(baseDn, SearchScope.SUB, filter.forValue(address), CREATED);
         search.setSizeLimit(2);
         SearchResult result;
         try {
@@ -60,7 +70,9 @@ final class Mailboxes {
         if (result.getEntryCount() > 1) {
             throw new PermanentFailure("ambiguous mailbox: more than one entry below " + baseDn + " matches " + search.getFilter());
         }
-        DN owner = result.getSearchEntries().get(0).getParsedDN();
+        SearchResultEntry found = result.getSearchEntries().get(0);
+        Date created = found.getAttributeValueAsDate(CREATED);
+        Owner owner = new Owner(found.getParsedDN(), created == null ? null : created.toInstant());
         cache.put(address, owner);
         return owner;
     }
@@ -113,7 +125,7 @@ final class Mailboxes {
 
     /** Recently found owners, least recently used dropped first, each trusted for a while only. */
     private static final class OwnerCache {
-        private record Found(DN owner, long until) {
+        private record Found(Owner owner, long until) {
         }
 
         private final int capacity;
@@ -131,7 +143,7 @@ final class Mailboxes {
             };
         }
 
-        synchronized DN get(String address) {
+        synchronized Owner get(String address) {
             Found found = entries.get(address);
             if (found == null || found.until() - System.nanoTime() < 0) {
                 entries.remove(address);
@@ -140,7 +152,7 @@ final class Mailboxes {
             return found.owner();
         }
 
-        synchronized void put(String address, DN owner) {
+        synchronized void put(String address, Owner owner) {
             if (capacity > 0) {
                 entries.put(address, new Found(owner, System.nanoTime() + ttlNanos));
             }

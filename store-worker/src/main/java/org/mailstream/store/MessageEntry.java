@@ -12,6 +12,7 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.util.SharedByteArrayInputStream;
 import java.util.ArrayList;
+import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
 import java.util.Properties;
@@ -93,7 +94,7 @@ final class MessageEntry {
                 addText(attributes, "mailStoreFrom", display(from[0]));
             }
             Date date = parsed.getSentDate();
-            if (date != null) {
+            if (date != null && fitsGeneralizedTime(date)) {
                 attributes.add(new Attribute("mailStoreDate", StaticUtils.encodeGeneralizedTime(date)));
             }
         } catch (MessagingException | RuntimeException e) {
@@ -102,6 +103,15 @@ final class MessageEntry {
             addText(attributes, "mailStoreParseError", e.getClass().getSimpleName() + ": " + e.getMessage());
         }
         return new Entry(new DN(new RDN("mailStoreId", id), folder), attributes);
+    }
+
+    /**
+     * Whether {@code date} has a four-digit year, as GeneralizedTime must: a Date: header in the year
+     * 99999 is left out of the index rather than make the directory refuse the whole mail.
+     */
+    private static boolean fitsGeneralizedTime(Date date) {
+        int year = date.toInstant().atZone(ZoneOffset.UTC).getYear();
+        return year >= 1 && year <= 9999;
     }
 
     /** "Name <address>" or the bare address: what a reader searches for, without MIME quoting. */

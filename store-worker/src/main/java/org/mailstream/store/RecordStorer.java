@@ -1,12 +1,15 @@
 package org.mailstream.store;
 
-import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.LDAPException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
@@ -16,8 +19,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Stores one record: stored, found already stored (and, when reparsing, re-indexed),
- * dead-lettered (or, for a letter that redrive has tried too often, given up), or left to the back end that owns it; or it throws, and the record must be tried
- * again later, because nothing about it has been settled.
+ * dead-lettered (or, for a letter that redrive has tried too often, given up), or left to the
+ * back end that owns it; or it throws, and the record must be tried again later, because nothing
+ * about it has been settled.
+ *
+ * <p>Whose fault a failure is decides what follows ({@link LdapFailures}): the record's sends it
+ * to the dead-letter topic at once; the back end's availability and the operator's retry for as
+ * long as they last, the operator's named once in the log; a failure nobody foresaw is retried
+ * {@value StoreConfig#RECORD_MAX_ATTEMPTS} times and then taken for the record's, so that one
+ * record can never hold its partition for good.
  */
 final class RecordStorer {
 
@@ -43,13 +53,26 @@ final class RecordStorer {
     private final BackendRouting routing;
     private final WhenStored whenStored;
     private final WorkerMetrics metrics;
+    private final String serviceDn;
     private final int maxAttempts;
     private final Duration maxAge;
+    private final int maxRecordAttempts;
+    private final Duration ownerCreatedAfterMail;
+    /** Per partition, the record that failed unexpectedly and how often: records of a partition are stored in order. */
+    private final Map<TopicPartition, Failing> failing = new ConcurrentHashMap<>();
+    /** The operator's faults named in the log and not yet cured by a record stored since. */
+    private final Set<String> namedOperatorFaults = ConcurrentHashMap.newKeySet();
+
+    private record Failing(long offset, int attempts) {
+    }
 
     RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config, WhenStored whenStored, WorkerMetrics metrics) {
         this.metrics = metrics;
+        this.serviceDn = config.ldapBindDn();
         this.maxAttempts = config.redriveMaxAttempts();
         this.maxAge = config.redriveMaxAge();
+        this.maxRecordAttempts = config.recordMaxAttempts();
+        this.ownerCreatedAfterMail = config.mailboxCreatedAfterMail();
         this.mailboxes = mailboxes;
         this.deadLetters = deadLetters;
         this.maxWriteBytes = config.ldapMaxWriteBytes();
@@ -61,16 +84,51 @@ final class RecordStorer {
         if (!routing.owns(record.key())) {
             return Outcome.OTHER_BACKEND;
         }
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         try {
-            return write(record);
-        } catch (PermanentFailure failure) {
-            return deadLetter(record, failure.getMessage());
-        } catch (LDAPException e) {
-            if (LdapFailures.isRetriable(e)) {
-                throw new RetryLater("LDAP: " + LdapFailures.describe(e), e);
+            Outcome outcome = write(record);
+            failing.remove(partition);
+            if (!namedOperatorFaults.isEmpty()) {
+                LOG.info("storing again after {}", namedOperatorFaults);
+                namedOperatorFaults.clear();
             }
-            return deadLetter(record, "LDAP refused the entry: " + LdapFailures.describe(e));
+            return outcome;
+        } catch (PermanentFailure failure) {
+            return settledAsDeadLetter(partition, record, failure.getMessage());
+        } catch (LDAPException e) {
+            String description = LdapFailures.describe(e);
+            switch (LdapFailures.cause(e)) {
+                case ENTRY -> {
+                    return settledAsDeadLetter(partition, record, "LDAP refused the entry: " + description);
+                }
+                case OPERATOR -> {
+                    metrics.operatorFault(e.getResultCode());
+                    if (namedOperatorFaults.add(e.getResultCode().getName())) {
+                        LOG.error("the back end refuses {}, which only the operator can mend (rights, credentials, transport "
+                                + "security): storing waits until it is mended: {}", serviceDn, description);
+                    }
+                    throw new RetryLater("LDAP, the operator's to mend: " + description, e);
+                }
+                default -> throw new RetryLater("LDAP: " + description, e);
+            }
+        } catch (RuntimeException e) {
+            Failing before = failing.get(partition);
+            int attempts = before != null && before.offset() == record.offset() ? before.attempts() + 1 : 1;
+            if (attempts < maxRecordAttempts) {
+                failing.put(partition, new Failing(record.offset(), attempts));
+                throw new RetryLater("unexpected failure, attempt " + attempts + " of " + maxRecordAttempts + ": " + e, e);
+            }
+            LOG.error("{}/{}/{} failed unexpectedly {} times, taken for the record's fault", record.topic(), record.partition(),
+                    record.offset(), attempts, e);
+            return settledAsDeadLetter(partition, record, "failed unexpectedly " + attempts + " times: " + e);
         }
+    }
+
+    private Outcome settledAsDeadLetter(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, String reason)
+            throws RetryLater {
+        Outcome outcome = deadLetter(record, reason);
+        failing.remove(partition);
+        return outcome;
     }
 
     private Outcome write(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure, LDAPException {
@@ -81,14 +139,20 @@ final class RecordStorer {
         if (!envelope.sha256().equals(MessageIdentity.sha256Hex(record.value()))) {
             throw new PermanentFailure("value does not match the SHA-256 in its envelope");
         }
-        DN owner = mailboxes.owner(new String(record.key(), StandardCharsets.UTF_8));
-        Entry message = MessageEntry.message(mailboxes.folderOf(owner), record.value(), envelope);
+        Mailboxes.Owner owner = mailboxes.owner(new String(record.key(), StandardCharsets.UTF_8));
+        if (!ownerCreatedAfterMail.isNegative() && owner.created() != null
+                && owner.created().isAfter(envelope.receivedAt().plus(ownerCreatedAfterMail))) {
+            throw new PermanentFailure("mailbox newer than the mail: " + owner.dn() + " was created at " + owner.created()
+                    + ", the mail received at " + envelope.receivedAt() + ", so it was sent to an earlier holder of the address"
+                    + " (" + StoreConfig.MAILBOX_CREATED_AFTER_MAIL_MS + ")");
+        }
+        Entry message = MessageEntry.message(mailboxes.folderOf(owner.dn()), record.value(), envelope);
         long size = MessageEntry.encodedSize(message);
         if (size > maxWriteBytes) {
             throw new PermanentFailure("too large for the back end: the entry takes about " + size
                     + " octets, the back end accepts " + maxWriteBytes + " (" + StoreConfig.LDAP_MAX_WRITE_BYTES + ")");
         }
-        if (mailboxes.add(message, owner)) {
+        if (mailboxes.add(message, owner.dn())) {
             metrics.stored(envelope.receivedAt());
             return Outcome.STORED;
         }

@@ -56,6 +56,8 @@ final class StoreConfig extends DeclaredConfig {
     static final String BACKEND = "backend";
     static final String ROUTING_BACKENDS = "routing.backends";
     static final String ROUTING_PINS = "routing.pins";
+    static final String RECORD_MAX_ATTEMPTS = "record.max.attempts";
+    static final String MAILBOX_CREATED_AFTER_MAIL_MS = "mailbox.created.after.mail.ms";
     static final String REDRIVE_MAX_ATTEMPTS = "redrive.max.attempts";
     static final String REDRIVE_MAX_AGE_MS = "redrive.max.age.ms";
     static final String STORE_DURABILITY = "store.durability";
@@ -114,6 +116,17 @@ final class StoreConfig extends DeclaredConfig {
             .define(ROUTING_PINS, Type.LIST, "", Importance.MEDIUM,
                     "Addresses placed on a back end by hand, as ADDRESS=BACKEND separated by commas, the same in every "
                     + "worker: how a mailbox moves (see the README).")
+            .define(RECORD_MAX_ATTEMPTS, Type.INT, 5, Range.between(1, 1_000), Importance.MEDIUM,
+                    "Attempts at a record that fails for a reason nobody foresaw (not the back end's availability, not "
+                    + "rights or credentials, which are retried for as long as they last) before it is taken for the "
+                    + "record's fault and sent to the dead-letter topic with the failure as its reason, so that one "
+                    + "record cannot hold its partition for good.")
+            .define(MAILBOX_CREATED_AFTER_MAIL_MS, Type.LONG, 300_000L, Range.atLeast(-1), Importance.MEDIUM,
+                    "How long after a mail was received its mailbox's owner entry may have been created (the "
+                    + "directory's createTimestamp) and still receive it: the clock skew allowed between the ingest hosts "
+                    + "and the directory. A mail received earlier was sent to an earlier holder of the address (a replay "
+                    + "or redrive after the address passed to someone else) and goes to the dead-letter topic. -1 turns "
+                    + "the check off, for moving a mailbox to a new entry on purpose (see the README).")
             .define(REDRIVE_MAX_ATTEMPTS, Type.INT, 5, Range.atLeast(1), Importance.MEDIUM,
                     "A dead letter that still fails after it has been written to the dead-letter topic this many times "
                     + "(its mailstream.dlq.attempts header) is given up by redrive: reported, not written again.")
@@ -150,7 +163,11 @@ final class StoreConfig extends DeclaredConfig {
     private StoreConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, KAFKA_CLIENT_KEYS);
         for (String url : getList(LDAP_URLS)) {
-            LdapServers.parseUrl(url);
+            boolean ldaps = LdapServers.parseUrl(url).getScheme().equals("ldaps");
+            if (ldaps != ldapTls().equals("ldaps")) {
+                throw new ConfigException(LDAP_URLS + ": " + url + " does not agree with " + LDAP_TLS + "=" + ldapTls()
+                        + ": an ldaps:// URL needs " + LDAP_TLS + "=ldaps, and " + LDAP_TLS + "=ldaps needs ldaps:// URLs");
+            }
         }
         mailboxFilter = new FilterTemplate(LDAP_MAILBOX_FILTER, getString(LDAP_MAILBOX_FILTER));
         Duration shortest = LogCommitRule.shortestDelay(LogCommitRule.SHORTEST_CHECKPOINT, Duration.ofMillis(ldapResponseTimeoutMs()));
@@ -250,6 +267,15 @@ final class StoreConfig extends DeclaredConfig {
 
     long retryBackoffMaxMs() {
         return getLong(RETRY_BACKOFF_MAX_MS);
+    }
+
+    int recordMaxAttempts() {
+        return getInt(RECORD_MAX_ATTEMPTS);
+    }
+
+    /** The owner-entry age check's allowance; negative when the check is off. */
+    Duration mailboxCreatedAfterMail() {
+        return Duration.ofMillis(getLong(MAILBOX_CREATED_AFTER_MAIL_MS));
     }
 
     int redriveMaxAttempts() {

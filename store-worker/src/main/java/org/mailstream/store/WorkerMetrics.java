@@ -2,6 +2,7 @@ package org.mailstream.store;
 
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.ResultCode;
+import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -14,8 +15,8 @@ import org.mailstream.config.MetricsEndpoint;
 /**
  * What store-worker, replay and redrive export on /metrics ({@link MetricsEndpoint}, when
  * metrics.listen is set): records by outcome, retries, partitions waiting to retry, each
- * partition's records not yet committed, LDAP operations' latency by result, and the age of each
- * mail when it was stored. The README lists them with a sample scrape.
+ * partition's records not yet committed, LDAP operations' latency by result, refusals only the
+ * operator can mend, and the age of each mail when it was stored. The README lists them with a sample scrape.
  */
 final class WorkerMetrics {
 
@@ -36,6 +37,11 @@ final class WorkerMetrics {
             .classicOnly().classicUpperBounds(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400)
             .register(registry);
 
+    private final Counter operatorFaults = Counter.builder().name("mailstream_store_operator_faults")
+            .help("Attempts to store that the back end refused for a reason only the operator can mend (rights, "
+                    + "credentials, transport security), by result code; storing waits meanwhile")
+            .labelNames("result").register(registry);
+
     PrometheusRegistry registry() {
         return registry;
     }
@@ -52,6 +58,10 @@ final class WorkerMetrics {
         } finally {
             ldapDuration.labelValues(operation, label(result)).observe((System.nanoTime() - start) / 1e9);
         }
+    }
+
+    void operatorFault(ResultCode result) {
+        operatorFaults.labelValues(label(result)).inc();
     }
 
     void stored(Instant receivedAt) {

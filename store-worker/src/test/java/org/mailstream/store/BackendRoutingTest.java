@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -46,6 +47,15 @@ class BackendRoutingTest {
         String address = ADDRESSES.stream().filter(a -> routing("a", "a,b").ownerOf(a).equals("a")).findFirst().orElseThrow();
         BackendRouting pinned = BackendRouting.of("b", List.of("a", "b"), List.of(address.replace("example.com", "Example.COM") + "=b"));
         assertTrue(pinned.owns(address.getBytes(StandardCharsets.UTF_8)), "the pin's domain is compared as the key's, lower-cased");
+    }
+
+    @Test
+    void anAddressBelongsToOneBackEndWhateverTheCaseOfItsLocalPartAsItsOwnerLookupIgnoresCase() {
+        BackendRouting routing = routing("a", "a,b,c,d");
+        long apart = ADDRESSES.stream().filter(a -> !routing.ownerOf(a).equals(routing.ownerOf(a.toUpperCase(Locale.ROOT)))).count();
+        assertEquals(0, apart);
+        BackendRouting pinned = BackendRouting.of("b", List.of("a", "b"), List.of("Alice@example.com=b"));
+        assertTrue(pinned.owns("ALICE@example.com".getBytes(StandardCharsets.UTF_8)), "a pin matches any case");
     }
 
     @Test

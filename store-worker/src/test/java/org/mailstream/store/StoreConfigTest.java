@@ -58,6 +58,18 @@ class StoreConfigTest {
     }
 
     @Test
+    void anLdapsUrlWithoutLdapsTransportAndLdapsTransportWithoutLdapsUrlsAreRefused() {
+        Map<String, String> clear = with("ldap.urls", "ldaps://ldap.example.com");
+        ConfigException refused = assertThrows(ConfigException.class, () -> StoreConfig.of(clear));
+        assertTrue(refused.getMessage().contains("needs ldap.tls=ldaps"), refused.getMessage());
+        Map<String, String> mismatched = with("ldap.tls", "ldaps");
+        assertThrows(ConfigException.class, () -> StoreConfig.of(mismatched));
+        Map<String, String> agreed = new HashMap<>(clear);
+        agreed.put("ldap.tls", "ldaps");
+        assertEquals("ldaps", StoreConfig.of(agreed).ldapTls());
+    }
+
+    @Test
     void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() {
         ReadmeReference.assertReadmeDocuments(StoreConfig.DEFINITION);
     }

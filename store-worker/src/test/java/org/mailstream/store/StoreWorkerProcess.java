@@ -40,6 +40,11 @@ final class StoreWorkerProcess implements AutoCloseable {
         return process.exitStatus();
     }
 
+    /** Waits for the worker to end by itself and returns its exit status; -1 if it is still running after {@code timeout}. */
+    int awaitExitStatus(Duration timeout) {
+        return process.awaitExit(timeout) ? process.exitStatus() : -1;
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

@@ -50,9 +50,14 @@ public final class MailPublisher implements AutoCloseable {
 
     /** Publishes every mail and returns once all are acknowledged. */
     public void publish(List<Map.Entry<String, byte[]>> mails) {
+        send(mails.stream().map(mail -> record(topic, mail.getKey(), mail.getValue())).toList());
+    }
+
+    /** Publishes {@code records} as they are, forged ones included, and returns once all are acknowledged. */
+    public void send(List<ProducerRecord<byte[], byte[]>> records) {
         List<Future<RecordMetadata>> acknowledgements = new ArrayList<>();
-        for (Map.Entry<String, byte[]> mail : mails) {
-            acknowledgements.add(producer.send(record(topic, mail.getKey(), mail.getValue())));
+        for (ProducerRecord<byte[], byte[]> record : records) {
+            acknowledgements.add(producer.send(record));
         }
         try {
             for (Future<RecordMetadata> acknowledgement : acknowledgements) {
