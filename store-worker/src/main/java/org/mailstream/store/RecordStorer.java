@@ -5,7 +5,6 @@ import com.unboundid.ldap.sdk.LDAPException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -56,22 +55,17 @@ final class RecordStorer {
     private final String serviceDn;
     private final int maxAttempts;
     private final Duration maxAge;
-    private final int maxRecordAttempts;
     private final Duration ownerCreatedAfterMail;
-    /** Per partition, the record that failed unexpectedly and how often: records of a partition are stored in order. */
-    private final Map<TopicPartition, Failing> failing = new ConcurrentHashMap<>();
+    private final Strikes unforeseen;
     /** The operator's faults named in the log and not yet cured by a record stored since. */
     private final Set<String> namedOperatorFaults = ConcurrentHashMap.newKeySet();
-
-    private record Failing(long offset, int attempts) {
-    }
 
     RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config, WhenStored whenStored, WorkerMetrics metrics) {
         this.metrics = metrics;
         this.serviceDn = config.ldapBindDn();
         this.maxAttempts = config.redriveMaxAttempts();
         this.maxAge = config.redriveMaxAge();
-        this.maxRecordAttempts = config.recordMaxAttempts();
+        this.unforeseen = new Strikes(config.recordMaxAttempts());
         this.ownerCreatedAfterMail = config.mailboxCreatedAfterMail();
         this.mailboxes = mailboxes;
         this.deadLetters = deadLetters;
@@ -87,7 +81,7 @@ final class RecordStorer {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         try {
             Outcome outcome = write(record);
-            failing.remove(partition);
+            unforeseen.clear(partition);
             if (!namedOperatorFaults.isEmpty()) {
                 LOG.info("storing again after {}", namedOperatorFaults);
                 namedOperatorFaults.clear();
@@ -112,11 +106,9 @@ final class RecordStorer {
                 default -> throw new RetryLater("LDAP: " + description, e);
             }
         } catch (RuntimeException e) {
-            Failing before = failing.get(partition);
-            int attempts = before != null && before.offset() == record.offset() ? before.attempts() + 1 : 1;
-            if (attempts < maxRecordAttempts) {
-                failing.put(partition, new Failing(record.offset(), attempts));
-                throw new RetryLater("unexpected failure, attempt " + attempts + " of " + maxRecordAttempts + ": " + e, e);
+            int attempts = unforeseen.strike(partition, record.offset());
+            if (!unforeseen.out(attempts)) {
+                throw new RetryLater("unexpected failure, attempt " + attempts + " of " + unforeseen.limit() + ": " + e, e);
             }
             LOG.error("{}/{}/{} failed unexpectedly {} times, taken for the record's fault", record.topic(), record.partition(),
                     record.offset(), attempts, e);
@@ -127,7 +119,7 @@ final class RecordStorer {
     private Outcome settledAsDeadLetter(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, String reason)
             throws RetryLater {
         Outcome outcome = deadLetter(record, reason);
-        failing.remove(partition);
+        unforeseen.clear(partition);
         return outcome;
     }
 
