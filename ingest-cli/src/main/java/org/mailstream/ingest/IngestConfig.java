@@ -130,6 +130,11 @@ class IngestConfig extends DeclaredConfig {
         return settings;
     }
 
+    /** The memory the producer may take for records waiting to be sent (its buffer.memory). */
+    long producerBufferBytes() {
+        return Long.parseLong(producerSettings().get(ProducerConfig.BUFFER_MEMORY_CONFIG).toString().trim());
+    }
+
     /** The producer's client.id unless the configuration sets one. */
     protected String clientId() {
         return "ingest-cli";

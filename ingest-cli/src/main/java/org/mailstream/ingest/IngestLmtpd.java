@@ -19,13 +19,15 @@ import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.config.DeclaredConfig;
 import org.mailstream.config.MetricsEndpoint;
+import org.mailstream.server.Server;
+import org.mailstream.server.ServerMetrics;
 import sun.misc.Signal;
 
 /**
  * ingest-lmtpd: the long-running LMTP server that Postfix's lmtp(8) feeds over cached
  * connections, the throughput path beside the pipe command. Its manual page, {@code
  * ingest-lmtpd --help}, is made from {@link #COMMAND}; the protocol is {@link LmtpSession}, the
- * listeners {@link LmtpServer}, and publishing the core it shares with ingest-cli, {@link Ingest},
+ * listeners and connections the server core's {@link Server}, and publishing the core it shares with ingest-cli, {@link Ingest},
  * through one producer for the whole process.
  */
 public final class IngestLmtpd {
@@ -131,16 +133,17 @@ public final class IngestLmtpd {
             out.println("ingest-lmtpd: configuration " + file + ": " + e.getMessage());
             return Exit.CONFIG.code;
         }
-        LmtpServer server;
+        warnIfTheHeapIsSmall(config);
+        Server server;
         try {
-            server = LmtpServer.start(config, new LmtpSession.Context(Ingest.hostName(), config,
-                    new Ingest(config, producer, clock), clock, metrics));
+            server = Server.start(config.server(), new LmtpSession.Context(Ingest.hostName(), config,
+                    new Ingest(config, producer, clock), clock, metrics), new ServerMetrics(metrics.registry(), "lmtp"), metrics);
         } catch (IOException | RuntimeException e) {
             producer.close(Duration.ZERO);
             if (endpoint != null) {
                 endpoint.close();
             }
-            out.println("ingest-lmtpd: cannot listen on " + config.listeners() + ": " + e);
+            out.println("ingest-lmtpd: cannot listen on " + config.server().listeners() + ": " + e);
             return Exit.CONFIG.code;
         }
         LOG.log(System.Logger.Level.INFO, "listening on {0}, publishing to {1}", server.addresses(), config.topic());
@@ -170,6 +173,24 @@ public final class IngestLmtpd {
             signalled.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Says so when the heap cannot hold a message of the largest size on every connection at once
+     * (twice its size while it is read) beside the producer's buffers: the limits an operator sets
+     * must agree with the heap, or a burst of large mail ends the process (it exits on
+     * OutOfMemoryError, and its supervisor starts it again, but every transaction in flight is lost
+     * to a retry).
+     */
+    private static void warnIfTheHeapIsSmall(LmtpConfig config) {
+        long needed = config.server().maxConnections() * 2L * config.maxMessageBytes() + config.producerBufferBytes();
+        long heap = Runtime.getRuntime().maxMemory();
+        if (needed > heap) {
+            LOG.log(System.Logger.Level.WARNING, "the heap (" + (heap >> 20) + " MiB) cannot hold " + LmtpConfig.SERVER.maxConnections
+                    + " (" + config.server().maxConnections() + ") connections each reading a message of " + IngestConfig.MAX_MESSAGE_BYTES
+                    + " (" + config.maxMessageBytes() + " octets) twice, beside the producer's buffers (kafka.buffer.memory): "
+                    + (needed >> 20) + " MiB. Lower them, or raise -Xmx with JAVA_OPTS");
         }
     }
 

@@ -1,7 +1,6 @@
 package org.mailstream.ingest;
 
 import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -9,18 +8,14 @@ import java.util.List;
 
 /**
  * What ingest-lmtpd counts: exported on /metrics when metrics.listen is set, and summed up in its
- * log every minute. Connections, transactions, each recipient's reply by class and enhanced
- * status code, message sizes, and the time from the end of DATA to the brokers' acknowledgment.
+ * log every minute: transactions, each recipient's reply by class and enhanced status code,
+ * message sizes, and the time from the end of DATA to the brokers' acknowledgment. The
+ * connections are the server core's ({@link org.mailstream.server.ServerMetrics}).
  * The README lists them with a sample scrape.
  */
 final class LmtpMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final Counter connections = Counter.builder().name("mailstream_lmtp_connections")
-            .help("Connections, by what became of them: served, or turned_away (not allowed, too many, shutting down)")
-            .labelNames("result").register(registry);
-    private final Gauge open = Gauge.builder().name("mailstream_lmtp_connections_open")
-            .help("Connections being served now").register(registry);
     private final Counter transactions = Counter.builder().name("mailstream_lmtp_transactions")
             .help("Transactions answered after DATA").register(registry);
     private final Counter replies = Counter.builder().name("mailstream_lmtp_replies")
@@ -36,20 +31,6 @@ final class LmtpMetrics {
 
     PrometheusRegistry registry() {
         return registry;
-    }
-
-    /** A connection accepted and served; {@link #closed()} when it ends. */
-    void served() {
-        connections.labelValues("served").inc();
-        open.inc();
-    }
-
-    void closed() {
-        open.dec();
-    }
-
-    void turnedAway() {
-        connections.labelValues("turned_away").inc();
     }
 
     void received(int size) {
@@ -72,8 +53,7 @@ final class LmtpMetrics {
 
     @Override
     public String toString() {
-        return "connections " + (long) total(connections.collect(), null) + " (turned away " + (long) total(connections.collect(), "turned_away")
-                + "), transactions " + (long) transactions.get() + ", recipients delivered " + (long) total(replies.collect(), "2xx")
+        return "transactions " + (long) transactions.get() + ", recipients delivered " + (long) total(replies.collect(), "2xx")
                 + ", deferred " + (long) total(replies.collect(), "4xx") + ", refused " + (long) total(replies.collect(), "5xx");
     }
 

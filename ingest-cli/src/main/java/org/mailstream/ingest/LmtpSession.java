@@ -3,6 +3,7 @@ package org.mailstream.ingest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -15,8 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.mailstream.schemas.DeliveryStatus;
 import org.mailstream.schemas.Recipient;
+import org.mailstream.server.Connection;
+import org.mailstream.server.Protocol;
 
 /**
  * One LMTP connection (RFC 2033), as Postfix's lmtp(8) client speaks it: LHLO, XFORWARD, MAIL,
@@ -26,79 +30,112 @@ import org.mailstream.schemas.Recipient;
  *
  * <p>DATA is binary-clean: the record holds the content exactly as received, CRLF line ends
  * included, with only the transparency dots removed (RFC 5321 4.5.2). Nothing is decoded. A
- * client that disconnects before the final dot has published nothing.
+ * client that disconnects before the final dot has published nothing. A recipient given twice is
+ * published once, and both RCPTs get its reply.
+ *
+ * <p>Every refusal counts; the one past {@code lmtp.max.errors} ends the connection. XFORWARD is
+ * believed only from a unix socket's clients and the networks of {@code lmtp.xforward.allow}.
  */
-final class LmtpSession {
+final class LmtpSession implements Protocol.Session {
 
+    private static final System.Logger LOG = System.getLogger(LmtpSession.class.getName());
     /** RFC 5321 allows 512 octets a command line; Postfix's XFORWARD and RCPT with ORCPT can need more. */
     private static final int MAX_COMMAND_LINE = 4096;
-    private static final int MAX_ERRORS = 20;
 
-    /** What the server gives every session: its reply name, configuration, publishing core and metrics. */
-    record Context(String hostName, LmtpConfig config, Ingest ingest, Clock clock, LmtpMetrics metrics) {
+    /** What every session shares: the reply name, configuration, publishing core and metrics. */
+    record Context(String hostName, LmtpConfig config, Ingest ingest, Clock clock, LmtpMetrics metrics) implements Protocol {
+
+        @Override
+        public String name() {
+            return "lmtp";
+        }
+
+        @Override
+        public Protocol.Session open(Connection connection) {
+            return new LmtpSession(this, connection.in(), connection.out(), connection.peer(), connection.address());
+        }
+
+        @Override
+        public String farewell(Farewell why, String peer) {
+            return switch (why) {
+                case NOT_ALLOWED -> "554 5.7.1 " + peer + " may not connect";
+                case TOO_MANY_CONNECTIONS -> "421 4.3.2 too many connections, try again later";
+                case SHUTTING_DOWN -> "421 4.3.2 shutting down, try again later";
+                case IDLE -> "421 4.4.2 idle for too long, closing the connection";
+                case TRANSACTION_TOO_LONG -> "421 4.4.2 the transaction took too long, closing the connection";
+            };
+        }
     }
 
     private final Context context;
     private final ByteReader in;
     private final OutputStream out;
     private final String peer;
+    /** The client's address over TCP, null over a unix socket: whether its XFORWARD is believed. */
+    private final InetAddress address;
+    private final int maxErrors;
 
     private boolean greeted;
     private int errors;
-    /** The envelope sender of the transaction in progress, or null when there is none; read by the server's sweeper. */
-    private volatile String sender;
+    /** Set once the connection is to end after the replies written so far. */
+    private boolean closing;
+    /** The envelope sender of the transaction in progress, or null when there is none. */
+    private String sender;
+    /** When MAIL opened the transaction in progress, 0 when none is; read by the server's sweeper. */
+    private volatile long transactionStartedNanos;
+    /** One a RCPT accepted, in order, a recipient given twice included: each gets a reply after DATA. */
     private final List<Recipient> recipients = new ArrayList<>();
     private final Map<Recipient, String> originalRecipients = new LinkedHashMap<>();
     private String clientAddress;
     private String queueId;
-    /** The size MAIL declared, to size the buffer for DATA at once; 0 when none was given. */
-    private long declaredSize;
 
-    LmtpSession(Context context, InputStream in, OutputStream out, String peer) {
+    /** {@code in} and {@code out} are the connection's: reading flushes {@code out} before it waits. */
+    LmtpSession(Context context, InputStream in, OutputStream out, String peer, InetAddress address) {
         this.context = context;
         this.in = new ByteReader(in);
         this.out = out;
         this.peer = peer;
+        this.address = address;
+        this.maxErrors = context.config().server().maxErrors();
     }
 
-    /** Whether a transaction is open (MAIL given, DATA not yet answered): a shutdown lets it finish. */
-    boolean inTransaction() {
+    private boolean inTransaction() {
         return sender != null;
     }
 
+    @Override
+    public OptionalLong transactionStartedNanos() {
+        long started = transactionStartedNanos;
+        return started == 0 ? OptionalLong.empty() : OptionalLong.of(started);
+    }
+
     /** Serves the connection until QUIT, a disconnect, or too many errors. */
-    void serve() throws IOException {
+    @Override
+    public void serve() throws IOException {
         reply("220 " + context.hostName() + " LMTP mailstream ready");
-        while (true) {
-            if (!in.hasBuffered()) {
-                out.flush();
-            }
+        while (!closing) {
             byte[] line;
             try {
                 line = in.readLine(MAX_COMMAND_LINE);
             } catch (LineTooLong e) {
-                if (refuse("500 5.5.2 line too long")) {
-                    return;
-                }
+                refuse("500 5.5.2 line too long");
                 continue;
             }
             if (line == null) {
                 return;
             }
-            if (!handle(line)) {
-                out.flush();
-                return;
-            }
+            handle(line);
         }
+        out.flush();
     }
 
-    /** Handles one command line; false when the connection is to close. */
-    private boolean handle(byte[] line) throws IOException {
+    private void handle(byte[] line) throws IOException {
         String command;
         try {
             command = decodeCommand(line);
         } catch (CharacterCodingException e) {
-            return !refuse("500 5.5.2 a command must be UTF-8 without NUL or bare CR");
+            refuse("500 5.5.2 a command must be UTF-8 without NUL or bare CR");
+            return;
         }
         int space = command.indexOf(' ');
         String verb = (space < 0 ? command : command.substring(0, space)).toUpperCase(Locale.ROOT);
@@ -108,9 +145,7 @@ final class LmtpSession {
             case "XFORWARD" -> xforward(argument);
             case "MAIL" -> mail(argument);
             case "RCPT" -> rcpt(argument);
-            case "DATA" -> {
-                return data(argument);
-            }
+            case "DATA" -> data(argument);
             case "RSET" -> {
                 resetTransaction();
                 reply("250 2.0.0 Ok");
@@ -118,19 +153,12 @@ final class LmtpSession {
             case "NOOP" -> reply("250 2.0.0 Ok");
             case "QUIT" -> {
                 reply("221 2.0.0 Bye");
-                return false;
+                closing = true;
             }
-            case "HELO", "EHLO" -> {
-                return !refuse("500 5.5.1 this is LMTP: say LHLO");
-            }
-            case "" -> {
-                return !refuse("500 5.5.2 empty command");
-            }
-            default -> {
-                return !refuse("500 5.5.2 command not recognized");
-            }
+            case "HELO", "EHLO" -> refuse("500 5.5.1 this is LMTP: say LHLO");
+            case "" -> refuse("500 5.5.2 empty command");
+            default -> refuse("500 5.5.2 command not recognized");
         }
-        return true;
     }
 
     private void lhlo(String argument) throws IOException {
@@ -150,8 +178,15 @@ final class LmtpSession {
         reply("250 XFORWARD NAME ADDR PROTO HELO IDENT SOURCE");
     }
 
-    /** Postfix's XFORWARD (XFORWARD_README): the original client and queue id, for the envelope. */
+    /**
+     * Postfix's XFORWARD (XFORWARD_README): the original client and queue id, for the envelope,
+     * from a client that may say it only, and only as an address and a queue id.
+     */
     private void xforward(String argument) throws IOException {
+        if (!context.config().xforwardAllowed(address)) {
+            refuse("550 5.7.0 XFORWARD is not permitted from " + peer + " (" + LmtpConfig.XFORWARD_ALLOW + ")");
+            return;
+        }
         if (!greeted || inTransaction()) {
             refuse("503 5.5.1 XFORWARD belongs after LHLO and before MAIL");
             return;
@@ -166,8 +201,21 @@ final class LmtpSession {
             String value = decodeXtext(attribute.substring(equals + 1));
             boolean known = !value.startsWith("[") || !value.endsWith("]"); // [UNAVAILABLE], [TEMPUNAVAIL]
             switch (name) {
-                case "ADDR" -> clientAddress = known ? value.replaceFirst("(?i)^IPV6:", "") : null;
-                case "IDENT" -> queueId = known ? value : null;
+                case "ADDR" -> {
+                    String literal = value.replaceFirst("(?i)^IPV6:", "");
+                    if (known && !literal.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
+                        refuse("501 5.5.4 XFORWARD ADDR is not an IP address");
+                        return;
+                    }
+                    clientAddress = known ? literal : null;
+                }
+                case "IDENT" -> {
+                    if (known && !value.matches("[0-9A-Za-z]{1,64}")) {
+                        refuse("501 5.5.4 XFORWARD IDENT is not a queue id");
+                        return;
+                    }
+                    queueId = known ? value : null;
+                }
                 case "NAME", "PROTO", "HELO", "SOURCE", "PORT" -> {
                     // accepted; the envelope has no place for them
                 }
@@ -202,8 +250,7 @@ final class LmtpSession {
                         refuse("501 5.5.4 SIZE wants a number");
                         return;
                     }
-                    declaredSize = Long.parseLong(value);
-                    if (declaredSize > context.config().maxMessageBytes()) {
+                    if (Long.parseLong(value) > context.config().maxMessageBytes()) {
                         refuse("552 5.3.4 message too large: the limit is " + context.config().maxMessageBytes() + " octets");
                         return;
                     }
@@ -224,6 +271,7 @@ final class LmtpSession {
             }
         }
         sender = path.address();
+        transactionStartedNanos = System.nanoTime();
         reply("250 2.1.0 Ok");
     }
 
@@ -268,21 +316,21 @@ final class LmtpSession {
         reply("250 2.1.5 Ok");
     }
 
-    /** Reads the message, then answers once per recipient; false when the client left mid-DATA. */
-    private boolean data(String argument) throws IOException {
+    /** Reads the message, then answers once per recipient. */
+    private void data(String argument) throws IOException {
         if (!argument.isBlank()) {
             refuse("501 5.5.4 DATA takes no argument");
-            return true;
+            return;
         }
         if (!inTransaction() || recipients.isEmpty()) {
             refuse("503 5.5.1 " + (inTransaction() ? "no valid recipients" : "say MAIL first"));
-            return true;
+            return;
         }
         reply("354 End data with <CR><LF>.<CR><LF>");
-        out.flush();
-        byte[] message = in.readData(context.config().maxMessageBytes(), declaredSize);
+        byte[] message = in.readData(context.config().maxMessageBytes());
         if (message == null) {
-            return false; // the client left before the final dot: nothing was published
+            closing = true; // the client left before the final dot: nothing was published
+            return;
         }
         context.metrics().received(message.length);
         Instant deadline = context.clock().instant().plusMillis(context.config().deadlineMs());
@@ -292,12 +340,10 @@ final class LmtpSession {
         }
         context.metrics().transaction(replies);
         if (replies.stream().anyMatch(r -> !r.startsWith("250"))) {
-            System.getLogger(LmtpSession.class.getName()).log(System.Logger.Level.INFO,
-                    "from {0}, queue id {1}, sender <{2}>: {3}", peer, queueId == null ? "-" : queueId, sender,
-                    String.join("; ", summarize(replies)));
+            LOG.log(System.Logger.Level.INFO, "from {0}, queue id {1}, sender <{2}>: {3}", peer, queueId == null ? "-" : queueId,
+                    sender, String.join("; ", summarize(replies)));
         }
         resetTransaction();
-        return true;
     }
 
     private List<String> answers(byte[] message, Instant deadline) {
@@ -309,14 +355,19 @@ final class LmtpSession {
         } catch (DeliveryException e) {
             return repeat(e.status().reply(e.getMessage()));
         }
-        Delivery delivery = new Delivery(sender, List.copyOf(recipients), Map.copyOf(originalRecipients), queueId, clientAddress, message);
-        List<String> replies = new ArrayList<>();
+        // A recipient given twice is one record: the same key, whatever the case of its domain.
+        Map<String, Recipient> byKey = new LinkedHashMap<>();
+        recipients.forEach(recipient -> byKey.putIfAbsent(recipient.key(), recipient));
+        List<Recipient> distinct = List.copyOf(byKey.values());
+        Delivery delivery = new Delivery(sender, distinct, Map.copyOf(originalRecipients), queueId, clientAddress, message);
+        Map<String, String> replyTo = new LinkedHashMap<>();
         try {
             long start = System.nanoTime();
             List<Ingest.Outcome> outcomes = context.ingest().publish(delivery, deadline);
             context.metrics().published(System.nanoTime() - start);
-            for (Ingest.Outcome outcome : outcomes) {
-                replies.add(outcome.acknowledged() ? DeliveryStatus.DELIVERED.reply(null)
+            for (int i = 0; i < outcomes.size(); i++) {
+                Ingest.Outcome outcome = outcomes.get(i);
+                replyTo.put(distinct.get(i).key(), outcome.acknowledged() ? DeliveryStatus.DELIVERED.reply(null)
                         : outcome.failure().status().reply(outcome.failure().getMessage()));
             }
         } catch (RuntimeException | Error e) {
@@ -324,7 +375,7 @@ final class LmtpSession {
             DeliveryException failure = Failures.classify(e);
             return repeat(failure.status().reply(failure.getMessage()));
         }
-        return replies;
+        return recipients.stream().map(recipient -> replyTo.get(recipient.key())).toList();
     }
 
     private List<String> repeat(String reply) {
@@ -341,22 +392,21 @@ final class LmtpSession {
 
     private void resetTransaction() {
         sender = null;
+        transactionStartedNanos = 0;
         recipients.clear();
         originalRecipients.clear();
         clientAddress = null;
         queueId = null;
-        declaredSize = 0;
     }
 
-    /** Sends an error reply; true when the client has made too many errors and is to be disconnected. */
-    private boolean refuse(String reply) throws IOException {
-        if (++errors > MAX_ERRORS) {
+    /** Sends an error reply, or, past lmtp.max.errors, says so and ends the connection. */
+    private void refuse(String reply) throws IOException {
+        if (++errors > maxErrors) {
             reply("421 4.7.0 too many errors, closing the connection");
-            out.flush();
-            return true;
+            closing = true;
+            return;
         }
         reply(reply);
-        return false;
     }
 
     private void reply(String line) throws IOException {
@@ -490,10 +540,6 @@ final class LmtpSession {
             this.in = in;
         }
 
-        boolean hasBuffered() throws IOException {
-            return position < limit || in.available() > 0;
-        }
-
         /** The next octet, or -1 at the end of the stream. */
         int read() throws IOException {
             if (position == limit) {
@@ -509,7 +555,7 @@ final class LmtpSession {
 
         /** A line without its LF (and the CR before it); null at the end of the stream. */
         byte[] readLine(int maxLength) throws IOException {
-            Growing line = new Growing(128);
+            Growing line = new Growing(128, maxLength);
             boolean tooLong = false;
             int b;
             while ((b = read()) != -1 && b != '\n') {
@@ -534,11 +580,10 @@ final class LmtpSession {
          * The DATA content up to the line that holds only a dot, with the dot that starts any
          * other line removed; octets past {@code maxBytes} are read but kept no further than one
          * past the limit, so that the caller sees it was exceeded. Null when the stream ends first.
-         * {@code sizeHint}, the size MAIL declared (Postfix counts LF line ends), sizes the buffer.
+         * The buffer grows with what arrives, never with what a client announces (MAIL's SIZE).
          */
-        byte[] readData(int maxBytes, long sizeHint) throws IOException {
-            long capacity = sizeHint > 0 ? sizeHint + sizeHint / 16 + 1024 : 16 * 1024;
-            Growing data = new Growing((int) Math.min(capacity, maxBytes + 1L));
+        byte[] readData(int maxBytes) throws IOException {
+            Growing data = new Growing(16 * 1024, maxBytes + 1);
             long seen = 0;
             boolean lineStart = true;
             boolean afterCr = false;
@@ -582,18 +627,24 @@ final class LmtpSession {
         }
     }
 
-    /** A byte array that grows by doubling. */
+    /**
+     * A byte array that grows by doubling up to a limit, not beyond: unlike ByteArrayOutputStream,
+     * a message near the size limit takes that much, not the next power of two.
+     */
     private static final class Growing {
+        private final int limit;
         private byte[] bytes;
         private int size;
 
-        Growing(int capacity) {
-            bytes = new byte[capacity];
+        Growing(int capacity, int limit) {
+            this.limit = limit;
+            this.bytes = new byte[Math.min(capacity, limit)];
         }
 
+        /** Adds {@code b}; the caller keeps within the limit. */
         void add(int b) {
             if (size == bytes.length) {
-                bytes = java.util.Arrays.copyOf(bytes, Math.max(16, bytes.length * 2));
+                bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(limit, Math.max(16L, bytes.length * 2L)));
             }
             bytes[size++] = (byte) b;
         }

@@ -364,8 +364,9 @@ class IngestLmtpdIT {
         }
     }
 
+    /** The shared server's settings: its tests pose as Postfix over TCP, so their XFORWARD is believed. */
     private static Map<String, String> settings() {
-        return Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", TOPIC);
+        return Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", TOPIC, "lmtp.xforward.allow", "127.0.0.1/32");
     }
 
     /** smtplib sends bytes as given, ending them with CRLF when they do not end so (smtplib.SMTP.data). */

@@ -1,18 +1,23 @@
 package org.mailstream.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
+import org.mailstream.server.ServerKeys;
+import org.mailstream.server.ServerSettings;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailstream.testsupport.ReadmeReference;
 import org.mailstream.testsupport.SampleConfiguration;
@@ -60,6 +65,15 @@ class IngestLmtpdManualTest {
     }
 
     @Test
+    void aListenerWithoutAHostExits78NamingTheKey() throws Exception {
+        Path config = directory.resolve("no-host.properties");
+        Files.writeString(config, "kafka.bootstrap.servers=127.0.0.1:9\nlmtp.listen=inet:8025\n");
+        Run run = run("-c", config.toString());
+        assertEquals(78, run.status(), run.output());
+        assertTrue(run.output().contains("lmtp.listen: 'inet:8025' is neither unix:/absolute/path nor inet:host:port"), run.output());
+    }
+
+    @Test
     void anAllowListEntryThatIsAHostNameIsRefused() {
         assertThrows(ConfigException.class, () -> LmtpConfig.of(with("lmtp.allow", "mx.example.com/32")));
     }
@@ -72,18 +86,17 @@ class IngestLmtpdManualTest {
 
     @Test
     void theDefaultsListenOnASocketInPostfixsQueueDirectoryForItsOwnerAndGroupOnly() {
-        LmtpConfig config = LmtpConfig.of(MINIMAL);
-        assertEquals(List.of(new LmtpConfig.Listen.Unix(Path.of("/var/spool/postfix/mailstream/lmtp"))), config.listeners());
-        assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(config.socketMode()));
+        ServerSettings server = LmtpConfig.of(MINIMAL).server();
+        assertEquals(List.of(new ServerKeys.Listen.Unix(Path.of("/var/spool/postfix/mailstream/lmtp"))), server.listeners());
+        assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(server.socketMode()));
     }
 
     @Test
-    void theAllowListHoldsExactlyItsNetworks() throws Exception {
-        LmtpConfig.Network loopback = LmtpConfig.Network.parse("127.0.0.0/8");
-        assertTrue(loopback.contains(java.net.InetAddress.getByName("127.1.2.3")));
-        assertTrue(!loopback.contains(java.net.InetAddress.getByName("128.0.0.1")));
-        assertTrue(!loopback.contains(java.net.InetAddress.getByName("::1")));
-        assertTrue(LmtpConfig.Network.parse("::1/128").contains(java.net.InetAddress.getByName("::1")));
+    void xforwardIsBelievedFromAUnixSocketAndFromTheListedNetworksOnly() throws Exception {
+        InetAddress loopback = InetAddress.getByName("127.0.0.1");
+        assertTrue(LmtpConfig.of(MINIMAL).xforwardAllowed(null));
+        assertFalse(LmtpConfig.of(MINIMAL).xforwardAllowed(loopback));
+        assertTrue(LmtpConfig.of(with("lmtp.xforward.allow", "127.0.0.1/32")).xforwardAllowed(loopback));
     }
 
     private static Map<String, String> with(String key, String value) {

@@ -63,6 +63,15 @@ public final class LmtpClient implements AutoCloseable {
         }
     }
 
+    /** Whether the server has sent anything not read yet: a reply would not wait. */
+    public boolean available() {
+        try {
+            return in.available() > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The next {@code count} replies. */
     public List<String> replies(int count) {
         List<String> replies = new ArrayList<>();

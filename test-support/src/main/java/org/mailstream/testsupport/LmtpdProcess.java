@@ -20,12 +20,14 @@ public final class LmtpdProcess implements AutoCloseable {
     private final Path config;
     private final Path log;
     private final int port;
+    private final String javaOptions;
     private ManagedProcess process;
 
-    private LmtpdProcess(Path config, Path log, int port) {
+    private LmtpdProcess(Path config, Path log, int port, String javaOptions) {
         this.config = config;
         this.log = log;
         this.port = port;
+        this.javaOptions = javaOptions;
         launch();
     }
 
@@ -34,11 +36,16 @@ public final class LmtpdProcess implements AutoCloseable {
      * they name, and waits until it says it listens: a probing connection would take one of its slots.
      */
     public static LmtpdProcess start(Map<String, String> settings) {
+        return start(settings, "");
+    }
+
+    /** As {@link #start(Map)}, with {@code javaOptions} in the launcher's JAVA_OPTS (a smaller heap, say). */
+    public static LmtpdProcess start(Map<String, String> settings, String javaOptions) {
         int port = FreePort.next();
         Map<String, String> all = new HashMap<>(settings);
         all.merge("lmtp.listen", "inet:127.0.0.1:" + port, (given, inet) -> given + "," + inet);
         try {
-            return new LmtpdProcess(config(all), Files.createTempFile("ingest-lmtpd", ".log"), port);
+            return new LmtpdProcess(config(all), Files.createTempFile("ingest-lmtpd", ".log"), port, javaOptions);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -51,7 +58,9 @@ public final class LmtpdProcess implements AutoCloseable {
 
     private void launch() {
         long listeningBefore = readQuietly(log).split(" listening on ", -1).length;
-        process = ManagedProcess.start("ingest-lmtpd", List.of(LAUNCHER.toString(), "-c", config.toString()), log);
+        // env execs the launcher, which execs java: the pid stays the server's.
+        process = ManagedProcess.start("ingest-lmtpd", List.of("env", "JAVA_OPTS=" + javaOptions, LAUNCHER.toString(), "-c",
+                config.toString()), log);
         process.awaitReady(Duration.ofSeconds(30), () -> readQuietly(log).split(" listening on ", -1).length > listeningBefore);
     }
 
@@ -88,6 +97,15 @@ public final class LmtpdProcess implements AutoCloseable {
 
     public void kill() {
         process.kill();
+    }
+
+    /** Waits up to {@code timeout} for the server to end by itself; its exit status, or -1 if it is still running. */
+    public int awaitExit(Duration timeout) {
+        return process.awaitExit(timeout) ? process.exitStatus() : -1;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     public String log() {

@@ -1,0 +1,24 @@
+package org.mailstream.server;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+
+/**
+ * One client connection as a session sees it. Reading flushes what the session has written
+ * before it waits for the client, so that a pipelining client is answered without the
+ * session having to flush; every wait on the client, to read or to write, is timed by the server.
+ */
+public interface Connection {
+
+    InputStream in();
+
+    /** Buffered: flushed before any read that waits, and by the session where it must be. */
+    OutputStream out();
+
+    /** The client's address and port, or "unix socket client", for the log. */
+    String peer();
+
+    /** The client's address over TCP; null over a unix socket, whose clients the socket's mode and group vouch for. */
+    InetAddress address();
+}

@@ -1,0 +1,451 @@
+package org.mailstream.server;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channel;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A protocol's listeners and connections: unix sockets with a mode and group, TCP with an
+ * allow-list of client networks, a limit on connections at once, each served by a thread of its
+ * own. No client can keep its slot: one silent, or not reading what it is sent, for the idle
+ * timeout is disconnected, and so is one that takes longer than the transaction timeout over a
+ * transaction, however steadily it trickles. The stop answers every transaction in flight
+ * within its grace, then closes what is left without waiting on any client.
+ *
+ * <p>Blocking I/O cannot time out a write, so every wait on the client is marked while it lasts,
+ * and a sweeper, once a second, closes the connections that have waited too long: closing the
+ * channel ends the blocked read or write. A farewell line is written only to a client the server
+ * is waiting to hear from, by a thread of its own, and the channel is closed soon after whether
+ * or not the client took it.
+ */
+public final class Server {
+
+    private static final System.Logger LOG = System.getLogger(Server.class.getName());
+    private static final Duration REPORT_EVERY = Duration.ofSeconds(60);
+    /** How long a farewell may take to write before the connection is closed under it. */
+    private static final long FAREWELL_NANOS = Duration.ofSeconds(2).toNanos();
+
+    /** What a connection is waiting for, if anything. */
+    private enum Wait { NONE, CLIENT_TO_SEND, CLIENT_TO_READ }
+
+    private final class Link implements Connection {
+        final SocketChannel channel;
+        final String peer;
+        final InetAddress address;
+        final InputStream in;
+        final OutputStream out;
+        volatile Wait waiting = Wait.NONE;
+        volatile long waitingSinceNanos;
+        /** When the server began to end this connection; 0 while it has not. */
+        volatile long endingSinceNanos;
+        Protocol.Session session;
+
+        Link(SocketChannel channel, String peer, InetAddress address) {
+            this.channel = channel;
+            this.peer = peer;
+            this.address = address;
+            this.out = new BufferedOutputStream(new Waited(Channels.newOutputStream(channel)), 16 * 1024);
+            this.in = new Flushing(Channels.newInputStream(channel));
+        }
+
+        @Override
+        public InputStream in() {
+            return in;
+        }
+
+        @Override
+        public OutputStream out() {
+            return out;
+        }
+
+        @Override
+        public String peer() {
+            return peer;
+        }
+
+        @Override
+        public InetAddress address() {
+            return address;
+        }
+
+        long waitedNanos(Wait what, long now) {
+            return waiting == what ? now - waitingSinceNanos : 0;
+        }
+
+        /** Says {@code why} if the client is waited for, then closes; at most once. */
+        void end(Protocol.Farewell why) {
+            if (endingSinceNanos != 0) {
+                return;
+            }
+            endingSinceNanos = System.nanoTime();
+            if (waiting != Wait.CLIENT_TO_SEND) {
+                close(channel);
+                return;
+            }
+            try {
+                farewells.execute(() -> sayAndClose(channel, protocol.farewell(why, peer)));
+            } catch (RejectedExecutionException stopped) {
+                close(channel);
+            }
+        }
+
+        /** Output that marks the connection as waiting on its client while a write blocks. */
+        private final class Waited extends OutputStream {
+            private final OutputStream raw;
+
+            Waited(OutputStream raw) {
+                this.raw = raw;
+            }
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) throws IOException {
+                waitFor(Wait.CLIENT_TO_READ);
+                try {
+                    raw.write(bytes, offset, length);
+                } finally {
+                    waiting = Wait.NONE;
+                }
+            }
+        }
+
+        /** Input that flushes the session's replies before it waits, and marks the wait. */
+        private final class Flushing extends InputStream {
+            private final InputStream raw;
+
+            Flushing(InputStream raw) {
+                this.raw = raw;
+            }
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws IOException {
+                out.flush();
+                waitFor(Wait.CLIENT_TO_SEND);
+                try {
+                    return raw.read(buffer, offset, length);
+                } finally {
+                    waiting = Wait.NONE;
+                }
+            }
+
+            @Override
+            public int available() throws IOException {
+                return raw.available();
+            }
+        }
+
+        private void waitFor(Wait what) {
+            waitingSinceNanos = System.nanoTime();
+            waiting = what;
+        }
+    }
+
+    /** A bound listener, what it is called in the log, and whether its clients come over TCP. */
+    private record Listener(ServerSocketChannel channel, String address, boolean tcp) {
+    }
+
+    private final ServerSettings settings;
+    private final Protocol protocol;
+    private final ServerMetrics metrics;
+    private final List<Listener> listeners = new ArrayList<>();
+    private final List<Path> socketFiles = new ArrayList<>();
+    private final Set<Link> links = ConcurrentHashMap.newKeySet();
+    private final Semaphore slots;
+    private final ScheduledExecutorService sweeper;
+    private final ExecutorService farewells;
+    private volatile boolean stopping;
+
+    private Server(ServerSettings settings, Protocol protocol, ServerMetrics metrics) {
+        this.settings = settings;
+        this.protocol = protocol;
+        this.metrics = metrics;
+        this.slots = new Semaphore(settings.maxConnections());
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(daemons(protocol.name() + " sweeper"));
+        this.farewells = Executors.newCachedThreadPool(daemons(protocol.name() + " farewell"));
+    }
+
+    /**
+     * Binds every listener (or none: a failure closes those already bound) and starts accepting;
+     * {@code report}, if not null, is logged every minute with the connection counts.
+     */
+    public static Server start(ServerSettings settings, Protocol protocol, ServerMetrics metrics, Object report) throws IOException {
+        Server server = new Server(settings, protocol, metrics);
+        try {
+            for (ServerKeys.Listen listen : settings.listeners()) {
+                server.bind(listen);
+            }
+        } catch (IOException | RuntimeException e) {
+            server.closeListeners();
+            throw e;
+        }
+        for (Listener listener : server.listeners) {
+            new Thread(() -> server.accept(listener), protocol.name() + " accept " + listener.address()).start();
+        }
+        server.every(Duration.ofSeconds(1), server::sweep);
+        server.every(REPORT_EVERY, () -> LOG.log(System.Logger.Level.INFO, metrics + (report == null ? "" : ", " + report)));
+        return server;
+    }
+
+    /** The addresses listened on, for the start-up log line: unix:/path or inet:host:port. */
+    public List<String> addresses() {
+        return listeners.stream().map(Listener::address).toList();
+    }
+
+    /**
+     * Stops accepting, ends every connection between transactions, waits up to {@code grace} for
+     * the transactions in flight to end, then ends the rest; returns within {@code grace} and a
+     * farewell's few seconds, whatever the clients do.
+     */
+    public void stop(Duration grace) {
+        stopping = true;
+        closeListeners();
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!links.isEmpty() && System.nanoTime() - deadline < 0) {
+            links.stream().filter(link -> link.waiting == Wait.CLIENT_TO_SEND && link.session != null
+                    && link.session.transactionStartedNanos().isEmpty()).forEach(link -> link.end(Protocol.Farewell.SHUTTING_DOWN));
+            pause(50);
+        }
+        links.forEach(link -> link.end(Protocol.Farewell.SHUTTING_DOWN));
+        long closeBy = System.nanoTime() + FAREWELL_NANOS;
+        while (!links.isEmpty() && System.nanoTime() - closeBy < 0) {
+            pause(50);
+        }
+        links.forEach(link -> close(link.channel));
+        sweeper.shutdownNow();
+        farewells.shutdownNow();
+        LOG.log(System.Logger.Level.INFO, protocol.name() + " stopped: " + metrics);
+    }
+
+    /** Ends the connections that have waited on their client too long, and closes those whose farewell is overdue. */
+    private void sweep() {
+        long now = System.nanoTime();
+        long idle = settings.idleTimeout().toNanos();
+        for (Link link : links) {
+            if (link.endingSinceNanos != 0) {
+                if (now - link.endingSinceNanos > FAREWELL_NANOS) {
+                    close(link.channel);
+                }
+            } else if (link.waitedNanos(Wait.CLIENT_TO_SEND, now) > idle) {
+                drop(link, Protocol.Farewell.IDLE);
+            } else if (link.waitedNanos(Wait.CLIENT_TO_READ, now) > idle) {
+                LOG.log(System.Logger.Level.INFO, protocol.name() + ": " + link.peer + " did not read its replies for "
+                        + settings.idleTimeout().toSeconds() + " s: disconnected");
+                drop(link, Protocol.Farewell.IDLE);
+            } else if (link.waiting == Wait.CLIENT_TO_SEND && link.session != null && link.session.transactionStartedNanos()
+                    .stream().anyMatch(started -> now - started > settings.transactionTimeout().toNanos())) {
+                LOG.log(System.Logger.Level.INFO, protocol.name() + ": " + link.peer + " took longer than "
+                        + settings.transactionTimeout().toSeconds() + " s over one transaction: disconnected");
+                drop(link, Protocol.Farewell.TRANSACTION_TOO_LONG);
+            }
+        }
+    }
+
+    private void drop(Link link, Protocol.Farewell why) {
+        metrics.dropped();
+        link.end(why);
+    }
+
+    private void bind(ServerKeys.Listen listen) throws IOException {
+        if (listen instanceof ServerKeys.Listen.Unix unix) {
+            Path path = unix.path();
+            removeStaleSocket(path);
+            ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            listeners.add(new Listener(channel, "unix:" + path, false));
+            channel.bind(UnixDomainSocketAddress.of(path), settings.maxConnections());
+            socketFiles.add(path);
+            Files.setPosixFilePermissions(path, settings.socketMode());
+            if (!settings.socketGroup().isEmpty()) {
+                GroupPrincipal group = path.getFileSystem().getUserPrincipalLookupService()
+                        .lookupPrincipalByGroupName(settings.socketGroup());
+                Files.getFileAttributeView(path, PosixFileAttributeView.class).setGroup(group);
+            }
+        } else if (listen instanceof ServerKeys.Listen.Inet inet) {
+            ServerSocketChannel channel = ServerSocketChannel.open();
+            listeners.add(new Listener(channel, "inet:" + inet.host() + ":" + inet.port(), true));
+            channel.bind(new InetSocketAddress(InetAddress.getByName(inet.host()), inet.port()), settings.maxConnections());
+            InetSocketAddress bound = (InetSocketAddress) channel.getLocalAddress();
+            listeners.set(listeners.size() - 1,
+                    new Listener(channel, "inet:" + bound.getAddress().getHostAddress() + ":" + bound.getPort(), true));
+        }
+    }
+
+    /** A socket file left by a server that died is removed; one that a live server answers on is not. */
+    private static void removeStaleSocket(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        boolean answered;
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            answered = true;
+        } catch (IOException refused) {
+            answered = false;
+        }
+        if (answered) {
+            throw new IOException(path + " is in use by another server");
+        }
+        Files.delete(path);
+    }
+
+    private void accept(Listener listener) {
+        while (!stopping) {
+            SocketChannel channel;
+            try {
+                channel = listener.channel().accept();
+            } catch (IOException e) {
+                if (stopping || !listener.channel().isOpen()) {
+                    return;
+                }
+                // Out of file descriptors, say: the listener is still good, so try again soon.
+                LOG.log(System.Logger.Level.ERROR, "accepting on " + listener.address() + " failed: " + e);
+                pause(100);
+                continue;
+            }
+            serve(channel, listener.tcp());
+        }
+    }
+
+    private void serve(SocketChannel channel, boolean tcp) {
+        InetAddress address = tcp ? remoteAddress(channel) : null;
+        String peer = tcp ? (address == null ? "unknown client" : peer(channel)) : "unix socket client";
+        if (tcp && (address == null || !settings.allows(address))) {
+            metrics.turnedAway();
+            LOG.log(System.Logger.Level.WARNING, protocol.name() + ": refused " + peer + ": not in " + settings.allowKey());
+            sayAndClose(channel, protocol.farewell(Protocol.Farewell.NOT_ALLOWED, peer));
+            return;
+        }
+        if (stopping || !slots.tryAcquire()) {
+            metrics.turnedAway();
+            sayAndClose(channel, protocol.farewell(stopping ? Protocol.Farewell.SHUTTING_DOWN : Protocol.Farewell.TOO_MANY_CONNECTIONS, peer));
+            return;
+        }
+        Link link = new Link(channel, peer, address);
+        links.add(link);
+        metrics.served();
+        Thread thread = new Thread(() -> {
+            try {
+                link.session = protocol.open(link);
+                link.session.serve();
+                link.out.flush();
+            } catch (IOException clientLeftOrWasClosed) {
+                // nothing was acknowledged that the client did not hear
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, protocol.name() + " session with " + peer + " failed", e);
+            } finally {
+                close(channel);
+                links.remove(link);
+                metrics.closed();
+                slots.release();
+            }
+        }, protocol.name() + " " + peer);
+        thread.start();
+    }
+
+    private void every(Duration period, Runnable task) {
+        // A task that throws would be cancelled without a word: say it, and go on.
+        sweeper.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, protocol.name() + " housekeeping failed", e);
+            }
+        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void closeListeners() {
+        listeners.forEach(listener -> close(listener.channel()));
+        for (Path file : socketFiles) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot remove " + file + ": " + e);
+            }
+        }
+    }
+
+    private static void sayAndClose(SocketChannel channel, String line) {
+        try {
+            channel.write(ByteBuffer.wrap((line + "\r\n").getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException alreadyGone) {
+            // the client left first
+        }
+        close(channel);
+    }
+
+    private static void close(Channel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing is all that was left to do
+        }
+    }
+
+    private static InetAddress remoteAddress(SocketChannel channel) {
+        try {
+            return channel.getRemoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static String peer(SocketChannel channel) {
+        try {
+            InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
+            return remote.getAddress().getHostAddress() + ":" + remote.getPort();
+        } catch (IOException | ClassCastException e) {
+            return "unknown client";
+        }
+    }
+
+    private static ThreadFactory daemons(String name) {
+        return task -> {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
