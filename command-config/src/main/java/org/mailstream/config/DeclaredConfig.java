@@ -25,6 +25,9 @@ import org.apache.kafka.common.config.ConfigException;
  * and validation, plus keys under {@value #KAFKA_PREFIX} that pass through to a Kafka client
  * with the prefix removed. Any other key is refused rather than ignored, so that a misspelt
  * setting is an error, not a surprise. The keys every command shares are declared here, once.
+ *
+ * <p>A refusal names the key and never its value: a misspelt password key's value would
+ * otherwise reach pipe(8)'s deferral reason, the mail log, mailq and a bounce to the sender.
  */
 public abstract class DeclaredConfig extends AbstractConfig {
 
@@ -38,19 +41,47 @@ public abstract class DeclaredConfig extends AbstractConfig {
      * refused as ours are, instead of being ignored with a warning nobody reads.
      */
     protected DeclaredConfig(ConfigDef definition, Map<?, ?> settings, Set<String> kafkaClientKeys) {
-        super(definition, settings, false);
+        super(definition, checked(definition, settings, kafkaClientKeys), false);
+    }
+
+    /** {@code settings}, once every key is known and every value of ours parses and is valid; refusals name no value. */
+    private static Map<?, ?> checked(ConfigDef definition, Map<?, ?> settings, Set<String> kafkaClientKeys) {
         for (Map.Entry<?, ?> setting : settings.entrySet()) {
             String key = setting.getKey().toString();
             if (!key.startsWith(KAFKA_PREFIX) && !definition.names().contains(key)) {
-                throw new ConfigException(key, setting.getValue(), "unknown key; the keys are " + definition.names()
-                        + " and " + KAFKA_PREFIX + "* for the Kafka client");
+                throw new ConfigException(key + ": unknown key; the keys are " + definition.names() + " and " + KAFKA_PREFIX
+                        + "* for the Kafka client");
             }
             String kafkaKey = key.substring(Math.min(key.length(), KAFKA_PREFIX.length()));
             if (key.startsWith(KAFKA_PREFIX) && !kafkaClientKeys.contains(kafkaKey)
                     && !kafkaKey.startsWith(AbstractConfig.CONFIG_PROVIDERS_CONFIG + ".")) {
-                throw new ConfigException(key, setting.getValue(), "'" + kafkaKey + "' is not a setting of the Kafka client");
+                throw new ConfigException(key + ": '" + kafkaKey + "' is not a setting of the Kafka client");
+            }
+            ConfigDef.ConfigKey declared = definition.configKeys().get(key);
+            if (declared != null) {
+                try {
+                    Object value = ConfigDef.parseType(key, setting.getValue(), declared.type);
+                    if (declared.validator != null) {
+                        declared.validator.ensureValid(key, value);
+                    }
+                } catch (ConfigException e) {
+                    throw new ConfigException(key + ": " + withoutValue(e.getMessage(), key));
+                }
             }
         }
+        return settings;
+    }
+
+    /** Kafka's "Invalid value VALUE for configuration KEY: REASON" as REASON alone, the value left out. */
+    private static String withoutValue(String message, String key) {
+        String prefix = "Invalid value ";
+        String marker = " for configuration " + key;
+        int at = message.indexOf(marker);
+        if (!message.startsWith(prefix) || at < 0) {
+            return message.startsWith(key + ": ") ? message.substring(key.length() + 2) : message;
+        }
+        String reason = message.substring(at + marker.length());
+        return reason.startsWith(": ") ? reason.substring(2) : "not a valid value";
     }
 
     /** A definition that starts with the keys every command shares: the brokers to reach. */
@@ -115,7 +146,7 @@ public abstract class DeclaredConfig extends AbstractConfig {
         @Override
         public void ensureValid(String name, Object value) {
             if (!(value instanceof List<?> list) || list.isEmpty() || list.stream().anyMatch(Objects::isNull)) {
-                throw new ConfigException(name, value, "needs at least one " + item);
+                throw new ConfigException(name + " needs at least one " + item);
             }
         }
 

@@ -13,11 +13,15 @@ import org.apache.kafka.common.config.ConfigException;
  * in Prometheus's text format on {@code http://HOST:PORT/metrics} when {@value #METRICS_LISTEN}
  * is set, and no listener at all when it is empty (the default). Built on the official
  * Prometheus Java client (io.prometheus 1.x): it is Prometheus alone that we export to, so a
- * facade over many monitoring systems (Micrometer) would only add a layer.
+ * facade over many monitoring systems (Micrometer) would only add a layer. A client that takes
+ * longer than a few seconds to send its request is disconnected.
  */
 public final class MetricsEndpoint implements AutoCloseable {
 
     public static final String METRICS_LISTEN = "metrics.listen";
+
+    /** How long a client may take to send its request before it is disconnected. */
+    private static final long REQUEST_SECONDS = 5;
 
     private final HTTPServer server;
 
@@ -42,11 +46,15 @@ public final class MetricsEndpoint implements AutoCloseable {
         }
         JvmMetrics.builder().register(registry);
         InetSocketAddress address = address(listen);
+        // The JDK's server, under Prometheus's, reads a request on one of a few threads with no
+        // time limit: a dozen clients sending half a request would stall every scrape. Its only
+        // limit is this property, read once when the server's configuration class loads.
+        System.setProperty("sun.net.httpserver.maxReqTime", Long.toString(REQUEST_SECONDS));
         try {
             return new MetricsEndpoint(HTTPServer.builder().hostname(address.getHostString()).port(address.getPort())
                     .registry(registry).buildAndStart());
         } catch (IOException e) {
-            throw new ConfigException(METRICS_LISTEN, listen, "cannot listen there: " + e.getMessage());
+            throw new ConfigException(METRICS_LISTEN + ": cannot listen there: " + e.getMessage());
         }
     }
 
@@ -84,7 +92,7 @@ public final class MetricsEndpoint implements AutoCloseable {
             }
             return InetSocketAddress.createUnresolved(listen.substring(0, colon), port);
         } catch (NumberFormatException | IndexOutOfBoundsException e) {
-            throw new ConfigException(METRICS_LISTEN, listen, "is not HOST:PORT");
+            throw new ConfigException(METRICS_LISTEN + " is not HOST:PORT");
         }
     }
 }

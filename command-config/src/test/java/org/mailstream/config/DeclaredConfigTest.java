@@ -18,7 +18,8 @@ class DeclaredConfigTest {
 
     private static final class Producing extends DeclaredConfig {
         Producing(Map<String, String> settings) {
-            super(sharedDefinition().define("topic", ConfigDef.Type.STRING, "t", ConfigDef.Importance.HIGH, "a key of ours"),
+            super(sharedDefinition().define("topic", ConfigDef.Type.STRING, "t", ConfigDef.Importance.HIGH, "a key of ours")
+                    .define("count", ConfigDef.Type.INT, 1, ConfigDef.Importance.LOW, "a number of ours"),
                     settings, ProducerConfig.configNames());
         }
     }
@@ -35,6 +36,21 @@ class DeclaredConfigTest {
         ConfigException refused = assertThrows(ConfigException.class,
                 () -> new Producing(Map.of(DeclaredConfig.BOOTSTRAP_SERVERS, "b:9092", "kafka.lingr.ms", "5")));
         assertTrue(refused.getMessage().contains("'lingr.ms' is not a setting of the Kafka client"), refused.getMessage());
+    }
+
+    @Test
+    void aRefusalNamesTheKeyAndNeverItsValueForAMisspeltSecretOrAValueOfTheWrongType() {
+        ConfigException misspelt = assertThrows(ConfigException.class,
+                () -> new Producing(Map.of(DeclaredConfig.BOOTSTRAP_SERVERS, "b:9092", "kafka.ssl.key.pasword", "s3cret-misspelt")));
+        assertTrue(misspelt.getMessage().contains("kafka.ssl.key.pasword"), misspelt.getMessage());
+        ConfigException unknown = assertThrows(ConfigException.class,
+                () -> new Producing(Map.of(DeclaredConfig.BOOTSTRAP_SERVERS, "b:9092", "pasword", "s3cret-unknown")));
+        ConfigException wrongType = assertThrows(ConfigException.class,
+                () -> new Producing(Map.of(DeclaredConfig.BOOTSTRAP_SERVERS, "b:9092", "count", "s3cret-not-a-number")));
+        assertEquals("count: Not a number of type INT", wrongType.getMessage());
+        for (ConfigException refused : new ConfigException[] {misspelt, unknown, wrongType}) {
+            assertTrue(!refused.getMessage().contains("s3cret"), refused.getMessage());
+        }
     }
 
     @Test

@@ -73,8 +73,8 @@ class IngestConfig extends DeclaredConfig {
         for (Map.Entry<String, Object> fixed : FIXED_PRODUCER_SETTINGS.entrySet()) {
             Object given = kafkaSettings().get(fixed.getKey());
             if (given != null && !given.toString().equals(fixed.getValue())) {
-                throw new ConfigException(KAFKA_PREFIX + fixed.getKey(), given,
-                        "must stay " + fixed.getValue() + ": no mail may be acknowledged before it is replicated");
+                throw new ConfigException(KAFKA_PREFIX + fixed.getKey() + " must stay " + fixed.getValue()
+                        + ": no mail may be acknowledged before it is replicated");
             }
         }
         producerSettings(); // fail at load time, not at the first delivery
@@ -115,9 +115,10 @@ class IngestConfig extends DeclaredConfig {
         settings.putAll(FIXED_PRODUCER_SETTINGS);
         int neededRequestSize = maxMessageBytes() + RECORD_OVERHEAD_BYTES;
         Object configured = settings.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
-        if (configured != null && Integer.parseInt(configured.toString().trim()) < neededRequestSize) {
-            throw new ConfigException(KAFKA_PREFIX + ProducerConfig.MAX_REQUEST_SIZE_CONFIG, configured,
-                    "must be at least max.message.bytes + " + RECORD_OVERHEAD_BYTES + " = " + neededRequestSize);
+        if (configured != null && !(configured.toString().trim().matches("\\d{1,9}")
+                && Integer.parseInt(configured.toString().trim()) >= neededRequestSize)) {
+            throw new ConfigException(KAFKA_PREFIX + ProducerConfig.MAX_REQUEST_SIZE_CONFIG + " must be a number of at least "
+                    + "max.message.bytes + " + RECORD_OVERHEAD_BYTES + " = " + neededRequestSize);
         }
         settings.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, neededRequestSize);
         settings.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32 * 1024 * 1024L, neededRequestSize));

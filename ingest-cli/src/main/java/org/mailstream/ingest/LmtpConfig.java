@@ -48,7 +48,7 @@ final class LmtpConfig extends IngestConfig {
     private LmtpConfig(Map<?, ?> settings) {
         super(DEFINITION, settings);
         if (deadlineMs() > LONGEST_DEADLINE_MS) {
-            throw new ConfigException(DEADLINE_MS, deadlineMs(), "must be at most " + LONGEST_DEADLINE_MS
+            throw new ConfigException(DEADLINE_MS + " must be at most " + LONGEST_DEADLINE_MS
                     + " for LMTP: Postfix gives up on the replies after lmtp_data_done_timeout (600 s) and delivers again");
         }
     }

@@ -22,15 +22,15 @@ final class FilterTemplate {
 
     FilterTemplate(String name, String text) {
         if (!text.contains("%s")) {
-            throw new ConfigException(name, text, "has no %s where the address goes");
+            throw new ConfigException(name + " has no %s where the address goes");
         }
         try {
             this.template = Filter.create(text.replace("%s", PLACEHOLDER_TEXT));
         } catch (LDAPException e) {
-            throw new ConfigException(name, text, "not an LDAP filter: " + e.getMessage());
+            throw new ConfigException(name + " is not an LDAP filter: " + e.getMessage());
         }
         if (forValue("a@example.com").toString().contains(PLACEHOLDER_TEXT)) {
-            throw new ConfigException(name, text, "%s may stand only for a whole value of an equality or approximate match");
+            throw new ConfigException(name + ": %s may stand only for a whole value of an equality or approximate match");
         }
     }
 

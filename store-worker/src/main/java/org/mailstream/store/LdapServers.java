@@ -104,11 +104,11 @@ final class LdapServers {
         try {
             LDAPURL parsed = new LDAPURL(url);
             if (!parsed.hostProvided()) {
-                throw new ConfigException(StoreConfig.LDAP_URLS, url, "names no host");
+                throw new ConfigException(StoreConfig.LDAP_URLS + ": a URL names no host");
             }
             return parsed;
         } catch (LDAPException e) {
-            throw new ConfigException(StoreConfig.LDAP_URLS, url, e.getMessage());
+            throw new ConfigException(StoreConfig.LDAP_URLS + ": not an LDAP URL: " + e.getMessage());
         }
     }
 
@@ -119,7 +119,7 @@ final class LdapServers {
         try {
             return new PEMFileTrustManager(Path.of(caFile).toFile());
         } catch (java.security.KeyStoreException e) {
-            throw new ConfigException(StoreConfig.LDAP_TLS_CA_FILE, caFile, e.getMessage());
+            throw new ConfigException(StoreConfig.LDAP_TLS_CA_FILE + ": " + e.getMessage());
         }
     }
 }

@@ -172,7 +172,7 @@ final class StoreConfig extends DeclaredConfig {
         mailboxFilter = new FilterTemplate(LDAP_MAILBOX_FILTER, getString(LDAP_MAILBOX_FILTER));
         Duration shortest = LogCommitRule.shortestDelay(LogCommitRule.SHORTEST_CHECKPOINT, Duration.ofMillis(ldapResponseTimeoutMs()));
         if (logDurability() && logCommitDelay().compareTo(shortest) < 0) {
-            throw new ConfigException(STORE_LOG_COMMIT_DELAY_MS, getLong(STORE_LOG_COMMIT_DELAY_MS), "must be at least "
+            throw new ConfigException(STORE_LOG_COMMIT_DELAY_MS + " must be at least "
                     + shortest.toMillis() + ": slapd checkpoints at most once a minute, and noticing a provider gone takes "
                     + "up to " + LDAP_RESPONSE_TIMEOUT_MS + " or 10 s, plus a margin of 5 s");
         }
