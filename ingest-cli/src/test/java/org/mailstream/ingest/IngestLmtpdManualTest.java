@@ -60,7 +60,7 @@ class IngestLmtpdManualTest {
     @Test
     void aListenerThatIsNeitherUnixNorInetIsRefusedNamingIt() {
         ConfigException refused = assertThrows(ConfigException.class, () -> LmtpConfig.of(with("lmtp.listen", "tcp:127.0.0.1:24")));
-        assertTrue(refused.getMessage().contains("'tcp:127.0.0.1:24' is neither unix:/absolute/path nor inet:host:port"),
+        assertTrue(refused.getMessage().contains("lmtp.listen: item 1 is neither unix:/absolute/path nor inet:host:port"),
                 refused.getMessage());
     }
 
@@ -70,7 +70,7 @@ class IngestLmtpdManualTest {
         Files.writeString(config, "kafka.bootstrap.servers=127.0.0.1:9\nlmtp.listen=inet:8025\n");
         Run run = run("-c", config.toString());
         assertEquals(78, run.status(), run.output());
-        assertTrue(run.output().contains("lmtp.listen: 'inet:8025' is neither unix:/absolute/path nor inet:host:port"), run.output());
+        assertTrue(run.output().contains("lmtp.listen: item 1 is neither unix:/absolute/path nor inet:host:port"), run.output());
     }
 
     @Test

@@ -103,7 +103,7 @@ public final class ServerKeys {
                     return new Inet(host, Integer.parseInt(port));
                 }
             }
-            throw new IllegalArgumentException("'" + spec + "' is neither unix:/absolute/path nor inet:host:port");
+            throw new IllegalArgumentException("neither unix:/absolute/path nor inet:host:port");
         }
     }
 
@@ -113,17 +113,17 @@ public final class ServerKeys {
         public static Network parse(String spec) {
             int slash = spec.indexOf('/');
             if (slash < 0) {
-                throw new IllegalArgumentException("'" + spec + "' is not address/prefix-length");
+                throw new IllegalArgumentException("not address/prefix-length");
             }
             try {
                 byte[] address = InetAddress.getByName(literal(spec.substring(0, slash))).getAddress();
                 int prefixLength = Integer.parseInt(spec.substring(slash + 1));
                 if (prefixLength < 0 || prefixLength > address.length * 8) {
-                    throw new IllegalArgumentException("prefix length " + prefixLength + " does not fit " + spec);
+                    throw new IllegalArgumentException("a prefix length longer than the address");
                 }
                 return new Network(address, prefixLength);
             } catch (UnknownHostException | NumberFormatException e) {
-                throw new IllegalArgumentException("'" + spec + "' is not address/prefix-length");
+                throw new IllegalArgumentException("not address/prefix-length");
             }
         }
 
@@ -166,11 +166,11 @@ public final class ServerKeys {
             if (items.isEmpty() && !mayBeEmpty) {
                 throw new ConfigException(name + " needs at least one " + description);
             }
-            for (Object item : items) {
+            for (int i = 0; i < items.size(); i++) {
                 try {
-                    parser.apply(item.toString());
+                    parser.apply(items.get(i).toString());
                 } catch (IllegalArgumentException e) {
-                    throw new ConfigException(name + ": " + e.getMessage());
+                    throw new ConfigException(name + ": item " + (i + 1) + " is " + e.getMessage());
                 }
             }
         }
