@@ -264,7 +264,7 @@ public final class Postfix implements AutoCloseable {
                 postlog   unix-dgram n  -       n       -       1       postlogd
                 """.formatted(smtpAddress())
                 + shipped("master.cf", Map.of(
-                        "user=mailstream", "user=" + PIPE_USER,
+                        "user=mailstream-ingest", "user=" + PIPE_USER,
                         "/opt/mailstream/", prefix + "/",
                         "/etc/mailstream/ingest.properties", directory.resolve("ingest.properties").toString()))
                 + extraServices;
