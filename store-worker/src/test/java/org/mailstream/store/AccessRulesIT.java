@@ -105,6 +105,30 @@ class AccessRulesIT {
     }
 
     @Test
+    void theServiceAccountMayNeitherDeleteAMessageNorChangeOrReadItsBytesNorReadAnotherApplicationsEntries() throws Exception {
+        try (LDAPConnection root = backend.slapd.rootConnection()) {
+            root.add("dn: cn=other-application," + Slapd.SUFFIX, "objectClass: organizationalRole", "cn: other-application",
+                    "description: its secret");
+        }
+        try (LDAPConnection service = backend.slapd.connection(Slapd.SERVICE_DN, Slapd.SERVICE_PASSWORD)) {
+            LDAPException delete = assertThrows(LDAPException.class, () -> service.delete(aliceMessage));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, delete.getResultCode());
+            LDAPException rewrite = assertThrows(LDAPException.class, () -> service.modify("dn: " + aliceMessage,
+                    "changetype: modify", "replace: mailStoreRaw", "mailStoreRaw: forged"));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, rewrite.getResultCode());
+            LDAPException rename = assertThrows(LDAPException.class, () -> service.modifyDN(aliceMessage, "mailStoreId=forged", true));
+            assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, rename.getResultCode());
+            LDAPException folder = assertThrows(LDAPException.class, () -> service.delete("cn=INBOX," + ALICE));
+            assertEquals(ResultCode.NOT_ALLOWED_ON_NONLEAF, folder.getResultCode(), "a folder that holds mail stays");
+            assertFalse(service.getEntry(aliceMessage, "*").hasAttribute("mailStoreRaw"));
+            assertEquals("for alice only", service.getEntry(aliceMessage, "mailStoreSubject").getAttributeValue("mailStoreSubject"));
+            assertNull(service.getEntry("cn=other-application," + Slapd.SUFFIX));
+            assertEquals(Set.of("objectClass", "mail"), service.getEntry(ALICE, "*").getAttributes().stream()
+                    .map(Attribute::getName).collect(Collectors.toSet()), "of an owner, only what finds it");
+        }
+    }
+
+    @Test
     void postfixsLookupAccountFindsOwnersByAddressAndReadsNothingElse() throws Exception {
         try (LDAPConnection postfix = backend.slapd.connection(Slapd.LOOKUP_DN, Slapd.LOOKUP_PASSWORD)) {
             SearchResultEntry owner = postfix.searchForEntry(Slapd.PEOPLE, SearchScope.SUB, "(mail=alice@example.com)", "*");

@@ -11,6 +11,8 @@ import com.unboundid.ldap.sdk.Entry;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,6 +28,17 @@ class MessageEntryTest {
 
     static Stream<Arguments> corpus() {
         return MailCorpus.awkward().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+    }
+
+    @Test
+    void theShippedAccessRulesLetTheServiceAccountRewriteExactlyTheDerivedAttributes() throws Exception {
+        String ldif;
+        try (var in = Envelope.class.getResourceAsStream("mailstore.database.ldif")) {
+            ldif = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Matcher rewritable = Pattern.compile("\\n  attrs=([A-Za-z0-9,]+)\\n(?:  by [^\\n]*\\n)*?  by dn.exact=\"@SERVICE@\" write\\n").matcher(ldif);
+        assertTrue(rewritable.find(), "the rule that lets the service account rewrite message attributes");
+        assertEquals(Set.of(MessageEntry.DERIVED), Set.of(rewritable.group(1).split(",")));
     }
 
     @ParameterizedTest(name = "{0}")
