@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,12 +109,64 @@ class ComposeStackIT {
 
     @Test
     @Order(5)
+    void kafkaServesTheMailOnlyToTheUsersGrantedItNotToAnyoneOnTheStacksNetwork() throws IOException {
+        Command.Result anonymous = consume(null, null);
+        assertTrue(anonymous.stderr().contains("Processed a total of 0 messages"), "no credentials, no mail:\n" + anonymous);
+        Command.Result ingest = consume("ingest", "kafka_ingest_password");
+        assertTrue(ingest.stderr().contains("Not authorized to access"), "the front end's user may only write:\n" + ingest);
+        Command.Result worker = consume("store-worker", "kafka_store_password");
+        assertTrue(worker.stderr().contains("Processed a total of 1 messages"), "the workers' user reads:\n" + worker);
+    }
+
+    @Test
+    @Order(6)
+    void theProvidersReplicateAsAnIdentityThatReadsEverythingAndWritesNothing() throws IOException {
+        Command.Result syncrepl = compose(STEP_TIMEOUT, "exec", "-T", "ldap-a1", "ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-Q",
+                "-Y", "EXTERNAL", "-H", "ldapi:///", "-b", "olcDatabase={1}mdb,cn=config", "olcSyncrepl");
+        assertTrue(syncrepl.stdout().contains("binddn=\"cn=replicator," + SUFFIX + "\""), syncrepl.toString());
+        String password = Files.readString(Command.repositoryRoot().resolve("containers/secrets/ldap_replicator_password"));
+        Command.Result write = Command.of(composeArgv("exec", "-T", "ldap-a1", "ldapmodify", "-x", "-H", "ldap://127.0.0.1/",
+                "-D", "cn=replicator," + SUFFIX, "-w", password)).run(("dn: uid=alice,ou=people," + SUFFIX
+                + "\nchangetype: modify\nreplace: mail\nmail: stolen@example.com\n").getBytes(StandardCharsets.US_ASCII), STEP_TIMEOUT);
+        assertEquals(50, write.exitCode(), "insufficient access:\n" + write);
+    }
+
+    @Test
+    @Order(7)
+    void theProgramsRunWithoutCapabilitiesAndCannotGainAny() {
+        for (String service : List.of("ingest-lmtpd", "store-worker-a1", "kafka")) {
+            String status = compose(STEP_TIMEOUT, "exec", "-T", service, "cat", "/proc/1/status").stdout();
+            assertTrue(status.contains("CapEff:\t0000000000000000"), service + ":\n" + status);
+            assertTrue(status.contains("NoNewPrivs:\t1"), service + ":\n" + status);
+        }
+    }
+
+    @Test
+    @Order(8)
     void downRemovesTheContainersTheNetworkAndTheVolumes() {
         Command.Result down = compose(STEP_TIMEOUT, "down", "-v");
         for (String volume : VOLUMES) {
             assertTrue(down.stderr().contains("Removing volume " + PROJECT + "_" + volume), volume + " removed:\n" + down);
         }
         assertEquals("", compose(STEP_TIMEOUT, "ps", "-q").stdout().trim(), "no container left");
+    }
+
+    /**
+     * Reads one record of the mail topic as {@code user} (with the password in the stack's secret
+     * {@code secret}; no credentials when null), from inside the stack's network: a console
+     * consumer in the Kafka container, reaching the broker by its name as the programs do.
+     */
+    private static Command.Result consume(String user, String secret) throws IOException {
+        List<String> argv = new ArrayList<>(composeArgv("exec", "-T", "kafka", "java", "-Xmx128m", "-cp", "/opt/kafka/libs/*",
+                "org.apache.kafka.tools.consumer.ConsoleConsumer", "--bootstrap-server", "kafka:9092", "--topic", "mail.inbound",
+                "--from-beginning", "--max-messages", "1", "--timeout-ms", "15000", "--group", "mailstream-store-it-probe"));
+        if (user != null) {
+            String password = Files.readString(Command.repositoryRoot().resolve("containers/secrets/" + secret));
+            argv.addAll(List.of("--consumer-property", "security.protocol=SASL_PLAINTEXT", "--consumer-property",
+                    "sasl.mechanism=SCRAM-SHA-512", "--consumer-property", "sasl.jaas.config=org.apache.kafka.common.security.scram."
+                    + "ScramLoginModule required username=\"" + user + "\" password=\"" + password + "\";"));
+        }
+        return Command.of(argv).run(new byte[0], STEP_TIMEOUT);
     }
 
     /** Sends {@code count} mails over SMTP to the published port, to the owners in turn; returns their subjects. */
