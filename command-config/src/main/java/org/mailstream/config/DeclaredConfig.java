@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -33,6 +35,10 @@ public abstract class DeclaredConfig extends AbstractConfig {
 
     public static final String KAFKA_PREFIX = "kafka.";
     public static final String BOOTSTRAP_SERVERS = KAFKA_PREFIX + CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG;
+
+    /** How Kafka's ConfigException quotes a value: "Invalid value VALUE for configuration KEY[: REASON]". */
+    private static final Pattern KAFKAS_REFUSAL = Pattern.compile("Invalid value .* for configuration (\\S+?)(?:: (.*))?",
+            Pattern.DOTALL);
 
     /**
      * Checks {@code settings} against {@code definition}, and every {@value #KAFKA_PREFIX} key
@@ -74,14 +80,21 @@ public abstract class DeclaredConfig extends AbstractConfig {
 
     /** Kafka's "Invalid value VALUE for configuration KEY: REASON" as REASON alone, the value left out. */
     private static String withoutValue(String message, String key) {
-        String prefix = "Invalid value ";
-        String marker = " for configuration " + key;
-        int at = message.indexOf(marker);
-        if (!message.startsWith(prefix) || at < 0) {
-            return message.startsWith(key + ": ") ? message.substring(key.length() + 2) : message;
+        Matcher kafkas = KAFKAS_REFUSAL.matcher(message);
+        if (kafkas.matches()) {
+            return kafkas.group(2) == null ? "not a valid value" : kafkas.group(2);
         }
-        String reason = message.substring(at + marker.length());
-        return reason.startsWith(": ") ? reason.substring(2) : "not a valid value";
+        return message.startsWith(key + ": ") ? message.substring(key.length() + 2) : message;
+    }
+
+    /**
+     * What {@code refused} says, without the value Kafka's own refusals quote: a kafka.* value
+     * that a Kafka client refuses when it is built reaches the operator as "KEY: REASON".
+     */
+    public static String describe(ConfigException refused) {
+        Matcher kafkas = KAFKAS_REFUSAL.matcher(refused.getMessage());
+        return !kafkas.matches() ? refused.getMessage()
+                : kafkas.group(1) + ": " + (kafkas.group(2) == null ? "not a valid value" : kafkas.group(2));
     }
 
     /** A definition that starts with the keys every command shares: the brokers to reach. */

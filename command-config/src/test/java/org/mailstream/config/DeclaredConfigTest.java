@@ -54,6 +54,13 @@ class DeclaredConfigTest {
     }
 
     @Test
+    void aValueAKafkaClientRefusesIsDescribedByItsKeyAlone() {
+        assertEquals("linger.ms: Not a number of type LONG",
+                DeclaredConfig.describe(new ConfigException("linger.ms", "s3cret", "Not a number of type LONG")));
+        assertEquals("as it was", DeclaredConfig.describe(new ConfigException("as it was")));
+    }
+
+    @Test
     void kafkasOwnSettingsAndConfigProvidersPass() {
         new Producing(Map.of(DeclaredConfig.BOOTSTRAP_SERVERS, "b:9092", "kafka.linger.ms", "5", "kafka.config.providers", "file",
                 "kafka.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider"));

@@ -10,6 +10,7 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.ParseException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.acl.AclOperation;
 import org.mailstream.config.CheckReport;
 import org.mailstream.config.CommandDeclaration;
@@ -73,7 +74,8 @@ final class IngestCheck {
             out.println(declaration.name() + ": configuration " + file + ": " + DeclaredConfig.describe(file, e));
             return FAILED;
         } catch (KafkaException e) {
-            out.println(declaration.name() + ": configuration " + file + ": " + e.getMessage());
+            out.println(declaration.name() + ": configuration " + file + ": "
+                    + (e instanceof ConfigException refused ? DeclaredConfig.describe(refused) : e.getMessage()));
             return FAILED;
         }
         CheckReport report = new CheckReport(out);

@@ -172,7 +172,7 @@ public final class IngestCli {
         } catch (IOException e) {
             throw new DeliveryException(DeliveryStatus.CONFIGURATION_ERROR, file + ": " + DeclaredConfig.describe(file, e), e);
         } catch (ConfigException e) {
-            throw new DeliveryException(DeliveryStatus.CONFIGURATION_ERROR, file + ": " + e.getMessage(), e);
+            throw new DeliveryException(DeliveryStatus.CONFIGURATION_ERROR, file + ": " + DeclaredConfig.describe(e), e);
         }
     }
 

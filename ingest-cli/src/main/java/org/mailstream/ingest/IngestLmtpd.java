@@ -116,11 +116,12 @@ public final class IngestLmtpd {
             out.println("ingest-lmtpd: configuration " + file + ": " + DeclaredConfig.describe(file, e));
             return Exit.CONFIG.code;
         } catch (ConfigException e) {
-            out.println("ingest-lmtpd: configuration " + file + ": " + e.getMessage());
+            out.println("ingest-lmtpd: configuration " + file + ": " + DeclaredConfig.describe(e));
             return Exit.CONFIG.code;
         } catch (KafkaException e) {
             out.println("ingest-lmtpd: configuration " + file + ": the Kafka producer refused it: " + e.getMessage()
-                    + (e.getCause() == null ? "" : ": " + e.getCause().getMessage()));
+                    + (e.getCause() instanceof ConfigException refused ? ": " + DeclaredConfig.describe(refused)
+                    : e.getCause() == null ? "" : ": " + e.getCause().getMessage()));
             return Exit.CONFIG.code;
         }
         Clock clock = Clock.systemUTC();
@@ -130,7 +131,7 @@ public final class IngestLmtpd {
             endpoint = MetricsEndpoint.start(config.metricsListen(), metrics.registry());
         } catch (ConfigException e) {
             producer.close(Duration.ZERO);
-            out.println("ingest-lmtpd: configuration " + file + ": " + e.getMessage());
+            out.println("ingest-lmtpd: configuration " + file + ": " + DeclaredConfig.describe(e));
             return Exit.CONFIG.code;
         }
         warnIfTheHeapIsSmall(config);

@@ -65,7 +65,7 @@ public final class Server {
         volatile long waitingSinceNanos;
         /** When the server began to end this connection; 0 while it has not. */
         volatile long endingSinceNanos;
-        Protocol.Session session;
+        volatile Protocol.Session session;
 
         Link(SocketChannel channel, String peer, InetAddress address) {
             this.channel = channel;

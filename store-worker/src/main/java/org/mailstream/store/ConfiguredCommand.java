@@ -66,7 +66,7 @@ final class ConfiguredCommand {
         } catch (Exception e) {
             ConfigException fault = causeOf(e, ConfigException.class);
             if (fault != null) {
-                out.println(declaration.name() + ": configuration " + file + ": " + fault.getMessage());
+                out.println(declaration.name() + ": configuration " + file + ": " + DeclaredConfig.describe(fault));
                 return WorkerExit.CONFIG.code();
             }
             KafkaException refused = refusal(e);
