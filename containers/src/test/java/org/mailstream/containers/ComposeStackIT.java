@@ -113,7 +113,8 @@ class ComposeStackIT {
         Command.Result anonymous = consume(null, null);
         assertTrue(anonymous.stderr().contains("Processed a total of 0 messages"), "no credentials, no mail:\n" + anonymous);
         Command.Result ingest = consume("ingest", "kafka_ingest_password");
-        assertTrue(ingest.stderr().contains("Not authorized to access"), "the front end's user may only write:\n" + ingest);
+        assertTrue((ingest.stdout() + ingest.stderr()).contains("Not authorized to access")
+                && ingest.stderr().contains("Processed a total of 0 messages"), "the front end's user may only write:\n" + ingest);
         Command.Result worker = consume("store-worker", "kafka_store_password");
         assertTrue(worker.stderr().contains("Processed a total of 1 messages"), "the workers' user reads:\n" + worker);
     }
