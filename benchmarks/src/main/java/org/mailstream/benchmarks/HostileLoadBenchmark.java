@@ -64,7 +64,7 @@ public final class HostileLoadBenchmark {
             try (LmtpdProcess server = LmtpdProcess.start(settings)) {
                 List<Socket> hostile = new ArrayList<>();
                 for (int i = 0; i < DEAF; i++) {
-                    hostile.add(deaf(server.port(), clients));
+                    hostile.add(LmtpClient.neverReading(server.port(), clients));
                 }
                 for (int i = 0; i < LIARS; i++) {
                     hostile.add(liar(server.port(), i, clients));
@@ -96,7 +96,7 @@ public final class HostileLoadBenchmark {
             try (LmtpdProcess server = LmtpdProcess.start(settings)) {
                 List<Socket> hostile = new ArrayList<>();
                 for (int i = 0; i < DEAF; i++) {
-                    hostile.add(deaf(server.port(), clients));
+                    hostile.add(LmtpClient.neverReading(server.port(), clients));
                 }
                 Thread.sleep(500);
                 long start = System.nanoTime();
@@ -138,25 +138,6 @@ public final class HostileLoadBenchmark {
         } catch (RuntimeException refused) {
             return false;
         }
-    }
-
-    /** A client that pipelines NOOPs without end and never reads, with a small receive buffer. */
-    private static Socket deaf(int port, ExecutorService clients) throws IOException {
-        Socket socket = new Socket();
-        socket.setReceiveBufferSize(4096);
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-        OutputStream out = socket.getOutputStream();
-        byte[] noops = "NOOP\r\n".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
-        clients.execute(() -> {
-            try {
-                while (true) {
-                    out.write(noops);
-                }
-            } catch (IOException disconnected) {
-                // the server dropped it, as it should
-            }
-        });
-        return socket;
     }
 
     /** A client that announces a message of 10 MB, then sends its DATA a byte every two seconds. */

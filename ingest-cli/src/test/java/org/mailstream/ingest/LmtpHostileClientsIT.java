@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -54,7 +50,7 @@ class LmtpHostileClientsIT {
         try (LmtpdProcess server = LmtpdProcess.start(settings(Map.of("lmtp.max.connections", "3", "lmtp.idle.timeout.ms", "2000")))) {
             List<Socket> deaf = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                deaf.add(neverReading(server.port()));
+                deaf.add(LmtpClient.neverReading(server.port(), CLIENTS));
             }
             try (LmtpClient turnedAway = new LmtpClient(server.port())) {
                 assertTrue(turnedAway.reply().startsWith("421 4.3.2 too many connections"), server.log());
@@ -64,7 +60,7 @@ class LmtpHostileClientsIT {
                 client.begin("sender@example.org", "after-the-deaf@hostile.example").send("DATA\r\n").reply();
                 assertEquals("250 2.0.0 delivered", client.send(MailCorpus.message("after", "x\r\n")).send(".\r\n").reply(), server.log());
             }
-            deaf.add(neverReading(server.port()));
+            deaf.add(LmtpClient.neverReading(server.port(), CLIENTS));
             Thread.sleep(500);
             long before = System.nanoTime();
             assertEquals(0, server.stop(), server.log());
@@ -195,28 +191,6 @@ class LmtpHostileClientsIT {
         Map<String, String> settings = new HashMap<>(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", TOPIC));
         settings.putAll(overrides);
         return settings;
-    }
-
-    /**
-     * A client that sends NOOPs without end and never reads a reply, with a small receive buffer:
-     * the server's replies soon fill every buffer between them, and the server's write blocks.
-     */
-    private static Socket neverReading(int port) throws IOException {
-        Socket socket = new Socket();
-        socket.setReceiveBufferSize(4096);
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-        OutputStream out = socket.getOutputStream();
-        byte[] noops = "NOOP\r\n".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
-        CLIENTS.execute(() -> {
-            try {
-                for (int i = 0; i < 1_000; i++) {
-                    out.write(noops);
-                }
-            } catch (IOException disconnected) {
-                // what the server does to a client that never reads
-            }
-        });
-        return socket;
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> records(String key) {

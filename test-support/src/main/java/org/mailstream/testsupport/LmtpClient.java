@@ -6,10 +6,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 
 /**
  * A bare LMTP client that sends exactly the bytes it is given and reads replies line by line:
@@ -61,6 +63,29 @@ public final class LmtpClient implements AutoCloseable {
                 return String.join("\n", lines);
             }
         }
+    }
+
+    /**
+     * A client that pipelines NOOPs without end from a thread of {@code writers} and never reads
+     * a reply, with a small receive buffer: the server's replies soon fill every buffer between
+     * them, and the server's write blocks. Closing the socket ends it.
+     */
+    public static Socket neverReading(int port, ExecutorService writers) throws IOException {
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        OutputStream out = socket.getOutputStream();
+        byte[] noops = "NOOP\r\n".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
+        writers.execute(() -> {
+            try {
+                while (true) {
+                    out.write(noops);
+                }
+            } catch (IOException disconnected) {
+                // what the server does to a client that never reads
+            }
+        });
+        return socket;
     }
 
     /** Whether the server has sent anything not read yet: a reply would not wait. */
