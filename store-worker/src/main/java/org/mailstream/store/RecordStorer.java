@@ -5,7 +5,7 @@ import com.unboundid.ldap.sdk.LDAPException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -57,8 +57,8 @@ final class RecordStorer {
     private final Duration maxAge;
     private final Duration ownerCreatedAfterMail;
     private final Strikes unforeseen;
-    /** The operator's faults named in the log and not yet cured by a record stored since. */
-    private final Set<String> namedOperatorFaults = ConcurrentHashMap.newKeySet();
+    /** Per partition held by a fault only the operator can mend, that fault as named in the log, until the partition stores again. */
+    private final Map<TopicPartition, String> operatorFaults = new ConcurrentHashMap<>();
 
     RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config, WhenStored whenStored, WorkerMetrics metrics) {
         this.metrics = metrics;
@@ -82,9 +82,9 @@ final class RecordStorer {
         try {
             Outcome outcome = write(record);
             unforeseen.clear(partition);
-            if (!namedOperatorFaults.isEmpty()) {
-                LOG.info("storing again after {}", namedOperatorFaults);
-                namedOperatorFaults.clear();
+            String mended = operatorFaults.remove(partition);
+            if (mended != null) {
+                LOG.info("{}: storing again after {}", partition, mended);
             }
             return outcome;
         } catch (PermanentFailure failure) {
@@ -97,9 +97,9 @@ final class RecordStorer {
                 }
                 case OPERATOR -> {
                     metrics.operatorFault(e.getResultCode());
-                    if (namedOperatorFaults.add(e.getResultCode().getName())) {
-                        LOG.error("the back end refuses {}, which only the operator can mend (rights, credentials, transport "
-                                + "security): storing waits until it is mended: {}", serviceDn, description);
+                    if (!description.equals(operatorFaults.put(partition, description))) {
+                        LOG.error("{}: the back end refuses {}, which only the operator can mend (rights, credentials, transport "
+                                + "security): the partition waits until it is mended: {}", partition, serviceDn, description);
                     }
                     throw new RetryLater("LDAP, the operator's to mend: " + description, e);
                 }
