@@ -29,7 +29,7 @@ import org.mailstream.testsupport.MetricsScrape;
  * <li>Room for all: {@code DEAF} clients that pipeline NOOPs and never read a reply, and
  *     {@code LIARS} that announce MAIL SIZE=10485760 and trickle DATA a byte every two seconds,
  *     with lmtp.max.connections above their sum: the server's heap, sampled each second from its
- *     /metrics, beside its limit, and an honest delivery's time meanwhile.
+ *     /metrics, beside its limit, and an honest delivery's time while they all hold on.
  * <li>The default limit of connections: the deaf clients take every slot; how long until an honest
  *     client, trying once a second as Postfix's queue would, is delivered, beside the idle timeout
  *     that frees the slots.
@@ -69,15 +69,16 @@ public final class HostileLoadBenchmark {
                 for (int i = 0; i < LIARS; i++) {
                     hostile.add(liar(server.port(), i, clients));
                 }
+                Thread.sleep(2_000);
+                long start = System.nanoTime();
+                boolean delivered = deliver(server.port());
+                double honestMs = (System.nanoTime() - start) / 1e6;
                 double heapLimit = MetricsScrape.of(metricsPort).sum("jvm_memory_max_bytes", Map.of("area", "heap"));
                 double heapPeak = 0;
                 for (int i = 0; i < seconds; i++) {
                     heapPeak = Math.max(heapPeak, MetricsScrape.of(metricsPort).sum("jvm_memory_used_bytes", Map.of("area", "heap")));
                     Thread.sleep(1_000);
                 }
-                long start = System.nanoTime();
-                boolean delivered = deliver(server.port());
-                double honestMs = (System.nanoTime() - start) / 1e6;
                 double open = MetricsScrape.of(metricsPort).sum("mailstream_lmtp_connections_open");
                 System.out.printf("%n%d clients that never read and %d announcing 10 MB and trickling, %d s, lmtp.max.connections %s%n",
                         DEAF, LIARS, seconds, settings.get("lmtp.max.connections"));
@@ -88,7 +89,8 @@ public final class HostileLoadBenchmark {
                 System.out.printf("| heap limit (-Xmx of bin/ingest-lmtpd) | %.0f MiB |%n", heapLimit / (1 << 20));
                 System.out.printf("| peak / limit | %.2f |%n", heapPeak / heapLimit);
                 System.out.printf("| server alive | %s |%n", server.isAlive());
-                System.out.printf("| an honest delivery meanwhile | %s in %.0f ms |%n", delivered ? "250" : "NOT delivered", honestMs);
+                System.out.printf("| an honest delivery 2 s after they connected | %s in %.0f ms |%n", delivered ? "250" : "NOT delivered",
+                        honestMs);
                 closeAll(hostile);
             }
 
@@ -125,7 +127,7 @@ public final class HostileLoadBenchmark {
         }
     }
 
-    /** One LMTP delivery of a 4 KB mail on a new connection; false when the server turned it away or did not deliver. */
+    /** One LMTP delivery of a small mail on a new connection; false when the server turned it away or did not deliver. */
     private static boolean deliver(int port) {
         try (LmtpClient client = new LmtpClient(port)) {
             client.begin("sender@example.org", "honest@bench.example");
@@ -133,7 +135,7 @@ public final class HostileLoadBenchmark {
             if (go == null || !go.startsWith("354")) {
                 return false;
             }
-            String reply = client.send(MailCorpus.ofSize(4096, 1)).send(".\r\n").reply();
+            String reply = client.send(MailCorpus.message("honest", "x\r\n")).send(".\r\n").reply();
             return reply != null && reply.startsWith("250");
         } catch (RuntimeException refused) {
             return false;
