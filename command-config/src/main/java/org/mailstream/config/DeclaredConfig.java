@@ -71,25 +71,18 @@ public abstract class DeclaredConfig extends AbstractConfig {
                         declared.validator.ensureValid(key, value);
                     }
                 } catch (ConfigException e) {
-                    throw new ConfigException(key + ": " + withoutValue(e.getMessage(), key));
+                    throw new ConfigException(describe(e));
                 }
             }
         }
         return settings;
     }
 
-    /** Kafka's "Invalid value VALUE for configuration KEY: REASON" as REASON alone, the value left out. */
-    private static String withoutValue(String message, String key) {
-        Matcher kafkas = KAFKAS_REFUSAL.matcher(message);
-        if (kafkas.matches()) {
-            return kafkas.group(2) == null ? "not a valid value" : kafkas.group(2);
-        }
-        return message.startsWith(key + ": ") ? message.substring(key.length() + 2) : message;
-    }
-
     /**
-     * What {@code refused} says, without the value Kafka's own refusals quote: a kafka.* value
-     * that a Kafka client refuses when it is built reaches the operator as "KEY: REASON".
+     * What {@code refused} says, without the value Kafka's own refusals quote ("Invalid value
+     * VALUE for configuration KEY: REASON" becomes "KEY: REASON"), for our keys' validation and
+     * for a kafka.* value that a Kafka client refuses when it is built. Our own refusals name
+     * no value and pass as they are.
      */
     public static String describe(ConfigException refused) {
         Matcher kafkas = KAFKAS_REFUSAL.matcher(refused.getMessage());

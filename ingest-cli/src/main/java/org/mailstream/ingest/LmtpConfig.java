@@ -3,6 +3,7 @@ package org.mailstream.ingest;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -45,8 +46,13 @@ final class LmtpConfig extends IngestConfig {
                     + "address and the queue id, which go into the stored envelope) is believed; clients of a unix socket "
                     + "always are, as its mode and group admit only Postfix. Empty: no TCP client; others get 550 5.7.0.");
 
+    private final ServerSettings server;
+    private final List<ServerKeys.Network> xforwardNetworks;
+
     private LmtpConfig(Map<?, ?> settings) {
         super(DEFINITION, settings);
+        server = SERVER.read(this);
+        xforwardNetworks = getList(XFORWARD_ALLOW).stream().map(ServerKeys.Network::parse).toList();
         if (deadlineMs() > LONGEST_DEADLINE_MS) {
             throw new ConfigException(DEADLINE_MS + " must be at most " + LONGEST_DEADLINE_MS
                     + " for LMTP: Postfix gives up on the replies after lmtp_data_done_timeout (600 s) and delivers again");
@@ -67,7 +73,7 @@ final class LmtpConfig extends IngestConfig {
     }
 
     ServerSettings server() {
-        return SERVER.read(this);
+        return server;
     }
 
     String metricsListen() {
@@ -76,7 +82,7 @@ final class LmtpConfig extends IngestConfig {
 
     /** Whether a client from {@code address} (null: over a unix socket) may say XFORWARD. */
     boolean xforwardAllowed(InetAddress address) {
-        return address == null || getList(XFORWARD_ALLOW).stream().map(ServerKeys.Network::parse).anyMatch(n -> n.contains(address));
+        return address == null || ServerKeys.Network.anyContains(xforwardNetworks, address);
     }
 
     int maxRecipients() {

@@ -298,11 +298,14 @@ public final class Server {
             }
         } else if (listen instanceof ServerKeys.Listen.Inet inet) {
             ServerSocketChannel channel = ServerSocketChannel.open();
-            listeners.add(new Listener(channel, "inet:" + inet.host() + ":" + inet.port(), true));
-            channel.bind(new InetSocketAddress(InetAddress.getByName(inet.host()), inet.port()), settings.maxConnections());
+            try {
+                channel.bind(new InetSocketAddress(InetAddress.getByName(inet.host()), inet.port()), settings.maxConnections());
+            } catch (IOException | RuntimeException e) {
+                close(channel);
+                throw e;
+            }
             InetSocketAddress bound = (InetSocketAddress) channel.getLocalAddress();
-            listeners.set(listeners.size() - 1,
-                    new Listener(channel, "inet:" + bound.getAddress().getHostAddress() + ":" + bound.getPort(), true));
+            listeners.add(new Listener(channel, "inet:" + bound.getAddress().getHostAddress() + ":" + bound.getPort(), true));
         }
     }
 

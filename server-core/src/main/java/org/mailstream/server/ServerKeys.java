@@ -127,6 +127,11 @@ public final class ServerKeys {
             }
         }
 
+        /** Whether any of {@code networks} holds {@code candidate}. */
+        public static boolean anyContains(List<Network> networks, InetAddress candidate) {
+            return networks.stream().anyMatch(network -> network.contains(candidate));
+        }
+
         public boolean contains(InetAddress candidate) {
             byte[] other = candidate.getAddress();
             if (other.length != address.length) {

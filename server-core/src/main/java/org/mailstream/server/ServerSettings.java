@@ -17,6 +17,6 @@ public record ServerSettings(List<ServerKeys.Listen> listeners, Set<PosixFilePer
 
     /** Whether a TCP client from {@code address} may connect. */
     public boolean allows(InetAddress address) {
-        return allowedNetworks.stream().anyMatch(network -> network.contains(address));
+        return ServerKeys.Network.anyContains(allowedNetworks, address);
     }
 }
