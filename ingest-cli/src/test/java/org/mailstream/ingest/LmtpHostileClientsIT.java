@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,9 +17,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.TopicReader;
@@ -139,6 +143,36 @@ class LmtpHostileClientsIT {
             int status = server.awaitExit(Duration.ofSeconds(60));
             assertEquals(3, status, "ExitOnOutOfMemoryError's status\n" + server.log());
             assertTrue(server.log().contains("OutOfMemoryError"), server.log());
+        }
+    }
+
+    @Test
+    void runningOutOfFileDescriptorsIsSaidOnceAndConnectionsAreAcceptedAgainOnceSomeAreFree() throws Exception {
+        try (LmtpdProcess server = LmtpdProcess.start(settings(Map.of("lmtp.max.connections", "200")))) {
+            try (LmtpClient warm = new LmtpClient(server.port())) {
+                warm.begin("sender@example.org", "warm@hostile.example").send("DATA\r\n").reply();
+                assertEquals("250 2.0.0 delivered", warm.send(MailCorpus.message("warm", "x\r\n")).send(".\r\n").reply(), server.log());
+            }
+            long open;
+            try (var descriptors = Files.list(Path.of("/proc/" + server.pid() + "/fd"))) {
+                open = descriptors.count();
+            }
+            Command.Result limited = Command.of(List.of("prlimit", "--pid", Long.toString(server.pid()),
+                    "--nofile=" + (open + 10) + ":" + (open + 10))).run(new byte[0], Duration.ofSeconds(10));
+            assertEquals(0, limited.exitCode(), limited::toString);
+            List<LmtpClient> holding = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                holding.add(new LmtpClient(server.port()));
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> server.log().contains("failed, trying again"));
+            Thread.sleep(2_000);
+            holding.forEach(LmtpClient::close);
+            try (LmtpClient after = new LmtpClient(server.port())) {
+                after.begin("sender@example.org", "after-emfile@hostile.example").send("DATA\r\n").reply();
+                assertEquals("250 2.0.0 delivered", after.send(MailCorpus.message("after", "x\r\n")).send(".\r\n").reply(), server.log());
+            }
+            assertEquals(1, server.log().lines().filter(line -> line.contains("failed, trying again")).count(), server.log());
+            assertTrue(server.log().contains("again after"), server.log());
         }
     }
 

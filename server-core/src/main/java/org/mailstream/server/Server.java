@@ -327,6 +327,7 @@ public final class Server {
     }
 
     private void accept(Listener listener) {
+        int failures = 0;
         while (!stopping) {
             SocketChannel channel;
             try {
@@ -335,10 +336,17 @@ public final class Server {
                 if (stopping || !listener.channel().isOpen()) {
                     return;
                 }
-                // Out of file descriptors, say: the listener is still good, so try again soon.
-                LOG.log(System.Logger.Level.ERROR, "accepting on " + listener.address() + " failed: " + e);
+                // Out of file descriptors, say: the listener is still good, so try again soon, and
+                // say it once, not ten times a second.
+                if (failures++ == 0) {
+                    LOG.log(System.Logger.Level.ERROR, "accepting on " + listener.address() + " failed, trying again: " + e);
+                }
                 pause(100);
                 continue;
+            }
+            if (failures > 0) {
+                LOG.log(System.Logger.Level.INFO, "accepting on " + listener.address() + " again after " + failures + " failed attempts");
+                failures = 0;
             }
             serve(channel, listener.tcp());
         }
