@@ -24,6 +24,8 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.testsupport.Slapd;
+import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.testsupport.TempFiles;
 import org.mailstream.local.TopicReader;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
@@ -64,22 +66,7 @@ final class Backend implements AutoCloseable {
 
     /** A store-worker configuration for this back end, its own consumer group, and {@code overrides}. */
     Path workerConfig(Map<String, String> overrides) {
-        return workerConfig(kafka, topic, slapd, overrides);
-    }
-
-    /** A store-worker configuration storing {@code topic} of {@code kafka} into {@code slapd}, with {@code overrides}. */
-    static Path workerConfig(KafkaCluster kafka, String topic, Slapd slapd, Map<String, String> overrides) {
-        Map<String, String> settings = new HashMap<>(Map.of(
-                "kafka.bootstrap.servers", kafka.bootstrapServers(),
-                "kafka.group.id", topic + "-store",
-                "topic", topic,
-                "ldap.urls", slapd.url(),
-                "ldap.bind.dn", Slapd.SERVICE_DN,
-                "ldap.bind.password.file", write("password", Slapd.SERVICE_PASSWORD + "\n").toString(),
-                "ldap.base.dn", Slapd.PEOPLE,
-                "retry.backoff.max.ms", "2000"));
-        settings.putAll(overrides);
-        return write("store-worker.properties", properties(settings));
+        return StoreWorkerProcess.config(kafka, topic, slapd, overrides);
     }
 
     Path workerConfig() {
@@ -87,7 +74,7 @@ final class Backend implements AutoCloseable {
     }
 
     Path ingestConfig() {
-        return write("ingest.properties", properties(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", topic)));
+        return TempFiles.properties("ingest.properties", Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", topic));
     }
 
     /** Every stored message with all its attributes, read as the root DN. */
@@ -141,21 +128,5 @@ final class Backend implements AutoCloseable {
     @Override
     public void close() {
         slapd.close();
-    }
-
-    private static String properties(Map<String, String> settings) {
-        return new TreeMap<>(settings).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
-                .collect(Collectors.joining("\n", "", "\n"));
-    }
-
-    /** A temporary file holding {@code content}, such as a password file. */
-    static Path write(String name, String content) {
-        try {
-            Path file = Files.createTempFile(null, name);
-            file.toFile().deleteOnExit();
-            return Files.writeString(file, content);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

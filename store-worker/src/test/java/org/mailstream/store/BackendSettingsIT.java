@@ -11,6 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.testsupport.Slapd;
 
 /**
@@ -77,7 +78,7 @@ class BackendSettingsIT {
     @Test
     void theWorkerRefusesABackEndWithoutTheProjectsSchemaInsteadOfDeadLetteringEveryMessage() {
         try (Slapd bare = Slapd.startWithoutProjectSchema()) {
-            Run run = run(Backend.workerConfig(backend.kafka, backend.topic, bare, Map.of()));
+            Run run = run(StoreWorkerProcess.config(backend.kafka, backend.topic, bare, Map.of()));
 
             assertEquals(WorkerExit.CONFIG.code(), run.status(), run.output());
             assertTrue(run.output().contains(bare.url() + ": its schema does not define mailStoreFolder, mailStoreMessage, mailStoreId, "),

@@ -13,6 +13,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.mailstream.testsupport.TempFiles;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.testsupport.Slapd;
 
 /** store-worker check against a real broker and a real slapd, set up as shipped and then wrong in one way at a time. */
@@ -61,7 +63,7 @@ class CheckCommandIT {
     @Test
     void aBackEndWithoutTheSchemaFails() {
         try (Slapd bare = Slapd.startWithoutProjectSchema()) {
-            Run run = check(Backend.workerConfig(backend.kafka, backend.topic, bare, Map.of()));
+            Run run = check(StoreWorkerProcess.config(backend.kafka, backend.topic, bare, Map.of()));
 
             assertFailedWith(run, "FAIL  " + bare.url() + ": its schema does not define mailStoreFolder, mailStoreMessage");
         }
@@ -72,7 +74,7 @@ class CheckCommandIT {
         backend.addMailboxes("bob");
 
         Run run = check(backend.workerConfig(Map.of("ldap.bind.dn", Slapd.LOOKUP_DN,
-                "ldap.bind.password.file", Backend.write("password", Slapd.LOOKUP_PASSWORD).toString())));
+                "ldap.bind.password.file", TempFiles.write("password", Slapd.LOOKUP_PASSWORD).toString())));
 
         assertTrue(run.output().contains("finds mailbox owners, such as uid=bob," + Slapd.PEOPLE), run.output());
         assertFailedWith(run, "FAIL  " + backend.slapd.url() + ": may not add below uid=bob," + Slapd.PEOPLE + ": 50 (insufficient access rights)");
@@ -80,7 +82,7 @@ class CheckCommandIT {
 
     @Test
     void aWrongPasswordFails() {
-        Run run = check(backend.workerConfig(Map.of("ldap.bind.password.file", Backend.write("password", "wrong").toString())));
+        Run run = check(backend.workerConfig(Map.of("ldap.bind.password.file", TempFiles.write("password", "wrong").toString())));
 
         assertFailedWith(run, "FAIL  " + backend.slapd.url() + ": 49 (invalid credentials)");
     }

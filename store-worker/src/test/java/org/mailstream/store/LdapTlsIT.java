@@ -11,6 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
@@ -87,7 +88,7 @@ class LdapTlsIT {
     }
 
     private static java.nio.file.Path config(String topic, Map<String, String> settings) {
-        return Backend.workerConfig(KafkaCluster.shared(), topic, slapd, settings);
+        return StoreWorkerProcess.config(KafkaCluster.shared(), topic, slapd, settings);
     }
 
     private static int storedCopies(byte[] mail) {

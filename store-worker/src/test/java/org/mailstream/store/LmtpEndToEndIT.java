@@ -22,6 +22,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;

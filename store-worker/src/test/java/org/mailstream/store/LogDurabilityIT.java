@@ -27,6 +27,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
@@ -182,7 +183,7 @@ class LogDurabilityIT {
         Map<String, String> settings = new HashMap<>(LOG_MODE);
         settings.putAll(Map.of("ldap.urls", group.stream().map(Slapd::url).collect(Collectors.joining(",")), "backend", backend,
                 "routing.backends", String.join(",", BACKENDS)));
-        workers.put(backend, StoreWorkerProcess.start(Backend.workerConfig(kafka, topic, group.get(0), settings)));
+        workers.put(backend, StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, topic, group.get(0), settings)));
     }
 
     private Path copy(Slapd provider) {

@@ -19,6 +19,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Chores;
 import org.mailstream.local.Command;
@@ -317,7 +318,7 @@ class ReplayIT {
     }
 
     private Path config(String backend, Slapd slapd, List<String> routing) {
-        return Backend.workerConfig(kafka, topic, slapd, Map.of("backend", backend, "routing.backends", String.join(",", routing)));
+        return StoreWorkerProcess.config(kafka, topic, slapd, Map.of("backend", backend, "routing.backends", String.join(",", routing)));
     }
 
     private Command.Result storeWorker(Object... arguments) {

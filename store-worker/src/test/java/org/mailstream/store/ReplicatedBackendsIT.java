@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
@@ -204,7 +205,7 @@ class ReplicatedBackendsIT {
         settings.putAll(Map.of("ldap.urls", group.stream().map(Slapd::url).collect(Collectors.joining(",")),
                 "backend", backend, "routing.backends", String.join(",", BACKENDS)));
         workers.computeIfAbsent(backend, b -> new ArrayList<>())
-                .add(StoreWorkerProcess.start(Backend.workerConfig(kafka, topic, group.get(0), settings)));
+                .add(StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, topic, group.get(0), settings)));
     }
 
     /**

@@ -23,6 +23,7 @@ import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Command;
 import org.mailstream.local.Chores;

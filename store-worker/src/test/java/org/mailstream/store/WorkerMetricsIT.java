@@ -12,6 +12,7 @@ import java.util.function.Predicate;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.FreePort;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.MailPublisher;

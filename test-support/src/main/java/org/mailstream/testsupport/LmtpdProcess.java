@@ -45,7 +45,7 @@ public final class LmtpdProcess implements AutoCloseable {
         Map<String, String> all = new HashMap<>(settings);
         all.merge("lmtp.listen", "inet:127.0.0.1:" + port, (given, inet) -> given + "," + inet);
         try {
-            return new LmtpdProcess(config(all), Files.createTempFile("ingest-lmtpd", ".log"), port, javaOptions);
+            return new LmtpdProcess(TempFiles.properties("ingest-lmtpd.properties", all), Files.createTempFile("ingest-lmtpd", ".log"), port, javaOptions);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -70,15 +70,6 @@ public final class LmtpdProcess implements AutoCloseable {
         } catch (IOException e) {
             return "";
         }
-    }
-
-    /** A properties file holding {@code settings}. */
-    private static Path config(Map<String, String> settings) throws IOException {
-        Path file = Files.createTempFile("ingest-lmtpd", ".properties");
-        file.toFile().deleteOnExit();
-        StringBuilder text = new StringBuilder();
-        new java.util.TreeMap<>(settings).forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
-        return Files.writeString(file, text);
     }
 
     public long pid() {
