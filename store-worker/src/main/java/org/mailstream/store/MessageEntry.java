@@ -19,6 +19,7 @@ import java.util.Properties;
 import java.util.regex.Pattern;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MessageIdentity;
+import org.mailstream.schemas.ServedForm;
 
 /**
  * The LDAP entry of one stored message: {@code mailStoreId=ID,cn=FOLDER,OWNER}, holding the raw
@@ -42,11 +43,11 @@ final class MessageEntry {
      */
     /** The object classes and attribute types the worker writes: the schema a back end must define. */
     static final List<String> OBJECT_CLASSES = List.of("mailStoreFolder", "mailStoreMessage");
-    static final List<String> ATTRIBUTE_TYPES = List.of("mailStoreId", "mailStoreRaw", "mailStoreSize", "mailStoreSha256",
+    static final List<String> ATTRIBUTE_TYPES = List.of("mailStoreId", "mailStoreRaw", "mailStoreSize", "mailStoreServedSize", "mailStoreSha256",
             "mailStoreReceived", "mailStoreRecipient", "mailStoreSender", "mailStoreOriginalRecipient", "mailStoreQueueId",
             "mailStoreClientAddress", "mailStoreMessageId", "mailStoreSubject", "mailStoreFrom", "mailStoreDate", "mailStoreParseError");
 
-    static final String[] DERIVED = {"mailStoreSize", "mailStoreSha256", "mailStoreReceived", "mailStoreRecipient",
+    static final String[] DERIVED = {"mailStoreSize", "mailStoreServedSize", "mailStoreSha256", "mailStoreReceived", "mailStoreRecipient",
         "mailStoreSender", "mailStoreOriginalRecipient", "mailStoreQueueId", "mailStoreClientAddress", "mailStoreMessageId",
         "mailStoreSubject", "mailStoreFrom", "mailStoreDate", "mailStoreParseError"};
 
@@ -78,6 +79,7 @@ final class MessageEntry {
         attributes.add(new Attribute("mailStoreId", id));
         attributes.add(new Attribute("mailStoreRaw", raw));
         attributes.add(new Attribute("mailStoreSize", Integer.toString(raw.length)));
+        attributes.add(new Attribute("mailStoreServedSize", Long.toString(ServedForm.size(raw))));
         attributes.add(new Attribute("mailStoreSha256", id));
         attributes.add(new Attribute("mailStoreReceived", StaticUtils.encodeGeneralizedTime(Date.from(envelope.receivedAt()))));
         addText(attributes, "mailStoreRecipient", envelope.recipient());

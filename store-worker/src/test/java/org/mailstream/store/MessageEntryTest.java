@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MessageIdentity;
+import org.mailstream.schemas.ServedForm;
 import org.mailstream.local.MailCorpus;
 
 class MessageEntryTest {
@@ -60,6 +61,7 @@ class MessageEntryTest {
         assertArrayEquals(message, entry.getAttributeValueBytes("mailStoreRaw"));
         assertEquals("mailStoreId=" + MessageIdentity.of(message) + ",cn=INBOX,uid=bob,ou=people,dc=example,dc=com", entry.getDN());
         assertEquals(Integer.toString(message.length), entry.getAttributeValue("mailStoreSize"));
+        assertEquals(Long.toString(ServedForm.size(message)), entry.getAttributeValue("mailStoreServedSize"));
         assertNull(entry.getAttributeValue("mailStoreParseError"), name);
     }
 
