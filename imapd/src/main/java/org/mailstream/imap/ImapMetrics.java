@@ -1,0 +1,43 @@
+package org.mailstream.imap;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * What imapd counts, exported on /metrics when metrics.listen is set and summed up in its log
+ * every minute: logins by result, commands by name and result, octets of messages sent. The
+ * connections are the server core's ({@link org.mailstream.server.ServerMetrics}).
+ */
+final class ImapMetrics {
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter logins = Counter.builder().name("mailstream_imap_logins")
+            .help("Logins, by result: ok, failed (unknown user or wrong password), unavailable (the directory did not answer)")
+            .labelNames("result").register(registry);
+    private final Counter commands = Counter.builder().name("mailstream_imap_commands")
+            .help("Commands answered, by name and result (OK, NO, BAD)").labelNames("command", "result").register(registry);
+    private final Counter messageBytes = Counter.builder().name("mailstream_imap_message_bytes")
+            .help("Octets of messages sent in FETCH responses").register(registry);
+
+    PrometheusRegistry registry() {
+        return registry;
+    }
+
+    void login(String result) {
+        logins.labelValues(result).inc();
+    }
+
+    void command(String name, String result) {
+        commands.labelValues(name, result).inc();
+    }
+
+    void sent(long octets) {
+        messageBytes.inc(octets);
+    }
+
+    @Override
+    public String toString() {
+        return "logins " + (long) logins.labelValues("ok").get() + " ok, " + (long) logins.labelValues("failed").get() + " failed; "
+                + (long) messageBytes.get() + " octets of messages sent";
+    }
+}

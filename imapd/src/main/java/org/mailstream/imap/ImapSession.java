@@ -1,0 +1,716 @@
+package org.mailstream.imap;
+
+import com.unboundid.ldap.sdk.ModificationType;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.mailstream.schemas.ServedForm;
+import org.mailstream.server.Connection;
+import org.mailstream.server.Protocol;
+
+/**
+ * One IMAP4rev1 (RFC 3501) conversation: log in, bound to the directory as the user; then the
+ * user's folders and messages as {@link Mailstore} shows them. Commands are answered in order;
+ * a malformed one gets BAD and the session goes on, until the error limit. Plain-text log in is
+ * offered only where no one can listen (loopback, a unix socket): elsewhere LOGINDISABLED.
+ */
+final class ImapSession implements Protocol.Session {
+
+    /** The protocol as the server core runs it: a session for each connection. */
+    static final class Context implements Protocol {
+        private final ImapConfig config;
+        private final ImapMetrics metrics;
+
+        Context(ImapConfig config, ImapMetrics metrics) {
+            this.config = config;
+            this.metrics = metrics;
+        }
+
+        @Override
+        public String name() {
+            return "imap";
+        }
+
+        @Override
+        public Session open(Connection connection) {
+            return new ImapSession(this, connection);
+        }
+
+        @Override
+        public String farewell(Farewell why, String peer) {
+            return switch (why) {
+                case NOT_ALLOWED -> "* BYE " + peer + " may not connect";
+                case TOO_MANY_CONNECTIONS -> "* BYE [UNAVAILABLE] too many connections, try again later";
+                case SHUTTING_DOWN -> "* BYE [UNAVAILABLE] shutting down, try again later";
+                case IDLE -> "* BYE Autologout; idle for too long";
+                case TRANSACTION_TOO_LONG -> "* BYE the command took too long";
+            };
+        }
+    }
+
+    /** A command's outcome that ends the session after its response. */
+    private static final class Logout extends Exception {
+    }
+
+    private static final Set<String> COMMANDS = Set.of("CAPABILITY", "NOOP", "LOGOUT", "LOGIN", "AUTHENTICATE", "ID", "ENABLE",
+            "NAMESPACE", "SELECT", "EXAMINE", "LIST", "LSUB", "STATUS", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
+            "STORE", "UID", "IDLE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "APPEND", "COPY", "MOVE", "STARTTLS");
+    private static final DateTimeFormatter INTERNALDATE = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
+    private static final Pattern ATOM = Pattern.compile("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]+");
+    private static final long IDLE_POLL_MS = 1_000;
+
+    private final Context context;
+    private final Connection connection;
+    private final OutputStream out;
+    private final CommandReader reader;
+    private final boolean plainLoginAllowed;
+    private volatile long commandStartedNanos = -1;
+    private int errors;
+    private Mailstore store;
+    private SelectedFolder selected;
+
+    private ImapSession(Context context, Connection connection) {
+        this.context = context;
+        this.connection = connection;
+        this.out = connection.out();
+        this.reader = new CommandReader(connection.in(), context.config.maxLineBytes(), context.config.maxLiteralBytes());
+        this.plainLoginAllowed = connection.address() == null || connection.address().isLoopbackAddress();
+    }
+
+    @Override
+    public OptionalLong transactionStartedNanos() {
+        long started = commandStartedNanos;
+        return started < 0 ? OptionalLong.empty() : OptionalLong.of(started);
+    }
+
+    @Override
+    public void serve() throws IOException {
+        try {
+            line("* OK [CAPABILITY " + capabilities() + "] mailstream imapd ready");
+            out.flush();
+            while (true) {
+                List<Object> parts;
+                try {
+                    parts = reader.read(() -> {
+                        line("+ go ahead");
+                        out.flush();
+                    });
+                } catch (CommandReader.Unreadable e) {
+                    if (e.fatal) {
+                        line("* BYE " + e.getMessage());
+                        return;
+                    }
+                    bad(e.tag, e.getMessage());
+                    continue;
+                }
+                if (parts == null) {
+                    return;
+                }
+                commandStartedNanos = System.nanoTime();
+                try {
+                    command(new Arguments(parts));
+                } catch (Logout done) {
+                    return;
+                } finally {
+                    commandStartedNanos = -1;
+                }
+                if (errors > context.config.server().maxErrors()) {
+                    line("* BYE too many errors");
+                    return;
+                }
+            }
+        } finally {
+            out.flush();
+            if (store != null) {
+                store.close();
+            }
+        }
+    }
+
+    private String capabilities() {
+        return "IMAP4rev1 LITERAL+ ID ENABLE UNSELECT NAMESPACE IDLE" + (plainLoginAllowed ? " AUTH=PLAIN" : " LOGINDISABLED");
+    }
+
+    private void command(Arguments arguments) throws IOException, Logout {
+        String tag;
+        String name;
+        try {
+            tag = arguments.word();
+            if (!ATOM.matcher(tag).matches() || tag.indexOf('+') >= 0) {
+                throw new Arguments.Bad("not a tag: " + tag);
+            }
+            arguments.space();
+            name = arguments.word().toUpperCase(Locale.ROOT);
+        } catch (Arguments.Bad e) {
+            bad("*", e.getMessage());
+            return;
+        }
+        String counted = COMMANDS.contains(name) ? name : "unknown";
+        String result;
+        try {
+            result = dispatch(tag, name, arguments);
+        } catch (Arguments.Bad e) {
+            result = bad(tag, e.getMessage());
+        } catch (Mailstore.Failure e) {
+            result = respond(tag, "NO [" + e.code + "] " + e.getMessage());
+        }
+        context.metrics.command(counted, result);
+    }
+
+    /** Runs one command; returns OK, NO or BAD, as answered. */
+    private String dispatch(String tag, String name, Arguments arguments) throws IOException, Arguments.Bad, Mailstore.Failure, Logout {
+        switch (name) {
+            case "CAPABILITY" -> {
+                arguments.end();
+                line("* CAPABILITY " + capabilities());
+                return ok(tag, "CAPABILITY completed");
+            }
+            case "NOOP", "CHECK" -> {
+                arguments.end();
+                if (selected != null) {
+                    sendAll(selected.sync(store));
+                }
+                return ok(tag, name + " completed");
+            }
+            case "LOGOUT" -> {
+                arguments.end();
+                line("* BYE logging out");
+                ok(tag, "LOGOUT completed");
+                throw new Logout();
+            }
+            case "ID" -> {
+                line("* ID (\"name\" \"mailstream imapd\")");
+                arguments.rest();
+                return ok(tag, "ID completed");
+            }
+            case "LOGIN" -> {
+                arguments.space();
+                String user = arguments.astring();
+                arguments.space();
+                String password = arguments.astring();
+                arguments.end();
+                return logIn(tag, user, password);
+            }
+            case "AUTHENTICATE" -> {
+                return authenticate(tag, arguments);
+            }
+            case "STARTTLS" -> {
+                return respond(tag, "NO TLS is not served yet");
+            }
+            default -> {
+            }
+        }
+        if (store == null) {
+            return bad(tag, COMMANDS.contains(name) ? "log in first" : "no such command: " + name);
+        }
+        switch (name) {
+            case "ENABLE" -> {
+                arguments.rest();
+                line("* ENABLED");
+                return ok(tag, "ENABLE completed");
+            }
+            case "NAMESPACE" -> {
+                arguments.end();
+                line("* NAMESPACE ((\"\" \"/\")) NIL NIL");
+                return ok(tag, "NAMESPACE completed");
+            }
+            case "SELECT", "EXAMINE" -> {
+                arguments.space();
+                String folder = arguments.astring();
+                arguments.end();
+                return select(tag, name, folder);
+            }
+            case "LIST", "LSUB" -> {
+                arguments.space();
+                String reference = arguments.astring();
+                arguments.space();
+                String pattern = arguments.astring();
+                arguments.end();
+                return list(tag, name, reference, pattern);
+            }
+            case "STATUS" -> {
+                arguments.space();
+                String folder = arguments.astring();
+                arguments.space();
+                List<String> items = arguments.wordList();
+                arguments.end();
+                return status(tag, folder, items);
+            }
+            case "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "APPEND" -> {
+                arguments.rest();
+                return respond(tag, "NO [CANNOT] " + name + " is not served yet");
+            }
+            default -> {
+            }
+        }
+        if (selected == null) {
+            return bad(tag, COMMANDS.contains(name) ? "select a folder first" : "no such command: " + name);
+        }
+        boolean byUid = false;
+        String command = name;
+        if (name.equals("UID")) {
+            arguments.space();
+            command = arguments.word().toUpperCase(Locale.ROOT);
+            byUid = true;
+        }
+        switch (command) {
+            case "FETCH" -> {
+                arguments.space();
+                SequenceSet set = SequenceSet.parse(arguments.word());
+                arguments.space();
+                List<FetchItem> items = FetchItem.parseAll(arguments.rest());
+                return fetch(tag, set, byUid, items);
+            }
+            case "STORE" -> {
+                arguments.space();
+                SequenceSet set = SequenceSet.parse(arguments.word());
+                arguments.space();
+                String how = arguments.word().toUpperCase(Locale.ROOT);
+                arguments.space();
+                List<String> flags = new ArrayList<>();
+                for (String flag : arguments.wordList()) {
+                    flags.add(Flags.parse(flag));
+                }
+                arguments.end();
+                return store(tag, set, byUid, how, flags);
+            }
+            case "SEARCH" -> {
+                arguments.space();
+                Search search = Search.parse(arguments);
+                return search(tag, byUid, search);
+            }
+            case "EXPUNGE" -> {
+                if (byUid) {
+                    return bad(tag, "UID EXPUNGE is not served yet");
+                }
+                arguments.end();
+                expunge();
+                return ok(tag, "EXPUNGE completed");
+            }
+            case "CLOSE", "UNSELECT" -> {
+                if (byUid) {
+                    return bad(tag, "no such command: UID " + command);
+                }
+                arguments.end();
+                if (command.equals("CLOSE") && !selected.readOnly) {
+                    expungeDeleted();
+                }
+                selected = null;
+                return ok(tag, command + " completed");
+            }
+            case "IDLE" -> {
+                arguments.end();
+                return idle(tag);
+            }
+            case "COPY", "MOVE" -> {
+                arguments.rest();
+                return respond(tag, "NO [CANNOT] " + command + " is not served yet");
+            }
+            default -> {
+                return bad(tag, "no such command: " + name + (byUid ? " " + command : ""));
+            }
+        }
+    }
+
+    private String logIn(String tag, String user, String password) throws IOException {
+        if (store != null) {
+            return bad(tag, "already logged in");
+        }
+        if (!plainLoginAllowed) {
+            errors++;
+            return respond(tag, "NO [PRIVACYREQUIRED] log in only over TLS, which this listener does not offer");
+        }
+        Optional<Mailstore> bound;
+        try {
+            bound = Mailstore.login(context.config, user, password);
+        } catch (Mailstore.Failure e) {
+            context.metrics.login("unavailable");
+            return respond(tag, "NO [UNAVAILABLE] the directory cannot be reached; try again later");
+        }
+        if (bound.isEmpty()) {
+            context.metrics.login("failed");
+            errors++;
+            pause(context.config.loginFailureDelayMs());
+            return respond(tag, "NO [AUTHENTICATIONFAILED] authentication failed");
+        }
+        context.metrics.login("ok");
+        store = bound.get();
+        return ok(tag, "[CAPABILITY " + capabilities() + "] logged in");
+    }
+
+    /** AUTHENTICATE PLAIN (RFC 4616), with the initial response on the command line (SASL-IR) or after a continuation. */
+    private String authenticate(String tag, Arguments arguments) throws IOException, Arguments.Bad, Logout {
+        arguments.space();
+        String mechanism = arguments.word();
+        if (!mechanism.equalsIgnoreCase("PLAIN")) {
+            return respond(tag, "NO [CANNOT] only PLAIN is offered");
+        }
+        String response;
+        if (arguments.take(' ')) {
+            response = arguments.word();
+            arguments.end();
+        } else {
+            arguments.end();
+            line("+ ");
+            out.flush();
+            List<Object> parts;
+            try {
+                parts = reader.read(() -> { });
+            } catch (CommandReader.Unreadable e) {
+                return bad(tag, e.getMessage());
+            }
+            if (parts == null) {
+                throw new Logout();
+            }
+            response = parts.get(0).toString();
+        }
+        if (response.equals("*")) {
+            return bad(tag, "authentication cancelled");
+        }
+        byte[] decoded;
+        try {
+            decoded = Base64.getDecoder().decode(response.equals("=") ? "" : response);
+        } catch (IllegalArgumentException e) {
+            return bad(tag, "the response is not base64");
+        }
+        String[] fields = new String(decoded, StandardCharsets.UTF_8).split("\0", -1);
+        if (fields.length != 3 || (!fields[0].isEmpty() && !fields[0].equals(fields[1]))) {
+            // Acting as another user (an authorization identity of its own) is not offered.
+            return logIn(tag, "", "");
+        }
+        return logIn(tag, fields[1], fields[2]);
+    }
+
+    private String select(String tag, String command, String name) throws IOException, Mailstore.Failure {
+        selected = null;
+        String folderName = canonical(name);
+        Optional<Mailstore.Folder> folder = store.folder(folderName);
+        if (folder.isEmpty() && !folderName.equals("INBOX")) {
+            return respond(tag, "NO [NONEXISTENT] no such folder");
+        }
+        // INBOX before its first mail has no entry yet, and no UIDs to keep valid.
+        long uidValidity = folder.map(Mailstore.Folder::uidValidity).orElse(1L);
+        SelectedFolder opening = new SelectedFolder(folderName, uidValidity, command.equals("EXAMINE"));
+        opening.sync(store);
+        List<SelectedFolder.Message> messages = opening.messages();
+        line("* FLAGS " + Flags.SYSTEM_LIST);
+        line("* OK [PERMANENTFLAGS " + (opening.readOnly ? "()" : Flags.PERMANENT_LIST) + "] flags the client may change");
+        line("* " + messages.size() + " EXISTS");
+        line("* 0 RECENT");
+        for (int number = 1; number <= messages.size(); number++) {
+            if (!Flags.has(messages.get(number - 1).flags(), Flags.SEEN)) {
+                line("* OK [UNSEEN " + number + "] first unseen");
+                break;
+            }
+        }
+        line("* OK [UIDVALIDITY " + uidValidity + "] UIDs valid");
+        line("* OK [UIDNEXT " + opening.uidNext() + "] predicted next UID");
+        selected = opening;
+        return ok(tag, (opening.readOnly ? "[READ-ONLY] " : "[READ-WRITE] ") + command + " completed");
+    }
+
+    private String list(String tag, String command, String reference, String pattern) throws IOException, Mailstore.Failure {
+        if (pattern.isEmpty()) {
+            line("* " + command + " (\\Noselect) \"/\" \"\"");
+            return ok(tag, command + " completed");
+        }
+        Pattern matcher = Pattern.compile(wildcards(reference + pattern), Pattern.DOTALL);
+        Set<String> seen = new TreeSet<>();
+        List<Mailstore.Folder> folders = new ArrayList<>(store.folders());
+        if (folders.stream().noneMatch(folder -> folder.name().equalsIgnoreCase("INBOX"))) {
+            folders.add(0, new Mailstore.Folder("INBOX", List.of(), true, 1));
+        }
+        for (Mailstore.Folder folder : folders) {
+            String name = canonical(folder.name());
+            boolean matches = matcher.matcher(name).matches() || (name.equals("INBOX") && matcher.matcher("inbox").matches());
+            if (matches && seen.add(name)) {
+                Set<String> attributes = new LinkedHashSet<>();
+                attributes.add(folders.stream().anyMatch(other -> other.name().startsWith(name + "/")) ? "\\HasChildren" : "\\HasNoChildren");
+                attributes.addAll(folder.specialUse());
+                line("* " + command + " (" + String.join(" ", attributes) + ") \"/\" " + string(name));
+            }
+        }
+        return ok(tag, command + " completed");
+    }
+
+    /** A LIST pattern as a regular expression: * matches anything, % anything but the hierarchy delimiter. */
+    private static String wildcards(String pattern) {
+        StringBuilder regex = new StringBuilder();
+        for (char c : pattern.toCharArray()) {
+            regex.append(c == '*' ? ".*" : c == '%' ? "[^/]*" : Pattern.quote(String.valueOf(c)));
+        }
+        return regex.toString();
+    }
+
+    private String status(String tag, String name, List<String> items) throws IOException, Arguments.Bad, Mailstore.Failure {
+        String folderName = canonical(name);
+        Optional<Mailstore.Folder> folder = store.folder(folderName);
+        if (folder.isEmpty() && !folderName.equals("INBOX")) {
+            return respond(tag, "NO [NONEXISTENT] no such folder");
+        }
+        SelectedFolder counted = new SelectedFolder(folderName, folder.map(Mailstore.Folder::uidValidity).orElse(1L), true);
+        counted.sync(store);
+        List<String> values = new ArrayList<>();
+        for (String item : items) {
+            String upper = item.toUpperCase(Locale.ROOT);
+            long value = switch (upper) {
+                case "MESSAGES" -> counted.messages().size();
+                case "RECENT" -> 0;
+                case "UIDNEXT" -> counted.uidNext();
+                case "UIDVALIDITY" -> counted.uidValidity;
+                case "UNSEEN" -> counted.messages().stream().filter(m -> !Flags.has(m.flags(), Flags.SEEN)).count();
+                default -> throw new Arguments.Bad("no such STATUS item: " + item);
+            };
+            values.add(upper + " " + value);
+        }
+        line("* STATUS " + string(folderName) + " (" + String.join(" ", values) + ")");
+        return ok(tag, "STATUS completed");
+    }
+
+    private String fetch(String tag, SequenceSet set, boolean byUid, List<FetchItem> requested) throws IOException, Mailstore.Failure {
+        List<FetchItem> items = new ArrayList<>(requested);
+        if (byUid && items.stream().noneMatch(item -> item.name().equals("UID"))) {
+            items.add(0, new FetchItem("UID", null, List.of(), FetchItem.WHOLE, FetchItem.WHOLE, false));
+        }
+        boolean setsSeen = !selected.readOnly && items.stream().anyMatch(FetchItem::setsSeen);
+        boolean needsBody = items.stream().anyMatch(FetchItem::isBody);
+        List<SelectedFolder.Message> messages = chosen(set, byUid);
+        if (messages == null) {
+            return bad(tag, "no such message number");
+        }
+        for (SelectedFolder.Message message : messages) {
+            byte[] served = null;
+            if (needsBody) {
+                byte[] raw = store.raw(selected.name, message.id());
+                if (raw == null) {
+                    continue;
+                }
+                served = ServedForm.of(raw);
+            }
+            Set<String> flags = message.flags();
+            boolean flagsChanged = false;
+            if (setsSeen && !Flags.has(flags, Flags.SEEN)) {
+                store.flags(selected.name, message.uid(), ModificationType.ADD, List.of(Flags.SEEN));
+                Set<String> seen = new TreeSet<>(flags);
+                seen.add(Flags.SEEN);
+                flags = seen;
+                selected.flagsChanged(message.uid(), flags);
+                flagsChanged = true;
+            }
+            write("* " + selected.sequenceNumberOf(message.uid()) + " FETCH (");
+            boolean first = true;
+            boolean flagsSent = false;
+            for (FetchItem item : items) {
+                write(first ? "" : " ");
+                first = false;
+                switch (item.name()) {
+                    case "UID" -> write("UID " + message.uid());
+                    case "FLAGS" -> {
+                        write("FLAGS " + Flags.list(flags));
+                        flagsSent = true;
+                    }
+                    case "INTERNALDATE" -> write("INTERNALDATE \"" + INTERNALDATE.format(message.received()) + "\"");
+                    case "RFC822.SIZE" -> write("RFC822.SIZE " + message.size());
+                    default -> {
+                        byte[] octets = item.select(served);
+                        write(item.responseName() + " {" + octets.length + "}\r\n");
+                        out.write(octets);
+                        context.metrics.sent(octets.length);
+                    }
+                }
+            }
+            if (flagsChanged && !flagsSent) {
+                write(" FLAGS " + Flags.list(flags));
+            }
+            line(")");
+        }
+        return ok(tag, (byUid ? "UID " : "") + "FETCH completed");
+    }
+
+    private String store(String tag, SequenceSet set, boolean byUid, String how, List<String> flags)
+            throws IOException, Arguments.Bad, Mailstore.Failure {
+        boolean silent = how.endsWith(".SILENT");
+        String operation = silent ? how.substring(0, how.length() - ".SILENT".length()) : how;
+        ModificationType change = switch (operation) {
+            case "FLAGS" -> ModificationType.REPLACE;
+            case "+FLAGS" -> ModificationType.ADD;
+            case "-FLAGS" -> ModificationType.DELETE;
+            default -> throw new Arguments.Bad("STORE takes FLAGS, +FLAGS or -FLAGS, with .SILENT or without");
+        };
+        if (selected.readOnly) {
+            return respond(tag, "NO [READ-ONLY] the folder was opened with EXAMINE");
+        }
+        List<SelectedFolder.Message> messages = chosen(set, byUid);
+        if (messages == null) {
+            return bad(tag, "no such message number");
+        }
+        for (SelectedFolder.Message message : messages) {
+            store.flags(selected.name, message.uid(), change, flags);
+            Set<String> now = new TreeSet<>(message.flags());
+            if (change == ModificationType.REPLACE) {
+                now.clear();
+            }
+            if (change == ModificationType.DELETE) {
+                now.removeIf(flag -> flags.stream().anyMatch(flag::equalsIgnoreCase));
+            } else {
+                flags.stream().filter(flag -> !Flags.has(now, flag)).forEach(now::add);
+            }
+            selected.flagsChanged(message.uid(), now);
+            if (!silent) {
+                line("* " + selected.sequenceNumberOf(message.uid()) + " FETCH (" + (byUid ? "UID " + message.uid() + " " : "")
+                        + "FLAGS " + Flags.list(now) + ")");
+            }
+        }
+        return ok(tag, (byUid ? "UID " : "") + "STORE completed");
+    }
+
+    private String search(String tag, boolean byUid, Search search) throws IOException, Mailstore.Failure {
+        List<SelectedFolder.Message> messages = selected.messages();
+        StringBuilder found = new StringBuilder("* SEARCH");
+        for (int number = 1; number <= messages.size(); number++) {
+            SelectedFolder.Message message = messages.get(number - 1);
+            if (search.matches(new Search.Candidate(message, number, messages.size(),
+                    messages.get(messages.size() - 1).uid(), Search.Bytes.once(() -> rawOf(message))))) {
+                found.append(' ').append(byUid ? message.uid() : number);
+            }
+        }
+        line(found.toString());
+        return ok(tag, (byUid ? "UID " : "") + "SEARCH completed");
+    }
+
+    /** A message's bytes as served, for a search that looks into it; empty when it has gone meanwhile. */
+    private byte[] rawOf(SelectedFolder.Message message) throws Mailstore.Failure {
+        byte[] raw = store.raw(selected.name, message.id());
+        return raw == null ? new byte[0] : ServedForm.of(raw);
+    }
+
+    private void expunge() throws IOException, Mailstore.Failure {
+        if (selected.readOnly) {
+            return;
+        }
+        expungeDeleted();
+        sendAll(selected.sync(store));
+    }
+
+    private void expungeDeleted() throws Mailstore.Failure {
+        for (SelectedFolder.Message message : selected.messages()) {
+            if (Flags.has(message.flags(), Flags.DELETED)) {
+                store.expunge(selected.name, new Mailstore.State(message.uid(), message.id(), List.copyOf(message.flags()), false));
+            }
+        }
+    }
+
+    /**
+     * IDLE (RFC 2177): tells the client of new mail, expunges and flag changes, read from the
+     * directory every second, until it says DONE; no longer than the idle timeout.
+     */
+    private String idle(String tag) throws IOException, Mailstore.Failure, Logout {
+        line("+ idling");
+        out.flush();
+        long deadline = System.nanoTime() + context.config.server().idleTimeout().toNanos();
+        while (connection.in().available() == 0) {
+            if (System.nanoTime() > deadline) {
+                line("* BYE Autologout; idle for too long");
+                throw new Logout();
+            }
+            List<String> changes = selected.sync(store);
+            if (!changes.isEmpty()) {
+                sendAll(changes);
+                out.flush();
+            }
+            pause(IDLE_POLL_MS);
+        }
+        List<Object> parts;
+        try {
+            parts = reader.read(() -> { });
+        } catch (CommandReader.Unreadable e) {
+            return bad(tag, e.getMessage());
+        }
+        if (parts == null) {
+            throw new Logout();
+        }
+        if (!parts.get(0).toString().equalsIgnoreCase("DONE")) {
+            return bad(tag, "IDLE ends with DONE");
+        }
+        return ok(tag, "IDLE terminated");
+    }
+
+    /** The messages a set names; null when a sequence number does not exist (a UID that does not is just left out). */
+    private List<SelectedFolder.Message> chosen(SequenceSet set, boolean byUid) {
+        List<SelectedFolder.Message> messages = selected.messages();
+        if (!byUid && set.exceeds(messages.size())) {
+            return null;
+        }
+        long largest = messages.isEmpty() ? 0 : byUid ? messages.get(messages.size() - 1).uid() : messages.size();
+        List<SelectedFolder.Message> chosen = new ArrayList<>();
+        for (int number = 1; number <= messages.size(); number++) {
+            if (set.contains(byUid ? messages.get(number - 1).uid() : number, largest)) {
+                chosen.add(messages.get(number - 1));
+            }
+        }
+        return chosen;
+    }
+
+    /** INBOX in any case is INBOX (RFC 3501 5.1); other names are as given. */
+    private static String canonical(String name) {
+        return name.equalsIgnoreCase("INBOX") ? "INBOX" : name;
+    }
+
+    /** A string as IMAP writes it: quoted where it can be, a literal where it holds what quotes cannot. */
+    private static String string(String value) {
+        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+        boolean quotable = utf8.length == value.length() && value.chars().allMatch(c -> c >= 0x20 && c < 0x7f);
+        return quotable ? "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
+                : "{" + utf8.length + "}\r\n" + value;
+    }
+
+    private void sendAll(List<String> responses) throws IOException {
+        for (String response : responses) {
+            line(response);
+        }
+    }
+
+    private String ok(String tag, String text) throws IOException {
+        return respond(tag, "OK " + text);
+    }
+
+    private String bad(String tag, String text) throws IOException {
+        errors++;
+        return respond(tag, "BAD " + text);
+    }
+
+    /** Writes the tagged response; returns its result (OK, NO, BAD). */
+    private String respond(String tag, String response) throws IOException {
+        line(tag + " " + response);
+        return response.substring(0, response.indexOf(' '));
+    }
+
+    private void line(String text) throws IOException {
+        write(text + "\r\n");
+    }
+
+    private void write(String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

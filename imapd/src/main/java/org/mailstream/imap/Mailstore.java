@@ -1,0 +1,309 @@
+package org.mailstream.imap;
+
+import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.DereferencePolicy;
+import com.unboundid.ldap.sdk.Entry;
+import com.unboundid.ldap.sdk.FailoverServerSet;
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPConnectionOptions;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.LDAPURL;
+import com.unboundid.ldap.sdk.Modification;
+import com.unboundid.ldap.sdk.ModificationType;
+import com.unboundid.ldap.sdk.ModifyRequest;
+import com.unboundid.ldap.sdk.RDN;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchRequest;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
+import com.unboundid.ldap.sdk.ServerSet;
+import com.unboundid.ldap.sdk.SingleServerSet;
+import com.unboundid.ldap.sdk.controls.PermissiveModifyRequestControl;
+import com.unboundid.util.StaticUtils;
+import java.text.ParseException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * One user's mail as the directory shows it to that user: every operation runs on a connection
+ * bound as the user, so that the access rules, not this server, decide what a session may read
+ * and change. A message is its entry ({@code mailStoreId=ID}, written by store-worker and never
+ * changed) and, once a session has given it a UID, its state entry ({@code mailStoreUid=N} beside
+ * it in the folder: flags, and whether it is expunged), so that a flag change rewrites a small
+ * entry, not the message. A connection lost under an operation is bound again, on the next
+ * provider that answers, and the operation tried once more.
+ */
+final class Mailstore implements AutoCloseable {
+
+    /** The directory cannot be reached or refuses what it should allow: the command gets NO with {@link #code}. */
+    static final class Failure extends Exception {
+        final String code;
+
+        Failure(String code, String message, Throwable cause) {
+            super(message, cause);
+            this.code = code;
+        }
+    }
+
+    /** A folder of the user's: its name, what it is for, and when it was made (its UIDVALIDITY). */
+    record Folder(String name, List<String> specialUse, boolean subscribed, long uidValidity) {
+    }
+
+    /** A message's state: its UID, flags, and whether it is expunged. */
+    record State(long uid, String id, List<String> flags, boolean expunged) {
+    }
+
+    /** A message entry: its id, when it was received, its size as served. */
+    record Stored(String id, Instant received, long size) {
+    }
+
+    /** A folder's entries read in one search, which slapd answers from one read transaction: a consistent view. */
+    record Snapshot(List<State> states, List<Stored> messages) {
+    }
+
+    private static final String[] SNAPSHOT_ATTRIBUTES = {"objectClass", "mailStoreUid", "mailStoreId", "mailStoreFlag",
+        "mailStoreExpunged", "mailStoreReceived", "mailStoreServedSize", "mailStoreSize"};
+
+    private final ServerSet providers;
+    private final DN owner;
+    private final String password;
+    private LDAPConnection connection;
+
+    private Mailstore(ServerSet providers, DN owner, String password) {
+        this.providers = providers;
+        this.owner = owner;
+        this.password = password;
+    }
+
+    /**
+     * Binds as {@code user} (a uid) with {@code password}; empty when the directory refuses the
+     * pair, whatever the reason: an unknown user and a wrong password look alike.
+     */
+    static Optional<Mailstore> login(ImapConfig config, String user, String password) throws Failure {
+        if (user.isEmpty() || password.isEmpty() || user.indexOf('@') >= 0) {
+            // An empty password would be an unauthenticated bind, which succeeds; addresses need a lookup identity.
+            return Optional.empty();
+        }
+        Mailstore store = new Mailstore(providersFor(config, user), new DN(new RDN("uid", user), config.people()), password);
+        try {
+            store.connect();
+            return Optional.of(store);
+        } catch (LDAPException e) {
+            if (e.getResultCode() == ResultCode.INVALID_CREDENTIALS) {
+                return Optional.empty();
+            }
+            throw unavailable("logging in", e);
+        }
+    }
+
+    /**
+     * The providers in an order that only the user's name decides, the same on every server:
+     * all of a user's sessions write to one provider while it answers, so that no two providers
+     * take changes to one message at once (syncrepl resolves such a conflict entry by entry).
+     */
+    private static ServerSet providersFor(ImapConfig config, String user) {
+        LDAPConnectionOptions options = new LDAPConnectionOptions();
+        options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());
+        options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
+        options.setUseKeepAlive(true);
+        List<LDAPURL> urls = config.providers();
+        int first = Math.floorMod(user.toLowerCase(Locale.ROOT).hashCode(), urls.size());
+        List<ServerSet> order = new ArrayList<>();
+        for (int i = 0; i < urls.size(); i++) {
+            LDAPURL url = urls.get((first + i) % urls.size());
+            order.add(new SingleServerSet(url.getHost(), url.getPort(), options));
+        }
+        return new FailoverServerSet(order);
+    }
+
+    private void connect() throws LDAPException {
+        LDAPConnection fresh = providers.getConnection();
+        try {
+            fresh.bind(owner.toString(), password);
+        } catch (LDAPException e) {
+            fresh.close();
+            throw e;
+        }
+        connection = fresh;
+    }
+
+    DN owner() {
+        return owner;
+    }
+
+    /** The user's folders, INBOX among them only once mail has been stored there. */
+    List<Folder> folders() throws Failure {
+        List<Folder> folders = new ArrayList<>();
+        for (SearchResultEntry entry : search(owner, "(objectClass=mailStoreFolder)", "cn", "mailStoreSpecialUse",
+                "mailStoreSubscribed", "createTimestamp")) {
+            folders.add(folder(entry));
+        }
+        return folders;
+    }
+
+    /** The folder named {@code name}, if the user has one. */
+    Optional<Folder> folder(String name) throws Failure {
+        Entry entry = run("reading a folder", () -> connection.getEntry(folderDn(name).toString(), "cn", "mailStoreSpecialUse",
+                "mailStoreSubscribed", "createTimestamp"));
+        return Optional.ofNullable(entry).map(Mailstore::folder);
+    }
+
+    private static Folder folder(Entry entry) {
+        long created;
+        try {
+            created = StaticUtils.decodeGeneralizedTime(entry.getAttributeValue("createTimestamp")).getTime() / 1000;
+        } catch (ParseException | NullPointerException e) {
+            created = 1;
+        }
+        List<String> specialUse = entry.hasAttribute("mailStoreSpecialUse")
+                ? List.of(entry.getAttributeValues("mailStoreSpecialUse")) : List.of();
+        return new Folder(entry.getAttributeValue("cn"), specialUse,
+                Boolean.TRUE.equals(entry.getAttributeValueAsBoolean("mailStoreSubscribed")), created);
+    }
+
+    /** Every state and message entry of folder {@code name}; both empty when there is no such folder. */
+    Snapshot snapshot(String name) throws Failure {
+        List<State> states = new ArrayList<>();
+        List<Stored> messages = new ArrayList<>();
+        List<SearchResultEntry> entries;
+        try {
+            entries = search(folderDn(name), "(|(objectClass=mailStoreState)(objectClass=mailStoreMessage))", SNAPSHOT_ATTRIBUTES);
+        } catch (Failure e) {
+            if (e.getCause() instanceof LDAPException ldap && ldap.getResultCode() == ResultCode.NO_SUCH_OBJECT) {
+                return new Snapshot(states, messages);
+            }
+            throw e;
+        }
+        for (SearchResultEntry entry : entries) {
+            if (entry.hasObjectClass("mailStoreState")) {
+                states.add(new State(entry.getAttributeValueAsLong("mailStoreUid"), entry.getAttributeValue("mailStoreId"),
+                        entry.hasAttribute("mailStoreFlag") ? List.of(entry.getAttributeValues("mailStoreFlag")) : List.of(),
+                        Boolean.TRUE.equals(entry.getAttributeValueAsBoolean("mailStoreExpunged"))));
+            } else {
+                Long served = entry.getAttributeValueAsLong("mailStoreServedSize");
+                messages.add(new Stored(entry.getAttributeValue("mailStoreId"),
+                        entry.getAttributeValueAsDate("mailStoreReceived").toInstant(),
+                        // Stored before the worker recorded it: the size as stored, until a reparse adds it.
+                        served != null ? served : entry.getAttributeValueAsLong("mailStoreSize")));
+            }
+        }
+        return new Snapshot(states, messages);
+    }
+
+    /** Gives message {@code id} UID {@code uid}; false when another session has given that UID first. */
+    boolean assign(String folder, long uid, String id) throws Failure {
+        Entry state = new Entry(stateDn(folder, uid));
+        state.addAttribute("objectClass", "mailStoreState");
+        state.addAttribute("mailStoreUid", Long.toString(uid));
+        state.addAttribute("mailStoreId", id);
+        try {
+            run("giving a message its UID", () -> connection.add(state));
+            return true;
+        } catch (Failure e) {
+            if (e.getCause() instanceof LDAPException ldap && ldap.getResultCode() == ResultCode.ENTRY_ALREADY_EXISTS) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Adds, removes or (with {@link ModificationType#REPLACE}) sets the flags of the message with {@code uid}. */
+    void flags(String folder, long uid, ModificationType how, Collection<String> flags) throws Failure {
+        ModifyRequest change = new ModifyRequest(stateDn(folder, uid).toString(),
+                new Modification(how, "mailStoreFlag", flags.toArray(String[]::new)));
+        // Adding a flag already set or removing one not set is no error: STORE is idempotent.
+        change.addControl(new PermissiveModifyRequestControl());
+        run("changing flags", () -> connection.modify(change));
+    }
+
+    /** Marks the message expunged, for good, then deletes its entry: its id stays gone if its record is stored again. */
+    void expunge(String folder, State state) throws Failure {
+        ModifyRequest mark = new ModifyRequest(stateDn(folder, state.uid()).toString(),
+                new Modification(ModificationType.ADD, "mailStoreExpunged", "TRUE"));
+        mark.addControl(new PermissiveModifyRequestControl());
+        run("expunging", () -> connection.modify(mark));
+        removeMessage(folder, state.id());
+    }
+
+    /** Deletes the entry of a message whose state says expunged: one stored again, or one a session stopped expunging. */
+    void removeMessage(String folder, String id) throws Failure {
+        try {
+            run("deleting an expunged message", () -> connection.delete(messageDn(folder, id).toString()));
+        } catch (Failure e) {
+            if (!(e.getCause() instanceof LDAPException ldap && ldap.getResultCode() == ResultCode.NO_SUCH_OBJECT)) {
+                throw e;
+            }
+        }
+    }
+
+    /** The message's bytes as stored, or null when it is no longer there. */
+    byte[] raw(String folder, String id) throws Failure {
+        Entry entry = run("reading a message", () -> connection.getEntry(messageDn(folder, id).toString(), "mailStoreRaw"));
+        return entry == null ? null : entry.getAttributeValueBytes("mailStoreRaw");
+    }
+
+    private List<SearchResultEntry> search(DN base, String filter, String... attributes) throws Failure {
+        return run("searching", () -> {
+            SearchRequest request = new SearchRequest(base.toString(), SearchScope.ONE, DereferencePolicy.NEVER, 0, 0, false,
+                    Filter.create(filter), attributes);
+            // Asked for explicitly: slapd's soft limit for users (500 in the shipped rules) applies to a request without one.
+            request.setSizeLimit(Integer.MAX_VALUE);
+            return connection.search(request).getSearchEntries();
+        });
+    }
+
+    private DN folderDn(String name) {
+        return new DN(new RDN("cn", name), owner);
+    }
+
+    private DN stateDn(String folder, long uid) {
+        return new DN(new RDN("mailStoreUid", Long.toString(uid)), folderDn(folder));
+    }
+
+    private DN messageDn(String folder, String id) {
+        return new DN(new RDN("mailStoreId", id), folderDn(folder));
+    }
+
+    private interface Operation<T> {
+        T run() throws LDAPException;
+    }
+
+    /** Runs {@code operation}; once more on a fresh connection when the connection was lost under it. */
+    private <T> T run(String doing, Operation<T> operation) throws Failure {
+        try {
+            return operation.run();
+        } catch (LDAPException e) {
+            if (ResultCode.isConnectionUsable(e.getResultCode())) {
+                throw refused(doing, e);
+            }
+        }
+        try {
+            connection.close();
+            connect();
+            return operation.run();
+        } catch (LDAPException e) {
+            throw ResultCode.isConnectionUsable(e.getResultCode()) ? refused(doing, e) : unavailable(doing, e);
+        }
+    }
+
+    private static Failure unavailable(String doing, LDAPException e) {
+        return new Failure("UNAVAILABLE", "the directory cannot be reached " + doing + ": " + e.getResultCode(), e);
+    }
+
+    private static Failure refused(String doing, LDAPException e) {
+        String code = e.getResultCode() == ResultCode.INSUFFICIENT_ACCESS_RIGHTS ? "NOPERM" : "SERVERBUG";
+        return new Failure(code, "the directory refused " + doing + ": " + e.getResultCode(), e);
+    }
+
+    @Override
+    public void close() {
+        if (connection != null) {
+            connection.close();
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package org.mailstream.imap;
+
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A SEARCH's criteria (RFC 3501 6.4.4), parsed into a tree and tested message by message. Flags,
+ * sizes, internal dates and numbers come from the session's view; header fields and text are
+ * looked for in the message as served, ignoring case, read only when a key needs it.
+ */
+interface Search {
+
+    /** A message as a search sees it: its number, the folder's largest number and UID, its bytes on demand. */
+    record Candidate(SelectedFolder.Message message, int number, int count, long largestUid, Bytes bytes) {
+    }
+
+    /** The message's octets as served, read when a key first needs them. */
+    interface Bytes {
+        byte[] read() throws Mailstore.Failure;
+
+        /** {@code source}, read at most once however many keys ask. */
+        static Bytes once(Bytes source) {
+            byte[][] read = new byte[1][];
+            return () -> read[0] != null ? read[0] : (read[0] = source.read());
+        }
+    }
+
+    boolean matches(Candidate candidate) throws Mailstore.Failure;
+
+    DateTimeFormatter DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ROOT);
+
+    /** The criteria of a SEARCH, after an optional CHARSET (UTF-8 or US-ASCII). */
+    static Search parse(Arguments arguments) throws Arguments.Bad {
+        List<Search> all = new ArrayList<>();
+        String first = arguments.word();
+        if (first.equalsIgnoreCase("CHARSET")) {
+            arguments.space();
+            String charset = arguments.astring();
+            if (!charset.equalsIgnoreCase("UTF-8") && !charset.equalsIgnoreCase("US-ASCII")) {
+                throw new Arguments.Bad("[BADCHARSET (UTF-8 US-ASCII)] charset " + charset + " is not served");
+            }
+            arguments.space();
+            first = null;
+        }
+        all.add(key(arguments, first));
+        while (arguments.take(' ')) {
+            all.add(key(arguments, null));
+        }
+        arguments.end();
+        return all(all);
+    }
+
+    private static Search all(List<Search> keys) {
+        return candidate -> {
+            for (Search key : keys) {
+                if (!key.matches(candidate)) {
+                    return false;
+                }
+            }
+            return true;
+        };
+    }
+
+    /** One search key; {@code word} is its first word when already read. */
+    private static Search key(Arguments arguments, String word) throws Arguments.Bad {
+        if (word == null && arguments.take('(')) {
+            List<Search> inner = new ArrayList<>();
+            inner.add(key(arguments, null));
+            while (arguments.take(' ')) {
+                inner.add(key(arguments, null));
+            }
+            arguments.expect(')');
+            return all(inner);
+        }
+        String name = (word != null ? word : arguments.word()).toUpperCase(Locale.ROOT);
+        if (name.matches("[0-9*][0-9*:,]*")) {
+            SequenceSet set = SequenceSet.parse(name);
+            return c -> set.contains(c.number(), c.count());
+        }
+        return switch (name) {
+            case "ALL", "OLD" -> c -> true;
+            case "NEW", "RECENT" -> c -> false;
+            case "ANSWERED", "DELETED", "DRAFT", "FLAGGED", "SEEN" -> flag("\\" + name.charAt(0) + name.substring(1).toLowerCase(Locale.ROOT));
+            case "UNANSWERED", "UNDELETED", "UNDRAFT", "UNFLAGGED", "UNSEEN" -> not(flag("\\" + name.charAt(2) + name.substring(3).toLowerCase(Locale.ROOT)));
+            case "KEYWORD" -> flag(argument(arguments));
+            case "UNKEYWORD" -> not(flag(argument(arguments)));
+            case "NOT" -> {
+                arguments.space();
+                yield not(key(arguments, null));
+            }
+            case "OR" -> {
+                arguments.space();
+                Search left = key(arguments, null);
+                arguments.space();
+                Search right = key(arguments, null);
+                yield c -> left.matches(c) || right.matches(c);
+            }
+            case "UID" -> {
+                SequenceSet set = SequenceSet.parse(argument(arguments));
+                yield c -> set.contains(c.message().uid(), c.largestUid());
+            }
+            case "LARGER" -> {
+                long size = number(argument(arguments));
+                yield c -> c.message().size() > size;
+            }
+            case "SMALLER" -> {
+                long size = number(argument(arguments));
+                yield c -> c.message().size() < size;
+            }
+            case "BEFORE", "ON", "SINCE" -> {
+                LocalDate day = date(argument(arguments));
+                yield c -> {
+                    LocalDate received = c.message().received().atOffset(ZoneOffset.UTC).toLocalDate();
+                    return name.equals("BEFORE") ? received.isBefore(day) : name.equals("ON") ? received.equals(day) : !received.isBefore(day);
+                };
+            }
+            case "FROM", "TO", "CC", "BCC", "SUBJECT" -> header(name, argument(arguments));
+            case "HEADER" -> {
+                String field = argument(arguments);
+                yield header(field, argument(arguments));
+            }
+            case "BODY" -> text(argument(arguments), true);
+            case "TEXT" -> text(argument(arguments), false);
+            default -> throw new Arguments.Bad("no such search key, or one not served yet: " + name);
+        };
+    }
+
+    private static String argument(Arguments arguments) throws Arguments.Bad {
+        arguments.space();
+        return arguments.astring();
+    }
+
+    private static Search flag(String flag) {
+        return c -> Flags.has(c.message().flags(), flag);
+    }
+
+    private static Search not(Search key) {
+        return c -> !key.matches(c);
+    }
+
+    private static long number(String text) throws Arguments.Bad {
+        if (!text.matches("\\d{1,18}")) {
+            throw new Arguments.Bad("not a number: " + text);
+        }
+        return Long.parseLong(text);
+    }
+
+    private static LocalDate date(String text) throws Arguments.Bad {
+        try {
+            return LocalDate.parse(text, DATE);
+        } catch (DateTimeParseException e) {
+            throw new Arguments.Bad("not a date (d-Mon-yyyy): " + text);
+        }
+    }
+
+    /** The field's values in the header contain {@code value}, ignoring case; an empty value matches any message with the field. */
+    private static Search header(String field, String value) {
+        FetchItem fields = new FetchItem("BODY", "HEADER.FIELDS", List.of(field), FetchItem.WHOLE, FetchItem.WHOLE, true);
+        String wanted = value.toLowerCase(Locale.ROOT);
+        return c -> {
+            String lines = new String(fields.select(c.bytes().read()), StandardCharsets.UTF_8);
+            for (String line : lines.replaceAll("\r\n[ \t]", " ").split("\r\n")) {
+                int colon = line.indexOf(':');
+                if (colon >= 0 && line.substring(colon + 1).toLowerCase(Locale.ROOT).contains(wanted)) {
+                    return true;
+                }
+            }
+            return false;
+        };
+    }
+
+    /** The body (or the whole message) contains {@code value}, ignoring case. */
+    private static Search text(String value, boolean bodyOnly) {
+        FetchItem part = new FetchItem("BODY", bodyOnly ? "TEXT" : "", List.of(), FetchItem.WHOLE, FetchItem.WHOLE, true);
+        String wanted = value.toLowerCase(Locale.ROOT);
+        return c -> new String(part.select(c.bytes().read()), StandardCharsets.UTF_8).toLowerCase(Locale.ROOT).contains(wanted);
+    }
+}

@@ -1,0 +1,172 @@
+package org.mailstream.imap;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The folder a session has selected, as that session has announced it to its client: the
+ * visible messages in UID order (message sequence number = position + 1). {@link #sync} reads
+ * the folder again, gives UIDs to mail that has none, and says what changed in untagged
+ * responses.
+ *
+ * <p>UIDs are given lazily, by whichever session of the user looks first: the mail that arrived
+ * since the last look, in the order it was received, gets the next UIDs, each one by adding the
+ * state entry named by it. Adding an entry that exists fails, so a UID goes to exactly one
+ * message; a session that loses that race reads the folder again. Expunged states stay, so the
+ * highest UID ever given is always in the folder and no UID is given twice.
+ */
+final class SelectedFolder {
+
+    /** A visible message: its UID, id, flags, size as served and arrival. */
+    record Message(long uid, String id, Set<String> flags, long size, Instant received) {
+    }
+
+    /** Attempts at giving UIDs before a command gives up to a busier session. */
+    private static final int ASSIGNMENT_ATTEMPTS = 10;
+
+    final String name;
+    final long uidValidity;
+    final boolean readOnly;
+    private List<Message> messages = List.of();
+    private long uidNext = 1;
+
+    SelectedFolder(String name, long uidValidity, boolean readOnly) {
+        this.name = name;
+        this.uidValidity = uidValidity;
+        this.readOnly = readOnly;
+    }
+
+    List<Message> messages() {
+        return messages;
+    }
+
+    long uidNext() {
+        return uidNext;
+    }
+
+    /** The message with {@code uid}'s sequence number, or 0. */
+    int sequenceNumberOf(long uid) {
+        int low = 0;
+        int high = messages.size() - 1;
+        while (low <= high) {
+            int middle = (low + high) >>> 1;
+            long found = messages.get(middle).uid();
+            if (found == uid) {
+                return middle + 1;
+            } else if (found < uid) {
+                low = middle + 1;
+            } else {
+                high = middle - 1;
+            }
+        }
+        return 0;
+    }
+
+    /** Replaces one message's flags as the session now knows them, after its own STORE. */
+    void flagsChanged(long uid, Set<String> flags) {
+        int number = sequenceNumberOf(uid);
+        if (number > 0) {
+            Message old = messages.get(number - 1);
+            List<Message> changed = new ArrayList<>(messages);
+            changed.set(number - 1, new Message(uid, old.id(), flags, old.size(), old.received()));
+            messages = changed;
+        }
+    }
+
+    /**
+     * Reads the folder again; returns the untagged responses that tell the client what changed
+     * since it last heard (EXPUNGE, EXISTS, FETCH FLAGS), which a caller that must not send them
+     * yet drops (RFC 3501 7.4.1: none during FETCH, STORE or SEARCH).
+     */
+    List<String> sync(Mailstore store) throws Mailstore.Failure {
+        Mailstore.Snapshot snapshot = assignUids(store);
+        Map<String, Mailstore.Stored> stored = new HashMap<>();
+        snapshot.messages().forEach(message -> stored.put(message.id(), message));
+        Map<Long, Message> visible = new HashMap<>();
+        long highest = 0;
+        for (Mailstore.State state : snapshot.states()) {
+            highest = Math.max(highest, state.uid());
+            Mailstore.Stored message = stored.get(state.id());
+            if (state.expunged()) {
+                if (message != null) {
+                    store.removeMessage(name, state.id());
+                }
+            } else if (message != null) {
+                visible.put(state.uid(), new Message(state.uid(), state.id(), Flags.canonical(state.flags()), message.size(),
+                        message.received()));
+            }
+        }
+        uidNext = highest + 1;
+        return announce(visible);
+    }
+
+    /** The snapshot after every message in it has a state, each added by this session or another. */
+    private Mailstore.Snapshot assignUids(Mailstore store) throws Mailstore.Failure {
+        for (int attempt = 0; attempt < ASSIGNMENT_ATTEMPTS; attempt++) {
+            Mailstore.Snapshot snapshot = store.snapshot(name);
+            Set<String> named = new TreeSet<>();
+            long next = 1;
+            for (Mailstore.State state : snapshot.states()) {
+                named.add(state.id());
+                next = Math.max(next, state.uid() + 1);
+            }
+            List<Mailstore.Stored> unnamed = snapshot.messages().stream().filter(message -> !named.contains(message.id()))
+                    .sorted(Comparator.comparing(Mailstore.Stored::received).thenComparing(Mailstore.Stored::id)).toList();
+            if (unnamed.isEmpty()) {
+                return snapshot;
+            }
+            List<Mailstore.State> states = new ArrayList<>(snapshot.states());
+            boolean all = true;
+            for (Mailstore.Stored message : unnamed) {
+                if (!store.assign(name, next, message.id())) {
+                    all = false;
+                    break;
+                }
+                states.add(new Mailstore.State(next++, message.id(), List.of(), false));
+            }
+            if (all) {
+                return new Mailstore.Snapshot(states, snapshot.messages());
+            }
+        }
+        throw new Mailstore.Failure("INUSE", "other sessions keep giving this folder's new mail its UIDs; try again", null);
+    }
+
+    /**
+     * Takes {@code visible} as the session's view and says how it differs from the last. A
+     * message that appears with a UID below one already announced (a state replicated late) waits
+     * for the next SELECT: a client must see UIDs only ascend.
+     */
+    private List<String> announce(Map<Long, Message> visible) {
+        long announced = messages.isEmpty() ? 0 : messages.get(messages.size() - 1).uid();
+        Map<Long, Message> before = new HashMap<>();
+        messages.forEach(message -> before.put(message.uid(), message));
+        List<Message> now = visible.values().stream()
+                .filter(message -> before.containsKey(message.uid()) || message.uid() > announced)
+                .sorted(Comparator.comparingLong(Message::uid)).toList();
+        List<String> responses = new ArrayList<>();
+        for (int number = messages.size(); number >= 1; number--) {
+            if (!visible.containsKey(messages.get(number - 1).uid())) {
+                responses.add("* " + number + " EXPUNGE");
+            }
+        }
+        int kept = messages.size() - responses.size();
+        if (now.size() != kept) {
+            responses.add("* " + now.size() + " EXISTS");
+        }
+        for (int number = 1; number <= now.size(); number++) {
+            Message message = now.get(number - 1);
+            Message old = before.get(message.uid());
+            if (old != null && !old.flags().equals(message.flags())) {
+                responses.add("* " + number + " FETCH (UID " + message.uid() + " FLAGS " + Flags.list(message.flags()) + ")");
+            }
+        }
+        messages = now;
+        return responses;
+    }
+}

@@ -1,0 +1,348 @@
+package org.mailstream.imap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.mailstream.local.Command;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.schemas.MessageIdentity;
+import org.mailstream.schemas.ServedForm;
+import org.mailstream.testsupport.ImapdProcess;
+import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.testsupport.Slapd;
+import org.mailstream.testsupport.StoreWorkerProcess;
+
+/**
+ * The real bin/imapd over a real slapd with the shipped schema and access rules, holding mail
+ * that the real bin/store-worker stored from the topic; read by clients no one here wrote:
+ * Python's imaplib, curl and mbsync.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ImapdIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String TOPIC = "imapd-it";
+
+    private static Slapd slapd;
+    private static StoreWorkerProcess worker;
+    private static ImapdProcess imapd;
+    /** Alice's mails by name, as published. */
+    private static final Map<String, byte[]> ALICES = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void mailStoredForAliceAndBobAndAnImapServerOverIt() {
+        KafkaCluster kafka = KafkaCluster.shared();
+        kafka.createTopic(TOPIC, 2, 1, Map.of("max.message.bytes", "11000000"));
+        kafka.createTopic(TOPIC + ".dlq", 1, 1, Map.of("max.message.bytes", "17000000"));
+        slapd = Slapd.start();
+        slapd.addMailbox("alice");
+        slapd.addMailbox("bob");
+        ALICES.putAll(MailCorpus.awkward());
+        List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
+        ALICES.values().forEach(mail -> mails.add(Map.entry("alice@example.com", mail)));
+        mails.add(Map.entry("bob@example.com", MailCorpus.message("for bob", "bob's own\r\n")));
+        try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), TOPIC)) {
+            // One at a time, so that each is received after the one before: UIDs follow arrival.
+            mails.forEach(mail -> publisher.publish(List.of(mail)));
+        }
+        worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, slapd, Map.of()));
+        awaitMessageEntries(ALICES.size() + 1);
+        imapd = ImapdProcess.start(slapd, Map.of());
+    }
+
+    @AfterAll
+    static void stopEverything() {
+        if (imapd != null) {
+            imapd.close();
+        }
+        if (worker != null) {
+            worker.close();
+        }
+        if (slapd != null) {
+            slapd.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void everyMailIsServedByteForByteWithBareLineFeedsAsCrlfInArrivalOrderAndItsSizeCountsWhatIsServed() {
+        JsonNode fetched = python("""
+                box = login('alice', 'alice-secret')
+                typ, data = box.select('INBOX')
+                messages = []
+                typ, data = box.uid('FETCH', '1:*', '(UID RFC822.SIZE BODY.PEEK[])')
+                for item in data:
+                    if isinstance(item, tuple):
+                        head = item[0].decode()
+                        uid = int(re.search(r'UID (\\d+)', head).group(1))
+                        size = int(re.search(r'RFC822.SIZE (\\d+)', head).group(1))
+                        messages.append({'uid': uid, 'size': size, 'sha256': hashlib.sha256(item[1]).hexdigest(), 'length': len(item[1])})
+                print(json.dumps(messages))
+                """);
+        List<String> servedInArrivalOrder = ALICES.values().stream().map(mail -> MessageIdentity.sha256Hex(ServedForm.of(mail))).toList();
+        List<String> fetchedInUidOrder = new ArrayList<>();
+        long expectedUid = 1;
+        for (JsonNode message : fetched) {
+            assertEquals(expectedUid++, message.get("uid").asLong(), "UIDs ascend from 1 without a gap: " + fetched);
+            assertEquals(message.get("length").asLong(), message.get("size").asLong(), "RFC822.SIZE counts what BODY[] sends");
+            fetchedInUidOrder.add(message.get("sha256").asText());
+        }
+        assertEquals(servedInArrivalOrder, fetchedInUidOrder, "each mail as served (bare LF as CRLF), UIDs in the order received");
+    }
+
+    @Test
+    @Order(2)
+    void curlFetchesAMessageByUidAsAnyClientWould() {
+        Command.Result curl = Command.of(List.of("curl", "-sS", "--max-time", "30", "--user", "alice:alice-secret",
+                "imap://127.0.0.1:" + imapd.port() + "/INBOX;UID=1")).run(new byte[0], Duration.ofSeconds(40));
+        assertEquals(0, curl.exitCode(), curl.toString());
+        byte[] first = ServedForm.of(ALICES.values().iterator().next());
+        assertEquals(new String(first, StandardCharsets.UTF_8), curl.stdout(), curl.toString());
+    }
+
+    @Test
+    @Order(3)
+    void aWrongPasswordAndAnUnknownUserGetTheSameAnswer() {
+        JsonNode answers = python("""
+                answers = []
+                for user, password in [('alice', 'wrong'), ('nobody', 'alice-secret'), ('alice', '')]:
+                    box = imaplib.IMAP4('127.0.0.1', port)
+                    try:
+                        box.login(user, password)
+                        answers.append('logged in')
+                    except imaplib.IMAP4.error as e:
+                        answers.append(str(e))
+                print(json.dumps(answers))
+                """);
+        assertTrue(answers.get(0).asText().contains("[AUTHENTICATIONFAILED]"), answers.toString());
+        assertEquals(answers.get(0), answers.get(1), "an unknown user is answered as a wrong password is");
+        assertEquals(answers.get(0), answers.get(2), "an empty password is no anonymous bind");
+    }
+
+    @Test
+    @Order(4)
+    void flagsOneSessionSetsReachAnotherAndSurviveItsLogout() {
+        JsonNode flags = python("""
+                first = login('alice', 'alice-secret')
+                first.select('INBOX')
+                first.uid('STORE', '2', '+FLAGS', '(\\\\Seen $Work)')
+                first.uid('STORE', '3', '+FLAGS.SILENT', '(\\\\Flagged)')
+                first.uid('STORE', '3', '-FLAGS', '(\\\\Flagged)')
+                first.logout()
+                second = login('alice', 'alice-secret')
+                second.select('INBOX', readonly=True)
+                typ, data = second.uid('FETCH', '2:3', '(FLAGS)')
+                print(json.dumps([d.decode() for d in data]))
+                """);
+        assertTrue(flags.get(0).asText().matches(".*UID 2 FLAGS \\((\\$Work \\\\Seen|\\\\Seen \\$Work)\\).*"), flags.toString());
+        assertTrue(flags.get(1).asText().contains("FLAGS ()"), flags.toString());
+    }
+
+    @Test
+    @Order(5)
+    void anExpungedMailStaysGoneWhenItsRecordIsStoredAgain() throws Exception {
+        byte[] plain = ALICES.get("plain");
+        JsonNode before = python("""
+                box = login('alice', 'alice-secret')
+                box.select('INBOX')
+                typ, data = box.uid('STORE', '1', '+FLAGS', '(\\\\Deleted)')
+                typ, data = box.expunge()
+                typ, count = box.select('INBOX')
+                print(json.dumps([d.decode() if d else None for d in data] + [count[0].decode()]))
+                """);
+        assertEquals("1", before.get(0).asText(), "the EXPUNGE response names message 1: " + before);
+        assertEquals(ALICES.size() - 1, before.get(1).asInt(), before.toString());
+        String dn = "mailStoreId=" + MessageIdentity.of(plain) + ",cn=INBOX,uid=alice," + Slapd.PEOPLE;
+        try (LDAPConnection root = slapd.rootConnection()) {
+            assertEquals(null, root.getEntry(dn), "the expunged message's entry is deleted");
+            try (MailPublisher publisher = new MailPublisher(KafkaCluster.shared().bootstrapServers(), TOPIC)) {
+                publisher.publish(List.of(Map.entry("alice@example.com", plain)));
+            }
+            Awaitility.await("the record stored again").atMost(Duration.ofSeconds(60)).until(() -> root.getEntry(dn) != null);
+            JsonNode after = python("""
+                    box = login('alice', 'alice-secret')
+                    typ, count = box.select('INBOX')
+                    typ, data = box.uid('SEARCH', 'ALL')
+                    print(json.dumps([count[0].decode(), data[0].decode()]))
+                    """);
+            assertEquals(ALICES.size() - 1, after.get(0).asInt(), "still gone: " + after);
+            assertFalse((" " + after.get(1).asText() + " ").contains(" 1 "), "UID 1 is not given again: " + after);
+            assertEquals(null, root.getEntry(dn), "the message stored again is deleted again");
+            SearchResultEntry state = root.searchForEntry("cn=INBOX,uid=alice," + Slapd.PEOPLE, SearchScope.ONE, "(mailStoreUid=1)");
+            assertEquals("TRUE", state.getAttributeValue("mailStoreExpunged"), state.toLDIFString());
+        }
+    }
+
+    @Test
+    @Order(6)
+    void bobReachesNothingOfAlicesByAnyFolderNameOrSearch() {
+        JsonNode answers = python("""
+                box = login('bob', 'bob-secret')
+                answers = {}
+                for name in ['../uid=alice', 'uid=alice', 'INBOX,uid=alice', '#user/alice', 'Other Users/alice', 'cn=INBOX,uid=alice', '*']:
+                    typ, data = box.select('"' + name + '"')
+                    answers['select ' + name] = typ
+                    typ, data = box.status('"' + name + '"', '(MESSAGES)')
+                    answers['status ' + name] = typ
+                typ, data = box.list()
+                answers['list'] = [d.decode() for d in data]
+                box.select('INBOX')
+                typ, data = box.search(None, 'ALL')
+                answers['search'] = data[0].decode()
+                typ, data = box.search(None, 'TEXT', 'Plain')
+                answers['search text'] = data[0].decode()
+                print(json.dumps(answers))
+                """);
+        answers.fields().forEachRemaining(answer -> {
+            if (answer.getKey().startsWith("select ") || answer.getKey().startsWith("status ")) {
+                assertEquals("NO", answer.getValue().asText(), answer.getKey() + ": " + answers);
+            }
+        });
+        assertEquals(List.of("(\\HasNoChildren) \"/\" \"INBOX\""), JSON.convertValue(answers.get("list"), List.class), answers.toString());
+        assertEquals("1", answers.get("search").asText(), "bob's one mail: " + answers);
+        assertEquals("", answers.get("search text").asText(), "alice's 'Plain' mail is not bob's: " + answers);
+    }
+
+    @Test
+    @Order(7)
+    void malformedCommandsGetBadAndTheSessionGoesOnWhileAnOversizedLiteralIsRefusedUnread() {
+        JsonNode replies = python("""
+                s = socket.create_connection(('127.0.0.1', port), timeout=10)
+                f = s.makefile('rb')
+                replies = [f.readline().decode()]
+                def send(line):
+                    s.sendall(line)
+                    return f.readline().decode()
+                replies.append(send(b'a1 FROBNICATE\\r\\n'))
+                replies.append(send(b'a2 FETCH 1 (FLAGS)\\r\\n'))
+                replies.append(send(b'(((\\r\\n'))
+                replies.append(send(b'a3 LOGIN {4000000000}\\r\\n'))
+                replies.append(send(b'a4 LOGIN alice {12+}\\r\\nalice-secret\\r\\n'))
+                replies.append(send(b'a5 SELECT INBOX\\r\\n'))
+                replies.append(send(b'a6 LOGIN {4000000000+}\\r\\n'))
+                print(json.dumps(replies))
+                """);
+        assertTrue(replies.get(0).asText().startsWith("* OK [CAPABILITY IMAP4rev1"), replies.toString());
+        assertTrue(replies.get(1).asText().startsWith("a1 BAD"), replies.toString());
+        assertTrue(replies.get(2).asText().startsWith("a2 BAD"), "FETCH before log in: " + replies);
+        assertTrue(replies.get(3).asText().startsWith("* BAD"), replies.toString());
+        assertTrue(replies.get(4).asText().startsWith("a3 BAD"), "refused, never invited: " + replies);
+        assertTrue(replies.get(5).asText().startsWith("a4 OK"), "a LITERAL+ password logs in: " + replies);
+        assertTrue(replies.get(6).asText().startsWith("* FLAGS"), replies.toString());
+    }
+
+    @Test
+    @Order(8)
+    void mbsyncPullsEveryMailAndAResyncFindsNothingNew() throws IOException {
+        Path home = Files.createTempDirectory("mbsync");
+        Files.createDirectory(home.resolve("mail"));
+        Path config = Files.writeString(home.resolve("mbsyncrc"), """
+                IMAPAccount alice
+                Host 127.0.0.1
+                Port %d
+                User alice
+                Pass alice-secret
+                SSLType None
+                AuthMechs LOGIN
+
+                IMAPStore remote
+                Account alice
+
+                MaildirStore local
+                Path %s/mail/
+                Inbox %s/mail/INBOX
+
+                Channel inbox
+                Far :remote:
+                Near :local:
+                Patterns INBOX
+                Create Near
+                Sync Pull
+                SyncState *
+                """.formatted(imapd.port(), home, home));
+        Command mbsync = Command.of(List.of("mbsync", "-c", config.toString(), "-V", "-a"));
+        Command.Result pull = mbsync.run(new byte[0], Duration.ofSeconds(120));
+        assertEquals(0, pull.exitCode(), pull.toString());
+        Set<String> pulled = new HashSet<>();
+        try (Stream<Path> files = Stream.concat(Files.list(home.resolve("mail/INBOX/new")), Files.list(home.resolve("mail/INBOX/cur")))) {
+            for (Path file : files.toList()) {
+                // mbsync adds an X-TUID line to each file it writes, its own bookkeeping, and writes no CR at all.
+                pulled.add(withoutCr(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).replaceFirst("X-TUID: [^\n]*\n", "")
+                        .getBytes(StandardCharsets.ISO_8859_1)));
+            }
+        }
+        Map<String, String> served = new HashMap<>();
+        ALICES.forEach((name, mail) -> served.put(withoutCr(ServedForm.of(mail)), name));
+        // Expunged above: "plain". mbsync skips mails with no empty line after the header ("incomplete header").
+        Set<String> expected = new HashSet<>(served.keySet());
+        expected.remove(withoutCr(ServedForm.of(ALICES.get("plain"))));
+        expected.remove(withoutCr(ServedForm.of(ALICES.get("headers-only"))));
+        expected.remove(withoutCr(ServedForm.of(ALICES.get("headers-only-no-final-newline"))));
+        assertEquals(expected.stream().map(served::get).sorted().toList(), pulled.stream().map(sha -> served.getOrDefault(sha, sha))
+                .sorted().toList(), pull.toString());
+        Command.Result resync = mbsync.run(new byte[0], Duration.ofSeconds(120));
+        assertEquals(0, resync.exitCode(), resync.toString());
+        assertTrue(resync.stdout().contains("near side: " + pulled.size() + " messages"), "the resync found each mail it pulled: " + resync);
+        try (Stream<Path> files = Stream.concat(Files.list(home.resolve("mail/INBOX/new")), Files.list(home.resolve("mail/INBOX/cur")))) {
+            assertEquals(pulled.size(), files.count(), "nothing pulled twice: " + resync);
+        }
+    }
+
+    /** The SHA-256 of {@code mail} without its CRs: how mbsync's copy and the mail served compare. */
+    private static String withoutCr(byte[] mail) {
+        return MessageIdentity.sha256Hex(new String(mail, StandardCharsets.ISO_8859_1).replace("\r", "").getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** Runs {@code program} under python3 with imaplib, json, re, hashlib and socket imported, {@code port} set and a {@code login} helper; returns what it printed as JSON. */
+    private static JsonNode python(String program) {
+        String prelude = """
+                import hashlib, imaplib, json, re, socket
+                port = %d
+                def login(user, password):
+                    box = imaplib.IMAP4('127.0.0.1', port)
+                    box.login(user, password)
+                    return box
+                """.formatted(imapd.port());
+        Command.Result run = Command.of(List.of("python3", "-")).run((prelude + program).getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(120));
+        assertEquals(0, run.exitCode(), run + "\nimapd:\n" + imapd.log());
+        try {
+            return JSON.readTree(run.stdout());
+        } catch (IOException e) {
+            throw new UncheckedIOException(run.toString(), e);
+        }
+    }
+
+    private static void awaitMessageEntries(int count) {
+        Awaitility.await("all mail stored").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                .until(() -> slapd.messages("1.1").size() >= count);
+    }
+}
