@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.LDAPConnection;
@@ -141,6 +142,58 @@ class AccessRulesIT {
                     "changetype: modify", "replace: mail", "mail: stolen@example.com"));
             assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, write.getResultCode());
         }
+    }
+
+    @Test
+    void anOwnerGivesItsMailUidsAndFlagsButNeverChangesItsBytesNorUndoesAnExpunge() throws Exception {
+        String state = "mailStoreUid=1,cn=INBOX," + ALICE;
+        String id = aliceMessage.substring("mailStoreId=".length(), aliceMessage.indexOf(','));
+        try (LDAPConnection alice = backend.slapd.connection(ALICE, "alice-secret")) {
+            alice.add("dn: " + state, "objectClass: mailStoreState", "mailStoreUid: 1", "mailStoreId: " + id);
+            alice.modify("dn: " + state, "changetype: modify", "add: mailStoreFlag", "mailStoreFlag: \\Seen", "mailStoreFlag: $Work");
+            alice.modify("dn: " + state, "changetype: modify", "delete: mailStoreFlag", "mailStoreFlag: $Work");
+            assertEquals(List.of("\\Seen"), List.of(alice.getEntry(state).getAttributeValues("mailStoreFlag")));
+            assertRefused(() -> alice.modify("dn: " + state, "changetype: modify", "replace: mailStoreId", "mailStoreId: " + "0".repeat(64)));
+            assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "replace: mailStoreRaw", "mailStoreRaw: forged"));
+            assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "delete: mailStoreRaw"));
+            assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "replace: mailStoreSubject", "mailStoreSubject: x"));
+            alice.modify("dn: " + state, "changetype: modify", "add: mailStoreExpunged", "mailStoreExpunged: TRUE");
+            assertRefused(() -> alice.modify("dn: " + state, "changetype: modify", "delete: mailStoreExpunged"));
+            assertRefused(() -> alice.modify("dn: " + ALICE, "changetype: modify", "replace: mail", "mail: bob@example.com"));
+        } finally {
+            try (LDAPConnection root = backend.slapd.rootConnection()) {
+                root.delete(state);
+            }
+        }
+    }
+
+    @Test
+    void bobNeitherReadsNorGivesNorFlagsTheStatesOfAlicesMail() throws Exception {
+        String state = "mailStoreUid=9,cn=INBOX," + ALICE;
+        try (LDAPConnection root = backend.slapd.rootConnection()) {
+            root.add("dn: " + state, "objectClass: mailStoreState", "mailStoreUid: 9", "mailStoreId: " + "a".repeat(64));
+        }
+        try (LDAPConnection bob = backend.slapd.connection(BOB, "bob-secret")) {
+            assertNull(bob.getEntry(state));
+            LDAPException flag = assertThrows(LDAPException.class, () -> bob.modify("dn: " + state, "changetype: modify",
+                    "add: mailStoreFlag", "mailStoreFlag: \\Deleted"));
+            assertTrue(Set.of(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, ResultCode.NO_SUCH_OBJECT).contains(flag.getResultCode()), flag::getMessage);
+            LDAPException give = assertThrows(LDAPException.class, () -> bob.add("dn: mailStoreUid=10,cn=INBOX," + ALICE,
+                    "objectClass: mailStoreState", "mailStoreUid: 10", "mailStoreId: " + "b".repeat(64)));
+            assertTrue(Set.of(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, ResultCode.NO_SUCH_OBJECT).contains(give.getResultCode()), give::getMessage);
+            LDAPException expunge = assertThrows(LDAPException.class, () -> bob.delete(aliceMessage));
+            assertTrue(Set.of(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, ResultCode.NO_SUCH_OBJECT).contains(expunge.getResultCode()),
+                    expunge::getMessage);
+        } finally {
+            try (LDAPConnection root = backend.slapd.rootConnection()) {
+                root.delete(state);
+            }
+        }
+    }
+
+    private static void assertRefused(org.junit.jupiter.api.function.Executable denied) {
+        LDAPException refused = assertThrows(LDAPException.class, denied);
+        assertEquals(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, refused.getResultCode(), refused::getMessage);
     }
 
     private static void assertNoSuchObject(org.junit.jupiter.api.function.Executable denied) {
