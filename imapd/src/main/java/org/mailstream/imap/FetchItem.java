@@ -13,14 +13,15 @@ import java.util.TreeSet;
  * One item a FETCH asks for (RFC 3501 6.4.5), parsed from its text: a plain one (UID, FLAGS,
  * INTERNALDATE, RFC822.SIZE) or a body section, with the part of it to send.
  */
-record FetchItem(String name, String section, List<String> fields, long offset, long length, boolean peek) {
+record FetchItem(String name, String section, List<Integer> partNumbers, Part part, List<String> fields, long offset, long length,
+        boolean peek) {
 
     static final long WHOLE = -1;
 
-    /** The section of a body item: what {@code BODY[...]} names. */
-    enum Part { ALL, HEADER, HEADER_FIELDS, HEADER_FIELDS_NOT, TEXT }
+    /** What of a part a body section names: all of it, its header (or some fields of it), its text, its MIME header. */
+    enum Part { ALL, HEADER, HEADER_FIELDS, HEADER_FIELDS_NOT, TEXT, MIME }
 
-    private static final Set<String> PLAIN = Set.of("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE");
+    private static final Set<String> PLAIN = Set.of("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY");
 
     boolean isBody() {
         return section != null;
@@ -31,10 +32,9 @@ record FetchItem(String name, String section, List<String> fields, long offset, 
         return isBody() && !peek;
     }
 
-    Part part() {
-        String upper = section.toUpperCase(Locale.ROOT);
-        return upper.isEmpty() ? Part.ALL : upper.equals("HEADER") ? Part.HEADER : upper.equals("TEXT") ? Part.TEXT
-                : upper.startsWith("HEADER.FIELDS.NOT") ? Part.HEADER_FIELDS_NOT : Part.HEADER_FIELDS;
+    /** Whether sending this item needs the message's MIME structure. */
+    boolean needsStructure() {
+        return name.equals("ENVELOPE") || name.equals("BODYSTRUCTURE") || (name.equals("BODY") && !isBody());
     }
 
     /** The name the response gives the item: {@code BODY[HEADER.FIELDS (SUBJECT)]<0>}, {@code RFC822.HEADER}. */
@@ -49,7 +49,12 @@ record FetchItem(String name, String section, List<String> fields, long offset, 
     static List<FetchItem> parseAll(String text) throws Arguments.Bad {
         String trimmed = text.strip();
         switch (trimmed.toUpperCase(Locale.ROOT)) {
-            case "ALL", "FULL" -> throw new Arguments.Bad(trimmed + " needs ENVELOPE, which this server does not serve yet");
+            case "ALL" -> {
+                return List.of(plain("FLAGS"), plain("INTERNALDATE"), plain("RFC822.SIZE"), plain("ENVELOPE"));
+            }
+            case "FULL" -> {
+                return List.of(plain("FLAGS"), plain("INTERNALDATE"), plain("RFC822.SIZE"), plain("ENVELOPE"), plain("BODY"));
+            }
             case "FAST" -> {
                 return List.of(plain("FLAGS"), plain("INTERNALDATE"), plain("RFC822.SIZE"));
             }
@@ -71,45 +76,64 @@ record FetchItem(String name, String section, List<String> fields, long offset, 
     }
 
     private static FetchItem plain(String name) {
-        return new FetchItem(name, null, List.of(), WHOLE, WHOLE, false);
+        return new FetchItem(name, null, List.of(), null, List.of(), WHOLE, WHOLE, false);
     }
 
-    /** The octets of {@code served} (a message as served, CRLF line ends) this item sends. */
-    byte[] select(byte[] served) {
-        int textStart = textStart(served);
-        byte[] part = switch (part()) {
-            case ALL -> served;
-            case HEADER -> Arrays.copyOfRange(served, 0, textStart);
-            case TEXT -> Arrays.copyOfRange(served, textStart, served.length);
-            case HEADER_FIELDS -> fields(served, textStart, true);
-            case HEADER_FIELDS_NOT -> fields(served, textStart, false);
+    /** UID, which every UID FETCH response carries. */
+    static FetchItem uid() {
+        return plain("UID");
+    }
+
+    /** A body item of the whole message's {@code part}, for what reads a message as RFC822 items do. */
+    static FetchItem whole(String name, Part part, boolean peek) {
+        return new FetchItem(name, part == Part.ALL ? "" : part.name(), List.of(), part, List.of(), WHOLE, WHOLE, peek);
+    }
+
+    /** The header fields named {@code fields} of the whole message. */
+    static FetchItem headerFields(List<String> fields) {
+        return new FetchItem("BODY", "HEADER.FIELDS", List.of(), Part.HEADER_FIELDS, fields, WHOLE, WHOLE, true);
+    }
+
+    /** The octets of {@code message} this item sends; empty when the section names a part the message does not have. */
+    byte[] select(MimePart message) {
+        MimePart part = message.part(partNumbers).orElse(null);
+        if (part == null) {
+            return new byte[0];
+        }
+        // Below a part number, HEADER, TEXT and the fields are those of the message a message/rfc822 part holds;
+        // a part that holds none has none (Dovecot sends them empty).
+        MimePart within = partNumbers.isEmpty() || this.part == Part.MIME || this.part == Part.ALL ? part : part.encapsulated;
+        if (within == null) {
+            return new byte[0];
+        }
+        byte[] octets = switch (this.part) {
+            case ALL -> partNumbers.isEmpty() ? message.message : part.body();
+            case MIME -> part.header();
+            case HEADER -> within.header();
+            case TEXT -> within.body();
+            case HEADER_FIELDS -> fields(within, true);
+            case HEADER_FIELDS_NOT -> fields(within, false);
         };
         if (offset == WHOLE) {
-            return part;
+            return octets;
         }
-        int from = (int) Math.min(offset, part.length);
-        return Arrays.copyOfRange(part, from, (int) Math.min(part.length, from + length));
+        int from = (int) Math.min(offset, octets.length);
+        return Arrays.copyOfRange(octets, from, (int) Math.min(octets.length, from + length));
     }
 
-    /** Where the body starts: after the first empty line; the end when there is none (all header). */
-    private static int textStart(byte[] served) {
-        if (served.length >= 2 && served[0] == '\r' && served[1] == '\n') {
-            return 2;
-        }
-        for (int i = 0; i + 3 < served.length; i++) {
-            if (served[i] == '\r' && served[i + 1] == '\n' && served[i + 2] == '\r' && served[i + 3] == '\n') {
-                return i + 4;
-            }
-        }
-        return served.length;
-    }
-
-    /** The header fields named in {@link #fields} (or all others), in their order, and the empty line that ends a header. */
-    private byte[] fields(byte[] served, int textStart, boolean named) {
+    /**
+     * The header fields named in {@link #fields} (or all others), in their order, each ending
+     * with CRLF, then the empty line, as Dovecot sends them: when the header has one, or when a
+     * message that is all header ends with a line end after a field that was sent.
+     */
+    private byte[] fields(MimePart message, boolean named) {
+        byte[] served = message.header();
+        int textStart = served.length;
         Set<String> wanted = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         wanted.addAll(fields);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int start = 0;
+        boolean lastSent = false;
         while (start < textStart) {
             int end = start;
             // A field runs to the CRLF not followed by a space or tab (folding).
@@ -126,13 +150,21 @@ record FetchItem(String name, String section, List<String> fields, long offset, 
             }
             String fieldName = new String(served, start, colon - start, StandardCharsets.ISO_8859_1).strip();
             boolean isField = colon < end && !fieldName.isEmpty();
-            if (isField && wanted.contains(fieldName) == named) {
+            lastSent = isField && wanted.contains(fieldName) == named;
+            if (lastSent) {
                 out.write(served, start, end - start);
+                if (end - start < 2 || served[end - 2] != '\r' || served[end - 1] != '\n') {
+                    out.write('\r');
+                    out.write('\n');
+                }
             }
             start = end;
         }
-        out.write('\r');
-        out.write('\n');
+        boolean endsWithLineEnd = textStart >= 2 && served[textStart - 2] == '\r' && served[textStart - 1] == '\n';
+        if (message.headerEnded() || (lastSent && endsWithLineEnd)) {
+            out.write('\r');
+            out.write('\n');
+        }
         return out.toByteArray();
     }
 
@@ -142,7 +174,7 @@ record FetchItem(String name, String section, List<String> fields, long offset, 
                 return i;
             }
         }
-        return limit - 2;
+        return Math.max(from, limit - 2);
     }
 
     /** Reads fetch-att items from their text. */
@@ -180,30 +212,32 @@ record FetchItem(String name, String section, List<String> fields, long offset, 
                 at++;
             }
             String name = text.substring(start, at).toUpperCase(Locale.ROOT);
+            if (name.equals("BODY") && at < text.length() && text.charAt(at) == '[') {
+                return body(false);
+            }
             if (PLAIN.contains(name)) {
                 return plain(name);
             }
             switch (name) {
                 case "RFC822" -> {
-                    return new FetchItem("RFC822", "", List.of(), WHOLE, WHOLE, false);
+                    return whole("RFC822", Part.ALL, false);
                 }
                 case "RFC822.HEADER" -> {
-                    return new FetchItem("RFC822.HEADER", "HEADER", List.of(), WHOLE, WHOLE, true);
+                    return whole("RFC822.HEADER", Part.HEADER, true);
                 }
                 case "RFC822.TEXT" -> {
-                    return new FetchItem("RFC822.TEXT", "TEXT", List.of(), WHOLE, WHOLE, false);
+                    return whole("RFC822.TEXT", Part.TEXT, false);
                 }
-                case "BODY", "BODY.PEEK" -> {
-                    return body(name.equals("BODY.PEEK"));
+                case "BODY.PEEK" -> {
+                    return body(true);
                 }
-                case "ENVELOPE", "BODYSTRUCTURE" -> throw new Arguments.Bad(name + " is not served yet");
                 default -> throw new Arguments.Bad("no such FETCH item: " + (name.isEmpty() ? text.substring(start) : name));
             }
         }
 
         private FetchItem body(boolean peek) throws Arguments.Bad {
             if (at >= text.length() || text.charAt(at) != '[') {
-                throw new Arguments.Bad("BODY without a section needs BODYSTRUCTURE, which is not served yet");
+                throw new Arguments.Bad("BODY.PEEK needs a section in brackets");
             }
             at++;
             int close = text.indexOf(']', at);
@@ -212,20 +246,43 @@ record FetchItem(String name, String section, List<String> fields, long offset, 
             }
             String section = text.substring(at, close);
             at = close + 1;
+            List<Integer> numbers = new ArrayList<>();
+            String rest = section;
+            while (!rest.isEmpty() && Character.isDigit(rest.charAt(0))) {
+                int dot = rest.indexOf('.');
+                String number = dot < 0 ? rest : rest.substring(0, dot);
+                if (!number.matches("[1-9]\\d{0,5}")) {
+                    throw new Arguments.Bad("not a part number: " + number);
+                }
+                numbers.add(Integer.parseInt(number));
+                rest = dot < 0 ? "" : rest.substring(dot + 1);
+            }
+            String upper = rest.toUpperCase(Locale.ROOT);
             List<String> fields = List.of();
-            String upper = section.toUpperCase(Locale.ROOT);
+            Part part;
             if (upper.startsWith("HEADER.FIELDS")) {
-                int open = section.indexOf('(');
-                if (open < 0 || !section.endsWith(")") || !upper.matches("HEADER\\.FIELDS(\\.NOT)? \\(.*")) {
+                int open = rest.indexOf('(');
+                if (open < 0 || !rest.endsWith(")") || !upper.matches("HEADER\\.FIELDS(\\.NOT)? \\(.*")) {
                     throw new Arguments.Bad("HEADER.FIELDS needs a list of field names: " + section);
                 }
-                fields = List.of(section.substring(open + 1, section.length() - 1).strip().split(" +"));
-                section = upper.substring(0, open) + "(" + String.join(" ", fields).toUpperCase(Locale.ROOT) + ")";
-            } else if (!upper.isEmpty() && !upper.equals("HEADER") && !upper.equals("TEXT")) {
-                throw new Arguments.Bad("body section " + section + " is not served yet (parts need MIME structure)");
+                fields = List.of(rest.substring(open + 1, rest.length() - 1).strip().split(" +"));
+                part = upper.startsWith("HEADER.FIELDS.NOT") ? Part.HEADER_FIELDS_NOT : Part.HEADER_FIELDS;
+                upper = upper.substring(0, open) + "(" + String.join(" ", fields).toUpperCase(Locale.ROOT) + ")";
             } else {
-                section = upper;
+                part = switch (upper) {
+                    case "" -> Part.ALL;
+                    case "HEADER" -> Part.HEADER;
+                    case "TEXT" -> Part.TEXT;
+                    case "MIME" -> Part.MIME;
+                    default -> throw new Arguments.Bad("no such body section: " + section);
+                };
+                if (part == Part.MIME && numbers.isEmpty()) {
+                    throw new Arguments.Bad("MIME needs a part number");
+                }
             }
+            String named = upper;
+            String echoed = numbers.stream().map(String::valueOf).reduce((a, b) -> a + "." + b)
+                    .map(n -> named.isEmpty() ? n : n + "." + named).orElse(named);
             long offset = WHOLE;
             long length = WHOLE;
             if (take('<')) {
@@ -239,7 +296,7 @@ record FetchItem(String name, String section, List<String> fields, long offset, 
                 length = Long.parseLong(text.substring(dot + 1, end));
                 at = end + 1;
             }
-            return new FetchItem("BODY", section, fields, offset, length, peek);
+            return new FetchItem("BODY", echoed, List.copyOf(numbers), part, fields, offset, length, peek);
         }
     }
 }

@@ -483,22 +483,22 @@ final class ImapSession implements Protocol.Session {
     private String fetch(String tag, SequenceSet set, boolean byUid, List<FetchItem> requested) throws IOException, Mailstore.Failure {
         List<FetchItem> items = new ArrayList<>(requested);
         if (byUid && items.stream().noneMatch(item -> item.name().equals("UID"))) {
-            items.add(0, new FetchItem("UID", null, List.of(), FetchItem.WHOLE, FetchItem.WHOLE, false));
+            items.add(0, FetchItem.uid());
         }
         boolean setsSeen = !selected.readOnly && items.stream().anyMatch(FetchItem::setsSeen);
-        boolean needsBody = items.stream().anyMatch(FetchItem::isBody);
+        boolean needsBody = items.stream().anyMatch(item -> item.isBody() || item.needsStructure());
         List<SelectedFolder.Message> messages = chosen(set, byUid);
         if (messages == null) {
             return bad(tag, "no such message number");
         }
         for (SelectedFolder.Message message : messages) {
-            byte[] served = null;
+            MimePart content = null;
             if (needsBody) {
                 byte[] raw = store.raw(selected.name, message.id());
                 if (raw == null) {
                     continue;
                 }
-                served = ServedForm.of(raw);
+                content = MimePart.of(ServedForm.of(raw));
             }
             Set<String> flags = message.flags();
             boolean flagsChanged = false;
@@ -524,8 +524,23 @@ final class ImapSession implements Protocol.Session {
                     }
                     case "INTERNALDATE" -> write("INTERNALDATE \"" + INTERNALDATE.format(message.received()) + "\"");
                     case "RFC822.SIZE" -> write("RFC822.SIZE " + message.size());
+                    case "ENVELOPE" -> {
+                        write("ENVELOPE ");
+                        out.write(Structure.envelope(content));
+                    }
+                    case "BODYSTRUCTURE", "BODY" -> {
+                        if (item.isBody()) {
+                            byte[] octets = item.select(content);
+                            write(item.responseName() + " {" + octets.length + "}\r\n");
+                            out.write(octets);
+                            context.metrics.sent(octets.length);
+                        } else {
+                            write(item.name() + " ");
+                            out.write(Structure.body(content, item.name().equals("BODYSTRUCTURE")));
+                        }
+                    }
                     default -> {
-                        byte[] octets = item.select(served);
+                        byte[] octets = item.select(content);
                         write(item.responseName() + " {" + octets.length + "}\r\n");
                         out.write(octets);
                         context.metrics.sent(octets.length);
@@ -583,7 +598,7 @@ final class ImapSession implements Protocol.Session {
         for (int number = 1; number <= messages.size(); number++) {
             SelectedFolder.Message message = messages.get(number - 1);
             if (search.matches(new Search.Candidate(message, number, messages.size(),
-                    messages.get(messages.size() - 1).uid(), Search.Bytes.once(() -> rawOf(message))))) {
+                    messages.get(messages.size() - 1).uid(), Search.Content.once(() -> contentOf(message))))) {
                 found.append(' ').append(byUid ? message.uid() : number);
             }
         }
@@ -591,10 +606,10 @@ final class ImapSession implements Protocol.Session {
         return ok(tag, (byUid ? "UID " : "") + "SEARCH completed");
     }
 
-    /** A message's bytes as served, for a search that looks into it; empty when it has gone meanwhile. */
-    private byte[] rawOf(SelectedFolder.Message message) throws Mailstore.Failure {
+    /** A message as served, for a search that looks into it; empty when it has gone meanwhile. */
+    private MimePart contentOf(SelectedFolder.Message message) throws Mailstore.Failure {
         byte[] raw = store.raw(selected.name, message.id());
-        return raw == null ? new byte[0] : ServedForm.of(raw);
+        return MimePart.of(raw == null ? new byte[0] : ServedForm.of(raw));
     }
 
     private void expunge() throws IOException, Mailstore.Failure {

@@ -60,12 +60,10 @@ public final class Imapd {
             store-worker wrote it, and its state entry (UID, flags), which the first session to
             look adds: new mail gets the next UIDs in the order it was received. Served now:
             CAPABILITY, NOOP, LOGOUT, LOGIN, AUTHENTICATE PLAIN, ID, ENABLE, NAMESPACE, SELECT,
-            EXAMINE, LIST, LSUB, STATUS, CHECK, CLOSE, UNSELECT, EXPUNGE, SEARCH, FETCH (FLAGS,
-            UID, INTERNALDATE, RFC822.SIZE, RFC822, RFC822.HEADER, RFC822.TEXT, BODY[] and
-            BODY.PEEK[] of the whole message, HEADER, HEADER.FIELDS, HEADER.FIELDS.NOT and TEXT,
-            with partials), STORE, UID, IDLE, LITERAL+. Not yet: STARTTLS, ENVELOPE,
-            BODYSTRUCTURE, MIME parts, CREATE, DELETE, RENAME, SUBSCRIBE, APPEND, COPY, MOVE;
-            they get NO [CANNOT] or BAD.
+            EXAMINE, LIST, LSUB, STATUS, CHECK, CLOSE, UNSELECT, EXPUNGE, SEARCH, FETCH (every
+            item: ENVELOPE, BODYSTRUCTURE and every body section, as Dovecot 2.3 answers them),
+            STORE, UID, IDLE, LITERAL+. Not yet: STARTTLS, APPEND, COPY, MOVE, CREATE, DELETE,
+            RENAME, SUBSCRIBE; they get NO [CANNOT].
 
             SIGTERM or SIGINT: say BYE to every session, exit 0. Logs go to standard error,
             with the counts every minute.

@@ -16,17 +16,17 @@ import java.util.Locale;
  */
 interface Search {
 
-    /** A message as a search sees it: its number, the folder's largest number and UID, its bytes on demand. */
-    record Candidate(SelectedFolder.Message message, int number, int count, long largestUid, Bytes bytes) {
+    /** A message as a search sees it: its number, the folder's largest number and UID, its content on demand. */
+    record Candidate(SelectedFolder.Message message, int number, int count, long largestUid, Content content) {
     }
 
-    /** The message's octets as served, read when a key first needs them. */
-    interface Bytes {
-        byte[] read() throws Mailstore.Failure;
+    /** The message as served, read when a key first needs it. */
+    interface Content {
+        MimePart read() throws Mailstore.Failure;
 
         /** {@code source}, read at most once however many keys ask. */
-        static Bytes once(Bytes source) {
-            byte[][] read = new byte[1][];
+        static Content once(Content source) {
+            MimePart[] read = new MimePart[1];
             return () -> read[0] != null ? read[0] : (read[0] = source.read());
         }
     }
@@ -161,11 +161,11 @@ interface Search {
 
     /** The field's values in the header contain {@code value}, ignoring case; an empty value matches any message with the field. */
     private static Search header(String field, String value) {
-        FetchItem fields = new FetchItem("BODY", "HEADER.FIELDS", List.of(field), FetchItem.WHOLE, FetchItem.WHOLE, true);
+        FetchItem fields = FetchItem.headerFields(List.of(field));
         String wanted = value.toLowerCase(Locale.ROOT);
         return c -> {
-            String lines = new String(fields.select(c.bytes().read()), StandardCharsets.UTF_8);
-            for (String line : lines.replaceAll("\r\n[ \t]", " ").split("\r\n")) {
+            String lines = new String(fields.select(c.content().read()), StandardCharsets.UTF_8);
+            for (String line : lines.replaceAll("\r\n([ \t])", "$1").split("\r\n")) {
                 int colon = line.indexOf(':');
                 if (colon >= 0 && line.substring(colon + 1).toLowerCase(Locale.ROOT).contains(wanted)) {
                     return true;
@@ -175,10 +175,16 @@ interface Search {
         };
     }
 
-    /** The body (or the whole message) contains {@code value}, ignoring case. */
+    /**
+     * The body contains {@code value}, ignoring case: the bodies of the parts, not their MIME
+     * headers, as Dovecot searches; or, for TEXT, anywhere in the message.
+     */
     private static Search text(String value, boolean bodyOnly) {
-        FetchItem part = new FetchItem("BODY", bodyOnly ? "TEXT" : "", List.of(), FetchItem.WHOLE, FetchItem.WHOLE, true);
         String wanted = value.toLowerCase(Locale.ROOT);
-        return c -> new String(part.select(c.bytes().read()), StandardCharsets.UTF_8).toLowerCase(Locale.ROOT).contains(wanted);
+        return c -> {
+            MimePart message = c.content().read();
+            List<byte[]> texts = bodyOnly ? message.leaves().stream().map(MimePart::body).toList() : List.of(message.message);
+            return texts.stream().anyMatch(text -> new String(text, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT).contains(wanted));
+        };
     }
 }

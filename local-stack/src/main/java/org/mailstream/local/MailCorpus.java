@@ -41,6 +41,56 @@ public final class MailCorpus {
         return corpus;
     }
 
+    /**
+     * Messages whose MIME structure and header are awkward, by name, for comparing what IMAP
+     * servers make of them: encoded words, groups, nested messages, RFC 2231 parameters, broken
+     * boundaries, 8-bit headers, LF line ends, no final newline.
+     */
+    public static Map<String, byte[]> awkwardMime() {
+        Map<String, byte[]> corpus = new LinkedHashMap<>();
+        corpus.put("encoded-words", ascii("From: =?UTF-8?B?SsO2cmc=?= <joerg@example.org>\r\nTo: \"Bob \\\"the\\\" Builder\" <bob@example.com>,"
+                + " carol@example.com (Carol C)\r\nSubject: =?ISO-8859-1?Q?Gr=FC=DFe?= und =?UTF-8?Q?K=C3=B6ln?=\r\n"
+                + "Date: Thu, 3 Dec 2026 09:15:00 +0100\r\nMessage-ID: <ew@example.org>\r\n\r\nbody\r\n"));
+        corpus.put("groups", ascii("From: alice@example.org\r\nTo: undisclosed-recipients:;\r\nCc: team: a@example.org, B <b@example.org>;,"
+                + " d@example.org\r\nReply-To: <replies@example.org>\r\nSender: list@example.org\r\nIn-Reply-To: <x@example.org>\r\n"
+                + "Subject: groups\r\n\r\nbody\r\n"));
+        corpus.put("nested-message", ascii("From: alice@example.org\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\npreamble\r\n--outer\r\nContent-Type: text/plain;"
+                + " charset=\"utf-8\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nsee below =C3=A9\r\n--outer\r\n"
+                + "Content-Type: message/rfc822\r\nContent-Description: the original\r\n\r\nFrom: carol@example.com\r\n"
+                + "Subject: original\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n--inner\r\n"
+                + "Content-Type: text/plain\r\n\r\nplain\r\n--inner\r\nContent-Type: text/html; charset=us-ascii\r\n\r\n"
+                + "<p>html</p>\r\n--inner--\r\n\r\n--outer--\r\nepilogue\r\n"));
+        corpus.put("rfc2231-parameters", ascii("From: alice@example.org\r\nSubject: parameters\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=b2231\r\n\r\n--b2231\r\nContent-Type: text/plain\r\n\r\ntext\r\n"
+                + "--b2231\r\nContent-Type: application/pdf;\r\n name*0*=utf-8''Gr%C3%BC%C3%9Fe;\r\n name*1=\".pdf\"\r\n"
+                + "Content-Disposition: attachment; filename*=utf-8''Gr%C3%BC%C3%9Fe.pdf; size=4\r\nContent-Language: de\r\n"
+                + "Content-ID: <part2@example.org>\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--b2231--\r\n"));
+        corpus.put("boundary-never-found", ascii("From: alice@example.org\r\nSubject: lost boundary\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=\"nowhere\"\r\n\r\n--elsewhere\r\nContent-Type: text/plain\r\n\r\ntext\r\n"));
+        corpus.put("no-closing-boundary", ascii("From: alice@example.org\r\nSubject: unclosed\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=open\r\n\r\n--open\r\nContent-Type: text/plain\r\n\r\nfirst\r\n--open\r\n"
+                + "Content-Type: text/plain\r\n\r\nsecond, never closed\r\n"));
+        corpus.put("digest", ascii("From: alice@example.org\r\nSubject: digest\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nFrom: x@example.org\r\nSubject: one\r\n\r\nfirst\r\n"
+                + "--d\r\n\r\nFrom: y@example.org\r\nSubject: two\r\n\r\nsecond\r\n--d--\r\n"));
+        corpus.put("eight-bit-header", concat(ascii("From: "), "Jörg Müller <joerg@example.org>\r\nSubject: Grüße\r\n"
+                .getBytes(StandardCharsets.UTF_8), ascii("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"),
+                "äöü\r\n".getBytes(StandardCharsets.UTF_8)));
+        corpus.put("lf-line-ends", ascii("From: alice@example.org\nSubject: LF only\nContent-Type: multipart/mixed; boundary=lf\n\n"
+                + "--lf\nContent-Type: text/plain\n\none\ntwo\n--lf--\n"));
+        corpus.put("no-final-newline", ascii("From: alice@example.org\r\nSubject: cut short\r\n\r\nno newline at the end"));
+        corpus.put("no-content-type-params", ascii("From: alice@example.org\r\nSubject: odd type\r\nContent-Type: text\r\n"
+                + "Content-Transfer-Encoding: BASE64 (comment)\r\n\r\naGk=\r\n"));
+        corpus.put("comments-and-routes", ascii("From: (just a comment) alice@example.org (Alice A)\r\n"
+                + "To: <@relay.example.net:bob@example.com>, \"quoted local\"@example.com\r\nSubject: routes\r\n\r\nbody\r\n"));
+        return corpus;
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
     /** A small ordinary message with the given subject and body. */
     public static byte[] message(String subject, String body) {
         return concat(header(subject), body.getBytes(StandardCharsets.UTF_8));

@@ -30,7 +30,13 @@ class ServedFormTest {
 
     @Test
     void aBareCarriageReturnAndEightBitBytesStayAsTheyAre() {
-        byte[] raw = bytes("a\rb\u00e9\u0000c\r\n");
+        byte[] raw = bytes("a\rb\u00e9c\r\n");
         assertArrayEquals(raw, ServedForm.of(raw));
+    }
+
+    @Test
+    void aNulIsServedAs0x80WhichIsWhatDovecotSendsForIt() {
+        assertArrayEquals(bytes("a\u0080b\r\n"), ServedForm.of(bytes("a\u0000b\r\n")));
+        assertEquals(5, ServedForm.size(bytes("a\u0000b\r\n")));
     }
 }

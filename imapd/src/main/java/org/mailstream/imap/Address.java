@@ -1,0 +1,175 @@
+package org.mailstream.imap;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An address of an ENVELOPE (RFC 3501 7.4.2): display name, source route, mailbox and host, each
+ * null for NIL; a group is a start (mailbox the group's name, host null) and an end (all null).
+ * Parsed from an address-list header value (RFC 5322 3.4, obsolete forms tolerated): display
+ * names lose their quotes and keep their encoded words; a bare address takes its comment, if any,
+ * as its name.
+ */
+record Address(String name, String route, String mailbox, String host) {
+
+    static List<Address> parseList(String value) {
+        return new Parser(value).list();
+    }
+
+    private static final class Parser {
+        private final String text;
+        private int at;
+
+        Parser(String text) {
+            this.text = text;
+        }
+
+        List<Address> list() {
+            List<Address> addresses = new ArrayList<>();
+            while (skipSpace() < text.length()) {
+                if (take(',')) {
+                    continue;
+                }
+                int before = at;
+                address(addresses, false);
+                if (at == before) {
+                    at++;
+                }
+            }
+            return addresses;
+        }
+
+        /** One address or group, appended to {@code addresses}; inside a group, stops at ';'. */
+        private void address(List<Address> addresses, boolean inGroup) {
+            StringBuilder phrase = new StringBuilder();
+            // The same words without the spaces between them nor quotes: an addr-spec, if no '<' follows.
+            StringBuilder spec = new StringBuilder();
+            String comment = null;
+            while (skipSpace() < text.length()) {
+                char c = text.charAt(at);
+                if (c == '(') {
+                    comment = comment();
+                } else if (c == '"') {
+                    String word = quoted();
+                    append(phrase, word);
+                    spec.append(word);
+                } else if (c == '<') {
+                    at++;
+                    angle(addresses, phrase.length() == 0 ? null : phrase.toString());
+                    return;
+                } else if (c == ':' && !inGroup) {
+                    at++;
+                    addresses.add(new Address(null, null, phrase.toString(), null));
+                    while (skipSpace() < text.length() && !take(';')) {
+                        if (take(',')) {
+                            continue;
+                        }
+                        int before = at;
+                        address(addresses, true);
+                        if (at == before) {
+                            at++;
+                        }
+                    }
+                    addresses.add(new Address(null, null, null, null));
+                    return;
+                } else if (c == ',' || (c == ';' && inGroup)) {
+                    break;
+                } else {
+                    String word = atom();
+                    append(phrase, word);
+                    spec.append(word);
+                }
+            }
+            if (spec.length() > 0) {
+                addresses.add(bare(spec.toString(), comment));
+            }
+        }
+
+        /** An addr-spec outside angle brackets: its words are the local part and domain. */
+        private static Address bare(String spec, String comment) {
+            int atSign = spec.lastIndexOf('@');
+            return atSign < 0 ? new Address(comment, null, spec, null)
+                    : new Address(comment, null, spec.substring(0, atSign), spec.substring(atSign + 1));
+        }
+
+        private void angle(List<Address> addresses, String name) {
+            int close = text.indexOf('>', at);
+            String inside = text.substring(at, close < 0 ? text.length() : close);
+            at = close < 0 ? text.length() : close + 1;
+            String route = null;
+            int colon = inside.indexOf(':');
+            if (inside.startsWith("@") && colon > 0) {
+                route = inside.substring(0, colon).strip();
+                inside = inside.substring(colon + 1);
+            }
+            String spec = unquote(inside.strip());
+            int atSign = spec.lastIndexOf('@');
+            addresses.add(atSign < 0 ? new Address(name, route, spec.isEmpty() ? null : spec, null)
+                    : new Address(name, route, spec.substring(0, atSign), spec.substring(atSign + 1)));
+        }
+
+        private static String unquote(String spec) {
+            return spec.startsWith("\"") ? spec.replaceFirst("^\"((?:[^\"\\\\]|\\\\.)*)\"", "\"$1\"") : spec;
+        }
+
+        private static void append(StringBuilder phrase, String word) {
+            if (phrase.length() > 0) {
+                phrase.append(' ');
+            }
+            phrase.append(word);
+        }
+
+        private String atom() {
+            int start = at;
+            while (at < text.length() && "()<>,;:\" \t\r\n".indexOf(text.charAt(at)) < 0) {
+                at++;
+            }
+            return text.substring(start, at);
+        }
+
+        private String quoted() {
+            StringBuilder value = new StringBuilder();
+            at++;
+            while (at < text.length() && text.charAt(at) != '"') {
+                char c = text.charAt(at++);
+                if (c == '\\' && at < text.length()) {
+                    c = text.charAt(at++);
+                }
+                value.append(c);
+            }
+            at++;
+            return value.toString();
+        }
+
+        private String comment() {
+            int depth = 0;
+            int start = at + 1;
+            do {
+                char c = text.charAt(at++);
+                if (c == '\\') {
+                    at++;
+                } else if (c == '(') {
+                    depth++;
+                } else if (c == ')') {
+                    depth--;
+                }
+            } while (depth > 0 && at < text.length());
+            return text.substring(start, Math.max(start, at - 1));
+        }
+
+        private boolean take(char c) {
+            if (at < text.length() && text.charAt(at) == c) {
+                at++;
+                return true;
+            }
+            return false;
+        }
+
+        private int skipSpace() {
+            while (at < text.length() && " \t\r\n".indexOf(text.charAt(at)) >= 0) {
+                at++;
+            }
+            return at;
+        }
+    }
+}

@@ -1,0 +1,239 @@
+package org.mailstream.imap;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * One part of a message as served (CRLF line ends): where its header and body lie, its header
+ * fields, its content type, and its parts, found by the boundaries of a multipart and inside a
+ * message/rfc822. A part without a header's end is all header; a multipart whose closing boundary
+ * is missing ends where the message ends; a boundary that is never found leaves one part, the
+ * preamble. What a broken message gives is what it holds, never an error.
+ */
+final class MimePart {
+
+    /** A header field: its name, and its value as written, folds (CRLF and the space after) included, leading space trimmed. */
+    record Field(String name, String value) {
+    }
+
+    /** A parameter of Content-Type or Content-Disposition, as written. */
+    record Parameter(String name, String value) {
+    }
+
+    final byte[] message;
+    final int start;
+    final int bodyStart;
+    final int end;
+    final List<Field> fields;
+    final String type;
+    final String subtype;
+    final List<Parameter> parameters;
+    final List<MimePart> parts;
+    /** The message a message/rfc822 part holds, or null. */
+    final MimePart encapsulated;
+
+    private MimePart(byte[] message, int start, int end, String defaultType) {
+        this.message = message;
+        this.start = start;
+        this.end = end;
+        this.bodyStart = bodyStart(message, start, end);
+        this.fields = fields(message, start, bodyStart);
+        String contentType = field("Content-Type").orElse(null);
+        HeaderValue parsed = contentType == null ? null : HeaderValue.parse(contentType);
+        // No Content-Type: the default; one without a subtype: its type and an empty subtype, as Dovecot gives it.
+        String[] kind = parsed == null ? defaultType.split("/", 2) : (parsed.token() + "/").split("/", 3);
+        this.type = kind[0].toLowerCase(Locale.ROOT);
+        this.subtype = kind[1].toLowerCase(Locale.ROOT);
+        this.parameters = parsed == null ? List.of() : parsed.parameters();
+        if (type.equals("multipart")) {
+            this.parts = children(parameter("boundary").orElse(null));
+            this.encapsulated = null;
+        } else if (type.equals("message") && subtype.equals("rfc822")) {
+            this.parts = List.of();
+            this.encapsulated = new MimePart(message, bodyStart, end, "text/plain");
+        } else {
+            this.parts = List.of();
+            this.encapsulated = null;
+        }
+    }
+
+    /** The structure of a whole message as served. */
+    static MimePart of(byte[] served) {
+        return new MimePart(served, 0, served.length, "text/plain");
+    }
+
+    /** The first field named {@code name}, ignoring case. */
+    Optional<String> field(String name) {
+        return fields.stream().filter(field -> field.name().equalsIgnoreCase(name)).map(Field::value).findFirst();
+    }
+
+    /** Every field named {@code name}, in order. */
+    List<String> fieldValues(String name) {
+        return fields.stream().filter(field -> field.name().equalsIgnoreCase(name)).map(Field::value).toList();
+    }
+
+    Optional<String> parameter(String name) {
+        return parameters.stream().filter(p -> p.name().equalsIgnoreCase(name)).map(Parameter::value).findFirst();
+    }
+
+    boolean isMultipart() {
+        return type.equals("multipart");
+    }
+
+    byte[] header() {
+        return Arrays.copyOfRange(message, start, bodyStart);
+    }
+
+    byte[] body() {
+        return Arrays.copyOfRange(message, bodyStart, end);
+    }
+
+    /** Lines of the body, as Dovecot counts them: its line ends (a last line without one is not counted). */
+    long bodyLines() {
+        long lines = 0;
+        for (int i = bodyStart; i < end; i++) {
+            if (message[i] == '\n') {
+                lines++;
+            }
+        }
+        return lines;
+    }
+
+    /** Whether the header ends with its empty line, as one followed by a body does; a message may be all header. */
+    boolean headerEnded() {
+        int length = bodyStart - start;
+        return length == 2 ? message[start] == '\r' : length >= 4 && message[bodyStart - 4] == '\r' && message[bodyStart - 3] == '\n'
+                && message[bodyStart - 2] == '\r' && message[bodyStart - 1] == '\n';
+    }
+
+    /** The bodies of the parts that are not multiparts, messages included: what a BODY search reads. */
+    List<MimePart> leaves() {
+        if (encapsulated != null) {
+            return encapsulated.leaves();
+        }
+        if (!isMultipart()) {
+            return List.of(this);
+        }
+        List<MimePart> leaves = new ArrayList<>();
+        parts.forEach(part -> leaves.addAll(part.leaves()));
+        return leaves;
+    }
+
+    /**
+     * The part a section's part number names (RFC 3501 6.4.5): "1" of a part that is not a
+     * multipart is its body; the numbers inside a message/rfc822 count the message's parts.
+     */
+    Optional<MimePart> part(List<Integer> numbers) {
+        MimePart part = this;
+        for (int number : numbers) {
+            MimePart within = part.encapsulated != null ? part.encapsulated : part;
+            if (within.isMultipart()) {
+                if (number < 1 || number > within.parts.size()) {
+                    return Optional.empty();
+                }
+                part = within.parts.get(number - 1);
+            } else if (number == 1) {
+                part = within == part ? part : within;
+            } else {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(part);
+    }
+
+    private List<MimePart> children(String boundary) {
+        List<MimePart> children = new ArrayList<>();
+        String childType = subtype.equals("digest") ? "message/rfc822" : "text/plain";
+        if (boundary == null || boundary.isEmpty()) {
+            return children;
+        }
+        byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+        int partStart = -1;
+        int line = bodyStart;
+        while (line < end) {
+            int lineEnd = lineEnd(message, line, end);
+            if (startsWith(message, line, lineEnd, delimiter)) {
+                boolean closing = startsWith(message, line + delimiter.length, lineEnd, new byte[] {'-', '-'});
+                if (partStart >= 0) {
+                    // The CRLF before a delimiter belongs to the delimiter.
+                    int partEnd = Math.max(partStart, line >= 2 && message[line - 2] == '\r' ? line - 2 : line - 1);
+                    children.add(new MimePart(message, partStart, partEnd, childType));
+                }
+                if (closing) {
+                    return children;
+                }
+                partStart = next(lineEnd);
+            }
+            line = next(lineEnd);
+        }
+        if (partStart >= 0 && partStart <= end) {
+            children.add(new MimePart(message, partStart, end, childType));
+        }
+        return children;
+    }
+
+    private int next(int lineEnd) {
+        return Math.min(end, lineEnd + 2);
+    }
+
+    private static boolean startsWith(byte[] bytes, int from, int limit, byte[] prefix) {
+        if (limit - from < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (bytes[from + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Where the line starting at {@code from} ends: its CR of CRLF, or {@code limit}. */
+    private static int lineEnd(byte[] bytes, int from, int limit) {
+        for (int i = from; i + 1 < limit; i++) {
+            if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
+                return i;
+            }
+        }
+        return limit;
+    }
+
+    private static int bodyStart(byte[] bytes, int start, int end) {
+        if (end - start >= 2 && bytes[start] == '\r' && bytes[start + 1] == '\n') {
+            return start + 2;
+        }
+        for (int i = start; i + 3 < end; i++) {
+            if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n') {
+                return i + 4;
+            }
+        }
+        return end;
+    }
+
+    private static List<Field> fields(byte[] bytes, int start, int bodyStart) {
+        List<Field> fields = new ArrayList<>();
+        String header = new String(bytes, start, bodyStart - start, StandardCharsets.ISO_8859_1);
+        String name = null;
+        StringBuilder value = new StringBuilder();
+        for (String line : header.split("\r\n")) {
+            if (!line.isEmpty() && (line.charAt(0) == ' ' || line.charAt(0) == '\t') && name != null) {
+                value.append("\r\n").append(line);
+                continue;
+            }
+            if (name != null) {
+                fields.add(new Field(name, value.toString()));
+            }
+            int colon = line.indexOf(':');
+            name = colon > 0 ? line.substring(0, colon).strip() : null;
+            value = new StringBuilder(colon > 0 ? line.substring(colon + 1).stripLeading() : "");
+        }
+        if (name != null) {
+            fields.add(new Field(name, value.toString()));
+        }
+        return fields;
+    }
+}

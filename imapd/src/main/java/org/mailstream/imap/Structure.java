@@ -1,0 +1,233 @@
+package org.mailstream.imap;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * ENVELOPE and BODYSTRUCTURE (RFC 3501 7.4.2) of a message as served, written as IMAP writes
+ * them; header values pass as they are (encoded words and 8-bit octets included: a string that
+ * quotes cannot carry is sent as a literal). Dovecot 2.3 is the reference for what a broken or
+ * odd message gives.
+ */
+final class Structure {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    private Structure() {
+    }
+
+    /** The ENVELOPE of the message (or encapsulated message) {@code part}. */
+    static byte[] envelope(MimePart part) {
+        Structure structure = new Structure();
+        structure.envelopeOf(part);
+        return structure.out.toByteArray();
+    }
+
+    /** The BODYSTRUCTURE of {@code part}, with extension data, or its BODY form without. */
+    static byte[] body(MimePart part, boolean extensions) {
+        Structure structure = new Structure();
+        structure.bodyOf(part, extensions);
+        return structure.out.toByteArray();
+    }
+
+    private void envelopeOf(MimePart message) {
+        text("(");
+        nstring(message.field("Date").orElse(null));
+        text(" ");
+        nstring(message.field("Subject").orElse(null));
+        List<Address> from = addresses(message, "From");
+        text(" ");
+        addressList(from);
+        text(" ");
+        addressList(message.field("Sender").isPresent() ? addresses(message, "Sender") : from);
+        text(" ");
+        addressList(message.field("Reply-To").isPresent() ? addresses(message, "Reply-To") : from);
+        for (String field : List.of("To", "Cc", "Bcc")) {
+            text(" ");
+            addressList(addresses(message, field));
+        }
+        text(" ");
+        nstring(message.field("In-Reply-To").orElse(null));
+        text(" ");
+        nstring(message.field("Message-ID").orElse(null));
+        text(")");
+    }
+
+    private static List<Address> addresses(MimePart message, String field) {
+        List<Address> all = new ArrayList<>();
+        message.fieldValues(field).forEach(value -> all.addAll(Address.parseList(value)));
+        return all;
+    }
+
+    private void addressList(List<Address> addresses) {
+        if (addresses.isEmpty()) {
+            text("NIL");
+            return;
+        }
+        text("(");
+        for (Address address : addresses) {
+            text("(");
+            nstring(address.name());
+            text(" ");
+            nstring(address.route());
+            text(" ");
+            nstring(address.mailbox());
+            text(" ");
+            nstring(address.host());
+            text(")");
+        }
+        text(")");
+    }
+
+    private void bodyOf(MimePart part, boolean extensions) {
+        text("(");
+        if (part.isMultipart()) {
+            if (part.parts.isEmpty()) {
+                // A multipart without a part found: the empty text part Dovecot gives it.
+                text("(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0" + (extensions ? " NIL NIL NIL NIL)" : ")"));
+            }
+            for (MimePart child : part.parts) {
+                bodyOf(child, extensions);
+            }
+            text(" ");
+            string(part.subtype);
+            if (extensions) {
+                text(" ");
+                parameters(part.parameters);
+                text(" ");
+                disposition(part);
+                text(" ");
+                languages(part);
+                text(" ");
+                nstring(part.field("Content-Location").orElse(null));
+            }
+        } else {
+            string(part.type);
+            text(" ");
+            string(part.subtype);
+            text(" ");
+            List<MimePart.Parameter> parameters = part.parameters;
+            if (part.type.equals("text") && parameters.stream().noneMatch(p -> p.name().equalsIgnoreCase("charset"))) {
+                parameters = new ArrayList<>(parameters);
+                parameters.add(0, new MimePart.Parameter("charset", "us-ascii"));
+            }
+            parameters(parameters);
+            text(" ");
+            nstring(part.field("Content-ID").orElse(null));
+            text(" ");
+            nstring(part.field("Content-Description").orElse(null));
+            text(" ");
+            // As written, case and all, as Dovecot gives it.
+            string(part.field("Content-Transfer-Encoding").map(e -> HeaderValue.parse(e).token()).filter(e -> !e.isEmpty()).orElse("7bit"));
+            text(" " + (part.end - part.bodyStart));
+            if (part.encapsulated != null) {
+                text(" ");
+                envelopeOf(part.encapsulated);
+                text(" ");
+                bodyOf(part.encapsulated, extensions);
+                text(" " + part.bodyLines());
+            } else if (part.type.equals("text")) {
+                text(" " + part.bodyLines());
+            }
+            if (extensions) {
+                text(" ");
+                nstring(part.field("Content-MD5").orElse(null));
+                text(" ");
+                disposition(part);
+                text(" ");
+                languages(part);
+                text(" ");
+                nstring(part.field("Content-Location").orElse(null));
+            }
+        }
+        text(")");
+    }
+
+    /** Content-Language as the list of its tags (RFC 3501 body-fld-lang), as Dovecot writes it even for one. */
+    private void languages(MimePart part) {
+        String field = part.field("Content-Language").orElse(null);
+        List<String> tags = field == null ? List.of() : java.util.Arrays.stream(field.replaceAll("\\([^)]*\\)", "").split("[,\\s]+"))
+                .filter(tag -> !tag.isEmpty()).toList();
+        if (tags.isEmpty()) {
+            text("NIL");
+            return;
+        }
+        text("(");
+        for (int i = 0; i < tags.size(); i++) {
+            text(i == 0 ? "" : " ");
+            string(tags.get(i));
+        }
+        text(")");
+    }
+
+    private void disposition(MimePart part) {
+        String field = part.field("Content-Disposition").orElse(null);
+        if (field == null) {
+            text("NIL");
+            return;
+        }
+        HeaderValue disposition = HeaderValue.parse(field);
+        text("(");
+        string(disposition.token());
+        text(" ");
+        parameters(disposition.parameters());
+        text(")");
+    }
+
+    private void parameters(List<MimePart.Parameter> written) {
+        List<MimePart.Parameter> parameters = Rfc2231.joined(written);
+        if (parameters.isEmpty()) {
+            text("NIL");
+            return;
+        }
+        text("(");
+        boolean first = true;
+        for (MimePart.Parameter parameter : parameters) {
+            text(first ? "" : " ");
+            first = false;
+            string(parameter.name().toLowerCase(Locale.ROOT));
+            text(" ");
+            string(parameter.value());
+        }
+        text(")");
+    }
+
+    private void nstring(String value) {
+        if (value == null) {
+            text("NIL");
+        } else {
+            string(value);
+        }
+    }
+
+    /**
+     * {@code value}, one char an octet, quoted where it can be without escapes, else as a literal,
+     * as Dovecot writes it: a value folded over lines loses its line breaks, each fold with the
+     * space after it becoming one space, and goes as a literal.
+     */
+    private void string(String written) {
+        boolean folded = written.indexOf('\r') >= 0 || written.indexOf('\n') >= 0;
+        String value = folded ? written.replaceAll("\r?\n[ \t]*", " ").replace("\r", "") : written;
+        byte[] octets = value.getBytes(StandardCharsets.ISO_8859_1);
+        boolean quotable = !folded && octets.length < 1024;
+        for (byte octet : octets) {
+            if (octet == '"' || octet == '\\' || octet == 0 || octet < 0) {
+                quotable = false;
+                break;
+            }
+        }
+        if (quotable) {
+            text("\"" + value + "\"");
+        } else {
+            text("{" + octets.length + "}\r\n");
+            out.writeBytes(octets);
+        }
+    }
+
+    private void text(String ascii) {
+        out.writeBytes(ascii.getBytes(StandardCharsets.ISO_8859_1));
+    }
+}

@@ -1,0 +1,34 @@
+package org.mailstream.imap;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.schemas.ServedForm;
+
+/** Every awkward mail has a structure, an envelope and every section, whatever it lacks: none throws. */
+class StructureTest {
+
+    static Stream<Arguments> corpus() {
+        Map<String, byte[]> mails = new LinkedHashMap<>(MailCorpus.awkwardMime());
+        mails.putAll(MailCorpus.awkward());
+        return mails.entrySet().stream().map(mail -> Arguments.of(mail.getKey(), mail.getValue()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("corpus")
+    void everySectionOfAnAwkwardMailIsServedWithoutAnError(String name, byte[] mail) {
+        MimePart message = MimePart.of(ServedForm.of(mail));
+        assertDoesNotThrow(() -> Structure.envelope(message));
+        assertDoesNotThrow(() -> Structure.body(message, true));
+        for (String section : new String[] {"", "HEADER", "TEXT", "1", "1.MIME", "2", "2.MIME", "2.HEADER", "2.TEXT", "2.1", "2.2",
+            "1.2.3", "HEADER.FIELDS (FROM)", "2.HEADER.FIELDS.NOT (FROM)"}) {
+            assertDoesNotThrow(() -> FetchItem.parseAll("BODY.PEEK[" + section + "]<1.3>").get(0).select(message), section);
+        }
+    }
+}
