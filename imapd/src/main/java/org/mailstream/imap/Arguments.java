@@ -83,6 +83,18 @@ final class Arguments {
         return text.substring(start, at);
     }
 
+    /** A literal's octets, as they are: APPEND's message. */
+    byte[] literal() throws Bad {
+        if (!literalNext()) {
+            throw new Bad("expected a literal at " + where());
+        }
+        part++;
+        byte[] literal = (byte[]) parts.get(part);
+        part++;
+        at = 0;
+        return literal;
+    }
+
     /** An atom, a quoted string or a literal, decoded as UTF-8. */
     String astring() throws Bad {
         if (literalNext()) {

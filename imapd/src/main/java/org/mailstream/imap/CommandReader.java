@@ -27,26 +27,33 @@ final class CommandReader {
         void invite() throws IOException;
     }
 
-    /** A command that cannot be read; {@code fatal} when the connection must end. */
+    /** A command that cannot be read; {@code fatal} when the connection must end; {@code tooBig} for a message over the limit. */
     static final class Unreadable extends Exception {
         final boolean fatal;
+        final boolean tooBig;
         final String tag;
 
-        Unreadable(String tag, String message, boolean fatal) {
+        Unreadable(String tag, String message, boolean fatal, boolean tooBig) {
             super(message);
             this.tag = tag;
             this.fatal = fatal;
+            this.tooBig = tooBig;
         }
     }
+
+    private static final Pattern APPEND = Pattern.compile("[^ ]+ APPEND .*", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
 
     private final InputStream in;
     private final int maxLineBytes;
     private final int maxLiteralBytes;
+    private final int maxMessageBytes;
 
-    CommandReader(InputStream in, int maxLineBytes, int maxLiteralBytes) {
+    /** Literals of APPEND (the message) may hold {@code maxMessageBytes}; others {@code maxLiteralBytes}. */
+    CommandReader(InputStream in, int maxLineBytes, int maxLiteralBytes, int maxMessageBytes) {
         this.in = in;
         this.maxLineBytes = maxLineBytes;
         this.maxLiteralBytes = maxLiteralBytes;
+        this.maxMessageBytes = maxMessageBytes;
     }
 
     /** The next command's text and literals, in order: Strings and byte arrays; null at the end of input. */
@@ -68,12 +75,14 @@ final class CommandReader {
             parts.add(line.substring(0, literal.start()));
             long size = Long.parseLong(literal.group(1));
             boolean unasked = !literal.group(2).isEmpty();
-            if (size > maxLiteralBytes) {
+            boolean append = APPEND.matcher(parts.get(0).toString()).matches();
+            int limit = append ? maxMessageBytes : maxLiteralBytes;
+            if (size > limit) {
                 String tag = tagOf(parts);
                 if (unasked) {
-                    throw new Unreadable(tag, "literal of " + size + " octets sent unasked, over the limit of " + maxLiteralBytes, true);
+                    throw new Unreadable(tag, "literal of " + size + " octets sent unasked, over the limit of " + limit, true, append);
                 }
-                throw new Unreadable(tag, "literal of " + size + " octets is over the limit of " + maxLiteralBytes, false);
+                throw new Unreadable(tag, "literal of " + size + " octets is over the limit of " + limit, false, append);
             }
             if (!unasked) {
                 invitation.invite();
@@ -103,7 +112,7 @@ final class CommandReader {
             text = text.substring(0, text.length() - 1);
         }
         if (length > maxLineBytes) {
-            throw new Unreadable(tagOf(List.of(text)), "command line longer than " + maxLineBytes + " octets", false);
+            throw new Unreadable(tagOf(List.of(text)), "command line longer than " + maxLineBytes + " octets", false, false);
         }
         return text;
     }

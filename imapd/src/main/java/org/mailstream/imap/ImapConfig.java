@@ -36,6 +36,7 @@ final class ImapConfig extends DeclaredConfig {
     static final String LOGIN_FAILURE_DELAY_MS = "imap.login.failure.delay.ms";
     static final String MAX_LITERAL_BYTES = "imap.max.literal.bytes";
     static final String MAX_LINE_BYTES = "imap.max.line.bytes";
+    static final String MAX_MESSAGE_BYTES = "imap.max.message.bytes";
 
     static final ConfigDef DEFINITION = SERVER.define(MetricsEndpoint.define(new ConfigDef()),
                     // RFC 3501's autologout is no sooner than 30 minutes of an authenticated client's silence.
@@ -57,7 +58,10 @@ final class ImapConfig extends DeclaredConfig {
                     "Largest literal a command other than APPEND may carry (a password, a folder name, a search string); "
                     + "a larger one is refused before any of it is read.")
             .define(MAX_LINE_BYTES, Type.INT, 65_536, Range.between(1_024, 16_777_215), Importance.LOW,
-                    "Longest command line, literals not counted; a longer one is read to its end and refused.");
+                    "Longest command line, literals not counted; a longer one is read to its end and refused.")
+            .define(MAX_MESSAGE_BYTES, Type.INT, 10_485_760, Range.between(1_024, 16_000_000), Importance.MEDIUM,
+                    "Largest message APPEND takes, in octets (ingest's max.message.bytes by default); a larger one gets "
+                    + "NO [TOOBIG] before any of it is read. Below slapd's olcSockbufMaxIncomingAuth, with room for the entry.");
 
     private final ServerSettings server;
     private final DN people;
@@ -128,5 +132,9 @@ final class ImapConfig extends DeclaredConfig {
 
     int maxLineBytes() {
         return getInt(MAX_LINE_BYTES);
+    }
+
+    int maxMessageBytes() {
+        return getInt(MAX_MESSAGE_BYTES);
     }
 }

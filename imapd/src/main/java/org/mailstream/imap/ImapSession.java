@@ -4,7 +4,9 @@ import com.unboundid.ldap.sdk.ModificationType;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -71,6 +73,10 @@ final class ImapSession implements Protocol.Session {
             .withZone(ZoneOffset.UTC);
     private static final Pattern ATOM = Pattern.compile("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]+");
     private static final long IDLE_POLL_MS = 1_000;
+    /** What the folders of these names are for (RFC 6154), as Dovecot's default configuration has it, unless a folder says otherwise. */
+    private static final java.util.Map<String, List<String>> SPECIAL_USE = java.util.Map.of("Sent", List.of("\\Sent"),
+            "Drafts", List.of("\\Drafts"), "Trash", List.of("\\Trash"), "Junk", List.of("\\Junk"));
+    private static final DateTimeFormatter APPEND_DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy HH:mm:ss Z", Locale.ROOT);
 
     private final Context context;
     private final Connection connection;
@@ -86,7 +92,8 @@ final class ImapSession implements Protocol.Session {
         this.context = context;
         this.connection = connection;
         this.out = connection.out();
-        this.reader = new CommandReader(connection.in(), context.config.maxLineBytes(), context.config.maxLiteralBytes());
+        this.reader = new CommandReader(connection.in(), context.config.maxLineBytes(), context.config.maxLiteralBytes(),
+                context.config.maxMessageBytes());
         this.plainLoginAllowed = connection.address() == null || connection.address().isLoopbackAddress();
     }
 
@@ -113,7 +120,11 @@ final class ImapSession implements Protocol.Session {
                         line("* BYE " + e.getMessage());
                         return;
                     }
-                    bad(e.tag, e.getMessage());
+                    if (e.tooBig) {
+                        respond(e.tag, "NO [TOOBIG] " + e.getMessage());
+                    } else {
+                        bad(e.tag, e.getMessage());
+                    }
                     continue;
                 }
                 if (parts == null) {
@@ -141,7 +152,8 @@ final class ImapSession implements Protocol.Session {
     }
 
     private String capabilities() {
-        return "IMAP4rev1 LITERAL+ ID ENABLE UNSELECT NAMESPACE IDLE" + (plainLoginAllowed ? " AUTH=PLAIN" : " LOGINDISABLED");
+        return "IMAP4rev1 LITERAL+ ID ENABLE UNSELECT NAMESPACE IDLE UIDPLUS MOVE SPECIAL-USE"
+                + (plainLoginAllowed ? " AUTH=PLAIN" : " LOGINDISABLED");
     }
 
     private void command(Arguments arguments) throws IOException, Logout {
@@ -249,9 +261,22 @@ final class ImapSession implements Protocol.Session {
                 arguments.end();
                 return status(tag, folder, items);
             }
-            case "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "APPEND" -> {
-                arguments.rest();
-                return respond(tag, "NO [CANNOT] " + name + " is not served yet");
+            case "CREATE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE" -> {
+                arguments.space();
+                String folder = canonical(arguments.astring());
+                arguments.end();
+                return changeFolder(tag, name, folder);
+            }
+            case "RENAME" -> {
+                arguments.space();
+                String from = canonical(arguments.astring());
+                arguments.space();
+                String to = canonical(arguments.astring());
+                arguments.end();
+                return rename(tag, from, to);
+            }
+            case "APPEND" -> {
+                return append(tag, arguments);
             }
             default -> {
             }
@@ -293,12 +318,18 @@ final class ImapSession implements Protocol.Session {
                 return search(tag, byUid, search);
             }
             case "EXPUNGE" -> {
+                SequenceSet only = null;
                 if (byUid) {
-                    return bad(tag, "UID EXPUNGE is not served yet");
+                    arguments.space();
+                    only = SequenceSet.parse(arguments.word());
                 }
                 arguments.end();
-                expunge();
-                return ok(tag, "EXPUNGE completed");
+                if (selected.readOnly) {
+                    return respond(tag, "NO [READ-ONLY] the folder was opened with EXAMINE");
+                }
+                expungeDeleted(only);
+                sendAll(selected.sync(store));
+                return ok(tag, (byUid ? "UID " : "") + "EXPUNGE completed");
             }
             case "CLOSE", "UNSELECT" -> {
                 if (byUid) {
@@ -306,7 +337,7 @@ final class ImapSession implements Protocol.Session {
                 }
                 arguments.end();
                 if (command.equals("CLOSE") && !selected.readOnly) {
-                    expungeDeleted();
+                    expungeDeleted(null);
                 }
                 selected = null;
                 return ok(tag, command + " completed");
@@ -316,8 +347,12 @@ final class ImapSession implements Protocol.Session {
                 return idle(tag);
             }
             case "COPY", "MOVE" -> {
-                arguments.rest();
-                return respond(tag, "NO [CANNOT] " + command + " is not served yet");
+                arguments.space();
+                SequenceSet set = SequenceSet.parse(arguments.word());
+                arguments.space();
+                String target = canonical(arguments.astring());
+                arguments.end();
+                return copy(tag, set, byUid, target, command.equals("MOVE"));
             }
             default -> {
                 return bad(tag, "no such command: " + name + (byUid ? " " + command : ""));
@@ -437,9 +472,12 @@ final class ImapSession implements Protocol.Session {
             String name = canonical(folder.name());
             boolean matches = matcher.matcher(name).matches() || (name.equals("INBOX") && matcher.matcher("inbox").matches());
             if (matches && seen.add(name)) {
+                if (command.equals("LSUB") && !folder.subscribed() && !name.equals("INBOX")) {
+                    continue;
+                }
                 Set<String> attributes = new LinkedHashSet<>();
                 attributes.add(folders.stream().anyMatch(other -> other.name().startsWith(name + "/")) ? "\\HasChildren" : "\\HasNoChildren");
-                attributes.addAll(folder.specialUse());
+                attributes.addAll(folder.specialUse().isEmpty() ? SPECIAL_USE.getOrDefault(name, List.of()) : folder.specialUse());
                 line("* " + command + " (" + String.join(" ", attributes) + ") \"/\" " + string(name));
             }
         }
@@ -612,20 +650,159 @@ final class ImapSession implements Protocol.Session {
         return MimePart.of(raw == null ? new byte[0] : ServedForm.of(raw));
     }
 
-    private void expunge() throws IOException, Mailstore.Failure {
-        if (selected.readOnly) {
-            return;
-        }
-        expungeDeleted();
-        sendAll(selected.sync(store));
-    }
-
-    private void expungeDeleted() throws Mailstore.Failure {
+    /** Expunges the messages flagged \\Deleted, of those in {@code only} if given (UID EXPUNGE). */
+    private void expungeDeleted(SequenceSet only) throws Mailstore.Failure {
+        long largest = selected.messages().isEmpty() ? 0 : selected.messages().get(selected.messages().size() - 1).uid();
         for (SelectedFolder.Message message : selected.messages()) {
-            if (Flags.has(message.flags(), Flags.DELETED)) {
+            if (Flags.has(message.flags(), Flags.DELETED) && (only == null || only.contains(message.uid(), largest))) {
                 store.expunge(selected.name, new Mailstore.State(message.uid(), message.id(), List.copyOf(message.flags()), false));
             }
         }
+    }
+
+    private String changeFolder(String tag, String command, String name) throws IOException, Mailstore.Failure {
+        boolean exists = name.equals("INBOX") || store.folder(name).isPresent();
+        switch (command) {
+            case "CREATE" -> {
+                if (exists || !store.createFolder(name)) {
+                    return respond(tag, "NO [ALREADYEXISTS] the folder exists");
+                }
+            }
+            case "DELETE" -> {
+                if (name.equals("INBOX")) {
+                    return respond(tag, "NO [CANNOT] INBOX cannot be deleted");
+                }
+                if (!exists) {
+                    return respond(tag, "NO [NONEXISTENT] no such folder");
+                }
+                if (selected != null && selected.name.equals(name)) {
+                    selected = null;
+                }
+                store.deleteFolder(name);
+            }
+            default -> {
+                if (!exists) {
+                    return respond(tag, "NO [NONEXISTENT] no such folder");
+                }
+                if (!name.equals("INBOX") || store.folder(name).isPresent()) {
+                    store.subscribe(name, command.equals("SUBSCRIBE"));
+                }
+            }
+        }
+        return ok(tag, command + " completed");
+    }
+
+    private String rename(String tag, String from, String to) throws IOException, Mailstore.Failure {
+        if (from.equals("INBOX") || to.equals("INBOX")) {
+            return respond(tag, "NO [CANNOT] INBOX cannot be renamed, nor another folder to it");
+        }
+        if (store.folder(from).isEmpty()) {
+            return respond(tag, "NO [NONEXISTENT] no such folder");
+        }
+        if (store.folder(to).isPresent()) {
+            return respond(tag, "NO [ALREADYEXISTS] the new name is taken");
+        }
+        store.renameFolder(from, to);
+        if (selected != null && selected.name.equals(from)) {
+            selected = null;
+        }
+        return ok(tag, "RENAME completed");
+    }
+
+    /** APPEND (RFC 3501 6.3.11) with UIDPLUS's APPENDUID. */
+    private String append(String tag, Arguments arguments) throws IOException, Arguments.Bad, Mailstore.Failure {
+        arguments.space();
+        String name = canonical(arguments.astring());
+        arguments.space();
+        List<String> flags = new ArrayList<>();
+        if (arguments.peek() == '(') {
+            for (String flag : arguments.wordList()) {
+                flags.add(Flags.parse(flag));
+            }
+            arguments.space();
+        }
+        Instant received = Instant.now();
+        if (arguments.peek() == '"') {
+            String date = arguments.astring();
+            try {
+                received = ZonedDateTime.parse(date.strip(), APPEND_DATE).toInstant();
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new Arguments.Bad("not a date-time: " + date);
+            }
+            arguments.space();
+        }
+        byte[] message = arguments.literal();
+        arguments.end();
+        Optional<Mailstore.Folder> folder = store.folder(name);
+        if (folder.isEmpty() && !name.equals("INBOX")) {
+            return respond(tag, "NO [TRYCREATE] no such folder");
+        }
+        if (name.equals("INBOX") && folder.isEmpty()) {
+            store.createFolder("INBOX");
+            folder = store.folder(name);
+        }
+        store.append(name, message, received);
+        String id = org.mailstream.schemas.MessageIdentity.of(message);
+        SelectedFolder target = opened(folder.get());
+        Optional<SelectedFolder.Message> added = target.messages().stream().filter(m -> m.id().equals(id)).findFirst();
+        if (added.isEmpty()) {
+            return respond(tag, "NO [CANNOT] this very message was expunged from this folder, and stays gone");
+        }
+        if (!flags.isEmpty()) {
+            store.flags(name, added.get().uid(), ModificationType.ADD, flags);
+        }
+        if (selected != null && selected.name.equals(name)) {
+            sendAll(selected.sync(store));
+        }
+        return ok(tag, "[APPENDUID " + target.uidValidity + " " + added.get().uid() + "] APPEND completed");
+    }
+
+    /** COPY, or MOVE (RFC 6851), with UIDPLUS's COPYUID. */
+    private String copy(String tag, SequenceSet set, boolean byUid, String name, boolean move) throws IOException, Mailstore.Failure {
+        List<SelectedFolder.Message> messages = chosen(set, byUid);
+        if (messages == null) {
+            return bad(tag, "no such message number");
+        }
+        if (move && selected.readOnly) {
+            return respond(tag, "NO [READ-ONLY] the folder was opened with EXAMINE");
+        }
+        Optional<Mailstore.Folder> folder = store.folder(name);
+        if (folder.isEmpty()) {
+            return respond(tag, "NO [TRYCREATE] no such folder");
+        }
+        for (SelectedFolder.Message message : messages) {
+            store.copy(selected.name, name, message.id());
+        }
+        SelectedFolder target = opened(folder.get());
+        List<Long> from = new ArrayList<>();
+        List<Long> to = new ArrayList<>();
+        for (SelectedFolder.Message message : messages) {
+            target.messages().stream().filter(m -> m.id().equals(message.id())).findFirst().ifPresent(copied -> {
+                from.add(message.uid());
+                to.add(copied.uid());
+            });
+        }
+        String copyUid = from.isEmpty() ? "" : "[COPYUID " + target.uidValidity + " " + uidList(from) + " " + uidList(to) + "] ";
+        if (!move) {
+            return ok(tag, copyUid + (byUid ? "UID " : "") + "COPY completed");
+        }
+        line("* OK " + copyUid + "moved");
+        for (SelectedFolder.Message message : messages) {
+            store.expunge(selected.name, new Mailstore.State(message.uid(), message.id(), List.copyOf(message.flags()), false));
+        }
+        sendAll(selected.sync(store));
+        return ok(tag, (byUid ? "UID " : "") + "MOVE completed");
+    }
+
+    /** {@code folder} as a session that has just looked at it sees it: its new mail given UIDs. */
+    private SelectedFolder opened(Mailstore.Folder folder) throws Mailstore.Failure {
+        SelectedFolder opened = new SelectedFolder(canonical(folder.name()), folder.uidValidity(), true);
+        opened.sync(store);
+        return opened;
+    }
+
+    private static String uidList(List<Long> uids) {
+        return uids.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
     }
 
     /**

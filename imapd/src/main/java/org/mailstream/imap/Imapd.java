@@ -58,12 +58,10 @@ public final class Imapd {
 
             Folders are the user's mailStoreFolder entries; a message is its entry, as
             store-worker wrote it, and its state entry (UID, flags), which the first session to
-            look adds: new mail gets the next UIDs in the order it was received. Served now:
-            CAPABILITY, NOOP, LOGOUT, LOGIN, AUTHENTICATE PLAIN, ID, ENABLE, NAMESPACE, SELECT,
-            EXAMINE, LIST, LSUB, STATUS, CHECK, CLOSE, UNSELECT, EXPUNGE, SEARCH, FETCH (every
-            item: ENVELOPE, BODYSTRUCTURE and every body section, as Dovecot 2.3 answers them),
-            STORE, UID, IDLE, LITERAL+. Not yet: STARTTLS, APPEND, COPY, MOVE, CREATE, DELETE,
-            RENAME, SUBSCRIBE; they get NO [CANNOT].
+            look adds: new mail gets the next UIDs in the order it was received. Served:
+            IMAP4rev1's commands but STARTTLS; FETCH and SEARCH answered as Dovecot 2.3 answers
+            them; UIDPLUS, MOVE, IDLE, LITERAL+, NAMESPACE, SPECIAL-USE (Sent, Drafts, Trash and
+            Junk by name), ID, ENABLE, UNSELECT. Not yet: STARTTLS and implicit TLS.
 
             SIGTERM or SIGINT: say BYE to every session, exit 0. Logs go to standard error,
             with the counts every minute.

@@ -28,6 +28,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.mailstream.schemas.MessageIdentity;
+import org.mailstream.schemas.ServedForm;
 
 /**
  * One user's mail as the directory shows it to that user: every operation runs on a connection
@@ -201,15 +203,7 @@ final class Mailstore implements AutoCloseable {
         state.addAttribute("objectClass", "mailStoreState");
         state.addAttribute("mailStoreUid", Long.toString(uid));
         state.addAttribute("mailStoreId", id);
-        try {
-            run("giving a message its UID", () -> connection.add(state));
-            return true;
-        } catch (Failure e) {
-            if (e.getCause() instanceof LDAPException ldap && ldap.getResultCode() == ResultCode.ENTRY_ALREADY_EXISTS) {
-                return false;
-            }
-            throw e;
-        }
+        return addUnlessPresent("giving a message its UID", state);
     }
 
     /** Adds, removes or (with {@link ModificationType#REPLACE}) sets the flags of the message with {@code uid}. */
@@ -245,6 +239,82 @@ final class Mailstore implements AutoCloseable {
     byte[] raw(String folder, String id) throws Failure {
         Entry entry = run("reading a message", () -> connection.getEntry(messageDn(folder, id).toString(), "mailStoreRaw"));
         return entry == null ? null : entry.getAttributeValueBytes("mailStoreRaw");
+    }
+
+    /** Makes folder {@code name}; false when it exists. */
+    boolean createFolder(String name) throws Failure {
+        Entry folder = new Entry(folderDn(name));
+        folder.addAttribute("objectClass", "mailStoreFolder");
+        folder.addAttribute("cn", name);
+        return addUnlessPresent("making a folder", folder);
+    }
+
+    /** Deletes folder {@code name} with every message and state in it. */
+    void deleteFolder(String name) throws Failure {
+        for (SearchResultEntry child : search(folderDn(name), "(objectClass=*)", "1.1")) {
+            run("deleting a folder's mail", () -> connection.delete(child.getDN()));
+        }
+        run("deleting a folder", () -> connection.delete(folderDn(name).toString()));
+    }
+
+    /** Renames folder {@code from} to {@code to}, its mail, UIDs and UIDVALIDITY with it. */
+    void renameFolder(String from, String to) throws Failure {
+        run("renaming a folder", () -> connection.modifyDN(folderDn(from).toString(), new RDN("cn", to).toString(), true));
+    }
+
+    void subscribe(String name, boolean subscribed) throws Failure {
+        ModifyRequest change = new ModifyRequest(folderDn(name).toString(),
+                new Modification(ModificationType.REPLACE, "mailStoreSubscribed", subscribed ? "TRUE" : "FALSE"));
+        run("subscribing", () -> connection.modify(change));
+    }
+
+    /**
+     * Adds {@code raw} to folder {@code name} as a message received at {@code received} by the
+     * owner; false when the folder holds this very message already. A message put there by a
+     * client is in no topic: a rebuild from the topic does not bring it back.
+     */
+    boolean append(String folder, byte[] raw, Instant received) throws Failure {
+        String id = MessageIdentity.of(raw);
+        Entry message = new Entry(messageDn(folder, id));
+        message.addAttribute("objectClass", "mailStoreMessage");
+        message.addAttribute("mailStoreId", id);
+        message.addAttribute("mailStoreRaw", raw);
+        message.addAttribute("mailStoreSize", Integer.toString(raw.length));
+        message.addAttribute("mailStoreServedSize", Long.toString(ServedForm.size(raw)));
+        message.addAttribute("mailStoreSha256", MessageIdentity.sha256Hex(raw));
+        message.addAttribute("mailStoreReceived", StaticUtils.encodeGeneralizedTime(java.util.Date.from(received)));
+        message.addAttribute("mailStoreRecipient", ownerAddress());
+        return addUnlessPresent("adding a message", message);
+    }
+
+    /** Copies message {@code id} of folder {@code from} into folder {@code to}, every attribute as it is; false when it is there already. */
+    boolean copy(String from, String to, String id) throws Failure {
+        Entry source = run("reading a message", () -> connection.getEntry(messageDn(from, id).toString(), "*"));
+        if (source == null) {
+            return false;
+        }
+        Entry copy = source.duplicate();
+        copy.setDN(messageDn(to, id));
+        return addUnlessPresent("copying a message", copy);
+    }
+
+    /** The owner's address, which a message a client adds is said to be delivered to. */
+    private String ownerAddress() throws Failure {
+        Entry self = run("reading the owner's address", () -> connection.getEntry(owner.toString(), "mail"));
+        String mail = self == null ? null : self.getAttributeValue("mail");
+        return mail != null ? mail : owner.getRDN().getAttributeValues()[0];
+    }
+
+    private boolean addUnlessPresent(String doing, Entry entry) throws Failure {
+        try {
+            run(doing, () -> connection.add(entry));
+            return true;
+        } catch (Failure e) {
+            if (e.getCause() instanceof LDAPException ldap && ldap.getResultCode() == ResultCode.ENTRY_ALREADY_EXISTS) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     private List<SearchResultEntry> search(DN base, String filter, String... attributes) throws Failure {

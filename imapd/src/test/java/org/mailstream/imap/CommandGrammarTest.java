@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class CommandGrammarTest {
 
     private static CommandReader reader(String input) {
-        return new CommandReader(new ByteArrayInputStream(input.getBytes(StandardCharsets.ISO_8859_1)), 100, 1_000);
+        return new CommandReader(new ByteArrayInputStream(input.getBytes(StandardCharsets.ISO_8859_1)), 100, 1_000, 5_000);
     }
 
     @Test
@@ -43,6 +43,14 @@ class CommandGrammarTest {
         assertEquals(0, invitations.get());
         assertFalse(refused.fatal, "the client sends nothing uninvited: the session goes on");
         assertEquals("a1", refused.tag);
+    }
+
+    @Test
+    void anAppendsMessageMayBeAsLargeAsTheMessageLimitAndOneLargerIsTooBig() throws Exception {
+        assertEquals(3, reader("a1 APPEND INBOX {2000}\r\n" + "x".repeat(2000) + "\r\n").read(() -> { }).size());
+        CommandReader.Unreadable refused = assertThrows(CommandReader.Unreadable.class,
+                () -> reader("a1 APPEND INBOX {6000}\r\n").read(() -> { }));
+        assertTrue(refused.tooBig && !refused.fatal, refused.getMessage());
     }
 
     @Test

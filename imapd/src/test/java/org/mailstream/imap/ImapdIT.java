@@ -316,6 +316,65 @@ class ImapdIT {
         }
     }
 
+    @Test
+    @Order(9)
+    void aUserMakesFoldersAndAppendsCopiesAndMovesMailWithUidplusAnswers() {
+        JsonNode answers = python("""
+                box = login('alice', 'alice-secret')
+                answers = {}
+                answers['create'] = [box.create(name)[0] for name in ['Archive', 'Trash', 'Archive']]
+                box.append('Archive', '(\\\\Seen)', None, b'From: me@example.com\\r\\nSubject: draft\\r\\n\\r\\nappended\\r\\n')
+                answers['append'] = box.response('APPENDUID')[1][0].decode()
+                typ, count = box.select('INBOX')
+                answers['inbox before'] = int(count[0])
+                box.uid('COPY', '2', 'Archive')
+                answers['copy'] = box.response('COPYUID')[1][0].decode()
+                typ, data = box.uid('MOVE', '3', 'Trash')
+                answers['move'] = [typ, [d.decode() for d in box.response('EXPUNGE')[1]]]
+                typ, data = box.uid('COPY', '2', 'Nowhere')
+                answers['copy to nowhere'] = [typ, box.response('TRYCREATE')[0]]
+                typ, count = box.select('INBOX', readonly=True)
+                answers['inbox after'] = int(count[0])
+                box.select('Archive')
+                typ, data = box.fetch('1:*', '(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+                answers['archive'] = [(d[0] + d[1]).decode() for d in data if isinstance(d, tuple)]
+                box.subscribe('Trash')
+                answers['lsub'] = [d.decode() for d in box.lsub()[1]]
+                answers['rename'] = box.rename('Archive', 'Archive/2026')[0]
+                typ, data = box.status('Archive/2026', '(MESSAGES)')
+                answers['status'] = data[0].decode()
+                answers['delete'] = box.delete('Archive/2026')[0]
+                answers['list'] = [d.decode() for d in box.list()[1]]
+                print(json.dumps(answers))
+                """);
+        assertEquals(List.of("OK", "OK", "NO"), JSON.convertValue(answers.get("create"), List.class), answers.toString());
+        assertTrue(answers.get("append").asText().matches("\\d+ 1"), "APPENDUID: " + answers);
+        assertTrue(answers.get("copy").asText().matches("\\d+ 2 2"), "COPYUID: " + answers);
+        assertEquals("OK", answers.get("move").get(0).asText(), answers.toString());
+        assertEquals(1, answers.get("move").get(1).size(), "one EXPUNGE for the mail moved: " + answers);
+        assertEquals("NO", answers.get("copy to nowhere").get(0).asText(), answers.toString());
+        assertEquals("TRYCREATE", answers.get("copy to nowhere").get(1).asText(), answers.toString());
+        assertEquals(answers.get("inbox before").asInt() - 1, answers.get("inbox after").asInt(), "the moved mail left INBOX: " + answers);
+        assertEquals(2, answers.get("archive").size(), answers.toString());
+        assertTrue(answers.get("archive").get(0).asText().matches("(?s)1 \\(FLAGS \\(\\\\Seen\\) .*Subject: draft.*"), answers.toString());
+        assertEquals(List.of("(\\HasNoChildren) \"/\" \"INBOX\"", "(\\HasNoChildren \\Trash) \"/\" \"Trash\""),
+                JSON.convertValue(answers.get("lsub"), List.class), "INBOX and what was subscribed to: " + answers);
+        assertEquals("\"Archive/2026\" (MESSAGES 2)", answers.get("status").asText(), answers.toString());
+        assertEquals("OK", answers.get("delete").asText());
+        assertFalse(answers.get("list").toString().contains("Archive"), answers.toString());
+    }
+
+    @Test
+    @Order(10)
+    void anAppendOverTheMessageLimitIsTooBigBeforeAnyOfItIsSent() {
+        JsonNode replies = python("""
+                box = login('alice', 'alice-secret')
+                box.send(b'a1 APPEND INBOX {20000000}\\r\\n')
+                print(json.dumps([box.readline().decode()]))
+                """);
+        assertTrue(replies.get(0).asText().startsWith("a1 NO [TOOBIG]"), replies.toString());
+    }
+
     /** The SHA-256 of {@code mail} without its CRs: how mbsync's copy and the mail served compare. */
     private static String withoutCr(byte[] mail) {
         return MessageIdentity.sha256Hex(new String(mail, StandardCharsets.ISO_8859_1).replace("\r", "").getBytes(StandardCharsets.ISO_8859_1));

@@ -145,7 +145,7 @@ class AccessRulesIT {
     }
 
     @Test
-    void anOwnerGivesItsMailUidsAndFlagsButNeverChangesItsBytesNorUndoesAnExpunge() throws Exception {
+    void anOwnerGivesItsMailUidsAndFlagsAndKeepsItsFoldersButNeverChangesItsBytesNorUndoesAnExpunge() throws Exception {
         String state = "mailStoreUid=1,cn=INBOX," + ALICE;
         String id = aliceMessage.substring("mailStoreId=".length(), aliceMessage.indexOf(','));
         try (LDAPConnection alice = backend.slapd.connection(ALICE, "alice-secret")) {
@@ -160,6 +160,10 @@ class AccessRulesIT {
             alice.modify("dn: " + state, "changetype: modify", "add: mailStoreExpunged", "mailStoreExpunged: TRUE");
             assertRefused(() -> alice.modify("dn: " + state, "changetype: modify", "delete: mailStoreExpunged"));
             assertRefused(() -> alice.modify("dn: " + ALICE, "changetype: modify", "replace: mail", "mail: bob@example.com"));
+            alice.add("dn: cn=Archive," + ALICE, "objectClass: mailStoreFolder", "cn: Archive");
+            alice.modify("dn: cn=Archive," + ALICE, "changetype: modify", "replace: mailStoreSubscribed", "mailStoreSubscribed: TRUE");
+            alice.modifyDN("cn=Archive," + ALICE, "cn=Old", true);
+            alice.delete("cn=Old," + ALICE);
         } finally {
             try (LDAPConnection root = backend.slapd.rootConnection()) {
                 root.delete(state);
@@ -168,7 +172,7 @@ class AccessRulesIT {
     }
 
     @Test
-    void bobNeitherReadsNorGivesNorFlagsTheStatesOfAlicesMail() throws Exception {
+    void bobNeitherReadsNorGivesNorFlagsTheStatesOfAlicesMailNorPlantsAFolderInHerMailbox() throws Exception {
         String state = "mailStoreUid=9,cn=INBOX," + ALICE;
         try (LDAPConnection root = backend.slapd.rootConnection()) {
             root.add("dn: " + state, "objectClass: mailStoreState", "mailStoreUid: 9", "mailStoreId: " + "a".repeat(64));
@@ -181,6 +185,9 @@ class AccessRulesIT {
             LDAPException give = assertThrows(LDAPException.class, () -> bob.add("dn: mailStoreUid=10,cn=INBOX," + ALICE,
                     "objectClass: mailStoreState", "mailStoreUid: 10", "mailStoreId: " + "b".repeat(64)));
             assertTrue(Set.of(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, ResultCode.NO_SUCH_OBJECT).contains(give.getResultCode()), give::getMessage);
+            LDAPException folder = assertThrows(LDAPException.class, () -> bob.add("dn: cn=Planted," + ALICE,
+                    "objectClass: mailStoreFolder", "cn: Planted"));
+            assertTrue(Set.of(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, ResultCode.NO_SUCH_OBJECT).contains(folder.getResultCode()), folder::getMessage);
             LDAPException expunge = assertThrows(LDAPException.class, () -> bob.delete(aliceMessage));
             assertTrue(Set.of(ResultCode.INSUFFICIENT_ACCESS_RIGHTS, ResultCode.NO_SUCH_OBJECT).contains(expunge.getResultCode()),
                     expunge::getMessage);
