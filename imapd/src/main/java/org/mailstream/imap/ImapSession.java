@@ -1,9 +1,11 @@
 package org.mailstream.imap;
 
 import com.unboundid.ldap.sdk.ModificationType;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -72,7 +74,7 @@ final class ImapSession implements Protocol.Session {
     private static final DateTimeFormatter INTERNALDATE = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
     private static final Pattern ATOM = Pattern.compile("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]+");
-    private static final long IDLE_POLL_MS = 1_000;
+    private static final Duration IDLE_POLL = Duration.ofSeconds(1);
     /** What the folders of these names are for (RFC 6154), as Dovecot's default configuration has it, unless a folder says otherwise. */
     private static final java.util.Map<String, List<String>> SPECIAL_USE = java.util.Map.of("Sent", List.of("\\Sent"),
             "Drafts", List.of("\\Drafts"), "Trash", List.of("\\Trash"), "Junk", List.of("\\Junk"));
@@ -80,6 +82,8 @@ final class ImapSession implements Protocol.Session {
 
     private final Context context;
     private final Connection connection;
+    /** The client's input, read in blocks rather than a system call an octet. */
+    private final BufferedInputStream in;
     private final OutputStream out;
     private final CommandReader reader;
     private final boolean plainLoginAllowed;
@@ -91,8 +95,9 @@ final class ImapSession implements Protocol.Session {
     private ImapSession(Context context, Connection connection) {
         this.context = context;
         this.connection = connection;
+        this.in = new BufferedInputStream(connection.in(), 8192);
         this.out = connection.out();
-        this.reader = new CommandReader(connection.in(), context.config.maxLineBytes(), context.config.maxLiteralBytes(),
+        this.reader = new CommandReader(in, context.config.maxLineBytes(), context.config.maxLiteralBytes(),
                 context.config.maxMessageBytes());
         this.plainLoginAllowed = connection.address() == null || connection.address().isLoopbackAddress();
     }
@@ -807,23 +812,18 @@ final class ImapSession implements Protocol.Session {
 
     /**
      * IDLE (RFC 2177): tells the client of new mail, expunges and flag changes, read from the
-     * directory every second, until it says DONE; no longer than the idle timeout.
+     * directory every second, until it says DONE; no longer than the idle timeout (a client
+     * renews its IDLE every 29 minutes).
      */
     private String idle(String tag) throws IOException, Mailstore.Failure, Logout {
         line("+ idling");
-        out.flush();
         long deadline = System.nanoTime() + context.config.server().idleTimeout().toNanos();
-        while (connection.in().available() == 0) {
+        while (in.available() == 0 && !connection.awaitInput(IDLE_POLL)) {
             if (System.nanoTime() > deadline) {
                 line("* BYE Autologout; idle for too long");
                 throw new Logout();
             }
-            List<String> changes = selected.sync(store);
-            if (!changes.isEmpty()) {
-                sendAll(changes);
-                out.flush();
-            }
-            pause(IDLE_POLL_MS);
+            sendAll(selected.sync(store));
         }
         List<Object> parts;
         try {

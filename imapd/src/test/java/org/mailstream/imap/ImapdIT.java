@@ -22,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -31,12 +33,14 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.mailstream.local.Command;
+import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
 import org.mailstream.testsupport.ImapdProcess;
 import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.testsupport.MetricsScrape;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
 
@@ -54,6 +58,7 @@ class ImapdIT {
     private static Slapd slapd;
     private static StoreWorkerProcess worker;
     private static ImapdProcess imapd;
+    private static int metricsPort;
     /** Alice's mails by name, as published. */
     private static final Map<String, byte[]> ALICES = new LinkedHashMap<>();
 
@@ -75,7 +80,8 @@ class ImapdIT {
         }
         worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, slapd, Map.of()));
         awaitMessageEntries(ALICES.size() + 1);
-        imapd = ImapdProcess.start(slapd, Map.of());
+        metricsPort = FreePort.next();
+        imapd = ImapdProcess.start(slapd, Map.of("metrics.listen", "127.0.0.1:" + metricsPort));
     }
 
     @AfterAll
@@ -375,6 +381,48 @@ class ImapdIT {
         assertTrue(replies.get(0).asText().startsWith("a1 NO [TOOBIG]"), replies.toString());
     }
 
+    @Test
+    @Order(11)
+    void newMailReachesAnIdlingClientAsExists() throws Exception {
+        CompletableFuture<JsonNode> idling = CompletableFuture.supplyAsync(() -> python("""
+                import time
+                box = login('alice', 'alice-secret')
+                typ, count = box.select('INBOX')
+                box.send(b'i1 IDLE\\r\\n')
+                started = box.readline().decode()
+                box.sock.settimeout(60)
+                line = box.readline().decode()
+                seen = time.time()
+                box.send(b'DONE\\r\\n')
+                done = box.readline().decode()
+                print(json.dumps([int(count[0]), started, line, seen, done]))
+                """));
+        Thread.sleep(3_000);
+        long published;
+        try (MailPublisher publisher = new MailPublisher(KafkaCluster.shared().bootstrapServers(), TOPIC)) {
+            publisher.publish(List.of(Map.entry("alice@example.com", MailCorpus.message("while idling", "new\r\n"))));
+            published = System.currentTimeMillis();
+        }
+        JsonNode answers = idling.get(90, TimeUnit.SECONDS);
+        assertTrue(answers.get(1).asText().startsWith("+ "), answers.toString());
+        assertEquals("* " + (answers.get(0).asInt() + 1) + " EXISTS\r\n", answers.get(2).asText(), answers.toString());
+        assertTrue(answers.get(4).asText().startsWith("i1 OK"), answers.toString());
+        System.out.printf("IDLE: the new mail's EXISTS came %d ms after it was published%n",
+                (long) (answers.get(3).asDouble() * 1000) - published);
+    }
+
+    @Test
+    @Order(12)
+    void metricsCountLoginsByResultCommandsByNameAndResultAndOctetsSent() throws Exception {
+        MetricsScrape scrape = MetricsScrape.of(metricsPort);
+        assertTrue(scrape.sum("mailstream_imap_logins_total", Map.of("result", "ok")) >= 10, scrape.text());
+        assertTrue(scrape.sum("mailstream_imap_logins_total", Map.of("result", "failed")) >= 2, scrape.text());
+        assertTrue(scrape.sum("mailstream_imap_commands_total", Map.of("command", "FETCH", "result", "OK")) >= 1, scrape.text());
+        assertTrue(scrape.sum("mailstream_imap_commands_total", Map.of("command", "unknown", "result", "BAD")) >= 1, scrape.text());
+        assertTrue(scrape.sum("mailstream_imap_message_bytes_total") >= 9_961_472, "the 9.5 MB mail at least: " + scrape.text());
+        assertTrue(scrape.sum("mailstream_imap_connections_total") >= 10, scrape.text());
+    }
+
     /** The SHA-256 of {@code mail} without its CRs: how mbsync's copy and the mail served compare. */
     private static String withoutCr(byte[] mail) {
         return MessageIdentity.sha256Hex(new String(mail, StandardCharsets.ISO_8859_1).replace("\r", "").getBytes(StandardCharsets.ISO_8859_1));
@@ -392,7 +440,7 @@ class ImapdIT {
                 """.formatted(imapd.port());
         Command.Result run = Command.of(List.of("python3", "-")).run((prelude + program).getBytes(StandardCharsets.UTF_8),
                 Duration.ofSeconds(120));
-        assertEquals(0, run.exitCode(), run + "\nimapd:\n" + imapd.log());
+        assertEquals(0, run.exitCode(), run + "\nimapd:\n" + imapd.log() + "\nstore-worker:\n" + worker.log());
         try {
             return JSON.readTree(run.stdout());
         } catch (IOException e) {

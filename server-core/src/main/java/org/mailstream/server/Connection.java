@@ -1,8 +1,10 @@
 package org.mailstream.server;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.time.Duration;
 
 /**
  * One client connection as a session sees it. Reading flushes what the session has written
@@ -21,4 +23,11 @@ public interface Connection {
 
     /** The client's address over TCP; null over a unix socket, whose clients the socket's mode and group vouch for. */
     InetAddress address();
+
+    /**
+     * Flushes the replies, then waits up to {@code timeout} for the client to send something,
+     * without reading it: true once there is input. For a session that must act while it waits
+     * (IMAP's IDLE). Not counted as a wait for the idle timeout: the session keeps its own.
+     */
+    boolean awaitInput(Duration timeout) throws IOException;
 }

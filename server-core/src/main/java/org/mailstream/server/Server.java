@@ -11,6 +11,8 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channel;
 import java.nio.channels.Channels;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -93,6 +95,20 @@ public final class Server {
         @Override
         public InetAddress address() {
             return address;
+        }
+
+        @Override
+        public boolean awaitInput(Duration timeout) throws IOException {
+            out.flush();
+            // A selector needs the channel non-blocking, and a blocking read needs it blocking
+            // again, which it may be only once the selector, closed, has let go of it.
+            channel.configureBlocking(false);
+            try (Selector selector = Selector.open()) {
+                channel.register(selector, SelectionKey.OP_READ);
+                return selector.select(Math.max(1, timeout.toMillis())) > 0;
+            } finally {
+                channel.configureBlocking(true);
+            }
         }
 
         long waitedNanos(Wait what, long now) {
