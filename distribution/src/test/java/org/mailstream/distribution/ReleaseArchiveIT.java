@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,6 +110,7 @@ class ReleaseArchiveIT {
                         entry -> entry.getAttributeValueBytes("mailStoreRaw")));
                 assertArrayEquals(piped, stored.get("uid=alice," + Slapd.PEOPLE));
                 assertArrayEquals(overLmtp, stored.get("uid=bob," + Slapd.PEOPLE));
+                assertAliceReadsHerMailOverImap(slapd, piped);
             } finally {
                 lmtpd.stop(Duration.ofSeconds(30));
                 storeWorker.stop(Duration.ofSeconds(30));
@@ -116,14 +118,31 @@ class ReleaseArchiveIT {
         }
     }
 
+    /** The release's imapd, configured from its sample with the three keys a bare installation needs, serves alice her mail. */
+    private static void assertAliceReadsHerMailOverImap(Slapd slapd, byte[] mail) throws IOException {
+        int imapPort = FreePort.next();
+        Path imapdConfig = fromSample("imapd.properties", Map.of("imap.listen", "inet:127.0.0.1:" + imapPort,
+                "ldap.urls", slapd.url(), "ldap.base.dn", Slapd.PEOPLE));
+        ManagedProcess imapd = ManagedProcess.start("imapd from the release",
+                List.of(installed.resolve("bin/imapd").toString(), "-c", imapdConfig.toString()), prefix.resolve("imapd.log"));
+        try {
+            imapd.awaitReady(COMMAND_TIMEOUT, () -> FreePort.isListening(imapPort));
+            Command.Result curl = run(List.of("curl", "-sS", "--max-time", "30", "--user", "alice:alice-secret",
+                    "imap://127.0.0.1:" + imapPort + "/INBOX;UID=1"));
+            assertEquals(new String(mail, StandardCharsets.UTF_8), curl.stdout(), curl + "\n" + imapd.logTail());
+        } finally {
+            imapd.stop(Duration.ofSeconds(30));
+        }
+    }
+
     @Test
     void theSystemdUnitsPassSystemdsOwnCheck(@TempDir Path units) throws IOException {
-        for (String unit : List.of("ingest-lmtpd.service", "store-worker@.service")) {
+        for (String unit : List.of("ingest-lmtpd.service", "store-worker@.service", "imapd.service")) {
             String text = Files.readString(installed.resolve("share/systemd").resolve(unit));
             Files.writeString(units.resolve(unit.replace("@.", "@a.")), text.replace("/opt/mailstream/", installed + "/"));
         }
         Command.Result verified = run(List.of("systemd-analyze", "verify", units.resolve("ingest-lmtpd.service").toString(),
-                units.resolve("store-worker@a.service").toString()));
+                units.resolve("store-worker@a.service").toString(), units.resolve("imapd.service").toString()));
         assertEquals("", verified.stdout() + verified.stderr(), "no unknown key, no unsafe setting:\n" + verified);
     }
 
