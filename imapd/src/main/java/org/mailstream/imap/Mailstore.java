@@ -104,16 +104,17 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * The providers in an order that only the user's name decides, the same on every server:
-     * all of a user's sessions write to one provider while it answers, so that no two providers
-     * take changes to one message at once (syncrepl resolves such a conflict entry by entry).
+     * The providers in an order that only the user's name decides, the same on every server
+     * whatever order its ldap.urls lists them in: all of a user's sessions write to one provider
+     * while it answers, so that no two providers take changes to one message at once (syncrepl
+     * resolves such a conflict entry by entry, and one change would be lost).
      */
     private static ServerSet providersFor(ImapConfig config, String user) {
         LDAPConnectionOptions options = new LDAPConnectionOptions();
         options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());
         options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
         options.setUseKeepAlive(true);
-        List<LDAPURL> urls = config.providers();
+        List<LDAPURL> urls = config.providers().stream().sorted(java.util.Comparator.comparing(LDAPURL::toString)).toList();
         int first = Math.floorMod(user.toLowerCase(Locale.ROOT).hashCode(), urls.size());
         List<ServerSet> order = new ArrayList<>();
         for (int i = 0; i < urls.size(); i++) {

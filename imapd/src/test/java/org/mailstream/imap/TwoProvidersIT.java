@@ -1,0 +1,100 @@
+package org.mailstream.imap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.mailstream.local.Command;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.testsupport.ImapdProcess;
+import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.testsupport.Slapd;
+import org.mailstream.testsupport.StoreWorkerProcess;
+
+/**
+ * Two imapd, each listing a back end's two slapd providers (multi-provider syncrepl, the shipped
+ * rules) in its own order, serve two sessions of one user that change different flags of the
+ * same messages at the same moment: every change survives replication, on both providers.
+ */
+class TwoProvidersIT {
+
+    private static final String TOPIC = "two-providers";
+    private static final int MAILS = 200;
+
+    @Test
+    void twoSessionsOnTwoServersChangingDifferentFlagsOfOneMessageAtOnceKeepBothChangesOnBothProviders() throws Exception {
+        KafkaCluster kafka = KafkaCluster.shared();
+        kafka.createTopic(TOPIC, 1, 1, Map.of());
+        kafka.createTopic(TOPIC + ".dlq", 1, 1, Map.of());
+        List<Slapd> providers = Slapd.startProviders(2);
+        Slapd first = providers.get(0);
+        Slapd second = providers.get(1);
+        first.addMailbox("alice");
+        try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), TOPIC);
+                StoreWorkerProcess worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, first, Map.of()));
+                ImapdProcess one = ImapdProcess.start(first, Map.of("ldap.urls", first.url() + "," + second.url()));
+                ImapdProcess other = ImapdProcess.start(first, Map.of("ldap.urls", second.url() + "," + first.url()))) {
+            List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
+            for (int i = 0; i < MAILS; i++) {
+                mails.add(Map.entry("alice@example.com", MailCorpus.message("mail " + i, "body\r\n")));
+            }
+            publisher.publish(mails);
+            Awaitility.await("stored and replicated").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> second.messages("1.1").size() == MAILS);
+            // One session gives the UIDs first, so that both then change messages that have states.
+            python(one.port(), "box.select('INBOX')");
+            // Both start at the same moment and go through the messages in the same order, so that each
+            // message is changed by both within milliseconds: within the time replication takes.
+            double start = System.currentTimeMillis() / 1000.0 + 3;
+            String changes = "box.select('INBOX')\ntime.sleep(max(0, %f - time.time()))\nfor uid in range(1, %d):\n"
+                    + "    box.uid('STORE', str(uid), '+FLAGS', '(%s)')";
+            CompletableFuture<Void> seen = CompletableFuture.runAsync(() -> python(one.port(), changes.formatted(start, MAILS + 1, "\\Seen")));
+            CompletableFuture<Void> flagged = CompletableFuture.runAsync(() -> python(other.port(),
+                    changes.formatted(start, MAILS + 1, "\\Flagged")));
+            CompletableFuture.allOf(seen, flagged).get(120, TimeUnit.SECONDS);
+            Map<String, Set<String>> expected = new TreeMap<>();
+            for (int uid = 1; uid <= MAILS; uid++) {
+                expected.put(Integer.toString(uid), Set.of("\\Seen", "\\Flagged"));
+            }
+            for (Slapd provider : providers) {
+                Awaitility.await("both flags of every message on " + provider.url()).atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> assertEquals(expected, flags(provider)));
+            }
+        } finally {
+            providers.forEach(Slapd::close);
+        }
+    }
+
+    /** Each state's UID to its flags, read as the root DN. */
+    private static Map<String, Set<String>> flags(Slapd provider) throws Exception {
+        Map<String, Set<String>> flags = new TreeMap<>();
+        try (var root = provider.rootConnection()) {
+            for (SearchResultEntry state : root.search(Slapd.PEOPLE, com.unboundid.ldap.sdk.SearchScope.SUB, "(objectClass=mailStoreState)",
+                    "mailStoreUid", "mailStoreFlag").getSearchEntries()) {
+                String[] values = state.getAttributeValues("mailStoreFlag");
+                flags.put(state.getAttributeValue("mailStoreUid"), values == null ? Set.of() : Set.of(values));
+            }
+        }
+        return flags;
+    }
+
+    private static void python(int port, String program) {
+        String prelude = """
+                import imaplib, time
+                box = imaplib.IMAP4('127.0.0.1', %d)
+                box.login('alice', 'alice-secret')
+                """.formatted(port);
+        Command.Result run = Command.of(List.of("python3", "-")).run((prelude + program + "\n").getBytes(), Duration.ofSeconds(120));
+        assertEquals(0, run.exitCode(), run.toString());
+    }
+}
