@@ -3,7 +3,11 @@ package org.mailstream.imap;
 import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.LDAPURL;
+import com.unboundid.util.ssl.PEMFileKeyManager;
+import com.unboundid.util.ssl.SSLUtil;
+import java.io.File;
 import java.io.IOException;
+import java.security.GeneralSecurityException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +20,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.DeclaredConfig;
 import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.server.ServerKeys;
+import javax.net.ssl.SSLContext;
 import org.mailstream.server.ServerSettings;
 
 /**
@@ -37,6 +42,9 @@ final class ImapConfig extends DeclaredConfig {
     static final String MAX_LITERAL_BYTES = "imap.max.literal.bytes";
     static final String MAX_LINE_BYTES = "imap.max.line.bytes";
     static final String MAX_MESSAGE_BYTES = "imap.max.message.bytes";
+    static final String TLS_CERTIFICATE_FILE = "imap.tls.certificate.file";
+    static final String TLS_KEY_FILE = "imap.tls.key.file";
+    static final String TLS_LISTEN = "imap.tls.listen";
 
     static final ConfigDef DEFINITION = SERVER.define(MetricsEndpoint.define(new ConfigDef()),
                     // RFC 3501's autologout is no sooner than 30 minutes of an authenticated client's silence.
@@ -61,15 +69,40 @@ final class ImapConfig extends DeclaredConfig {
                     "Longest command line, literals not counted; a longer one is read to its end and refused.")
             .define(MAX_MESSAGE_BYTES, Type.INT, 10_485_760, Range.between(1_024, 16_000_000), Importance.MEDIUM,
                     "Largest message APPEND takes, in octets (ingest's max.message.bytes by default); a larger one gets "
-                    + "NO [TOOBIG] before any of it is read. Below slapd's olcSockbufMaxIncomingAuth, with room for the entry.");
+                    + "NO [TOOBIG] before any of it is read. Below slapd's olcSockbufMaxIncomingAuth, with room for the entry.")
+            .define(TLS_CERTIFICATE_FILE, Type.STRING, "", Importance.HIGH,
+                    "PEM file of the server's certificate and its chain. With " + TLS_KEY_FILE + ", STARTTLS is offered "
+                    + "on every TCP listener and log in is offered to any allowed client once TLS is on; empty: no TLS, and "
+                    + "log in on loopback and unix sockets only.")
+            .define(TLS_KEY_FILE, Type.STRING, "", Importance.HIGH,
+                    "PEM file of the certificate's private key (PKCS #8, unencrypted), readable by imapd's user alone.")
+            .define(TLS_LISTEN, Type.LIST, "", new ServerKeys.EachParses(ServerKeys.Listen::parse, "inet:host:port", true),
+                    Importance.HIGH, "Listeners for implicit TLS (IMAPS, RFC 8314), such as inet:0.0.0.0:993, known by their "
+                    + "port: a client there speaks TLS from its first octet. Needs " + TLS_CERTIFICATE_FILE + ".");
 
     private final ServerSettings server;
     private final DN people;
     private final List<LDAPURL> providers;
+    private final Set<Integer> tlsPorts;
 
     private ImapConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, Set.of());
-        server = SERVER.read(this);
+        List<ServerKeys.Listen> tls = getList(TLS_LISTEN).stream().map(ServerKeys.Listen::parse).toList();
+        if (tls.stream().anyMatch(listen -> !(listen instanceof ServerKeys.Listen.Inet))) {
+            throw new ConfigException(TLS_LISTEN + ": implicit TLS is for inet: listeners");
+        }
+        if (getString(TLS_CERTIFICATE_FILE).isEmpty() != getString(TLS_KEY_FILE).isEmpty()) {
+            throw new ConfigException(TLS_CERTIFICATE_FILE + " and " + TLS_KEY_FILE + " go together: set both, or neither");
+        }
+        if (!tls.isEmpty() && getString(TLS_CERTIFICATE_FILE).isEmpty()) {
+            throw new ConfigException(TLS_LISTEN + " needs " + TLS_CERTIFICATE_FILE + " and " + TLS_KEY_FILE);
+        }
+        tlsPorts = tls.stream().map(listen -> ((ServerKeys.Listen.Inet) listen).port()).collect(java.util.stream.Collectors.toSet());
+        ServerSettings plain = SERVER.read(this);
+        List<ServerKeys.Listen> all = new java.util.ArrayList<>(plain.listeners());
+        all.addAll(tls);
+        server = new ServerSettings(all, plain.socketMode(), plain.socketGroup(), plain.allowedNetworks(), plain.maxConnections(),
+                plain.idleTimeout(), plain.transactionTimeout(), plain.maxErrors(), plain.allowKey());
         try {
             people = new DN(getString(LDAP_BASE_DN));
         } catch (LDAPException e) {
@@ -136,5 +169,27 @@ final class ImapConfig extends DeclaredConfig {
 
     int maxMessageBytes() {
         return getInt(MAX_MESSAGE_BYTES);
+    }
+
+    /** The ports of the implicit TLS listeners. */
+    Set<Integer> tlsPorts() {
+        return tlsPorts;
+    }
+
+    /**
+     * The TLS context made from the certificate and key files, or null when TLS is not
+     * configured; a file that cannot be read or does not hold what it should is refused by name.
+     */
+    SSLContext tlsContext() {
+        String certificate = getString(TLS_CERTIFICATE_FILE);
+        if (certificate.isEmpty()) {
+            return null;
+        }
+        try {
+            return new SSLUtil(new PEMFileKeyManager(new File(certificate), new File(getString(TLS_KEY_FILE))), null)
+                    .createSSLContext("TLSv1.3");
+        } catch (GeneralSecurityException e) {
+            throw new ConfigException(TLS_CERTIFICATE_FILE + ", " + TLS_KEY_FILE + ": cannot be used: " + e.getMessage());
+        }
     }
 }

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.mailstream.schemas.ServedForm;
+import javax.net.ssl.SSLContext;
 import org.mailstream.server.Connection;
 import org.mailstream.server.Protocol;
 
@@ -36,10 +37,13 @@ final class ImapSession implements Protocol.Session {
     static final class Context implements Protocol {
         private final ImapConfig config;
         private final ImapMetrics metrics;
+        /** The server's TLS context; null when TLS is not configured. */
+        private final SSLContext tls;
 
-        Context(ImapConfig config, ImapMetrics metrics) {
+        Context(ImapConfig config, ImapMetrics metrics, SSLContext tls) {
             this.config = config;
             this.metrics = metrics;
+            this.tls = tls;
         }
 
         @Override
@@ -82,11 +86,12 @@ final class ImapSession implements Protocol.Session {
 
     private final Context context;
     private final Connection connection;
-    /** The client's input, read in blocks rather than a system call an octet. */
-    private final BufferedInputStream in;
+    /** The client's input, read in blocks rather than a system call an octet; read anew once TLS starts. */
+    private BufferedInputStream in;
     private final OutputStream out;
-    private final CommandReader reader;
-    private final boolean plainLoginAllowed;
+    private CommandReader reader;
+    /** Whether no one can listen: a loopback or unix-socket client, whose password may go in the clear. */
+    private final boolean privateLine;
     private volatile long commandStartedNanos = -1;
     private int errors;
     private Mailstore store;
@@ -95,11 +100,19 @@ final class ImapSession implements Protocol.Session {
     private ImapSession(Context context, Connection connection) {
         this.context = context;
         this.connection = connection;
-        this.in = new BufferedInputStream(connection.in(), 8192);
         this.out = connection.out();
-        this.reader = new CommandReader(in, context.config.maxLineBytes(), context.config.maxLiteralBytes(),
-                context.config.maxMessageBytes());
-        this.plainLoginAllowed = connection.address() == null || connection.address().isLoopbackAddress();
+        readFromTheStart();
+        this.privateLine = connection.address() == null || connection.address().isLoopbackAddress();
+    }
+
+    /** Reads the client's input from here on, nothing kept of what came before (RFC 3501 6.2.1: nothing after STARTTLS). */
+    private void readFromTheStart() {
+        in = new BufferedInputStream(connection.in(), 8192);
+        reader = new CommandReader(in, context.config.maxLineBytes(), context.config.maxLiteralBytes(), context.config.maxMessageBytes());
+    }
+
+    private boolean loginAllowed() {
+        return privateLine || connection.secure();
     }
 
     @Override
@@ -111,6 +124,9 @@ final class ImapSession implements Protocol.Session {
     @Override
     public void serve() throws IOException {
         try {
+            if (context.config.tlsPorts().contains(connection.localPort())) {
+                connection.startTls(context.tls);
+            }
             line("* OK [CAPABILITY " + capabilities() + "] mailstream imapd ready");
             out.flush();
             while (true) {
@@ -157,8 +173,9 @@ final class ImapSession implements Protocol.Session {
     }
 
     private String capabilities() {
-        return "IMAP4rev1 LITERAL+ ID ENABLE UNSELECT NAMESPACE IDLE UIDPLUS MOVE SPECIAL-USE"
-                + (plainLoginAllowed ? " AUTH=PLAIN" : " LOGINDISABLED");
+        boolean startTls = context.tls != null && !connection.secure() && connection.address() != null && store == null;
+        return "IMAP4rev1 LITERAL+ ID ENABLE UNSELECT NAMESPACE IDLE UIDPLUS MOVE SPECIAL-USE" + (startTls ? " STARTTLS" : "")
+                + (loginAllowed() ? " AUTH=PLAIN" : " LOGINDISABLED");
     }
 
     private void command(Arguments arguments) throws IOException, Logout {
@@ -225,7 +242,17 @@ final class ImapSession implements Protocol.Session {
                 return authenticate(tag, arguments);
             }
             case "STARTTLS" -> {
-                return respond(tag, "NO TLS is not served yet");
+                arguments.end();
+                if (context.tls == null || connection.address() == null) {
+                    return respond(tag, "NO [CANNOT] TLS is not offered here");
+                }
+                if (connection.secure() || store != null) {
+                    return bad(tag, "STARTTLS only before log in, and once");
+                }
+                ok(tag, "begin TLS now");
+                connection.startTls(context.tls);
+                readFromTheStart();
+                return "OK";
             }
             default -> {
             }
@@ -369,9 +396,9 @@ final class ImapSession implements Protocol.Session {
         if (store != null) {
             return bad(tag, "already logged in");
         }
-        if (!plainLoginAllowed) {
+        if (!loginAllowed()) {
             errors++;
-            return respond(tag, "NO [PRIVACYREQUIRED] log in only over TLS, which this listener does not offer");
+            return respond(tag, "NO [PRIVACYREQUIRED] log in only over TLS (STARTTLS, or the implicit TLS port)");
         }
         Optional<Mailstore> bound;
         try {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import javax.net.ssl.SSLContext;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.ParseException;
@@ -53,15 +54,15 @@ public final class Imapd {
             uid=NAME below ldap.base.dn and does everything on that connection, so the
             directory's access rules decide what it may read and change: the server holds no
             credential of its own. A wrong password and an unknown user get the same answer
-            after the same pause. Plain-text log in is offered to loopback and unix-socket
-            clients only (LOGINDISABLED elsewhere, until TLS is served).
+            after the same pause. A password is taken only over TLS (STARTTLS, or a listener of
+            imap.tls.listen) or from loopback and unix-socket clients: elsewhere LOGINDISABLED.
 
             Folders are the user's mailStoreFolder entries; a message is its entry, as
             store-worker wrote it, and its state entry (UID, flags), which the first session to
             look adds: new mail gets the next UIDs in the order it was received. Served:
             IMAP4rev1's commands but STARTTLS; FETCH and SEARCH answered as Dovecot 2.3 answers
             them; UIDPLUS, MOVE, IDLE, LITERAL+, NAMESPACE, SPECIAL-USE (Sent, Drafts, Trash and
-            Junk by name), ID, ENABLE, UNSELECT. Not yet: STARTTLS and implicit TLS.
+            Junk by name), ID, ENABLE, UNSELECT, STARTTLS and implicit TLS (imap.tls.*).
 
             SIGTERM or SIGINT: say BYE to every session, exit 0. Logs go to standard error,
             with the counts every minute.
@@ -91,10 +92,12 @@ public final class Imapd {
         }
         Path file = Path.of(command.getOptionValue(CONFIG, ImapConfig.DEFAULT_PATH.toString()));
         ImapConfig config;
+        SSLContext tls;
         MetricsEndpoint endpoint;
         ImapMetrics metrics = new ImapMetrics();
         try {
             config = ImapConfig.load(file);
+            tls = config.tlsContext();
             endpoint = MetricsEndpoint.start(config.metricsListen(), metrics.registry());
         } catch (IOException e) {
             out.println("imapd: configuration " + file + ": " + DeclaredConfig.describe(file, e));
@@ -105,7 +108,7 @@ public final class Imapd {
         }
         Server server;
         try {
-            server = Server.start(config.server(), new ImapSession.Context(config, metrics), new ServerMetrics(metrics.registry(), "imap"),
+            server = Server.start(config.server(), new ImapSession.Context(config, metrics, tls), new ServerMetrics(metrics.registry(), "imap"),
                     metrics);
         } catch (IOException | RuntimeException e) {
             if (endpoint != null) {

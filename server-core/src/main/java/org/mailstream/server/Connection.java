@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
 
 /**
  * One client connection as a session sees it. Reading flushes what the session has written
@@ -30,4 +31,16 @@ public interface Connection {
      * (IMAP's IDLE). Not counted as a wait for the idle timeout: the session keeps its own.
      */
     boolean awaitInput(Duration timeout) throws IOException;
+
+    /** The TCP port the client connected to; 0 over a unix socket. */
+    int localPort();
+
+    /** Whether the connection is encrypted: {@link #startTls} has run. */
+    boolean secure();
+
+    /**
+     * Flushes the replies, then turns the connection into a TLS server connection and runs the
+     * handshake; what is read and written afterwards goes through TLS. TCP clients only.
+     */
+    void startTls(SSLContext context) throws IOException;
 }

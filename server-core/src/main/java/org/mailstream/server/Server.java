@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -32,6 +33,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A protocol's listeners and connections: unix sockets with a mode and group, TCP with an
@@ -63,6 +66,10 @@ public final class Server {
         final InetAddress address;
         final InputStream in;
         final OutputStream out;
+        /** What the streams read and write: the channel's, or a TLS socket's over it once {@link #startTls} has run. */
+        private volatile InputStream rawIn;
+        private volatile OutputStream rawOut;
+        private volatile boolean secure;
         volatile Wait waiting = Wait.NONE;
         volatile long waitingSinceNanos;
         /** When the server began to end this connection; 0 while it has not. */
@@ -73,8 +80,10 @@ public final class Server {
             this.channel = channel;
             this.peer = peer;
             this.address = address;
-            this.out = new BufferedOutputStream(new Waited(Channels.newOutputStream(channel)), 16 * 1024);
-            this.in = new Flushing(Channels.newInputStream(channel));
+            this.rawOut = Channels.newOutputStream(channel);
+            this.rawIn = Channels.newInputStream(channel);
+            this.out = new BufferedOutputStream(new Waited(), 16 * 1024);
+            this.in = new Flushing();
         }
 
         @Override
@@ -111,6 +120,41 @@ public final class Server {
             }
         }
 
+        @Override
+        public int localPort() {
+            try {
+                return channel.getLocalAddress() instanceof InetSocketAddress inet ? inet.getPort() : 0;
+            } catch (IOException closed) {
+                return 0;
+            }
+        }
+
+        @Override
+        public boolean secure() {
+            return secure;
+        }
+
+        @Override
+        public void startTls(SSLContext context) throws IOException {
+            if (address == null) {
+                throw new IOException("TLS is for TCP clients; a unix socket's are vouched for by its mode and group");
+            }
+            out.flush();
+            Socket plain = channel.socket();
+            SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, null, true);
+            tls.setUseClientMode(false);
+            // The handshake waits on the client like any read: the idle timeout ends one that never comes.
+            waitFor(Wait.CLIENT_TO_SEND);
+            try {
+                tls.startHandshake();
+            } finally {
+                waiting = Wait.NONE;
+            }
+            rawIn = tls.getInputStream();
+            rawOut = tls.getOutputStream();
+            secure = true;
+        }
+
         long waitedNanos(Wait what, long now) {
             return waiting == what ? now - waitingSinceNanos : 0;
         }
@@ -121,7 +165,8 @@ public final class Server {
                 return;
             }
             endingSinceNanos = System.nanoTime();
-            if (waiting != Wait.CLIENT_TO_SEND) {
+            // A farewell goes in the clear: over TLS it would be noise, so the connection just closes.
+            if (waiting != Wait.CLIENT_TO_SEND || secure) {
                 close(channel);
                 return;
             }
@@ -134,11 +179,6 @@ public final class Server {
 
         /** Output that marks the connection as waiting on its client while a write blocks. */
         private final class Waited extends OutputStream {
-            private final OutputStream raw;
-
-            Waited(OutputStream raw) {
-                this.raw = raw;
-            }
 
             @Override
             public void write(int b) throws IOException {
@@ -149,7 +189,7 @@ public final class Server {
             public void write(byte[] bytes, int offset, int length) throws IOException {
                 waitFor(Wait.CLIENT_TO_READ);
                 try {
-                    raw.write(bytes, offset, length);
+                    rawOut.write(bytes, offset, length);
                 } finally {
                     waiting = Wait.NONE;
                 }
@@ -158,11 +198,6 @@ public final class Server {
 
         /** Input that flushes the session's replies before it waits, and marks the wait. */
         private final class Flushing extends InputStream {
-            private final InputStream raw;
-
-            Flushing(InputStream raw) {
-                this.raw = raw;
-            }
 
             @Override
             public int read() throws IOException {
@@ -175,7 +210,7 @@ public final class Server {
                 out.flush();
                 waitFor(Wait.CLIENT_TO_SEND);
                 try {
-                    return raw.read(buffer, offset, length);
+                    return rawIn.read(buffer, offset, length);
                 } finally {
                     waiting = Wait.NONE;
                 }
@@ -183,7 +218,7 @@ public final class Server {
 
             @Override
             public int available() throws IOException {
-                return raw.available();
+                return rawIn.available();
             }
         }
 
