@@ -7,20 +7,22 @@ import com.unboundid.util.ssl.PEMFileKeyManager;
 import com.unboundid.util.ssl.SSLUtil;
 import java.io.File;
 import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.common.config.ConfigDef;
+import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.DeclaredConfig;
 import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.server.ServerKeys;
-import javax.net.ssl.SSLContext;
 import org.mailstream.server.ServerSettings;
 
 /**
@@ -97,9 +99,9 @@ final class ImapConfig extends DeclaredConfig {
         if (!tls.isEmpty() && getString(TLS_CERTIFICATE_FILE).isEmpty()) {
             throw new ConfigException(TLS_LISTEN + " needs " + TLS_CERTIFICATE_FILE + " and " + TLS_KEY_FILE);
         }
-        tlsPorts = tls.stream().map(listen -> ((ServerKeys.Listen.Inet) listen).port()).collect(java.util.stream.Collectors.toSet());
+        tlsPorts = tls.stream().map(listen -> ((ServerKeys.Listen.Inet) listen).port()).collect(Collectors.toSet());
         ServerSettings plain = SERVER.read(this);
-        List<ServerKeys.Listen> all = new java.util.ArrayList<>(plain.listeners());
+        List<ServerKeys.Listen> all = new ArrayList<>(plain.listeners());
         all.addAll(tls);
         server = new ServerSettings(all, plain.socketMode(), plain.socketGroup(), plain.allowedNetworks(), plain.maxConnections(),
                 plain.idleTimeout(), plain.transactionTimeout(), plain.maxErrors(), plain.allowKey());

@@ -10,18 +10,22 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
-import org.mailstream.schemas.ServedForm;
+import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
+import org.mailstream.schemas.MessageIdentity;
+import org.mailstream.schemas.ServedForm;
 import org.mailstream.server.Connection;
 import org.mailstream.server.Protocol;
 
@@ -80,7 +84,7 @@ final class ImapSession implements Protocol.Session {
     private static final Pattern ATOM = Pattern.compile("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]+");
     private static final Duration IDLE_POLL = Duration.ofSeconds(1);
     /** What the folders of these names are for (RFC 6154), as Dovecot's default configuration has it, unless a folder says otherwise. */
-    private static final java.util.Map<String, List<String>> SPECIAL_USE = java.util.Map.of("Sent", List.of("\\Sent"),
+    private static final Map<String, List<String>> SPECIAL_USE = Map.of("Sent", List.of("\\Sent"),
             "Drafts", List.of("\\Drafts"), "Trash", List.of("\\Trash"), "Junk", List.of("\\Junk"));
     private static final DateTimeFormatter APPEND_DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy HH:mm:ss Z", Locale.ROOT);
 
@@ -642,8 +646,8 @@ final class ImapSession implements Protocol.Session {
         if (messages == null) {
             return bad(tag, "no such message number");
         }
+        store.flags(selected.name, messages.stream().map(SelectedFolder.Message::uid).toList(), change, flags);
         for (SelectedFolder.Message message : messages) {
-            store.flags(selected.name, message.uid(), change, flags);
             Set<String> now = new TreeSet<>(message.flags());
             if (change == ModificationType.REPLACE) {
                 now.clear();
@@ -758,7 +762,7 @@ final class ImapSession implements Protocol.Session {
             String date = arguments.astring();
             try {
                 received = ZonedDateTime.parse(date.strip(), APPEND_DATE).toInstant();
-            } catch (java.time.format.DateTimeParseException e) {
+            } catch (DateTimeParseException e) {
                 throw new Arguments.Bad("not a date-time: " + date);
             }
             arguments.space();
@@ -774,7 +778,7 @@ final class ImapSession implements Protocol.Session {
             folder = store.folder(name);
         }
         store.append(name, message, received);
-        String id = org.mailstream.schemas.MessageIdentity.of(message);
+        String id = MessageIdentity.of(message);
         SelectedFolder target = opened(folder.get());
         Optional<SelectedFolder.Message> added = target.messages().stream().filter(m -> m.id().equals(id)).findFirst();
         if (added.isEmpty()) {
@@ -834,7 +838,7 @@ final class ImapSession implements Protocol.Session {
     }
 
     private static String uidList(List<Long> uids) {
-        return uids.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+        return uids.stream().map(String::valueOf).collect(Collectors.joining(","));
     }
 
     /**

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import javax.net.ssl.SSLContext;
@@ -68,6 +69,7 @@ public final class Imapd {
             with the counts every minute.
             """)
             .optional(CONFIG)
+            .subcommand(ImapCheck.COMMAND)
             .configuration(ImapConfig.DEFINITION, "Java properties. No key names a credential: there is none to give."));
 
     private Imapd() {
@@ -79,6 +81,9 @@ public final class Imapd {
 
     /** Serves until SIGTERM or SIGINT; returns the exit status of a start that failed, or of --help. */
     static int run(String[] args, PrintStream out) {
+        if (args.length > 0 && args[0].equals("check")) {
+            return ImapCheck.run(Arrays.copyOfRange(args, 1, args.length), out);
+        }
         CommandLine command;
         try {
             command = COMMAND.parse(args);

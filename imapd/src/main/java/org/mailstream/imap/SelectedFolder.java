@@ -2,6 +2,7 @@ package org.mailstream.imap;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -33,7 +34,7 @@ final class SelectedFolder {
     final String name;
     final long uidValidity;
     final boolean readOnly;
-    private List<Message> messages = List.of();
+    private List<Message> messages = new ArrayList<>();
     private long uidNext = 1;
 
     SelectedFolder(String name, long uidValidity, boolean readOnly) {
@@ -42,8 +43,9 @@ final class SelectedFolder {
         this.readOnly = readOnly;
     }
 
+    /** The messages in sequence-number order; read-only, for the session's own changes go through {@link #flagsChanged}. */
     List<Message> messages() {
-        return messages;
+        return Collections.unmodifiableList(messages);
     }
 
     long uidNext() {
@@ -73,9 +75,7 @@ final class SelectedFolder {
         int number = sequenceNumberOf(uid);
         if (number > 0) {
             Message old = messages.get(number - 1);
-            List<Message> changed = new ArrayList<>(messages);
-            changed.set(number - 1, new Message(uid, old.id(), flags, old.size(), old.received()));
-            messages = changed;
+            messages.set(number - 1, new Message(uid, old.id(), flags, old.size(), old.received()));
         }
     }
 
@@ -166,7 +166,7 @@ final class SelectedFolder {
                 responses.add("* " + number + " FETCH (UID " + message.uid() + " FLAGS " + Flags.list(message.flags()) + ")");
             }
         }
-        messages = now;
+        messages = new ArrayList<>(now);
         return responses;
     }
 }

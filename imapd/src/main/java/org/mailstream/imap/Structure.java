@@ -3,6 +3,7 @@ package org.mailstream.imap;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -149,7 +150,7 @@ final class Structure {
     /** Content-Language as the list of its tags (RFC 3501 body-fld-lang), as Dovecot writes it even for one. */
     private void languages(MimePart part) {
         String field = part.field("Content-Language").orElse(null);
-        List<String> tags = field == null ? List.of() : java.util.Arrays.stream(field.replaceAll("\\([^)]*\\)", "").split("[,\\s]+"))
+        List<String> tags = field == null ? List.of() : Arrays.stream(field.replaceAll("\\([^)]*\\)", "").split("[,\\s]+"))
                 .filter(tag -> !tag.isEmpty()).toList();
         if (tags.isEmpty()) {
             text("NIL");

@@ -71,6 +71,11 @@ public final class TestCertificates {
         return directory.resolve("server.key");
     }
 
+    /** A private key that belongs to no certificate the server has: the stranger authority's. */
+    public Path strangerKey() {
+        return directory.resolve("other-ca.key");
+    }
+
     /** Runs openssl in the certificates' directory, so that relative file names land there. */
     private void openssl(String... arguments) {
         List<String> argv = new ArrayList<>(List.of("sh", "-c", "cd \"$0\" && exec openssl \"$@\"", directory.toString()));

@@ -1,0 +1,167 @@
+package org.mailstream.imap;
+
+import static org.mailstream.config.CommandDeclaration.option;
+
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPConnectionOptions;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.LDAPURL;
+import com.unboundid.ldap.sdk.schema.Schema;
+import com.unboundid.util.ssl.TrustAllTrustManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.ParseException;
+import org.apache.kafka.common.config.ConfigException;
+import org.mailstream.config.CheckReport;
+import org.mailstream.config.CommandDeclaration;
+import org.mailstream.config.DeclaredConfig;
+
+/**
+ * {@code imapd check}: the pre-flight of the read path, one line a check: each LDAP provider
+ * answers and defines what imapd reads and writes; the TLS certificate and key, if configured,
+ * belong together, and for how long the certificate is valid. It binds as nobody: imapd has no
+ * credential to check.
+ */
+final class ImapCheck {
+
+    private static final int PASSED = 0;
+    private static final int USAGE = 64;
+    private static final int FAILED = 78;
+    /** What a session reads and writes: the schema a provider must define. */
+    private static final List<String> OBJECT_CLASSES = List.of("mailStoreFolder", "mailStoreMessage", "mailStoreState");
+    private static final Duration EXPIRY_WARNING = Duration.ofDays(30);
+
+    private static final Option CONFIG = option("c", null, "CONFIG", "configuration file (default " + ImapConfig.DEFAULT_PATH + ")");
+
+    static final CommandDeclaration COMMAND = new CommandDeclaration("imapd check", "check what serving IMAP needs, before users come", """
+            Checks, one line each: that each LDAP provider of ldap.urls answers and its schema
+            defines the classes imapd reads and writes (mailStoreFolder, mailStoreMessage,
+            mailStoreState: a back end set up before the read path lacks the last); and, when
+            imap.tls.certificate.file is set, that the certificate and key belong together (a
+            TLS handshake with itself on loopback) and how long the certificate stays valid (a
+            warning within 30 days, a failure once expired). Each line starts with ok, warn or FAIL.
+
+            """).optional(CONFIG)
+            .exitStatus(PASSED, "every check passed (a warning does not fail), or --help")
+            .exitStatus(USAGE, "usage error")
+            .exitStatus(FAILED, "configuration missing, unreadable or invalid, or a check failed");
+
+    private ImapCheck() {
+    }
+
+    static int run(String[] args, PrintStream out) {
+        CommandLine command;
+        try {
+            command = COMMAND.parse(args);
+        } catch (ParseException e) {
+            out.println(COMMAND.name() + ": " + e.getMessage());
+            return USAGE;
+        }
+        if (command.hasOption("help")) {
+            out.print(COMMAND.manual());
+            return PASSED;
+        }
+        Path file = Path.of(command.getOptionValue(CONFIG, ImapConfig.DEFAULT_PATH.toString()));
+        ImapConfig config;
+        try {
+            config = ImapConfig.load(file);
+        } catch (IOException e) {
+            out.println(COMMAND.name() + ": configuration " + file + ": " + DeclaredConfig.describe(file, e));
+            return FAILED;
+        } catch (ConfigException e) {
+            out.println(COMMAND.name() + ": configuration " + file + ": " + DeclaredConfig.describe(e));
+            return FAILED;
+        }
+        CheckReport report = new CheckReport(out);
+        config.providers().forEach(provider -> checkProvider(config, provider, report));
+        checkTls(config, report);
+        return report.failed() ? FAILED : PASSED;
+    }
+
+    private static void checkProvider(ImapConfig config, LDAPURL provider, CheckReport report) {
+        LDAPConnectionOptions options = new LDAPConnectionOptions();
+        options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());
+        options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
+        try (LDAPConnection connection = new LDAPConnection(options, provider.getHost(), provider.getPort())) {
+            report.ok(provider + ": answers");
+            Schema schema = connection.getSchema();
+            List<String> missing = schema == null ? OBJECT_CLASSES
+                    : OBJECT_CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).toList();
+            report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", OBJECT_CLASSES),
+                    provider + ": its schema lacks " + String.join(", ", missing) + ": load the release's mailstore.cnconfig.ldif"
+                            + " (see the README, imapd, on upgrading a back end)");
+        } catch (LDAPException e) {
+            report.fail(provider + ": does not answer: " + e.getResultCode() + " " + e.getExceptionMessage());
+        }
+    }
+
+    private static void checkTls(ImapConfig config, CheckReport report) {
+        SSLContext tls;
+        try {
+            tls = config.tlsContext();
+        } catch (ConfigException e) {
+            report.fail(DeclaredConfig.describe(e));
+            return;
+        }
+        if (tls == null) {
+            report.warn("no TLS (imap.tls.certificate.file): passwords are taken from loopback and unix-socket clients only");
+            return;
+        }
+        try {
+            X509Certificate certificate = handshakeWithItself(tls);
+            report.ok("TLS: the certificate and key belong together (" + certificate.getSubjectX500Principal().getName() + ")");
+            Instant expiry = certificate.getNotAfter().toInstant();
+            if (expiry.isBefore(Instant.now())) {
+                report.fail("TLS: the certificate expired on " + expiry);
+            } else if (expiry.isBefore(Instant.now().plus(EXPIRY_WARNING))) {
+                report.warn("TLS: the certificate expires on " + expiry);
+            } else {
+                report.ok("TLS: the certificate is valid until " + expiry);
+            }
+        } catch (IOException | GeneralSecurityException e) {
+            report.fail("TLS: a handshake with the certificate and key fails: " + e.getMessage()
+                    + " (do imap.tls.certificate.file and imap.tls.key.file belong together?)");
+        }
+    }
+
+    /** Runs a TLS handshake on loopback between the server's context and a client trusting whatever it presents; returns its certificate. */
+    private static X509Certificate handshakeWithItself(SSLContext server) throws IOException, GeneralSecurityException {
+        try (SSLServerSocket listener = (SSLServerSocket) server.getServerSocketFactory().createServerSocket(0, 1,
+                InetAddress.getLoopbackAddress())) {
+            Thread accepting = new Thread(() -> {
+                try (SSLSocket accepted = (SSLSocket) listener.accept(); InputStream in = accepted.getInputStream()) {
+                    accepted.startHandshake();
+                    in.read();
+                } catch (IOException ignored) {
+                    // the client's side says what went wrong
+                }
+            });
+            accepting.setDaemon(true);
+            accepting.start();
+            SSLContext client = SSLContext.getInstance("TLS");
+            client.init(null, new TrustManager[] {new TrustAllTrustManager()}, null);
+            try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(),
+                    listener.getLocalPort()); OutputStream out = socket.getOutputStream()) {
+                socket.setSoTimeout(10_000);
+                socket.startHandshake();
+                out.write(0);
+                return (X509Certificate) socket.getSession().getPeerCertificates()[0];
+            }
+        }
+    }
+}
