@@ -16,6 +16,7 @@ import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.Dovecot;
 import org.mailstream.testsupport.ImapdProcess;
 import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.testsupport.Mbsync;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
 
@@ -59,8 +60,10 @@ public final class ImapBenchmark {
                         mails.stream().mapToLong(m -> m.length).sum() / 1e6);
                 System.out.printf("%-40s %12s %12s %8s%n", "", "imapd", "Dovecot", "ratio");
                 // The first look gives imapd's UIDs and builds Dovecot's index: both are part of a first pull.
-                row("mbsync full pull (s)", mbsync(imapd.port(), "imapd", true), mbsync(dovecot.port(), "dovecot", true));
-                row("mbsync resync, nothing new (s)", mbsync(imapd.port(), "imapd", false), mbsync(dovecot.port(), "dovecot", false));
+                Mbsync fromImapd = Mbsync.of(imapd.port(), "alice", "alice-secret");
+                Mbsync fromDovecot = Mbsync.of(dovecot.port(), "alice", "alice-secret");
+                row("mbsync full pull (s)", seconds(fromImapd), seconds(fromDovecot));
+                row("mbsync resync, nothing new (s)", seconds(fromImapd), seconds(fromDovecot));
                 row("UID STORE 1:* +FLAGS (\\Seen) (s)", flagAll(imapd.port()), flagAll(dovecot.port()));
                 List<Long> delays = idleDelays(imapd.port(), publisher);
                 Collections.sort(delays);
@@ -74,38 +77,9 @@ public final class ImapBenchmark {
         System.out.printf("%-40s %12.2f %12.2f %7.2fx%n", what, ours, theirs, ours / theirs);
     }
 
-    /** Seconds mbsync takes to pull INBOX into a Maildir of its own; {@code fresh} starts from an empty one. */
-    private static double mbsync(int port, String name, boolean fresh) throws Exception {
-        Path home = Path.of(System.getProperty("java.io.tmpdir"), "bench-imap-" + name);
-        if (fresh) {
-            Command.of(List.of("rm", "-rf", home.toString())).run(new byte[0], Duration.ofSeconds(60));
-            Files.createDirectories(home.resolve("mail"));
-        }
-        Path config = Files.writeString(home.resolve("mbsyncrc"), """
-                IMAPAccount alice
-                Host 127.0.0.1
-                Port %d
-                User alice
-                Pass alice-secret
-                SSLType None
-                AuthMechs LOGIN
-
-                IMAPStore remote
-                Account alice
-
-                MaildirStore local
-                Path %s/mail/
-                Inbox %s/mail/INBOX
-
-                Channel inbox
-                Far :remote:
-                Near :local:
-                Patterns INBOX
-                Create Near
-                Sync Pull
-                SyncState *
-                """.formatted(port, home, home));
-        Command.Result run = Command.of(List.of("mbsync", "-q", "-c", config.toString(), "-a")).run(new byte[0], Duration.ofMinutes(20));
+    /** Seconds {@code mbsync}'s pull takes. */
+    private static double seconds(Mbsync mbsync) {
+        Command.Result run = mbsync.pull();
         if (run.exitCode() != 0) {
             throw new IllegalStateException(run.toString());
         }

@@ -128,33 +128,15 @@ record Address(String name, String route, String mailbox, String host) {
         }
 
         private String quoted() {
-            StringBuilder value = new StringBuilder();
-            at++;
-            while (at < text.length() && text.charAt(at) != '"') {
-                char c = text.charAt(at++);
-                if (c == '\\' && at < text.length()) {
-                    c = text.charAt(at++);
-                }
-                value.append(c);
-            }
-            at++;
-            return value.toString();
+            Lexical.Piece quoted = Lexical.quoted(text, at);
+            at = quoted.end();
+            return quoted.content();
         }
 
         private String comment() {
-            int depth = 0;
-            int start = at + 1;
-            do {
-                char c = text.charAt(at++);
-                if (c == '\\') {
-                    at++;
-                } else if (c == '(') {
-                    depth++;
-                } else if (c == ')') {
-                    depth--;
-                }
-            } while (depth > 0 && at < text.length());
-            return text.substring(start, Math.max(start, at - 1));
+            Lexical.Piece comment = Lexical.comment(text, at);
+            at = comment.end();
+            return comment.content();
         }
 
         private boolean take(char c) {

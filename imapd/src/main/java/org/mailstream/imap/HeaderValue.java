@@ -81,17 +81,9 @@ record HeaderValue(String token, List<MimePart.Parameter> parameters) {
         }
 
         String quoted() {
-            StringBuilder value = new StringBuilder();
-            at++;
-            while (at < text.length() && text.charAt(at) != '"') {
-                char c = text.charAt(at++);
-                if (c == '\\' && at < text.length()) {
-                    c = text.charAt(at++);
-                }
-                value.append(c);
-            }
-            at++;
-            return value.toString();
+            Lexical.Piece quoted = Lexical.quoted(text, at);
+            at = quoted.end();
+            return quoted.content();
         }
 
         private void skipSpaceAndComments() {
@@ -100,17 +92,7 @@ record HeaderValue(String token, List<MimePart.Parameter> parameters) {
                 if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
                     at++;
                 } else if (c == '(') {
-                    int depth = 0;
-                    do {
-                        char d = text.charAt(at++);
-                        if (d == '\\') {
-                            at++;
-                        } else if (d == '(') {
-                            depth++;
-                        } else if (d == ')') {
-                            depth--;
-                        }
-                    } while (depth > 0 && at < text.length());
+                    at = Lexical.comment(text, at).end();
                 } else {
                     return;
                 }

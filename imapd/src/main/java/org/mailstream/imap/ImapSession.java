@@ -436,17 +436,11 @@ final class ImapSession implements Protocol.Session {
         } else {
             arguments.end();
             line("+ ");
-            out.flush();
-            List<Object> parts;
             try {
-                parts = reader.read(() -> { });
+                response = continuation();
             } catch (CommandReader.Unreadable e) {
                 return bad(tag, e.getMessage());
             }
-            if (parts == null) {
-                throw new Logout();
-            }
-            response = parts.get(0).toString();
         }
         if (response.equals("*")) {
             return bad(tag, "authentication cancelled");
@@ -856,19 +850,23 @@ final class ImapSession implements Protocol.Session {
             }
             sendAll(selected.sync(store));
         }
-        List<Object> parts;
         try {
-            parts = reader.read(() -> { });
+            if (!continuation().equalsIgnoreCase("DONE")) {
+                return bad(tag, "IDLE ends with DONE");
+            }
         } catch (CommandReader.Unreadable e) {
             return bad(tag, e.getMessage());
         }
+        return ok(tag, "IDLE terminated");
+    }
+
+    /** A line the client sends in the course of a command (AUTHENTICATE's response, IDLE's DONE); the session ends with the input. */
+    private String continuation() throws IOException, CommandReader.Unreadable, Logout {
+        List<Object> parts = reader.read(() -> { });
         if (parts == null) {
             throw new Logout();
         }
-        if (!parts.get(0).toString().equalsIgnoreCase("DONE")) {
-            return bad(tag, "IDLE ends with DONE");
-        }
-        return ok(tag, "IDLE terminated");
+        return parts.get(0).toString();
     }
 
     /** The messages a set names; null when a sequence number does not exist (a UID that does not is just left out). */

@@ -7,8 +7,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import javax.net.ssl.SSLContext;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -19,7 +17,6 @@ import org.mailstream.config.DeclaredConfig;
 import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.server.Server;
 import org.mailstream.server.ServerMetrics;
-import sun.misc.Signal;
 
 /**
  * imapd: the IMAP server through which users read their mail. Its manual page, {@code imapd
@@ -124,28 +121,12 @@ public final class Imapd {
         }
         LOG.log(System.Logger.Level.INFO, "listening on {0}, reading mail below {1} on {2}", server.addresses(), config.people(),
                 config.providers());
-        awaitStopSignal();
+        Server.awaitStopSignal();
         server.stop(Duration.ofSeconds(5));
         if (endpoint != null) {
             endpoint.close();
         }
         return Exit.STOPPED.code;
-    }
-
-    /** Waits for SIGTERM or SIGINT, caught so that the stop runs with logging intact and exits 0. */
-    private static void awaitStopSignal() {
-        CountDownLatch signalled = new CountDownLatch(1);
-        for (String name : List.of("TERM", "INT")) {
-            Signal.handle(new Signal(name), signal -> {
-                LOG.log(System.Logger.Level.INFO, "SIG{0}: stopping", name);
-                signalled.countDown();
-            });
-        }
-        try {
-            signalled.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static CommandDeclaration exitStatuses(CommandDeclaration command) {

@@ -98,12 +98,7 @@ final class Structure {
             if (extensions) {
                 text(" ");
                 parameters(part.parameters);
-                text(" ");
-                disposition(part);
-                text(" ");
-                languages(part);
-                text(" ");
-                nstring(part.field("Content-Location").orElse(null));
+                dispositionLanguageAndLocation(part);
             }
         } else {
             string(part.type);
@@ -136,15 +131,20 @@ final class Structure {
             if (extensions) {
                 text(" ");
                 nstring(part.field("Content-MD5").orElse(null));
-                text(" ");
-                disposition(part);
-                text(" ");
-                languages(part);
-                text(" ");
-                nstring(part.field("Content-Location").orElse(null));
+                dispositionLanguageAndLocation(part);
             }
         }
         text(")");
+    }
+
+    /** The extension data every part ends with (RFC 3501 body-ext-1part, body-ext-mpart). */
+    private void dispositionLanguageAndLocation(MimePart part) {
+        text(" ");
+        disposition(part);
+        text(" ");
+        languages(part);
+        text(" ");
+        nstring(part.field("Content-Location").orElse(null));
     }
 
     /** Content-Language as the list of its tags (RFC 3501 body-fld-lang), as Dovecot writes it even for one. */

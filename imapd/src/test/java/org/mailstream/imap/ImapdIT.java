@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +39,7 @@ import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
 import org.mailstream.testsupport.ImapdProcess;
 import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.testsupport.Mbsync;
 import org.mailstream.testsupport.MetricsScrape;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
@@ -268,42 +268,14 @@ class ImapdIT {
     @Test
     @Order(8)
     void mbsyncPullsEveryMailAndAResyncFindsNothingNew() throws IOException {
-        Path home = Files.createTempDirectory("mbsync");
-        Files.createDirectory(home.resolve("mail"));
-        Path config = Files.writeString(home.resolve("mbsyncrc"), """
-                IMAPAccount alice
-                Host 127.0.0.1
-                Port %d
-                User alice
-                Pass alice-secret
-                SSLType None
-                AuthMechs LOGIN
-
-                IMAPStore remote
-                Account alice
-
-                MaildirStore local
-                Path %s/mail/
-                Inbox %s/mail/INBOX
-
-                Channel inbox
-                Far :remote:
-                Near :local:
-                Patterns INBOX
-                Create Near
-                Sync Pull
-                SyncState *
-                """.formatted(imapd.port(), home, home));
-        Command mbsync = Command.of(List.of("mbsync", "-c", config.toString(), "-V", "-a"));
-        Command.Result pull = mbsync.run(new byte[0], Duration.ofSeconds(120));
+        Mbsync mbsync = Mbsync.of(imapd.port(), "alice", "alice-secret");
+        Command.Result pull = mbsync.pull();
         assertEquals(0, pull.exitCode(), pull.toString());
         Set<String> pulled = new HashSet<>();
-        try (Stream<Path> files = Stream.concat(Files.list(home.resolve("mail/INBOX/new")), Files.list(home.resolve("mail/INBOX/cur")))) {
-            for (Path file : files.toList()) {
-                // mbsync adds an X-TUID line to each file it writes, its own bookkeeping, and writes no CR at all.
-                pulled.add(withoutCr(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).replaceFirst("X-TUID: [^\n]*\n", "")
-                        .getBytes(StandardCharsets.ISO_8859_1)));
-            }
+        for (Path file : mbsync.files()) {
+            // mbsync adds an X-TUID line to each file it writes, its own bookkeeping, and writes no CR at all.
+            pulled.add(withoutCr(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).replaceFirst("X-TUID: [^\\n]*\\n", "")
+                    .getBytes(StandardCharsets.ISO_8859_1)));
         }
         Map<String, String> served = new HashMap<>();
         ALICES.forEach((name, mail) -> served.put(withoutCr(ServedForm.of(mail)), name));
@@ -314,12 +286,10 @@ class ImapdIT {
         expected.remove(withoutCr(ServedForm.of(ALICES.get("headers-only-no-final-newline"))));
         assertEquals(expected.stream().map(served::get).sorted().toList(), pulled.stream().map(sha -> served.getOrDefault(sha, sha))
                 .sorted().toList(), pull.toString());
-        Command.Result resync = mbsync.run(new byte[0], Duration.ofSeconds(120));
+        Command.Result resync = mbsync.pull();
         assertEquals(0, resync.exitCode(), resync.toString());
         assertTrue(resync.stdout().contains("near side: " + pulled.size() + " messages"), "the resync found each mail it pulled: " + resync);
-        try (Stream<Path> files = Stream.concat(Files.list(home.resolve("mail/INBOX/new")), Files.list(home.resolve("mail/INBOX/cur")))) {
-            assertEquals(pulled.size(), files.count(), "nothing pulled twice: " + resync);
-        }
+        assertEquals(pulled.size(), mbsync.files().size(), "nothing pulled twice: " + resync);
     }
 
     @Test

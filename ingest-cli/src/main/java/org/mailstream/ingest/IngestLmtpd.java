@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.ParseException;
@@ -21,7 +19,6 @@ import org.mailstream.config.DeclaredConfig;
 import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.server.Server;
 import org.mailstream.server.ServerMetrics;
-import sun.misc.Signal;
 
 /**
  * ingest-lmtpd: the long-running LMTP server that Postfix's lmtp(8) feeds over cached
@@ -148,7 +145,7 @@ public final class IngestLmtpd {
             return Exit.CONFIG.code;
         }
         LOG.log(System.Logger.Level.INFO, "listening on {0}, publishing to {1}", server.addresses(), config.topic());
-        awaitStopSignal();
+        Server.awaitStopSignal();
         // Time enough for a transaction that has just begun to publish and be answered.
         server.stop(Duration.ofMillis(config.deadlineMs()).plusSeconds(5));
         producer.close(Duration.ofSeconds(10));
@@ -156,25 +153,6 @@ public final class IngestLmtpd {
             endpoint.close();
         }
         return Exit.STOPPED.code;
-    }
-
-    /**
-     * Waits for SIGTERM or SIGINT. They are caught rather than left to the JVM's shutdown, so that
-     * the stop runs with logging intact and a stop that answered everything exits 0, not 143.
-     */
-    private static void awaitStopSignal() {
-        CountDownLatch signalled = new CountDownLatch(1);
-        for (String name : List.of("TERM", "INT")) {
-            Signal.handle(new Signal(name), signal -> {
-                LOG.log(System.Logger.Level.INFO, "SIG{0}: stopping", name);
-                signalled.countDown();
-            });
-        }
-        try {
-            signalled.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /**

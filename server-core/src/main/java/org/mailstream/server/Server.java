@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -35,6 +36,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import sun.misc.Signal;
 
 /**
  * A protocol's listeners and connections: unix sockets with a mode and group, TCP with an
@@ -272,6 +274,26 @@ public final class Server {
         server.every(Duration.ofSeconds(1), server::sweep);
         server.every(REPORT_EVERY, () -> LOG.log(System.Logger.Level.INFO, metrics + (report == null ? "" : ", " + report)));
         return server;
+    }
+
+    /**
+     * Waits for SIGTERM or SIGINT, for a server's main thread. They are caught rather than left to
+     * the JVM's shutdown, so that the stop runs with logging intact and a stop that answered
+     * everything exits 0, not 143.
+     */
+    public static void awaitStopSignal() {
+        CountDownLatch signalled = new CountDownLatch(1);
+        for (String name : List.of("TERM", "INT")) {
+            Signal.handle(new Signal(name), signal -> {
+                LOG.log(System.Logger.Level.INFO, "SIG{0}: stopping", name);
+                signalled.countDown();
+            });
+        }
+        try {
+            signalled.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The addresses listened on, for the start-up log line: unix:/path or inet:host:port. */
