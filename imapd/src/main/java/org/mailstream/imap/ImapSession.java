@@ -140,6 +140,11 @@ final class ImapSession implements Protocol.Session {
                         line("+ go ahead");
                         out.flush();
                     });
+                    if (parts == null) {
+                        return;
+                    }
+                    commandStartedNanos = System.nanoTime();
+                    command(new Arguments(parts));
                 } catch (CommandReader.Unreadable e) {
                     if (e.fatal) {
                         line("* BYE " + e.getMessage());
@@ -150,14 +155,6 @@ final class ImapSession implements Protocol.Session {
                     } else {
                         bad(e.tag, e.getMessage());
                     }
-                    continue;
-                }
-                if (parts == null) {
-                    return;
-                }
-                commandStartedNanos = System.nanoTime();
-                try {
-                    command(new Arguments(parts));
                 } catch (Logout done) {
                     return;
                 } finally {
@@ -841,6 +838,8 @@ final class ImapSession implements Protocol.Session {
      * renews its IDLE every 29 minutes).
      */
     private String idle(String tag) throws IOException, Mailstore.Failure, Logout {
+        // Waiting is what IDLE is for: no command is in progress, for the transaction timeout and a stop.
+        commandStartedNanos = -1;
         line("+ idling");
         long deadline = System.nanoTime() + context.config.server().idleTimeout().toNanos();
         while (in.available() == 0 && !connection.awaitInput(IDLE_POLL)) {

@@ -142,10 +142,6 @@ final class Mailstore implements AutoCloseable {
         connection = fresh;
     }
 
-    DN owner() {
-        return owner;
-    }
-
     /** The user's folders, INBOX among them only once mail has been stored there. */
     List<Folder> folders() throws Failure {
         List<Folder> folders = new ArrayList<>();
@@ -164,11 +160,13 @@ final class Mailstore implements AutoCloseable {
     }
 
     private static Folder folder(Entry entry) {
-        long created;
+        // The second the folder was made: a folder made anew (a rebuild) numbers its mail anew.
+        long created = 1;
+        String timestamp = entry.getAttributeValue("createTimestamp");
         try {
-            created = StaticUtils.decodeGeneralizedTime(entry.getAttributeValue("createTimestamp")).getTime() / 1000;
-        } catch (ParseException | NullPointerException e) {
-            created = 1;
+            created = timestamp == null ? 1 : StaticUtils.decodeGeneralizedTime(timestamp).getTime() / 1000;
+        } catch (ParseException unreadable) {
+            // UIDVALIDITY 1, as for an INBOX not made yet
         }
         List<String> specialUse = entry.hasAttribute("mailStoreSpecialUse")
                 ? List.of(entry.getAttributeValues("mailStoreSpecialUse")) : List.of();

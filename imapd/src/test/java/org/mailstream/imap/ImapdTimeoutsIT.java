@@ -1,0 +1,48 @@
+package org.mailstream.imap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.mailstream.local.Command;
+import org.mailstream.testsupport.ImapdProcess;
+import org.mailstream.testsupport.Slapd;
+
+/** The real bin/imapd's clocks: an IDLE is no command in progress, and a silent client is logged out. */
+class ImapdTimeoutsIT {
+
+    @Test
+    void anIdleOutlastsTheCommandTimeoutAndASilentClientIsLoggedOutAfterTheIdleTimeout() {
+        try (Slapd slapd = Slapd.start()) {
+            slapd.addMailbox("alice");
+            try (ImapdProcess imapd = ImapdProcess.start(slapd, Map.of("imap.transaction.timeout.ms", "1000",
+                    "imap.idle.timeout.ms", "4000"))) {
+                String program = """
+                        import socket, time
+                        s = socket.create_connection(('127.0.0.1', %d), timeout=30)
+                        f = s.makefile('rb')
+                        f.readline()
+                        def ask(line):
+                            s.sendall(line + b'\\r\\n')
+                            return f.readline().decode().strip()
+                        ask(b'a LOGIN alice alice-secret')
+                        line = ask(b'b SELECT INBOX')
+                        while not line.startswith('b OK'):
+                            line = f.readline().decode().strip()
+                        idling = ask(b'c IDLE')
+                        time.sleep(3)
+                        done = ask(b'DONE')
+                        silent = f.readline().decode().strip()
+                        print(idling + '|' + done + '|' + silent)
+                        """.formatted(imapd.port());
+                Command.Result run = Command.of(List.of("python3", "-")).run(program.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60));
+                assertEquals(0, run.exitCode(), run + "\n" + imapd.log());
+                assertEquals("+ idling|c OK IDLE terminated|* BYE Autologout; idle for too long", run.stdout().strip(),
+                        "3 s of IDLE against a 1 s command timeout; then 4 s of silence: " + run);
+            }
+        }
+    }
+}
