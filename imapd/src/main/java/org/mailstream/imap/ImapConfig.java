@@ -51,7 +51,7 @@ final class ImapConfig extends DeclaredConfig {
     static final ConfigDef DEFINITION = SERVER.define(MetricsEndpoint.define(new ConfigDef()),
                     // RFC 3501's autologout is no sooner than 30 minutes of an authenticated client's silence.
                     new ServerKeys.Defaults("inet:127.0.0.1:143", 200, 1_800_000, 600_000,
-                            "command (a literal's upload included)"))
+                            "command (from its last line read to its answer; an IDLE is none)"))
             .define(LDAP_URLS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("URL"), Importance.HIGH,
                     "The providers of the back end that holds the mailboxes, as ldap://host:port, separated by commas. "
                     + "All of one user's sessions write to the same provider, the first that answers in an order that "
