@@ -44,6 +44,8 @@ class ComposeStackIT {
     private static final int LMTPD_METRICS_PORT = FreePort.next();
     private static final int WORKER1_METRICS_PORT = FreePort.next();
     private static final int WORKER2_METRICS_PORT = FreePort.next();
+    private static final int IMAPS_PORT = FreePort.next();
+    private static final int IMAPD_METRICS_PORT = FreePort.next();
     private static int sent;
 
     @BeforeAll
@@ -86,6 +88,26 @@ class ComposeStackIT {
 
     @Test
     @Order(3)
+    void ownersReadTheirOwnMailOverImapsCheckingTheStacksCertificate() throws IOException {
+        String password = Files.readString(Command.repositoryRoot().resolve("containers/secrets/mailbox_password"));
+        String certificate = Command.repositoryRoot().resolve("containers/secrets/imapd_tls_certificate").toString();
+        // alice's first mail is the first sent, bob's the second: UIDs follow arrival.
+        for (String[] owner : new String[][] {{"alice", "compose mail 1"}, {"bob", "compose mail 2"}}) {
+            // imapd may still be starting: it is up once it answers.
+            Awaitility.await(owner[0] + " reads " + owner[1] + " over IMAPS").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2))
+                    .untilAsserted(() -> {
+                        Command.Result curl = Command.of(List.of("curl", "-sS", "--max-time", "30", "--cacert", certificate, "--user",
+                                owner[0] + ":" + password, "imaps://localhost:" + IMAPS_PORT + "/INBOX;UID=1")).run(new byte[0], STEP_TIMEOUT);
+                        assertEquals(0, curl.exitCode(), curl + "\n" + Command.of(composeArgv("logs", "--tail", "20", "imapd"))
+                                .run(new byte[0], STEP_TIMEOUT));
+                        assertTrue(curl.stdout().contains("Subject: " + owner[1] + "\r\n"), curl.toString());
+                    });
+        }
+        compose(STEP_TIMEOUT, "exec", "-T", "imapd", "/opt/mailstream/bin/imapd", "check", "-c", "/tmp/imapd.properties");
+    }
+
+    @Test
+    @Order(4)
     void withOneProviderStoppedMailIsStillStoredAndTheProviderCatchesUpWhenBack() throws IOException {
         compose(STEP_TIMEOUT, "stop", "ldap-a1");
         List<String> subjects = send(5);
@@ -95,7 +117,7 @@ class ComposeStackIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void theWorkersAndTheLmtpServerPassTheirChecksAndExportTheirMetrics() throws IOException {
         compose(STEP_TIMEOUT, "exec", "-T", "store-worker-a1", "/opt/mailstream/bin/store-worker", "check", "-c",
                 "/tmp/store-worker.properties");
@@ -108,7 +130,7 @@ class ComposeStackIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void kafkaServesTheMailOnlyToTheUsersGrantedItNotToAnyoneOnTheStacksNetwork() throws IOException {
         Command.Result anonymous = consume(null, null);
         assertTrue(anonymous.stderr().contains("Processed a total of 0 messages"), "no credentials, no mail:\n" + anonymous);
@@ -120,7 +142,7 @@ class ComposeStackIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void theProvidersReplicateAsAnIdentityThatReadsEverythingAndWritesNothing() throws IOException {
         Command.Result syncrepl = compose(STEP_TIMEOUT, "exec", "-T", "ldap-a1", "ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-Q",
                 "-Y", "EXTERNAL", "-H", "ldapi:///", "-b", "olcDatabase={1}mdb,cn=config", "olcSyncrepl");
@@ -133,9 +155,9 @@ class ComposeStackIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void theProgramsRunWithoutCapabilitiesAndCannotGainAny() {
-        for (String service : List.of("ingest-lmtpd", "store-worker-a1", "kafka")) {
+        for (String service : List.of("ingest-lmtpd", "store-worker-a1", "imapd", "kafka")) {
             String status = compose(STEP_TIMEOUT, "exec", "-T", service, "cat", "/proc/1/status").stdout();
             assertTrue(status.contains("CapEff:\t0000000000000000"), service + ":\n" + status);
             assertTrue(status.contains("NoNewPrivs:\t1"), service + ":\n" + status);
@@ -143,7 +165,7 @@ class ComposeStackIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void downRemovesTheContainersTheNetworkAndTheVolumes() {
         Command.Result down = compose(STEP_TIMEOUT, "down", "-v");
         for (String volume : VOLUMES) {
@@ -218,7 +240,8 @@ class ComposeStackIT {
     private static List<String> composeArgv(String... arguments) {
         List<String> argv = new ArrayList<>(List.of("env", "COMPOSE_PROJECT_NAME=" + PROJECT, "SMTP_PORT=" + SMTP_PORT,
                 "LMTPD_METRICS_PORT=" + LMTPD_METRICS_PORT, "WORKER1_METRICS_PORT=" + WORKER1_METRICS_PORT,
-                "WORKER2_METRICS_PORT=" + WORKER2_METRICS_PORT, Command.repositoryRoot().resolve("bin/compose").toString()));
+                "WORKER2_METRICS_PORT=" + WORKER2_METRICS_PORT, "IMAPS_PORT=" + IMAPS_PORT, "IMAPD_METRICS_PORT=" + IMAPD_METRICS_PORT,
+                Command.repositoryRoot().resolve("bin/compose").toString()));
         argv.addAll(List.of(arguments));
         return argv;
     }
