@@ -44,6 +44,7 @@ final class ImapConfig extends DeclaredConfig {
     static final String MAX_LITERAL_BYTES = "imap.max.literal.bytes";
     static final String MAX_LINE_BYTES = "imap.max.line.bytes";
     static final String MAX_MESSAGE_BYTES = "imap.max.message.bytes";
+    static final String MAX_CONNECTIONS_PER_USER = "imap.max.connections.per.user";
     static final String TLS_CERTIFICATE_FILE = "imap.tls.certificate.file";
     static final String TLS_KEY_FILE = "imap.tls.key.file";
     static final String TLS_LISTEN = "imap.tls.listen";
@@ -72,6 +73,9 @@ final class ImapConfig extends DeclaredConfig {
             .define(MAX_MESSAGE_BYTES, Type.INT, 10_485_760, Range.between(1_024, 16_000_000), Importance.MEDIUM,
                     "Largest message APPEND takes, in octets (ingest's max.message.bytes by default); a larger one gets "
                     + "NO [TOOBIG] before any of it is read. Below slapd's olcSockbufMaxIncomingAuth, with room for the entry.")
+            .define(MAX_CONNECTIONS_PER_USER, Type.INT, 20, Range.between(1, 10_000), Importance.MEDIUM,
+                    "Sessions one user may have logged in at once, on this server; one more gets NO [LIMIT] at log in. "
+                    + "A mail client opens a few; many more is a client gone wrong or someone else with the password.")
             .define(TLS_CERTIFICATE_FILE, Type.STRING, "", Importance.HIGH,
                     "PEM file of the server's certificate and its chain. With " + TLS_KEY_FILE + ", STARTTLS is offered "
                     + "on every TCP listener and log in is offered to any allowed client once TLS is on; empty: no TLS, and "
@@ -171,6 +175,10 @@ final class ImapConfig extends DeclaredConfig {
 
     int maxMessageBytes() {
         return getInt(MAX_MESSAGE_BYTES);
+    }
+
+    int maxConnectionsPerUser() {
+        return getInt(MAX_CONNECTIONS_PER_USER);
     }
 
     /** The ports of the implicit TLS listeners. */

@@ -12,7 +12,8 @@ final class ImapMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter logins = Counter.builder().name("mailstream_imap_logins")
-            .help("Logins, by result: ok, failed (unknown user or wrong password), unavailable (the directory did not answer)")
+            .help("Logins, by result: ok, failed (unknown user or wrong password), limit (the user's sessions at their limit), "
+                    + "unavailable (the directory did not answer)")
             .labelNames("result").register(registry);
     private final Counter commands = Counter.builder().name("mailstream_imap_commands")
             .help("Commands answered, by name and result (OK, NO, BAD)").labelNames("command", "result").register(registry);

@@ -13,6 +13,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -43,11 +44,27 @@ final class ImapSession implements Protocol.Session {
         private final ImapMetrics metrics;
         /** The server's TLS context; null when TLS is not configured. */
         private final SSLContext tls;
+        /** Sessions logged in, by user (the name lower-cased, as the directory compares it). */
+        private final Map<String, Integer> sessionsByUser = new HashMap<>();
 
         Context(ImapConfig config, ImapMetrics metrics, SSLContext tls) {
             this.config = config;
             this.metrics = metrics;
             this.tls = tls;
+        }
+
+        /** Counts a session of {@code user} in; false, counting nothing, when the user has as many as allowed. */
+        private synchronized boolean admit(String user) {
+            int sessions = sessionsByUser.getOrDefault(user, 0);
+            if (sessions >= config.maxConnectionsPerUser()) {
+                return false;
+            }
+            sessionsByUser.put(user, sessions + 1);
+            return true;
+        }
+
+        private synchronized void leave(String user) {
+            sessionsByUser.computeIfPresent(user, (name, sessions) -> sessions > 1 ? sessions - 1 : null);
         }
 
         @Override
@@ -99,6 +116,8 @@ final class ImapSession implements Protocol.Session {
     private volatile long commandStartedNanos = -1;
     private int errors;
     private Mailstore store;
+    /** Who is logged in, as counted for the per-user limit; null before log in. */
+    private String user;
     private SelectedFolder selected;
 
     private ImapSession(Context context, Connection connection) {
@@ -167,9 +186,15 @@ final class ImapSession implements Protocol.Session {
             }
         } finally {
             out.flush();
-            if (store != null) {
-                store.close();
-            }
+            logOut();
+        }
+    }
+
+    private void logOut() {
+        if (store != null) {
+            store.close();
+            context.leave(user);
+            store = null;
         }
     }
 
@@ -222,6 +247,8 @@ final class ImapSession implements Protocol.Session {
             }
             case "LOGOUT" -> {
                 arguments.end();
+                // Counted out before the answer, so that a client that logs in again at once finds room.
+                logOut();
                 line("* BYE logging out");
                 ok(tag, "LOGOUT completed");
                 throw new Logout();
@@ -393,7 +420,7 @@ final class ImapSession implements Protocol.Session {
         }
     }
 
-    private String logIn(String tag, String user, String password) throws IOException {
+    private String logIn(String tag, String name, String password) throws IOException {
         if (store != null) {
             return bad(tag, "already logged in");
         }
@@ -403,7 +430,7 @@ final class ImapSession implements Protocol.Session {
         }
         Optional<Mailstore> bound;
         try {
-            bound = Mailstore.login(context.config, user, password);
+            bound = Mailstore.login(context.config, name, password);
         } catch (Mailstore.Failure e) {
             context.metrics.login("unavailable");
             return respond(tag, "NO [UNAVAILABLE] the directory cannot be reached; try again later");
@@ -414,8 +441,15 @@ final class ImapSession implements Protocol.Session {
             pause(context.config.loginFailureDelayMs());
             return respond(tag, "NO [AUTHENTICATIONFAILED] authentication failed");
         }
+        String counted = name.toLowerCase(Locale.ROOT);
+        if (!context.admit(counted)) {
+            bound.get().close();
+            context.metrics.login("limit");
+            return respond(tag, "NO [LIMIT] " + context.config.maxConnectionsPerUser() + " sessions of this user at once already");
+        }
         context.metrics.login("ok");
         store = bound.get();
+        user = counted;
         return ok(tag, "[CAPABILITY " + capabilities() + "] logged in");
     }
 

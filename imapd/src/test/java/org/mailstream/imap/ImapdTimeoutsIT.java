@@ -11,7 +11,7 @@ import org.mailstream.local.Command;
 import org.mailstream.testsupport.ImapdProcess;
 import org.mailstream.testsupport.Slapd;
 
-/** The real bin/imapd's clocks: an IDLE is no command in progress, and a silent client is logged out. */
+/** The real bin/imapd's limits in time and number: an IDLE is no command in progress, a silent client is logged out, a user's sessions are counted. */
 class ImapdTimeoutsIT {
 
     @Test
@@ -42,6 +42,34 @@ class ImapdTimeoutsIT {
                 assertEquals(0, run.exitCode(), run + "\n" + imapd.log());
                 assertEquals("+ idling|c OK IDLE terminated|* BYE Autologout; idle for too long", run.stdout().strip(),
                         "3 s of IDLE against a 1 s command timeout; then 4 s of silence: " + run);
+            }
+        }
+    }
+
+    @Test
+    void aUserHasNoMoreSessionsThanTheLimitAndOneEndedMakesRoomForTheNext() {
+        try (Slapd slapd = Slapd.start()) {
+            slapd.addMailbox("alice");
+            try (ImapdProcess imapd = ImapdProcess.start(slapd, Map.of("imap.max.connections.per.user", "2"))) {
+                String program = """
+                        import imaplib
+                        def login():
+                            box = imaplib.IMAP4('127.0.0.1', %d)
+                            try:
+                                box.login('ALICE', 'alice-secret')
+                                return box, 'OK'
+                            except imaplib.IMAP4.error as e:
+                                return box, str(e)
+                        first, a = login()
+                        second, b = login()
+                        third, c = login()
+                        first.logout()
+                        fourth, d = login()
+                        print('|'.join([a, b, c, d]))
+                        """.formatted(imapd.port());
+                Command.Result run = Command.of(List.of("python3", "-")).run(program.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60));
+                assertEquals(0, run.exitCode(), run + "\n" + imapd.log());
+                assertEquals("OK|OK|b'[LIMIT] 2 sessions of this user at once already'|OK", run.stdout().strip(), run.toString());
             }
         }
     }
