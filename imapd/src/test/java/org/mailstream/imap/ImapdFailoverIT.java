@@ -1,0 +1,99 @@
+package org.mailstream.imap;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.MailCorpus;
+import org.mailstream.testsupport.ImapdProcess;
+import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.testsupport.Slapd;
+import org.mailstream.testsupport.StoreWorkerProcess;
+
+/**
+ * One IMAP session of the real bin/imapd while the back end's two real providers stop in turn:
+ * it goes on on the other; with both stopped its commands get NO [UNAVAILABLE] and it stays;
+ * with one back it goes on again.
+ */
+class ImapdFailoverIT {
+
+    private static final String TOPIC = "imapd-failover";
+
+    @Test
+    void aSessionGoesOnWhileEitherProviderAnswersAndIsToldUnavailableWhileNone() throws IOException {
+        KafkaCluster kafka = KafkaCluster.shared();
+        kafka.createTopic(TOPIC, 1, 1, Map.of());
+        kafka.createTopic(TOPIC + ".dlq", 1, 1, Map.of());
+        List<Slapd> providers = Slapd.startProviders(2);
+        Slapd first = providers.get(0);
+        Slapd second = providers.get(1);
+        try {
+            first.addMailbox("alice");
+            try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), TOPIC);
+                    StoreWorkerProcess worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, first, Map.of()))) {
+                publisher.publish(List.of(Map.entry("alice@example.com", MailCorpus.message("failover", "body\r\n"))));
+                Awaitility.await("stored and replicated").atMost(Duration.ofSeconds(60)).until(() -> second.messages("1.1").size() == 1);
+            }
+            try (ImapdProcess imapd = ImapdProcess.start(first, Map.of("ldap.urls", first.url() + "," + second.url(),
+                    "ldap.connect.timeout.ms", "1000", "ldap.response.timeout.ms", "3000"));
+                    Socket socket = new Socket("127.0.0.1", imapd.port())) {
+                socket.setSoTimeout(30_000);
+                Session session = new Session(socket);
+                session.answer("a1 LOGIN alice alice-secret", "a1 OK");
+                session.answer("a2 SELECT INBOX", "a2 OK");
+                first.stop();
+                session.answer("a3 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a3 OK", imapd);
+                first.restart();
+                second.stop();
+                session.answer("a4 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a4 OK", imapd);
+                first.stop();
+                session.answer("a5 NOOP", "a5 NO [UNAVAILABLE]", imapd);
+                second.restart();
+                session.answer("a6 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a6 OK", imapd);
+            }
+        } finally {
+            providers.forEach(Slapd::close);
+        }
+    }
+
+    /** A plain IMAP conversation over a socket: a command, then the lines up to its tagged answer. */
+    private static final class Session {
+        private final BufferedReader in;
+        private final OutputStream out;
+
+        Session(Socket socket) throws IOException {
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+            out = socket.getOutputStream();
+            in.readLine();
+        }
+
+        void answer(String command, String expected) throws IOException {
+            answer(command, expected, null);
+        }
+
+        void answer(String command, String expected, ImapdProcess imapd) throws IOException {
+            out.write((command + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String tag = command.substring(0, command.indexOf(' ') + 1);
+            StringBuilder seen = new StringBuilder();
+            String line;
+            while ((line = in.readLine()) != null) {
+                seen.append(line).append('\n');
+                if (line.startsWith(tag)) {
+                    assertTrue(line.startsWith(expected), command + " got:\n" + seen + (imapd == null ? "" : imapd.log()));
+                    return;
+                }
+            }
+            throw new AssertionError(command + ": the server closed the connection after:\n" + seen + (imapd == null ? "" : imapd.log()));
+        }
+    }
+}
