@@ -1,6 +1,7 @@
 package org.mailstream.imap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -69,7 +70,11 @@ class ImapdTimeoutsIT {
                         """.formatted(imapd.port());
                 Command.Result run = Command.of(List.of("python3", "-")).run(program.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60));
                 assertEquals(0, run.exitCode(), run + "\n" + imapd.log());
-                assertEquals("OK|OK|b'[LIMIT] 2 sessions of this user at once already'|OK", run.stdout().strip(), run.toString());
+                String[] answers = run.stdout().strip().split("\\|");
+                assertEquals(List.of("OK", "OK"), List.of(answers[0], answers[1]), run.toString());
+                // imaplib shows the server's text as it holds it (bytes, in the Python versions here).
+                assertTrue(answers[2].contains("[LIMIT] 2 sessions of this user at once already"), run.toString());
+                assertEquals("OK", answers[3], "room again after a LOGOUT: " + run);
             }
         }
     }
