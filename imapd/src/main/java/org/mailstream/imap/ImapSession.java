@@ -627,7 +627,7 @@ final class ImapSession implements Protocol.Session {
                         write("ENVELOPE ");
                         out.write(Structure.envelope(content));
                     }
-                    case "BODYSTRUCTURE", "BODY" -> {
+                    default -> {
                         if (item.isBody()) {
                             byte[] octets = item.select(content);
                             write(item.responseName() + " {" + octets.length + "}\r\n");
@@ -637,12 +637,6 @@ final class ImapSession implements Protocol.Session {
                             write(item.name() + " ");
                             out.write(Structure.body(content, item.name().equals("BODYSTRUCTURE")));
                         }
-                    }
-                    default -> {
-                        byte[] octets = item.select(content);
-                        write(item.responseName() + " {" + octets.length + "}\r\n");
-                        out.write(octets);
-                        context.metrics.sent(octets.length);
                     }
                 }
             }
