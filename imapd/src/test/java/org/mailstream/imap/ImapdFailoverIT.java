@@ -8,15 +8,11 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
-import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
 
@@ -31,19 +27,13 @@ class ImapdFailoverIT {
 
     @Test
     void aSessionGoesOnWhileEitherProviderAnswersAndIsToldUnavailableWhileNone() throws IOException {
-        KafkaCluster kafka = KafkaCluster.shared();
-        kafka.createTopic(TOPIC, 1, 1, Map.of());
-        kafka.createTopic(TOPIC + ".dlq", 1, 1, Map.of());
         List<Slapd> providers = Slapd.startProviders(2);
         Slapd first = providers.get(0);
         Slapd second = providers.get(1);
         try {
             first.addMailbox("alice");
-            try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), TOPIC);
-                    StoreWorkerProcess worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, first, Map.of()))) {
-                publisher.publish(List.of(Map.entry("alice@example.com", MailCorpus.message("failover", "body\r\n"))));
-                Awaitility.await("stored and replicated").atMost(Duration.ofSeconds(60)).until(() -> second.messages("1.1").size() == 1);
-            }
+            StoreWorkerProcess.storeAll(TOPIC, first, second, List.of(Map.entry("alice@example.com",
+                    MailCorpus.message("failover", "body\r\n"))));
             try (ImapdProcess imapd = ImapdProcess.start(first, Map.of("ldap.urls", first.url() + "," + second.url(),
                     "ldap.connect.timeout.ms", "1000", "ldap.response.timeout.ms", "3000"));
                     Socket socket = new Socket("127.0.0.1", imapd.port())) {

@@ -7,16 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
 import org.mailstream.local.FreePort;
-import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.testsupport.TestCertificates;
@@ -34,16 +31,9 @@ class ImapdTlsIT {
 
     @BeforeAll
     static void aMailForAliceAndAServerWithACertificate() {
-        KafkaCluster kafka = KafkaCluster.shared();
-        kafka.createTopic(TOPIC, 1, 1, Map.of());
-        kafka.createTopic(TOPIC + ".dlq", 1, 1, Map.of());
         slapd = Slapd.start();
         slapd.addMailbox("alice");
-        try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), TOPIC);
-                StoreWorkerProcess worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, slapd, Map.of()))) {
-            publisher.publish(List.of(Map.entry("alice@example.com", MAIL)));
-            Awaitility.await("stored").atMost(Duration.ofSeconds(60)).until(() -> slapd.messages("1.1").size() == 1);
-        }
+        StoreWorkerProcess.storeAll(TOPIC, slapd, slapd, List.of(Map.entry("alice@example.com", MAIL)));
         certificates = TestCertificates.create();
         imapsPort = FreePort.next();
         imapd = ImapdProcess.start(slapd, Map.of("imap.tls.certificate.file", certificates.serverCertificate().toString(),

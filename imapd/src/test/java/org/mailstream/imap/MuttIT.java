@@ -7,14 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
-import org.mailstream.local.KafkaCluster;
 import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
 
@@ -29,21 +28,17 @@ class MuttIT {
 
     @Test
     void muttReadsFlagsAndDeletesMailToTrash() throws Exception {
-        KafkaCluster kafka = KafkaCluster.shared();
-        kafka.createTopic(TOPIC, 1, 1, Map.of());
-        kafka.createTopic(TOPIC + ".dlq", 1, 1, Map.of());
         try (Slapd slapd = Slapd.start()) {
             slapd.addMailbox("carol");
-            try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), TOPIC);
-                    StoreWorkerProcess worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, slapd, Map.of()));
-                    ImapdProcess imapd = ImapdProcess.start(slapd, Map.of())) {
-                for (String[] mail : new String[][] {{"01", "Apples", "the apple text"}, {"02", "Bananas", "the banana text"},
-                    {"03", "Cherries", "the cherry text"}}) {
-                    publisher.publish(List.of(Map.entry("carol@example.com", ("From: Dave <dave@example.org>\r\nTo: carol@example.com\r\n"
-                            + "Subject: " + mail[1] + "\r\nDate: Thu, " + mail[0] + " Dec 2026 10:00:00 +0000\r\nMessage-ID: <" + mail[1]
-                            + "@example.org>\r\n\r\n" + mail[2] + "\r\n").getBytes(StandardCharsets.US_ASCII))));
-                }
-                Awaitility.await("stored").atMost(Duration.ofSeconds(60)).until(() -> slapd.messages("1.1").size() == 3);
+            List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
+            for (String[] mail : new String[][] {{"01", "Apples", "the apple text"}, {"02", "Bananas", "the banana text"},
+                {"03", "Cherries", "the cherry text"}}) {
+                mails.add(Map.entry("carol@example.com", ("From: Dave <dave@example.org>\r\nTo: carol@example.com\r\n"
+                        + "Subject: " + mail[1] + "\r\nDate: Thu, " + mail[0] + " Dec 2026 10:00:00 +0000\r\nMessage-ID: <" + mail[1]
+                        + "@example.org>\r\n\r\n" + mail[2] + "\r\n").getBytes(StandardCharsets.US_ASCII)));
+            }
+            StoreWorkerProcess.storeAll(TOPIC, slapd, slapd, mails);
+            try (ImapdProcess imapd = ImapdProcess.start(slapd, Map.of())) {
                 imap(imapd.port(), "box.create('Trash')");
                 Path home = Files.createTempDirectory("mutt");
                 Path muttrc = Files.writeString(home.resolve("muttrc"), """

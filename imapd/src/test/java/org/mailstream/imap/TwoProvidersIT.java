@@ -14,10 +14,8 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
-import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
 
@@ -33,24 +31,17 @@ class TwoProvidersIT {
 
     @Test
     void twoSessionsOnTwoServersChangingDifferentFlagsOfOneMessageAtOnceKeepBothChangesOnBothProviders() throws Exception {
-        KafkaCluster kafka = KafkaCluster.shared();
-        kafka.createTopic(TOPIC, 1, 1, Map.of());
-        kafka.createTopic(TOPIC + ".dlq", 1, 1, Map.of());
         List<Slapd> providers = Slapd.startProviders(2);
         Slapd first = providers.get(0);
         Slapd second = providers.get(1);
         first.addMailbox("alice");
-        try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), TOPIC);
-                StoreWorkerProcess worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, first, Map.of()));
-                ImapdProcess one = ImapdProcess.start(first, Map.of("ldap.urls", first.url() + "," + second.url()));
+        List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
+        for (int i = 0; i < MAILS; i++) {
+            mails.add(Map.entry("alice@example.com", MailCorpus.message("mail " + i, "body\r\n")));
+        }
+        StoreWorkerProcess.storeAll(TOPIC, first, second, mails);
+        try (ImapdProcess one = ImapdProcess.start(first, Map.of("ldap.urls", first.url() + "," + second.url()));
                 ImapdProcess other = ImapdProcess.start(first, Map.of("ldap.urls", second.url() + "," + first.url()))) {
-            List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
-            for (int i = 0; i < MAILS; i++) {
-                mails.add(Map.entry("alice@example.com", MailCorpus.message("mail " + i, "body\r\n")));
-            }
-            publisher.publish(mails);
-            Awaitility.await("stored and replicated").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> second.messages("1.1").size() == MAILS);
             // One session gives the UIDs first, so that both then change messages that have states.
             python(one.port(), "box.select('INBOX')");
             // Both start at the same moment and go through the messages in the same order, so that each

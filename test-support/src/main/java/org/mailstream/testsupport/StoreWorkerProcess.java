@@ -8,6 +8,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.ManagedProcess;
@@ -39,6 +42,29 @@ public final class StoreWorkerProcess implements AutoCloseable {
                 "retry.backoff.max.ms", "2000"));
         settings.putAll(overrides);
         return TempFiles.properties("store-worker.properties", settings);
+    }
+
+    /**
+     * Stores {@code mails} (recipient to message, each published after the one before, so that
+     * they are received in that order) into {@code slapd} through a topic of their own and the
+     * real worker, and returns once {@code replica} (slapd itself, or a provider replicating it)
+     * holds every one of them; the worker is stopped.
+     */
+    public static void storeAll(String topic, Slapd slapd, Slapd replica, List<Map.Entry<String, byte[]>> mails) {
+        KafkaCluster kafka = KafkaCluster.shared();
+        kafka.createTopic(topic, 1, 1, Map.of("max.message.bytes", "11000000"));
+        kafka.createTopic(topic + ".dlq", 1, 1, Map.of("max.message.bytes", "17000000"));
+        int before = replica.messages("1.1").size();
+        try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), topic);
+                StoreWorkerProcess worker = start(config(kafka, topic, slapd, Map.of()))) {
+            mails.forEach(mail -> publisher.publish(List.of(mail)));
+            try {
+                Awaitility.await("the mails stored").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                        .failFast(() -> !worker.isAlive()).until(() -> replica.messages("1.1").size() >= before + mails.size());
+            } catch (ConditionTimeoutException | TerminalFailureException e) {
+                throw new AssertionError(e.getMessage() + "\n" + worker.log(), e);
+            }
+        }
     }
 
     public static StoreWorkerProcess start(Path config) {
