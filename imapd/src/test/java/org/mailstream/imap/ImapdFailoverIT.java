@@ -18,8 +18,8 @@ import org.mailstream.testsupport.StoreWorkerProcess;
 
 /**
  * One IMAP session of the real bin/imapd while the back end's two real providers stop in turn:
- * it goes on on the other; with both stopped its commands get NO [UNAVAILABLE] and it stays;
- * with one back it goes on again.
+ * it goes on on the other; with both stopped its commands get NO [UNAVAILABLE] and it stays, and
+ * a login gets NO [UNAVAILABLE] rather than AUTHENTICATIONFAILED; with one back it goes on again.
  */
 class ImapdFailoverIT {
 
@@ -48,6 +48,10 @@ class ImapdFailoverIT {
                 session.answer("a4 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a4 OK", imapd);
                 first.stop();
                 session.answer("a5 NOOP", "a5 NO [UNAVAILABLE]", imapd);
+                try (Socket late = new Socket("127.0.0.1", imapd.port())) {
+                    late.setSoTimeout(30_000);
+                    new Session(late).answer("b1 LOGIN alice alice-secret", "b1 NO [UNAVAILABLE]", imapd);
+                }
                 second.restart();
                 session.answer("a6 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a6 OK", imapd);
             }
