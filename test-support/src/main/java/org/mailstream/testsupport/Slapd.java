@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -442,7 +444,17 @@ public final class Slapd implements AutoCloseable {
                         + directory.resolve("slapd.d") + " to see why it stopped)",
                 List.of("slapd", "-d", "0", "-F", directory.resolve("slapd.d").toString(), "-h", listeners),
                 directory.resolve("slapd.log"));
-        process.awaitReady(Duration.ofSeconds(30), () -> FreePort.isListening(port));
+        // slapd opens its listeners one after another: ready once the last, ldapi, takes a connection too,
+        // or the set-up that follows over ldapi may find nobody there.
+        process.awaitReady(Duration.ofSeconds(30), () -> FreePort.isListening(port) && acceptsOnLdapi());
+    }
+
+    private boolean acceptsOnLdapi() {
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(directory.resolve("ldapi")))) {
+            return true;
+        } catch (IOException notYet) {
+            return false;
+        }
     }
 
     private String ldapiUrl() {
