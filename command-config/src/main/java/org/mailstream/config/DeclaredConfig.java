@@ -35,6 +35,7 @@ public abstract class DeclaredConfig extends AbstractConfig {
 
     public static final String KAFKA_PREFIX = "kafka.";
     public static final String BOOTSTRAP_SERVERS = KAFKA_PREFIX + CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG;
+    public static final String RECIPIENT_DELIMITER = "recipient.delimiter";
 
     /** How Kafka's ConfigException quotes a value: "Invalid value VALUE for configuration KEY[: REASON]". */
     private static final Pattern KAFKAS_REFUSAL = Pattern.compile("Invalid value .* for configuration (\\S+?)(?:: (.*))?",
@@ -96,6 +97,27 @@ public abstract class DeclaredConfig extends AbstractConfig {
                 .define(BOOTSTRAP_SERVERS, ConfigDef.Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("host:port"),
                         ConfigDef.Importance.HIGH,
                         "Kafka brokers to connect to first, as host:port pairs separated by commas. Required.");
+    }
+
+    /**
+     * {@code definition} with {@value #RECIPIENT_DELIMITER}, which ingest (to key a record by its
+     * mailbox) and the worker (to find the mailbox and the folder) must read alike.
+     */
+    public static ConfigDef defineRecipientDelimiter(ConfigDef definition) {
+        return definition.define(RECIPIENT_DELIMITER, ConfigDef.Type.STRING, "", ConfigDef.LambdaValidator.with((name, value) -> {
+            String delimiters = (String) value;
+            if (delimiters != null && delimiters.chars().anyMatch(c -> c <= ' ' || c == '@' || c == 0x7f)) {
+                throw new ConfigException(name + ": delimiters are characters other than @, space and controls");
+            }
+        }, () -> "characters other than @, space and controls"), ConfigDef.Importance.MEDIUM,
+                "Characters that separate an address extension, as Postfix's recipient_delimiter (Debian's main.cf sets +): "
+                + "alice+news@ is keyed and routed as alice@, and stored below alice, in her folder news when it exists, "
+                + "in INBOX when not. Set it alike in ingest, store-worker and Postfix. Empty: addresses have no extension.");
+    }
+
+    /** The {@value #RECIPIENT_DELIMITER} characters; for a configuration whose definition has the key. */
+    public String recipientDelimiter() {
+        return getString(RECIPIENT_DELIMITER);
     }
 
     /**

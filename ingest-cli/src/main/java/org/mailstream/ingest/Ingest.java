@@ -29,7 +29,9 @@ import org.mailstream.schemas.Recipient;
  * The core both front ends share, apart from how each speaks to Postfix (argv, stdin and exit
  * status for pipe(8); replies for LMTP): the checks on a message, and publishing one record per
  * recipient, each outcome known only once the broker has acknowledged the record or the
- * deadline has passed.
+ * deadline has passed. A record is keyed by its mailbox's address, the recipient without its
+ * extension, so that all of a mailbox's mail shares a partition and a back end; the envelope
+ * keeps the recipient whole.
  */
 final class Ingest {
 
@@ -95,7 +97,7 @@ final class Ingest {
                     delivery.originalRecipient(recipient), delivery.queueId(), delivery.clientAddress(), receivedAt,
                     message.length, sha256, HOST_NAME);
             ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.topic(),
-                    recipient.key().getBytes(StandardCharsets.UTF_8), message);
+                    recipient.withoutExtension(config.recipientDelimiter()).key().getBytes(StandardCharsets.UTF_8), message);
             record.headers().add(MailRecord.ENVELOPE_HEADER, envelope.toJson());
             acknowledgements.add(null);
             if (!clock.instant().isBefore(deadline)) {

@@ -50,7 +50,7 @@ class IngestConfig extends DeclaredConfig {
             ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
             ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
 
-    static final ConfigDef DEFINITION = sharedDefinition()
+    static final ConfigDef DEFINITION = defineRecipientDelimiter(sharedDefinition())
             .define(TOPIC, Type.STRING, MailRecord.DEFAULT_TOPIC, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Topic that receives one record per recipient.")
             .define(MAX_MESSAGE_BYTES, Type.INT, 10_485_760, Range.between(1, LARGEST_STORABLE_MESSAGE), Importance.HIGH,

@@ -1,6 +1,7 @@
 package org.mailstream.schemas;
 
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * An envelope recipient as Postfix passes it (internal form: the local part unquoted), and the
@@ -15,12 +16,20 @@ import java.util.Locale;
  * of letters, digits, hyphens or non-ASCII characters (RFC 6531), or an address literal in square
  * brackets. No control character (NUL, CR, LF, ...) may appear anywhere, and the RFC 5321 length
  * limits apply (local part 64 octets, domain 255, path 256).
+ *
+ * <p>Extension rule, Postfix's (recipient_delimiter, split_addr): with a set of delimiter
+ * characters, the local part splits at the first of them into the mailbox's own address and an
+ * extension, {@code alice+news@} into {@code alice@} and {@code news}. Not split: a local part
+ * that starts with a delimiter (nothing would remain), postmaster, mailer-daemon and
+ * double-bounce, and, at a {@code -}, {@code owner-*} and {@code *-request} (mailing-list
+ * addresses, Postfix's owner_request_special).
  */
 public record Recipient(String localPart, String domain) {
 
     private static final int MAX_LOCAL_PART = 64;
     private static final int MAX_DOMAIN = 255;
     private static final int MAX_ADDRESS = 254;
+    private static final Set<String> UNSPLIT = Set.of("postmaster", "mailer-daemon", "double-bounce");
 
     /** Validates {@code address}; the message says what is wrong, for the DSN line. */
     public static Recipient parse(String address) {
@@ -57,6 +66,32 @@ public record Recipient(String localPart, String domain) {
     /** The Kafka record key: {@code localPart@domain} with the domain lower-cased. */
     public String key() {
         return localPart + "@" + domain.toLowerCase(Locale.ROOT);
+    }
+
+    /** This address without its extension, or this address when it has none. */
+    public Recipient withoutExtension(String delimiters) {
+        int split = extensionStart(delimiters);
+        return split < 0 ? this : new Recipient(localPart.substring(0, split), domain);
+    }
+
+    /** The extension ({@code news} of {@code alice+news@}), possibly empty; null when there is none. */
+    public String extension(String delimiters) {
+        int split = extensionStart(delimiters);
+        return split < 0 ? null : localPart.substring(split + 1);
+    }
+
+    private int extensionStart(String delimiters) {
+        String lower = localPart.toLowerCase(Locale.ROOT);
+        if (delimiters.isEmpty() || UNSPLIT.contains(lower)) {
+            return -1;
+        }
+        for (int i = 1; i < localPart.length(); i++) {
+            char c = localPart.charAt(i);
+            if (delimiters.indexOf(c) >= 0 && !(c == '-' && (lower.startsWith("owner-") || lower.endsWith("-request")))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Override

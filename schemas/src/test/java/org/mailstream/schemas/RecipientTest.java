@@ -36,4 +36,27 @@ class RecipientTest {
     void anOverlongLocalPartIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> Recipient.parse("x".repeat(65) + "@example.com"));
     }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', nullValues = "null", value = {
+        "alice+news@example.com    | +   | alice@example.com    | news",
+        "ALICE+News@Example.com    | +   | ALICE@Example.com    | News",
+        "alice+a+b@example.com     | +   | alice@example.com    | a+b",
+        "alice-news@example.com    | +-  | alice@example.com    | news",
+        "alice+@example.com        | +   | alice@example.com    | ''",
+        "alice@example.com         | +   | alice@example.com    | null",
+        "alice+news@example.com    | ''  | alice+news@example.com | null",
+        "+news@example.com         | +   | +news@example.com    | null",
+        "mailer-daemon@example.com | -   | mailer-daemon@example.com | null",
+        "postmaster+x@example.com  | +   | postmaster@example.com | x",
+        "owner-list@example.com    | -   | owner-list@example.com | null",
+        "list-request@example.com  | -   | list-request@example.com | null",
+        "a+b,cn=x@example.com      | +   | a@example.com        | 'b,cn=x'",
+    })
+    void theExtensionIsWhatFollowsTheFirstDelimiterAsPostfixSplitsIt(String address, String delimiters, String mailbox,
+            String extension) {
+        Recipient recipient = Recipient.parse(address);
+        assertEquals(mailbox, recipient.withoutExtension(delimiters).toString());
+        assertEquals(extension, recipient.extension(delimiters));
+    }
 }

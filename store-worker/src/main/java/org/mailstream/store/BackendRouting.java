@@ -13,31 +13,39 @@ import org.mailstream.schemas.Recipient;
  * routing configuration, so that every worker of every back end, and every replay, decides the
  * same without asking anyone, and ingest-cli never needs to know.
  *
- * <p>Rule: a pinned address belongs to the back end it is pinned to; any other address to the
- * back end with the highest score {@code murmur2(name NUL address)} (rendezvous hashing: adding a
- * back end takes over about 1/n of the addresses and moves none between the others). A record
- * without a key belongs to the first back end, so that exactly one dead-letters it.
+ * <p>Rule: an address is routed as its mailbox's, without its extension (recipient.delimiter),
+ * so that {@code alice+news@} goes where {@code alice@} goes, also for records keyed before
+ * ingest knew the delimiter. A pinned address belongs to the back end it is pinned to; any other
+ * address to the back end with the highest score {@code murmur2(name NUL address)} (rendezvous
+ * hashing: adding a back end takes over about 1/n of the addresses and moves none between the
+ * others). A record without a key belongs to the first back end, so that exactly one
+ * dead-letters it.
  */
 final class BackendRouting {
 
     private final String self;
     private final List<String> backends;
     private final Map<String, String> pins;
+    private final String delimiters;
 
-    private BackendRouting(String self, List<String> backends, Map<String, String> pins) {
+    private BackendRouting(String self, List<String> backends, Map<String, String> pins, String delimiters) {
         this.self = self;
         this.backends = List.copyOf(backends);
         this.pins = Map.copyOf(pins);
+        this.delimiters = delimiters;
     }
 
-    /** Routing for one back end, {@code self}, among {@code backends}; an empty list means one back end that owns all. */
-    static BackendRouting of(String self, List<String> backends, List<String> pinList) {
+    /**
+     * Routing for one back end, {@code self}, among {@code backends}, addresses split at
+     * {@code delimiters}; an empty list means one back end that owns all.
+     */
+    static BackendRouting of(String self, List<String> backends, List<String> pinList, String delimiters) {
         if (backends.isEmpty()) {
             if (!self.isEmpty() || !pinList.isEmpty()) {
                 throw new IllegalArgumentException(StoreConfig.BACKEND + " and " + StoreConfig.ROUTING_PINS + " need "
                         + StoreConfig.ROUTING_BACKENDS);
             }
-            return new BackendRouting("", List.of(), Map.of());
+            return new BackendRouting("", List.of(), Map.of(), delimiters);
         }
         if (backends.stream().distinct().count() != backends.size()) {
             throw new IllegalArgumentException(StoreConfig.ROUTING_BACKENDS + " names a back end twice: " + backends);
@@ -55,17 +63,17 @@ final class BackendRouting {
                 throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + ": '" + pin + "' is not ADDRESS=BACKEND with a back end of "
                         + backends);
             }
-            if (pins.put(keyOf(address, pin), backend) != null) {
+            if (pins.put(keyOf(address, pin, delimiters), backend) != null) {
                 throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + " pins " + address + " twice");
             }
         }
-        return new BackendRouting(self, backends, pins);
+        return new BackendRouting(self, backends, pins, delimiters);
     }
 
-    /** A pinned address as {@link #ownerOf} compares it: lower-cased. */
-    private static String keyOf(String address, String pin) {
+    /** A pinned address as {@link #ownerOf} compares it: its mailbox's, lower-cased. */
+    private static String keyOf(String address, String pin, String delimiters) {
         try {
-            return Recipient.parse(address).key().toLowerCase(Locale.ROOT);
+            return mailboxOf(Recipient.parse(address), delimiters);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + ": '" + pin + "': " + e.getMessage(), e);
         }
@@ -88,7 +96,7 @@ final class BackendRouting {
         if (rawAddress == null) {
             return backends.get(0);
         }
-        String address = rawAddress.toLowerCase(Locale.ROOT);
+        String address = mailboxOf(rawAddress);
         String pinned = pins.get(address);
         if (pinned != null) {
             return pinned;
@@ -103,5 +111,18 @@ final class BackendRouting {
             }
         }
         return owner;
+    }
+
+    /** A forged key that is no address is routed as it is, and dead-lettered by the back end it lands on. */
+    private String mailboxOf(String address) {
+        try {
+            return mailboxOf(Recipient.parse(address), delimiters);
+        } catch (IllegalArgumentException e) {
+            return address.toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private static String mailboxOf(Recipient address, String delimiters) {
+        return address.withoutExtension(delimiters).key().toLowerCase(Locale.ROOT);
     }
 }

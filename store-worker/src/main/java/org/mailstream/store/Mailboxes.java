@@ -15,12 +15,18 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.mailstream.schemas.Recipient;
 
 /**
  * The back end's mailboxes: finds the one owner of a recipient address (with a bounded cache)
- * and adds message entries below it, creating the folder when it is missing. An entry that
- * already exists is a success: it is the same message, delivered again. A reparse brings an
- * existing entry's derived attributes up to date.
+ * and the folder its mail goes to, and adds message entries there, creating INBOX when it is
+ * missing. An entry that already exists is a success: it is the same message, delivered again.
+ * A reparse brings an existing entry's derived attributes up to date.
+ *
+ * <p>An address with an extension ({@code alice+news@}) is looked up whole first, as Postfix
+ * does, and then as its mailbox's ({@code alice@}); in the mailbox's case the extension names the
+ * folder, {@code cn=news} below the owner when it exists (the directory compares folder names
+ * without regard to case), INBOX otherwise, as Dovecot's lmtp_save_to_detail_mailbox does.
  */
 final class Mailboxes {
 
@@ -31,6 +37,7 @@ final class Mailboxes {
     private final String baseDn;
     private final FilterTemplate filter;
     private final String folder;
+    private final String delimiters;
     private final OwnerCache cache;
     private final WorkerMetrics metrics;
 
@@ -40,6 +47,7 @@ final class Mailboxes {
         this.baseDn = config.ldapBaseDn();
         this.filter = config.mailboxFilter();
         this.folder = config.ldapFolder();
+        this.delimiters = config.recipientDelimiter();
         this.cache = new OwnerCache(config.mailboxCacheSize(), config.mailboxCacheTtlMs());
     }
 
@@ -47,8 +55,32 @@ final class Mailboxes {
     record Owner(DN dn, Instant created) {
     }
 
+    /** Where a recipient's mail goes: below its owner entry, in a folder of theirs. */
+    record Destination(Owner owner, DN folder) {
+    }
+
+    /** Where mail to {@code recipient} goes; a {@link PermanentFailure} when no single owner has the address. */
+    Destination destination(Recipient recipient) throws LDAPException, PermanentFailure {
+        String extension = recipient.extension(delimiters);
+        Owner whole = extension == null ? owner(recipient.key()) : find(recipient.key());
+        if (whole != null) {
+            return new Destination(whole, folderOf(whole.dn()));
+        }
+        Owner owner = owner(recipient.withoutExtension(delimiters).key());
+        return new Destination(owner, extension.isEmpty() ? folderOf(owner.dn()) : folderNamed(owner.dn(), extension));
+    }
+
     /** The owner of {@code address}; a {@link PermanentFailure} when there is none or several. */
-    Owner owner(String address) throws LDAPException, PermanentFailure {
+    private Owner owner(String address) throws LDAPException, PermanentFailure {
+        Owner owner = find(address);
+        if (owner == null) {
+            throw new PermanentFailure("no such mailbox: nothing below " + baseDn + " matches " + filter.forValue(address));
+        }
+        return owner;
+    }
+
+    /** The owner of {@code address}, null when there is none; a {@link PermanentFailure} when there are several. */
+    private Owner find(String address) throws LDAPException, PermanentFailure {
         Owner cached = cache.get(address);
         if (cached != null) {
             return cached;
@@ -65,7 +97,7 @@ final class Mailboxes {
             throw new PermanentFailure("ambiguous mailbox: more than one entry below " + baseDn + " matches " + search.getFilter());
         }
         if (result.getEntryCount() == 0) {
-            throw new PermanentFailure("no such mailbox: nothing below " + baseDn + " matches " + search.getFilter());
+            return null;
         }
         if (result.getEntryCount() > 1) {
             throw new PermanentFailure("ambiguous mailbox: more than one entry below " + baseDn + " matches " + search.getFilter());
@@ -77,37 +109,54 @@ final class Mailboxes {
         return owner;
     }
 
-    DN folderOf(DN owner) {
+    private DN folderOf(DN owner) {
         return MessageEntry.folderDn(owner, folder);
     }
 
-    /** Adds {@code message}; true when it was new, false when it was already there. */
-    boolean add(Entry message, DN owner) throws LDAPException {
+    /** The owner's folder {@code name} as the directory spells it, or INBOX when there is none by that name. */
+    private DN folderNamed(DN owner, String name) throws LDAPException {
+        DN named = MessageEntry.folderDn(owner, name);
+        Entry found = metrics.timed("read", () -> pool.getEntry(named.toString(), "1.1"));
+        return found == null ? folderOf(owner) : found.getParsedDN();
+    }
+
+    /** Where a message entry ended: its entry, and whether this add made it (false: it was there already). */
+    record Added(DN entry, boolean created) {
+    }
+
+    /**
+     * Adds {@code message} to the folder its DN names, below {@code owner}. When that folder is
+     * missing, the message goes to INBOX, made if need be: INBOX is made by its first mail, and a
+     * folder deleted since it was found leaves its mail to INBOX.
+     */
+    Added add(Entry message, DN owner) throws LDAPException {
         try {
-            return addUnlessPresent(message);
+            return new Added(message.getParsedDN(), addUnlessPresent(message));
         } catch (LDAPException e) {
             if (e.getResultCode() != ResultCode.NO_SUCH_OBJECT) {
                 throw e;
             }
         }
+        Entry inInbox = message.duplicate();
+        inInbox.setDN(new DN(message.getRDN(), folderOf(owner)));
         addUnlessPresent(MessageEntry.folder(owner, folder));
-        return addUnlessPresent(message);
+        return new Added(inInbox.getParsedDN(), addUnlessPresent(inInbox));
     }
 
     /**
-     * Rewrites the derived attributes of the stored {@code message} that differ from its own
-     * (byte for byte), never mailStoreRaw; true when any did.
+     * Rewrites the derived attributes of the stored {@code entry} that differ from those of
+     * {@code message}, its parse (byte for byte), never mailStoreRaw; true when any did.
      */
-    boolean reindex(Entry message) throws LDAPException {
-        Entry stored = metrics.timed("read", () -> pool.getEntry(message.getDN(), MessageEntry.DERIVED));
+    boolean reindex(Entry message, DN entry) throws LDAPException {
+        Entry stored = metrics.timed("read", () -> pool.getEntry(entry.toString(), MessageEntry.DERIVED));
         if (stored == null) {
-            throw new LDAPException(ResultCode.NO_SUCH_OBJECT, "gone while being re-indexed: " + message.getDN());
+            throw new LDAPException(ResultCode.NO_SUCH_OBJECT, "gone while being re-indexed: " + entry);
         }
         List<Modification> changes = Entry.diff(stored, message, true, false, true, MessageEntry.DERIVED);
         if (changes.isEmpty()) {
             return false;
         }
-        metrics.timed("modify", () -> pool.modify(message.getDN(), changes));
+        metrics.timed("modify", () -> pool.modify(entry.toString(), changes));
         return true;
     }
 

@@ -1,8 +1,8 @@
 package org.mailstream.store;
 
+import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.LDAPException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -13,6 +13,7 @@ import org.apache.kafka.common.header.Header;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
 import org.mailstream.schemas.MessageIdentity;
+import org.mailstream.schemas.Recipient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,13 +81,14 @@ final class RecordStorer {
         }
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         try {
-            Outcome outcome = write(record);
+            Delivered delivered = write(record);
             unforeseen.clear(partition);
             String mended = operatorFaults.remove(partition);
             if (mended != null) {
                 LOG.info("{}: storing again after {}", partition, mended);
             }
-            return outcome;
+            LOG.info(DeliveryLine.stored(record, delivered.envelope(), delivered.message(), delivered.entry(), delivered.outcome()));
+            return delivered.outcome();
         } catch (PermanentFailure failure) {
             return settledAsDeadLetter(partition, record, failure.getMessage());
         } catch (LDAPException e) {
@@ -123,7 +125,11 @@ final class RecordStorer {
         return outcome;
     }
 
-    private Outcome write(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure, LDAPException {
+    /** A record written: how, its envelope, its message entry as parsed, and the entry it is in the directory. */
+    private record Delivered(Outcome outcome, Envelope envelope, Entry message, DN entry) {
+    }
+
+    private Delivered write(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure, LDAPException {
         if (record.key() == null || record.value() == null) {
             throw new PermanentFailure("record without key or value");
         }
@@ -131,24 +137,35 @@ final class RecordStorer {
         if (!envelope.sha256().equals(MessageIdentity.sha256Hex(record.value()))) {
             throw new PermanentFailure("value does not match the SHA-256 in its envelope");
         }
-        Mailboxes.Owner owner = mailboxes.owner(new String(record.key(), StandardCharsets.UTF_8));
+        Mailboxes.Destination destination = mailboxes.destination(recipient(envelope));
+        Mailboxes.Owner owner = destination.owner();
         if (!ownerCreatedAfterMail.isNegative() && owner.created() != null
                 && owner.created().isAfter(envelope.receivedAt().plus(ownerCreatedAfterMail))) {
             throw new PermanentFailure("mailbox newer than the mail: " + owner.dn() + " was created at " + owner.created()
                     + ", the mail received at " + envelope.receivedAt() + ", so it was sent to an earlier holder of the address"
                     + " (" + StoreConfig.MAILBOX_CREATED_AFTER_MAIL_MS + ")");
         }
-        Entry message = MessageEntry.message(mailboxes.folderOf(owner.dn()), record.value(), envelope);
+        Entry message = MessageEntry.message(destination.folder(), record.value(), envelope);
         long size = MessageEntry.encodedSize(message);
         if (size > maxWriteBytes) {
             throw new PermanentFailure("too large for the back end: the entry takes about " + size
                     + " octets, the back end accepts " + maxWriteBytes + " (" + StoreConfig.LDAP_MAX_WRITE_BYTES + ")");
         }
-        if (mailboxes.add(message, owner.dn())) {
+        Mailboxes.Added added = mailboxes.add(message, owner.dn());
+        if (added.created()) {
             metrics.stored(envelope.receivedAt());
-            return Outcome.STORED;
+            return new Delivered(Outcome.STORED, envelope, message, added.entry());
         }
-        return whenStored == WhenStored.REPARSE && mailboxes.reindex(message) ? Outcome.REINDEXED : Outcome.ALREADY_STORED;
+        boolean reindexed = whenStored == WhenStored.REPARSE && mailboxes.reindex(message, added.entry());
+        return new Delivered(reindexed ? Outcome.REINDEXED : Outcome.ALREADY_STORED, envelope, message, added.entry());
+    }
+
+    private static Recipient recipient(Envelope envelope) throws PermanentFailure {
+        try {
+            return Recipient.parse(envelope.recipient());
+        } catch (IllegalArgumentException e) {
+            throw new PermanentFailure("the envelope's recipient is no address: " + e.getMessage());
+        }
     }
 
     private static Envelope envelope(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure {
@@ -172,13 +189,13 @@ final class RecordStorer {
         int attempts = DeadLetters.attempts(record);
         Instant firstFailed = DeadLetters.firstFailed(record);
         if (attempts >= maxAttempts || (firstFailed != null && firstFailed.plus(maxAge).isBefore(Instant.now()))) {
-            LOG.warn("gave up on dead letter {}/{}/{} after {} attempts since {}: {}", record.topic(), record.partition(), record.offset(),
-                    attempts, firstFailed, reason);
+            LOG.warn(DeliveryLine.refused(record, Outcome.GIVEN_UP,
+                    "after " + attempts + " attempts since " + firstFailed + ": " + reason));
             return Outcome.GIVEN_UP;
         }
         try {
             deadLetters.send(record, reason);
-            LOG.warn("dead letter {}/{}/{}: {}", record.topic(), record.partition(), record.offset(), reason);
+            LOG.warn(DeliveryLine.refused(record, Outcome.DEAD_LETTER, reason));
             return Outcome.DEAD_LETTER;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {

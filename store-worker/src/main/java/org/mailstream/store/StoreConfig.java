@@ -63,7 +63,7 @@ final class StoreConfig extends DeclaredConfig {
     static final String STORE_DURABILITY = "store.durability";
     static final String STORE_LOG_COMMIT_DELAY_MS = "store.log.commit.delay.ms";
 
-    static final ConfigDef DEFINITION = MetricsEndpoint.define(sharedDefinition())
+    static final ConfigDef DEFINITION = MetricsEndpoint.define(defineRecipientDelimiter(sharedDefinition()))
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Consumer group of the workers of a back end; with several back ends the back end's name is "
                     + "appended (mailstream-store-a), so that no two back ends can share one. A new group starts from the "
@@ -177,7 +177,7 @@ final class StoreConfig extends DeclaredConfig {
                     + "up to " + LDAP_RESPONSE_TIMEOUT_MS + " or 10 s, plus a margin of 5 s");
         }
         try {
-            routing = BackendRouting.of(getString(BACKEND), getList(ROUTING_BACKENDS), getList(ROUTING_PINS));
+            routing = BackendRouting.of(getString(BACKEND), getList(ROUTING_BACKENDS), getList(ROUTING_PINS), recipientDelimiter());
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

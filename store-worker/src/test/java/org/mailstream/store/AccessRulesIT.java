@@ -131,6 +131,15 @@ class AccessRulesIT {
     }
 
     @Test
+    void theServiceAccountFindsAnOwnersFolderByNameToDeliverAnExtensionThereButReadsNothingOfIt() throws Exception {
+        try (LDAPConnection service = backend.slapd.connection(Slapd.SERVICE_DN, Slapd.SERVICE_PASSWORD)) {
+            SearchResultEntry inbox = service.getEntry("cn=inbox," + ALICE, "*");
+            assertEquals("cn=INBOX," + ALICE, inbox.getDN(), "found by its name, whatever its case");
+            assertEquals(List.of(), List.copyOf(inbox.getAttributes()));
+        }
+    }
+
+    @Test
     void postfixsLookupAccountFindsOwnersByAddressAndReadsNothingElse() throws Exception {
         try (LDAPConnection postfix = backend.slapd.connection(Slapd.LOOKUP_DN, Slapd.LOOKUP_PASSWORD)) {
             SearchResultEntry owner = postfix.searchForEntry(Slapd.PEOPLE, SearchScope.SUB, "(mail=alice@example.com)", "*");

@@ -45,7 +45,7 @@ class BackendRoutingTest {
     @Test
     void aPinnedAddressBelongsToItsPinnedBackEnd() {
         String address = ADDRESSES.stream().filter(a -> routing("a", "a,b").ownerOf(a).equals("a")).findFirst().orElseThrow();
-        BackendRouting pinned = BackendRouting.of("b", List.of("a", "b"), List.of(address.replace("example.com", "Example.COM") + "=b"));
+        BackendRouting pinned = BackendRouting.of("b", List.of("a", "b"), List.of(address.replace("example.com", "Example.COM") + "=b"), "");
         assertTrue(pinned.owns(address.getBytes(StandardCharsets.UTF_8)), "the pin's domain is compared as the key's, lower-cased");
     }
 
@@ -54,29 +54,41 @@ class BackendRoutingTest {
         BackendRouting routing = routing("a", "a,b,c,d");
         long apart = ADDRESSES.stream().filter(a -> !routing.ownerOf(a).equals(routing.ownerOf(a.toUpperCase(Locale.ROOT)))).count();
         assertEquals(0, apart);
-        BackendRouting pinned = BackendRouting.of("b", List.of("a", "b"), List.of("Alice@example.com=b"));
+        BackendRouting pinned = BackendRouting.of("b", List.of("a", "b"), List.of("Alice@example.com=b"), "");
         assertTrue(pinned.owns("ALICE@example.com".getBytes(StandardCharsets.UTF_8)), "a pin matches any case");
     }
 
     @Test
     void withoutBackEndsTheOnlyBackEndOwnsEverything() {
-        BackendRouting single = BackendRouting.of("", List.of(), List.of());
+        BackendRouting single = BackendRouting.of("", List.of(), List.of(), "");
         assertTrue(single.owns("x@example.com".getBytes(StandardCharsets.UTF_8)) && single.owns(null));
     }
 
     @Test
     void aRoutingThatCouldLoseOrDoubleMailIsRefusedWithTheReason() {
-        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("c", List.of("a", "b"), List.of()), "not a back end");
-        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "a"), List.of()), "named twice");
-        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"), List.of("x@example.com=z")));
-        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"), List.of("x@example.com")));
-        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"), List.of("no-domain=a")));
+        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("c", List.of("a", "b"), List.of(), ""), "not a back end");
+        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "a"), List.of(), ""), "named twice");
+        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"), List.of("x@example.com=z"), ""));
+        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"), List.of("x@example.com"), ""));
+        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"), List.of("no-domain=a"), ""));
         assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of("a", "b"),
-                List.of("x@example.com=a", "x@example.com=b")), "pinned twice");
-        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of(), List.of()), "a name without a list");
+                List.of("x@example.com=a", "x@example.com=b"), ""), "pinned twice");
+        assertThrows(IllegalArgumentException.class, () -> BackendRouting.of("a", List.of(), List.of(), ""), "a name without a list");
+    }
+
+    @Test
+    void anAddressWithAnExtensionGoesWhereItsMailboxGoesAndSoDoesItsPin() {
+        BackendRouting routing = BackendRouting.of("a", List.of("a", "b", "c", "d"), List.of(), "+-");
+        for (String address : ADDRESSES.subList(0, 200)) {
+            String owner = routing.ownerOf(address);
+            assertEquals(owner, routing.ownerOf(address.replace("@", "+news@")), address);
+            assertEquals(owner, routing.ownerOf(address.replace("@", "-Lists+x@").toUpperCase(Locale.ROOT)), address);
+        }
+        BackendRouting pinned = BackendRouting.of("b", List.of("a", "b"), List.of("alice@example.com=b"), "+");
+        assertEquals("b", pinned.ownerOf("alice+news@example.com"));
     }
 
     private static BackendRouting routing(String self, String backends) {
-        return BackendRouting.of(self, List.of(backends.split(",")), List.of());
+        return BackendRouting.of(self, List.of(backends.split(",")), List.of(), "");
     }
 }

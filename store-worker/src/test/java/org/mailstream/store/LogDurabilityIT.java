@@ -48,7 +48,7 @@ import org.mailstream.testsupport.Slapd;
 class LogDurabilityIT {
 
     private static final List<String> BACKENDS = List.of("a", "b", "c");
-    private static final BackendRouting ROUTING = BackendRouting.of("a", BACKENDS, List.of());
+    private static final BackendRouting ROUTING = BackendRouting.of("a", BACKENDS, List.of(), "");
     private static final int MAILBOXES = 30;
     private static final long INTERVAL_MS = 30;
     /** The shortest delay these settings allow: a one-minute checkpoint, 5 s to notice a provider gone, and the rest. */

@@ -56,7 +56,7 @@ class ReplayIT {
 
     private static final Path LAUNCHER = Command.repositoryRoot().resolve("bin/store-worker");
     private static final List<String> BACKENDS = List.of("a", "b");
-    private static final BackendRouting ROUTING = BackendRouting.of("a", BACKENDS, List.of());
+    private static final BackendRouting ROUTING = BackendRouting.of("a", BACKENDS, List.of(), "");
     private static final int MAILBOXES = 20;
     private static final int MAILS = 400;
 
@@ -145,7 +145,7 @@ class ReplayIT {
     @Test
     void aNewEmptyBackEndIsFilledEntirelyFromTheTopic() {
         List<String> withC = List.of("a", "b", "c");
-        BackendRouting routing = BackendRouting.of("c", withC, List.of());
+        BackendRouting routing = BackendRouting.of("c", withC, List.of(), "");
         Slapd fresh = Slapd.start();
         backends.put("c", fresh);
         Map<String, String> everyMail = new HashMap<>(expected.get("a"));
@@ -238,7 +238,7 @@ class ReplayIT {
         Command.Result givenUp = storeWorker("redrive", "-c", twoAttempts, "--execute");
         assertEquals(0, givenUp.exitCode(), givenUp.toString());
         assertTrue(givenUp.stdout().contains("given up 1"), givenUp.toString());
-        assertTrue(givenUp.stderr().contains("gave up on dead letter " + topic + ".dlq/0/1 after 2 attempts"), givenUp.toString());
+        assertTrue(givenUp.stderr().contains("record=" + topic + ".dlq/0/1, status=given-up (after 2 attempts"), givenUp.toString());
         assertEquals(2, deadLetters().size(), "not written a third time\n" + givenUp);
         assertEquals(List.of(), deadLettersAfter(topic + "-store-a-redrive"), "nothing left for the next redrive");
     }

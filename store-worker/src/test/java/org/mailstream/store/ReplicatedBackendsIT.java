@@ -45,7 +45,7 @@ class ReplicatedBackendsIT {
      * middle of steady storing; the whole suite must stay within its time on two cores.
      */
     private static final int MAILS = 4_000;
-    private static final BackendRouting ROUTING = BackendRouting.of("a", BACKENDS, List.of());
+    private static final BackendRouting ROUTING = BackendRouting.of("a", BACKENDS, List.of(), "");
     /** 50 mails a second, well below what one back end stores, so that a delay shows as latency, not backlog. */
     private static final long STEADY_INTERVAL_MS = 20;
     /** What a delay must exceed to count as added by another back end's outage rather than this machine's noise. */

@@ -224,6 +224,8 @@ public final class Postfix implements AutoCloseable {
                 maillog_file = %1$s/maillog
                 maillog_file_prefixes = %1$s
                 myhostname = mailstream.test
+                # As Debian's main.cf sets it.
+                recipient_delimiter = +
                 mydestination =
                 inet_interfaces = 127.0.0.1
                 inet_protocols = ipv4
