@@ -95,7 +95,7 @@ final class Ingest {
         for (Recipient recipient : delivery.recipients()) {
             Envelope envelope = new Envelope(Envelope.VERSION, delivery.sender(), recipient.toString(),
                     delivery.originalRecipient(recipient), delivery.queueId(), delivery.clientAddress(), receivedAt,
-                    message.length, sha256, HOST_NAME);
+                    message.length, sha256, HOST_NAME, delivery.dsnRequest(recipient));
             ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.topic(),
                     recipient.withoutExtension(config.recipientDelimiter()).key().getBytes(StandardCharsets.UTF_8), message);
             record.headers().add(MailRecord.ENVELOPE_HEADER, envelope.toJson());

@@ -106,7 +106,7 @@ public final class IngestCli {
             String originalRecipient = optional(command, ORIGINAL_RECIPIENT);
             Delivery delivery = new Delivery(command.getOptionValue(SENDER, ""), recipients,
                     originalRecipient == null ? Map.of() : recipients.stream().distinct().collect(Collectors.toMap(r -> r, r -> originalRecipient)),
-                    optional(command, QUEUE_ID), optional(command, CLIENT_ADDRESS), message);
+                    Map.of(), optional(command, QUEUE_ID), optional(command, CLIENT_ADDRESS), message);
             Instant deadline = start.plusMillis(config.deadlineMs());
             // Created only for a message that passed the checks: most of ingest-cli's cost is here.
             Producer<byte[], byte[]> producer = Ingest.producer(config, Duration.between(Instant.now(), deadline));

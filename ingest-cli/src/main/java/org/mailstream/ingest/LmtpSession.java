@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.mailstream.schemas.DeliveryStatus;
+import org.mailstream.schemas.DsnRequest;
 import org.mailstream.schemas.Recipient;
 import org.mailstream.server.Connection;
 import org.mailstream.server.Protocol;
@@ -86,6 +87,10 @@ final class LmtpSession implements Protocol.Session {
     /** One a RCPT accepted, in order, a recipient given twice included: each gets a reply after DATA. */
     private final List<Recipient> recipients = new ArrayList<>();
     private final Map<Recipient, String> originalRecipients = new LinkedHashMap<>();
+    /** What MAIL's RET and ENVID and each RCPT's NOTIFY asked of delivery status notifications. */
+    private String dsnReturn;
+    private String envelopeId;
+    private final Map<Recipient, List<String>> notifyOn = new LinkedHashMap<>();
     private String clientAddress;
     private String queueId;
 
@@ -261,8 +266,16 @@ final class LmtpSession implements Protocol.Session {
                         return;
                     }
                 }
-                case "SMTPUTF8", "RET", "ENVID" -> {
-                    // accepted: the raw message and the envelope already carry what matters
+                case "RET" -> {
+                    if (value == null || !(value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"))) {
+                        refuse("501 5.5.4 RET is FULL or HDRS");
+                        return;
+                    }
+                    dsnReturn = value.toUpperCase(Locale.ROOT);
+                }
+                case "ENVID" -> envelopeId = value == null ? null : decodeXtext(value);
+                case "SMTPUTF8" -> {
+                    // accepted: the raw message carries what matters
                 }
                 default -> {
                     refuse("555 5.5.4 unknown MAIL parameter " + parameter.getKey());
@@ -286,11 +299,17 @@ final class LmtpSession implements Protocol.Session {
             return;
         }
         String originalRecipient = null;
+        List<String> notify = List.of();
         for (Map.Entry<String, String> parameter : path.parameters().entrySet()) {
             switch (parameter.getKey()) {
                 case "ORCPT" -> originalRecipient = originalRecipient(parameter.getValue());
                 case "NOTIFY" -> {
-                    // delivery status notifications are Postfix's business
+                    try {
+                        notify = DsnRequest.parseNotify(String.valueOf(parameter.getValue()));
+                    } catch (IllegalArgumentException e) {
+                        refuse("501 5.5.4 " + e.getMessage());
+                        return;
+                    }
                 }
                 default -> {
                     refuse("555 5.5.4 unknown RCPT parameter " + parameter.getKey());
@@ -313,6 +332,7 @@ final class LmtpSession implements Protocol.Session {
         if (originalRecipient != null) {
             originalRecipients.put(recipient, originalRecipient);
         }
+        notifyOn.put(recipient, notify);
         reply("250 2.1.5 Ok");
     }
 
@@ -359,7 +379,10 @@ final class LmtpSession implements Protocol.Session {
         Map<String, Recipient> byKey = new LinkedHashMap<>();
         recipients.forEach(recipient -> byKey.putIfAbsent(recipient.key(), recipient));
         List<Recipient> distinct = List.copyOf(byKey.values());
-        Delivery delivery = new Delivery(sender, distinct, Map.copyOf(originalRecipients), queueId, clientAddress, message);
+        Map<Recipient, DsnRequest> dsn = new LinkedHashMap<>();
+        notifyOn.forEach((recipient, notify) -> dsn.put(recipient, new DsnRequest(notify, dsnReturn, envelopeId)));
+        Delivery delivery = new Delivery(sender, distinct, Map.copyOf(originalRecipients), Map.copyOf(dsn), queueId, clientAddress,
+                message);
         Map<String, String> replyTo = new LinkedHashMap<>();
         try {
             long start = System.nanoTime();
@@ -395,6 +418,9 @@ final class LmtpSession implements Protocol.Session {
         transactionStartedNanos = 0;
         recipients.clear();
         originalRecipients.clear();
+        dsnReturn = null;
+        envelopeId = null;
+        notifyOn.clear();
         clientAddress = null;
         queueId = null;
     }

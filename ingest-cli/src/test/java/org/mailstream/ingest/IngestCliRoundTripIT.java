@@ -63,7 +63,7 @@ class IngestCliRoundTripIT {
         assertArrayEquals(message, record.value());
         Envelope envelope = Envelope.fromJson(onlyEnvelopeHeader(record));
         assertEquals(new Envelope(1, "alice@example.org", recipient, "orig-" + recipient, "Q" + name.length(), "192.0.2.7",
-                envelope.receivedAt(), message.length, MessageIdentity.sha256Hex(message), envelope.ingestHost()), envelope);
+                envelope.receivedAt(), message.length, MessageIdentity.sha256Hex(message), envelope.ingestHost(), null), envelope);
         assertTrue(!envelope.receivedAt().isBefore(before.minusSeconds(1)) && !envelope.receivedAt().isAfter(Instant.now()));
     }
 

@@ -35,6 +35,7 @@ import org.mailstream.local.TopicReader;
 import org.mailstream.testsupport.LmtpClient;
 import org.mailstream.testsupport.LmtpdProcess;
 import org.mailstream.testsupport.MetricsScrape;
+import org.mailstream.schemas.DsnRequest;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
 
@@ -87,14 +88,14 @@ class IngestLmtpdIT {
     }
 
     @Test
-    void severalRecipientsGetOneRecordAndOneReplyEachWithTheEnvelopeFromXforwardAndOrcpt() {
+    void severalRecipientsGetOneRecordAndOneReplyEachWithTheEnvelopeFromXforwardOrcptAndTheDsnParameters() {
         byte[] message = MailCorpus.message("Three recipients", "Hello\r\n");
         try (LmtpClient client = new LmtpClient(lmtpd.port())) {
             client.reply();
             assertTrue(client.send("LHLO mx.example\r\n").reply().contains("250 XFORWARD"));
             // Pipelined, as Postfix sends it.
             client.send("XFORWARD NAME=client.example ADDR=IPV6:2001:db8::7 PROTO=ESMTP\r\nXFORWARD IDENT=4QxY2z0001 SOURCE=REMOTE\r\n"
-                    + "MAIL FROM:<sender@example.org> SIZE=" + message.length + " BODY=8BITMIME\r\n"
+                    + "MAIL FROM:<sender@example.org> SIZE=" + message.length + " BODY=8BITMIME RET=HDRS ENVID=env+2B1\r\n"
                     + "RCPT TO:<one@multi.example> ORCPT=rfc822;first+2Btag@multi.example NOTIFY=NEVER\r\n"
                     + "RCPT TO:<not an address>\r\n"
                     + "RCPT TO:<two@Multi.Example>\r\n"
@@ -115,6 +116,7 @@ class IngestLmtpdIT {
             assertEquals("2001:db8::7", envelope.clientAddress());
             assertEquals("4QxY2z0001", envelope.queueId());
             assertEquals(key(record).startsWith("one") ? "first+tag@multi.example" : null, envelope.originalRecipient());
+            assertEquals(new DsnRequest(key(record).startsWith("one") ? List.of("NEVER") : List.of(), "HDRS", "env+1"), envelope.dsn());
         }
     }
 

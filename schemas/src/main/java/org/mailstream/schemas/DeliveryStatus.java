@@ -22,6 +22,8 @@ public enum DeliveryStatus {
     MALFORMED_MESSAGE(65, 554, "5.6.0", "malformed message"),
     MESSAGE_TOO_LARGE(65, 552, "5.2.3", "message too large"),
     INVALID_RECIPIENT(67, 553, "5.1.3", "invalid recipient address"),
+    // Found by the worker after Postfix accepted the mail: the mailbox was removed in between.
+    NO_SUCH_MAILBOX(67, 550, "5.1.1", "no such mailbox"),
 
     KAFKA_UNAVAILABLE(75, 451, "4.4.1", "kafka unavailable"),
     // A master.cf line without -d is the operator's typo, not the message's fault: the mail waits

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 
 /**
  * The delivery metadata that travels beside the raw message, as the record header
@@ -26,6 +27,7 @@ import java.time.format.DateTimeParseException;
  * @param size              length of the record value in octets
  * @param sha256            SHA-256 of the record value, 64 lower-case hex digits
  * @param ingestHost        host name of the machine that ran ingest-cli
+ * @param dsn               what the sender asked of delivery status notifications; {@link DsnRequest#NONE} when nothing
  */
 public record Envelope(
         int version,
@@ -37,9 +39,14 @@ public record Envelope(
         Instant receivedAt,
         long size,
         String sha256,
-        String ingestHost) {
+        String ingestHost,
+        DsnRequest dsn) {
 
     public static final int VERSION = 1;
+
+    public Envelope {
+        dsn = dsn == null ? DsnRequest.NONE : dsn;
+    }
 
     // Streaming rather than data binding: it costs ingest-cli's start-up almost nothing.
     private static final JsonFactory JSON = new JsonFactory();
@@ -58,6 +65,15 @@ public record Envelope(
             json.writeNumberField("size", size);
             json.writeStringField("sha256", sha256);
             json.writeStringField("ingestHost", ingestHost);
+            if (!dsn.isNone()) {
+                json.writeObjectFieldStart("dsn");
+                if (!dsn.notifyOn().isEmpty()) {
+                    json.writeStringField("notify", String.join(",", dsn.notifyOn()));
+                }
+                writeOptional(json, "ret", dsn.ret());
+                writeOptional(json, "envid", dsn.envid());
+                json.writeEndObject();
+            }
             json.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory cannot fail", e);
@@ -81,6 +97,7 @@ public record Envelope(
         long size = -1;
         String sha256 = null;
         String ingestHost = null;
+        DsnRequest dsn = DsnRequest.NONE;
         try (JsonParser parser = JSON.createParser(json)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("envelope is not a JSON object");
@@ -99,6 +116,7 @@ public record Envelope(
                     case "size" -> size = parser.getLongValue();
                     case "sha256" -> sha256 = parser.getText();
                     case "ingestHost" -> ingestHost = parser.getText();
+                    case "dsn" -> dsn = dsn(parser);
                     default -> {
                         if (value.isStructStart()) {
                             parser.skipChildren();
@@ -120,7 +138,35 @@ public record Envelope(
             throw new IllegalArgumentException("envelope's receivedAt " + receivedAt + " is outside the years 0001 to 9999");
         }
         return new Envelope(version, sender, recipient, originalRecipient, queueId, clientAddress,
-                receivedAt, size, sha256, ingestHost);
+                receivedAt, size, sha256, ingestHost, dsn);
+    }
+
+    /** The "dsn" member, the parser on its START_OBJECT. */
+    private static DsnRequest dsn(JsonParser parser) throws IOException {
+        if (parser.currentToken() != JsonToken.START_OBJECT) {
+            throw new IllegalArgumentException("envelope's dsn is not an object");
+        }
+        String notify = null;
+        String ret = null;
+        String envid = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
+            JsonToken value = parser.nextToken();
+            switch (name) {
+                case "notify" -> notify = parser.getText();
+                case "ret" -> ret = parser.getText();
+                case "envid" -> envid = parser.getText();
+                default -> {
+                    if (value.isStructStart()) {
+                        parser.skipChildren();
+                    }
+                }
+            }
+        }
+        if (ret != null && !ret.equals("FULL") && !ret.equals("HDRS")) {
+            throw new IllegalArgumentException("envelope's dsn.ret is neither FULL nor HDRS");
+        }
+        return new DsnRequest(notify == null ? List.of() : DsnRequest.parseNotify(notify), ret, envid);
     }
 
     private static void writeOptional(JsonGenerator json, String name, String value) throws IOException {

@@ -1,6 +1,7 @@
 package org.mailstream.schemas;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -19,10 +21,10 @@ class EnvelopeTest {
 
     private static final Envelope FULL = new Envelope(1, "alice@example.org", "Bob@Example.COM",
             "bob.alias@example.com", "4XyZ1abc", "192.0.2.7", Instant.parse("2026-11-25T12:00:00.123Z"),
-            4096, "0f".repeat(32), "mx1.example.com");
+            4096, "0f".repeat(32), "mx1.example.com", new DsnRequest(List.of("FAILURE", "DELAY"), "HDRS", "env+1"));
 
     private static final Envelope MINIMAL = new Envelope(1, "", "bob@example.com", null, null, null,
-            Instant.parse("2026-11-25T12:00:00Z"), 0, "e3".repeat(32), "mx1");
+            Instant.parse("2026-11-25T12:00:00Z"), 0, "e3".repeat(32), "mx1", null);
 
     @Test
     void anEnvelopeReadsBackEqualAfterItsWireForm() {
@@ -44,6 +46,15 @@ class EnvelopeTest {
     void thePublishedJsonSchemaRejectsAnEnvelopeWithABadDigest() throws Exception {
         String bad = new String(FULL.toJson(), StandardCharsets.UTF_8).replace("0f".repeat(32), "XYZ");
         assertEquals(1, publishedSchema().validate(new ObjectMapper().readTree(bad)).size());
+    }
+
+    @Test
+    void anEnvelopeWithoutDsnMembersAsksForAFailureNoticeWithTheWholeMessage() {
+        assertTrue(MINIMAL.dsn().wantsFailureNotice());
+        assertFalse(MINIMAL.dsn().headersOnly());
+        assertFalse(new String(MINIMAL.toJson(), StandardCharsets.UTF_8).contains("dsn"));
+        assertFalse(new DsnRequest(DsnRequest.parseNotify("never"), null, null).wantsFailureNotice());
+        assertThrows(IllegalArgumentException.class, () -> DsnRequest.parseNotify("NEVER,FAILURE"));
     }
 
     @Test

@@ -99,7 +99,7 @@ class MessageEntryTest {
 
     private static Envelope envelope(byte[] message) {
         return new Envelope(1, "", "bob@example.com", null, null, null, Instant.parse("2026-11-25T12:00:00Z"),
-                message.length, MessageIdentity.sha256Hex(message), "mx1");
+                message.length, MessageIdentity.sha256Hex(message), "mx1", null);
     }
 
     private static DN dn(String text) {

@@ -124,7 +124,7 @@ class MultiProviderIT {
     private static Entry message(int number) {
         byte[] raw = MailCorpus.message("same on both " + number, "x\r\n");
         return MessageEntry.message(INBOX, raw, new Envelope(1, "sender@example.org", "kim@example.com", null, null, null,
-                Instant.parse("2026-11-30T12:00:00Z"), raw.length, MessageIdentity.sha256Hex(raw), "mx1"));
+                Instant.parse("2026-11-30T12:00:00Z"), raw.length, MessageIdentity.sha256Hex(raw), "mx1", null));
     }
 
     /** {@code count} messages for kim added as the worker adds them, starting with the folder when {@code from} is 0. */

@@ -42,7 +42,7 @@ public final class MailPublisher implements AutoCloseable {
     public static ProducerRecord<byte[], byte[]> record(String topic, String recipient, byte[] message) {
         String sha256 = MessageIdentity.sha256Hex(message);
         Envelope envelope = new Envelope(Envelope.VERSION, "sender@example.org", recipient, null, null, null,
-                Instant.now(), message.length, sha256, "test");
+                Instant.now(), message.length, sha256, "test", null);
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, recipient.getBytes(StandardCharsets.UTF_8), message);
         record.headers().add(MailRecord.ENVELOPE_HEADER, envelope.toJson());
         return record;
