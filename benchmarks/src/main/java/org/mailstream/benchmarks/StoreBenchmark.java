@@ -267,7 +267,7 @@ public final class StoreBenchmark {
         Map<String, String> all = new TreeMap<>(settings);
         all.putAll(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "kafka.group.id", topic, "topic", topic,
                 "ldap.urls", slapd.url(), "ldap.bind.dn", Slapd.SERVICE_DN, "ldap.bind.password.file", password.toString(),
-                "ldap.base.dn", Slapd.PEOPLE, "ldap.connections", Integer.toString(connections)));
+                "ldap.base.dn", Slapd.PEOPLE, "ldap.connections", Integer.toString(connections), "bounce.command", ""));
         return Files.writeString(work.resolve("store-worker.properties"), all.entrySet().stream()
                 .map(e -> e.getKey() + "=" + e.getValue() + "\n").collect(Collectors.joining()));
     }

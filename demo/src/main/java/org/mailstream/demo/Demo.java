@@ -83,7 +83,9 @@ public final class Demo {
             Path password = Files.writeString(work.resolve("ldap.password"), "worker-secret\n");
             Path workerConfig = Files.writeString(work.resolve("store-worker.properties"), String.join("\n",
                     "kafka.bootstrap.servers=" + kafka.bootstrapServers(), "ldap.urls=ldap://127.0.0.1:" + directory.getListenPort(),
-                    "ldap.bind.dn=" + SERVICE_DN, "ldap.bind.password.file=" + password, "ldap.base.dn=" + PEOPLE, ""));
+                    "ldap.bind.dn=" + SERVICE_DN, "ldap.bind.password.file=" + password, "ldap.base.dn=" + PEOPLE,
+                    "# No bounces: a fresh machine may have no sendmail, and the demo's mail to nobody@ is a dead letter.",
+                    "bounce.command=", ""));
             System.out.println("\nStarting bin/store-worker ...");
             ManagedProcess worker = ManagedProcess.start("bin/store-worker",
                     List.of(root.resolve("bin/store-worker").toString(), "-c", workerConfig.toString()), work.resolve("store-worker.log"));

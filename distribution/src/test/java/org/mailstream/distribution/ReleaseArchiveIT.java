@@ -80,7 +80,7 @@ class ReleaseArchiveIT {
             slapd.addMailbox("bob");
             Path workerConfig = fromSample("store-worker.properties", Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(),
                     "topic", TOPIC, "ldap.urls", slapd.url(), "ldap.bind.dn", Slapd.SERVICE_DN,
-                    "ldap.bind.password.file", password.toString(), "ldap.base.dn", Slapd.PEOPLE));
+                    "ldap.bind.password.file", password.toString(), "ldap.base.dn", Slapd.PEOPLE, "bounce.command", ""));
 
             byte[] piped = MailCorpus.message("through the pipe command", "from the release archive\r\n");
             Command.Result delivery = Command.likePipe(List.of(installed.resolve("bin/ingest-cli").toString(), "-c",

@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +17,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.mailstream.config.HostName;
 import org.mailstream.schemas.DeliveryStatus;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
@@ -34,9 +33,6 @@ import org.mailstream.schemas.Recipient;
  * keeps the recipient whole.
  */
 final class Ingest {
-
-    /** The kernel's host name: unlike InetAddress.getLocalHost() it needs no DNS lookup. */
-    private static final String HOST_NAME = readHostName();
 
     /** How one recipient's record ended, in the recipients' order: acknowledged when {@code failure} is null. */
     record Outcome(DeliveryException failure) {
@@ -95,7 +91,7 @@ final class Ingest {
         for (Recipient recipient : delivery.recipients()) {
             Envelope envelope = new Envelope(Envelope.VERSION, delivery.sender(), recipient.toString(),
                     delivery.originalRecipient(recipient), delivery.queueId(), delivery.clientAddress(), receivedAt,
-                    message.length, sha256, HOST_NAME, delivery.dsnRequest(recipient));
+                    message.length, sha256, HostName.get(), delivery.dsnRequest(recipient));
             ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.topic(),
                     recipient.withoutExtension(config.recipientDelimiter()).key().getBytes(StandardCharsets.UTF_8), message);
             record.headers().add(MailRecord.ENVELOPE_HEADER, envelope.toJson());
@@ -165,16 +161,4 @@ final class Ingest {
         }
     }
 
-    /** This host's name, as the envelope's ingestHost and the LMTP greeting give it. */
-    static String hostName() {
-        return HOST_NAME;
-    }
-
-    private static String readHostName() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-        } catch (IOException | RuntimeException e) {
-            return "localhost";
-        }
-    }
 }

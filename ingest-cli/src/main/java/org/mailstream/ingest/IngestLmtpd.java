@@ -16,6 +16,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.config.DeclaredConfig;
+import org.mailstream.config.HostName;
 import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.server.Server;
 import org.mailstream.server.ServerMetrics;
@@ -134,7 +135,7 @@ public final class IngestLmtpd {
         warnIfTheHeapIsSmall(config);
         Server server;
         try {
-            server = Server.start(config.server(), new LmtpSession.Context(Ingest.hostName(), config,
+            server = Server.start(config.server(), new LmtpSession.Context(HostName.get(), config,
                     new Ingest(config, producer, clock), clock, metrics), new ServerMetrics(metrics.registry(), "lmtp"), metrics);
         } catch (IOException | RuntimeException e) {
             producer.close(Duration.ZERO);

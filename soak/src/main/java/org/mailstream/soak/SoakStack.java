@@ -103,6 +103,8 @@ final class SoakStack implements AutoCloseable {
         settings.put("ldap.bind.dn", Slapd.SERVICE_DN);
         settings.put("ldap.bind.password.file", password.toString());
         settings.put("ldap.base.dn", Slapd.PEOPLE);
+        // Bounces would go to this host's own mail system.
+        settings.put("bounce.command", "");
         settings.put("ldap.response.timeout.ms", "10000");
         settings.put("retry.backoff.max.ms", "2000");
         // A killed worker's partitions go to its peer after the broker's shortest session, not 45 s.

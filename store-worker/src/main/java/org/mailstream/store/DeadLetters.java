@@ -22,6 +22,8 @@ final class DeadLetters implements AutoCloseable {
     static final String SOURCE_HEADER = "mailstream.dlq.source";
     static final String TIME_HEADER = "mailstream.dlq.time";
     static final String ATTEMPTS_HEADER = "mailstream.dlq.attempts";
+    /** "true" on a letter whose sender was told by a bounce, now or when the record failed before. */
+    static final String BOUNCED_HEADER = "mailstream.dlq.bounced";
 
     private final Producer<byte[], byte[]> producer;
     private final String topic;
@@ -36,12 +38,15 @@ final class DeadLetters implements AutoCloseable {
      * The producer's own delivery.timeout.ms bounds the wait: a shorter one of ours could give
      * up on a letter the producer still delivers, and the retry would send it twice.
      */
-    void send(ConsumerRecord<byte[], byte[]> record, String reason) throws Exception {
+    void send(ConsumerRecord<byte[], byte[]> record, String reason, boolean bounced) throws Exception {
         ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(topic, null, record.key(), record.value());
         for (Header header : record.headers()) {
-            if (!header.key().equals(ATTEMPTS_HEADER)) {
+            if (!header.key().equals(ATTEMPTS_HEADER) && !header.key().equals(BOUNCED_HEADER)) {
                 letter.headers().add(header);
             }
+        }
+        if (bounced) {
+            letter.headers().add(BOUNCED_HEADER, "true".getBytes(StandardCharsets.US_ASCII));
         }
         letter.headers()
                 .add(ATTEMPTS_HEADER, Integer.toString(attempts(record) + 1).getBytes(StandardCharsets.US_ASCII))

@@ -15,6 +15,7 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.mailstream.schemas.DeliveryStatus;
 import org.mailstream.schemas.Recipient;
 
 /**
@@ -74,7 +75,8 @@ final class Mailboxes {
     private Owner owner(String address) throws LDAPException, PermanentFailure {
         Owner owner = find(address);
         if (owner == null) {
-            throw new PermanentFailure("no such mailbox: nothing below " + baseDn + " matches " + filter.forValue(address));
+            throw PermanentFailure.recipients(DeliveryStatus.NO_SUCH_MAILBOX,
+                    "no such mailbox: nothing below " + baseDn + " matches " + filter.forValue(address));
         }
         return owner;
     }

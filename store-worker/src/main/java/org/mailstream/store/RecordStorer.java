@@ -3,6 +3,7 @@ package org.mailstream.store;
 import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.LDAPException;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -10,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
+import org.mailstream.schemas.DeliveryStatus;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
 import org.mailstream.schemas.MessageIdentity;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 final class RecordStorer {
 
-    enum Outcome { STORED, ALREADY_STORED, REINDEXED, DEAD_LETTER, GIVEN_UP, OTHER_BACKEND }
+    /** How a record was settled; BOUNCED is a dead letter whose sender was told, by a bounce sent now. */
+    enum Outcome { STORED, ALREADY_STORED, REINDEXED, DEAD_LETTER, BOUNCED, GIVEN_UP, OTHER_BACKEND }
 
     /** What to do with a message that is already stored: leave it, or recompute its derived attributes. */
     enum WhenStored { KEEP, REPARSE }
@@ -49,6 +52,7 @@ final class RecordStorer {
 
     private final Mailboxes mailboxes;
     private final DeadLetters deadLetters;
+    private final Bounces bounces;
     private final long maxWriteBytes;
     private final BackendRouting routing;
     private final WhenStored whenStored;
@@ -61,7 +65,9 @@ final class RecordStorer {
     /** Per partition held by a fault only the operator can mend, that fault as named in the log, until the partition stores again. */
     private final Map<TopicPartition, String> operatorFaults = new ConcurrentHashMap<>();
 
-    RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, StoreConfig config, WhenStored whenStored, WorkerMetrics metrics) {
+    RecordStorer(Mailboxes mailboxes, DeadLetters deadLetters, Bounces bounces, StoreConfig config, WhenStored whenStored,
+            WorkerMetrics metrics) {
+        this.bounces = bounces;
         this.metrics = metrics;
         this.serviceDn = config.ldapBindDn();
         this.maxAttempts = config.redriveMaxAttempts();
@@ -90,12 +96,12 @@ final class RecordStorer {
             LOG.info(DeliveryLine.stored(record, delivered.envelope(), delivered.message(), delivered.entry(), delivered.outcome()));
             return delivered.outcome();
         } catch (PermanentFailure failure) {
-            return settledAsDeadLetter(partition, record, failure.getMessage());
+            return settledAsDeadLetter(partition, record, failure.getMessage(), failure.bounceAs);
         } catch (LDAPException e) {
             String description = LdapFailures.describe(e);
             switch (LdapFailures.cause(e)) {
                 case ENTRY -> {
-                    return settledAsDeadLetter(partition, record, "LDAP refused the entry: " + description);
+                    return settledAsDeadLetter(partition, record, "LDAP refused the entry: " + description, null);
                 }
                 case OPERATOR -> {
                     metrics.operatorFault(e.getResultCode());
@@ -114,13 +120,13 @@ final class RecordStorer {
             }
             LOG.error("{}/{}/{} failed unexpectedly {} times, taken for the record's fault", record.topic(), record.partition(),
                     record.offset(), attempts, e);
-            return settledAsDeadLetter(partition, record, "failed unexpectedly " + attempts + " times: " + e);
+            return settledAsDeadLetter(partition, record, "failed unexpectedly " + attempts + " times: " + e, null);
         }
     }
 
-    private Outcome settledAsDeadLetter(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, String reason)
-            throws RetryLater {
-        Outcome outcome = deadLetter(record, reason);
+    private Outcome settledAsDeadLetter(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, String reason,
+            DeliveryStatus bounceAs) throws RetryLater {
+        Outcome outcome = deadLetter(record, reason, bounceAs);
         unforeseen.clear(partition);
         return outcome;
     }
@@ -141,7 +147,7 @@ final class RecordStorer {
         Mailboxes.Owner owner = destination.owner();
         if (!ownerCreatedAfterMail.isNegative() && owner.created() != null
                 && owner.created().isAfter(envelope.receivedAt().plus(ownerCreatedAfterMail))) {
-            throw new PermanentFailure("mailbox newer than the mail: " + owner.dn() + " was created at " + owner.created()
+            throw PermanentFailure.recipients(DeliveryStatus.NO_SUCH_MAILBOX, "mailbox newer than the mail: " + owner.dn() + " was created at " + owner.created()
                     + ", the mail received at " + envelope.receivedAt() + ", so it was sent to an earlier holder of the address"
                     + " (" + StoreConfig.MAILBOX_CREATED_AFTER_MAIL_MS + ")");
         }
@@ -183,9 +189,10 @@ final class RecordStorer {
     /**
      * Sends {@code record} to the dead-letter topic, or, when it is a letter that has failed
      * redrive.max.attempts times or first failed longer than redrive.max.age.ms ago, gives up on
-     * it: it is not written again, and the log and the pass's summary say so.
+     * it: it is not written again, and the log and the pass's summary say so. A record whose
+     * failure is the recipient's ({@code bounceAs} not null) is bounced to its sender first.
      */
-    private Outcome deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) throws RetryLater {
+    private Outcome deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, DeliveryStatus bounceAs) throws RetryLater {
         int attempts = DeadLetters.attempts(record);
         Instant firstFailed = DeadLetters.firstFailed(record);
         if (attempts >= maxAttempts || (firstFailed != null && firstFailed.plus(maxAge).isBefore(Instant.now()))) {
@@ -193,15 +200,31 @@ final class RecordStorer {
                     "after " + attempts + " attempts since " + firstFailed + ": " + reason));
             return Outcome.GIVEN_UP;
         }
+        Bounces.Sent bounced = bounceAs == null ? Bounces.Sent.NOT_WANTED : bounce(record, bounceAs);
         try {
-            deadLetters.send(record, reason);
-            LOG.warn(DeliveryLine.refused(record, Outcome.DEAD_LETTER, reason));
-            return Outcome.DEAD_LETTER;
+            deadLetters.send(record, reason, bounced != Bounces.Sent.NOT_WANTED);
+            Outcome outcome = bounced == Bounces.Sent.NOW ? Outcome.BOUNCED : Outcome.DEAD_LETTER;
+            LOG.warn(DeliveryLine.refused(record, outcome, bounced == Bounces.Sent.BEFORE ? reason + "; bounced before" : reason));
+            return outcome;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
             throw new RetryLater("cannot write the dead letter: " + e, e);
+        }
+    }
+
+    /** Tells the record's sender; a command or a marker that fails holds the record, which is tried again. */
+    private Bounces.Sent bounce(ConsumerRecord<byte[], byte[]> record, DeliveryStatus status) throws RetryLater {
+        try {
+            return bounces.bounce(envelope(record), record.value(), status);
+        } catch (PermanentFailure unreadable) {
+            return Bounces.Sent.NOT_WANTED;
+        } catch (LDAPException | IOException e) {
+            String description = e instanceof LDAPException ldap ? LdapFailures.describe(ldap) : e.getMessage();
+            LOG.error("{}/{}/{}: cannot send its bounce, the record waits: {}", record.topic(), record.partition(), record.offset(),
+                    description);
+            throw new RetryLater("cannot send the bounce: " + description, e);
         }
     }
 }

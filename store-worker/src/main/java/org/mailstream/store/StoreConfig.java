@@ -62,6 +62,7 @@ final class StoreConfig extends DeclaredConfig {
     static final String REDRIVE_MAX_AGE_MS = "redrive.max.age.ms";
     static final String STORE_DURABILITY = "store.durability";
     static final String STORE_LOG_COMMIT_DELAY_MS = "store.log.commit.delay.ms";
+    static final String BOUNCE_COMMAND = "bounce.command";
 
     static final ConfigDef DEFINITION = MetricsEndpoint.define(defineRecipientDelimiter(sharedDefinition()))
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -133,6 +134,11 @@ final class StoreConfig extends DeclaredConfig {
             .define(REDRIVE_MAX_AGE_MS, Type.LONG, 30L * 24 * 3600 * 1000, Range.atLeast(0), Importance.MEDIUM,
                     "A dead letter that still fails this long after it first failed (its first mailstream.dlq.time header) "
                     + "is given up by redrive: reported, not written again.")
+            .define(BOUNCE_COMMAND, Type.STRING, "/usr/sbin/sendmail -i -f <> --", Importance.MEDIUM,
+                    "Command, split at spaces, that takes a bounce on its standard input with its recipient appended: "
+                    + "the sender of a mail accepted for a mailbox that no longer exists when it is stored is told once, "
+                    + "with the null sender (see the README). It must be an executable file and stop reading options "
+                    + "before the recipient (--). Empty: no bounces, the dead letter only.")
             .define(STORE_DURABILITY, Type.STRING, "sync", ValidString.in("sync", "log"), Importance.HIGH,
                     "What makes a stored mail durable. sync: the back end syncs every add to disk (olcDbNoSync FALSE, "
                     + "slapd's default), and an offset is committed as soon as its write is acknowledged. log: the back "
@@ -193,6 +199,12 @@ final class StoreConfig extends DeclaredConfig {
 
     String topic() {
         return getString(TOPIC);
+    }
+
+    /** The bounce command's words; empty when no bounce is sent. */
+    List<String> bounceCommand() {
+        String command = getString(BOUNCE_COMMAND).strip();
+        return command.isEmpty() ? List.of() : List.of(command.split("\\s+"));
     }
 
     String deadLetterTopic() {

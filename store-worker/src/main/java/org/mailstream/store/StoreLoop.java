@@ -448,9 +448,10 @@ final class StoreLoop {
     }
 
     private void report() {
-        LOG.info("stored {}, already stored {}, dead letters {}, other back ends' {}, partitions waiting to retry {}",
+        LOG.info("stored {}, already stored {}, dead letters {} (bounced {}), other back ends' {}, partitions waiting to retry {}",
                 counts.get(RecordStorer.Outcome.STORED), counts.get(RecordStorer.Outcome.ALREADY_STORED),
-                counts.get(RecordStorer.Outcome.DEAD_LETTER), counts.get(RecordStorer.Outcome.OTHER_BACKEND), waiting.keySet());
+                counts.get(RecordStorer.Outcome.DEAD_LETTER).get() + counts.get(RecordStorer.Outcome.BOUNCED).get(),
+                counts.get(RecordStorer.Outcome.BOUNCED), counts.get(RecordStorer.Outcome.OTHER_BACKEND), waiting.keySet());
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {

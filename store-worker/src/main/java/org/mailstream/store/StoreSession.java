@@ -48,7 +48,8 @@ final class StoreSession implements AutoCloseable {
             opened = new DeadLetters(config);
             threads = Executors.newFixedThreadPool(config.ldapConnections());
             WorkerMetrics metrics = new WorkerMetrics();
-            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, metrics), opened, config, whenStored, metrics);
+            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, metrics), opened, new Bounces(pool, config, metrics), config,
+                    whenStored, metrics);
             loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, commitRule, threads, topic,
                     config.retryBackoffMaxMs());
             metrics.watch(loop);

@@ -74,7 +74,7 @@ final class WorkerMetrics {
     void watch(StoreLoop loop) {
         CounterWithCallback.builder().name("mailstream_records")
                 .help("Records settled, by outcome: stored, already_stored, reindexed, dead_letter (sent to the dead-letter "
-                        + "topic), given_up (a letter redrive gave up on), other_backend (left to the back end that owns it)")
+                        + "topic), bounced (a dead letter whose sender a bounce told), given_up (a letter redrive gave up on), other_backend (left to the back end that owns it)")
                 .labelNames("outcome")
                 .callback(callback -> loop.outcomes().forEach((outcome, count) ->
                         callback.call(count, outcome.name().toLowerCase(Locale.ROOT))))

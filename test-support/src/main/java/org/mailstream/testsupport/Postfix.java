@@ -101,6 +101,11 @@ public final class Postfix implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** This instance's sendmail, as store-worker's bounce.command: what it is given lands in this instance's queue. */
+    public String sendmailCommand() {
+        return "/usr/sbin/sendmail -C " + config + " -i -f <> --";
+    }
+
     /** Rewrites the ingest-cli properties file; ingest-cli reads it afresh for every delivery. */
     public void writeIngestConfig(Map<String, String> settings) {
         String text = new TreeMap<>(settings).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
