@@ -11,6 +11,8 @@ import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -65,6 +67,7 @@ final class CheckCommand {
 
     private WorkerExit check() throws Exception {
         checkKafka();
+        checkBounceCommand();
         ServerSet[] providers = LdapServers.providers(config, null);
         for (int i = 0; i < providers.length; i++) {
             checkProvider(config.ldapUrls().get(i), providers[i]);
@@ -85,6 +88,17 @@ final class CheckCommand {
             }
             checkGroup(admin, kafka);
         }
+    }
+
+    private void checkBounceCommand() {
+        List<String> command = config.bounceCommand();
+        if (command.isEmpty()) {
+            report.warn(StoreConfig.BOUNCE_COMMAND + " is empty: the sender of a mail whose mailbox is removed after Postfix took it "
+                    + "is not told; only the dead letter says so");
+            return;
+        }
+        report.report(Files.isExecutable(Path.of(command.get(0))), StoreConfig.BOUNCE_COMMAND + ": " + command.get(0) + " can run",
+                StoreConfig.BOUNCE_COMMAND + ": " + command.get(0) + " is not an executable file: the worker would not start");
     }
 
     /** The size chain: the dead-letter topic takes the topic's largest record with its headers, the back end takes the record. */
