@@ -92,8 +92,9 @@ final class Pass {
      */
     static WorkerExit run(String verb, StoreConfig config, String topic, String group, Start start,
             RecordStorer.WhenStored whenStored, boolean execute, PrintStream out) throws Exception {
-        // Opened first, so that an unreadable password or trust file is reported before any Kafka call.
-        try (StoreSession session = execute ? new StoreSession(config, topic, group, whenStored) : null) {
+        // Opened first, so that an unreadable password or trust file is reported before any Kafka call. Without
+        // metrics: a pass prints its progress, and runs beside the worker, whose metrics.listen it would contend for.
+        try (StoreSession session = execute ? new StoreSession(config, topic, group, whenStored, "") : null) {
             Pass pass;
             try (Admin admin = Admin.create(config.adminSettings())) {
                 Collection<MemberDescription> members = activeMembers(admin, group);

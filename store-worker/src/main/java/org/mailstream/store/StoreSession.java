@@ -31,8 +31,11 @@ final class StoreSession implements AutoCloseable {
     private final MetricsEndpoint endpoint;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    /** Opens everything or nothing: when a step fails, what the steps before it opened is closed again. */
-    StoreSession(StoreConfig config, String topic, String group, RecordStorer.WhenStored whenStored)
+    /**
+     * Opens everything or nothing: when a step fails, what the steps before it opened is closed again.
+     * Serves metrics on {@code metricsListen}, none when it is empty.
+     */
+    StoreSession(StoreConfig config, String topic, String group, RecordStorer.WhenStored whenStored, String metricsListen)
             throws IOException, GeneralSecurityException, LDAPException {
         BackendSettings.verify(config);
         LogCommitRule logRule = config.logDurability() ? new LogCommitRule(config.logCommitDelay()) : null;
@@ -53,7 +56,7 @@ final class StoreSession implements AutoCloseable {
             loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, commitRule, threads, topic,
                     config.retryBackoffMaxMs());
             metrics.watch(loop);
-            served = MetricsEndpoint.start(config.metricsListen(), metrics.registry());
+            served = MetricsEndpoint.start(metricsListen, metrics.registry());
         } catch (RuntimeException | Error e) {
             if (served != null) {
                 served.close();

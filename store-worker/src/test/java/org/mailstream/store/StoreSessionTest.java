@@ -36,7 +36,8 @@ class StoreSessionTest {
                     "ldap.urls", "ldap://127.0.0.1:" + server.getListenPort(), "ldap.bind.dn", "cn=store-worker,dc=example,dc=com",
                     "ldap.bind.password.file", password.toString(), "ldap.base.dn", "dc=example,dc=com"));
 
-            assertThrows(KafkaException.class, () -> new StoreSession(config, "mail.inbound", "g", RecordStorer.WhenStored.KEEP));
+            assertThrows(KafkaException.class, () -> new StoreSession(config, "mail.inbound", "g", RecordStorer.WhenStored.KEEP,
+                    config.metricsListen()));
 
             Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 List<String> left = Thread.getAllStackTraces().keySet().stream().map(Thread::getName)

@@ -13,6 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailstream.config.CommandDeclaration;
+import org.mailstream.local.Command;
 import org.mailstream.testsupport.ReadmeReference;
 
 /** How store-worker refuses to start: a clear line and the sysexits status, before touching Kafka or LDAP. */
@@ -20,6 +21,14 @@ class StoreWorkerTest {
 
     @TempDir
     Path directory;
+
+    @Test
+    void theSystemdUnitTakesTheStatusOfAStopBySigtermForSuccessSoThatEveryStopLeavesItInactiveNotFailed() throws Exception {
+        Path unit = Command.repositoryRoot().resolve("distribution/src/dist/share/systemd/store-worker@.service");
+        List<String> success = Files.readAllLines(unit).stream().filter(line -> line.startsWith("SuccessExitStatus="))
+                .flatMap(line -> List.of(line.substring(line.indexOf('=') + 1).split(" ")).stream()).toList();
+        assertTrue(success.contains(Integer.toString(WorkerExit.TERMINATED.code())), unit + ": SuccessExitStatus " + success);
+    }
 
     @Test
     void aMissingConfigurationFileExits78SayingSo() {
