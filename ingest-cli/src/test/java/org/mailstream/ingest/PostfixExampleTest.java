@@ -18,7 +18,7 @@ class PostfixExampleTest {
     private static final Path ROOT = Command.repositoryRoot();
 
     @ParameterizedTest
-    @ValueSource(strings = {"main.cf", "master.cf", "mailstream-mailboxes.cf", "main-lmtp.cf"})
+    @ValueSource(strings = {"main.cf", "master.cf", "mailstream-mailboxes.cf", "mailstream-quota.cf", "main-lmtp.cf"})
     void theReadmeQuotesTheShippedPostfixFileWordForWord(String name) throws IOException {
         String file = Files.readString(ROOT.resolve("ingest-cli/src/dist/postfix").resolve(name));
         String readme = Files.readString(ROOT.resolve("README.md"));

@@ -28,7 +28,7 @@ class LdapSchemaFormsTest {
     void theOpenLdapAndInMemoryFormsDefineTheSameAttributeTypes() throws Exception {
         Map<String, String> openLdap = byOid(cnConfig().getAttributeValues("olcAttributeTypes"), AttributeTypeDefinition::new);
         Map<String, String> inMemory = byOid(subschema().getAttributeValues("attributeTypes"), AttributeTypeDefinition::new);
-        assertEquals(22, inMemory.size());
+        assertEquals(27, inMemory.size());
         assertEquals(openLdap, inMemory);
     }
 
@@ -36,7 +36,7 @@ class LdapSchemaFormsTest {
     void theOpenLdapAndInMemoryFormsDefineTheSameObjectClasses() throws Exception {
         Map<String, String> openLdap = byOid(cnConfig().getAttributeValues("olcObjectClasses"), ObjectClassDefinition::new);
         Map<String, String> inMemory = byOid(subschema().getAttributeValues("objectClasses"), ObjectClassDefinition::new);
-        assertEquals(4, inMemory.size());
+        assertEquals(5, inMemory.size());
         assertEquals(openLdap, inMemory);
     }
 

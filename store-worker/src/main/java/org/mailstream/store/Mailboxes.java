@@ -11,12 +11,16 @@ import com.unboundid.ldap.sdk.SearchResult;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.mailstream.schemas.DeliveryStatus;
 import org.mailstream.schemas.Recipient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The back end's mailboxes: finds the one owner of a recipient address (with a bounded cache)
@@ -28,11 +32,17 @@ import org.mailstream.schemas.Recipient;
  * does, and then as its mailbox's ({@code alice@}); in the mailbox's case the extension names the
  * folder, {@code cn=news} below the owner when it exists (the directory compares folder names
  * without regard to case), INBOX otherwise, as Dovecot's lmtp_save_to_detail_mailbox does.
+ *
+ * <p>A message that an add made counts towards its owner's quota ({@link Quotas}); accounting
+ * never holds mail: when it fails, the mail is stored all the same and the log says so.
  */
 final class Mailboxes {
 
     /** The operational attribute that says when an owner entry was made (RFC 4512). */
     private static final String CREATED = "createTimestamp";
+    private static final String[] OWNER_ATTRIBUTES = Stream.concat(Stream.of(CREATED), Arrays.stream(Quotas.OWNER_ATTRIBUTES))
+            .toArray(String[]::new);
+    private static final Logger LOG = LoggerFactory.getLogger(Mailboxes.class);
 
     private final LDAPConnectionPool pool;
     private final String baseDn;
@@ -40,10 +50,12 @@ final class Mailboxes {
     private final String folder;
     private final String delimiters;
     private final OwnerCache cache;
+    private final Quotas quotas;
     private final WorkerMetrics metrics;
 
-    Mailboxes(LDAPConnectionPool pool, StoreConfig config, WorkerMetrics metrics) {
+    Mailboxes(LDAPConnectionPool pool, StoreConfig config, Quotas quotas, WorkerMetrics metrics) {
         this.pool = pool;
+        this.quotas = quotas;
         this.metrics = metrics;
         this.baseDn = config.ldapBaseDn();
         this.filter = config.mailboxFilter();
@@ -52,8 +64,8 @@ final class Mailboxes {
         this.cache = new OwnerCache(config.mailboxCacheSize(), config.mailboxCacheTtlMs());
     }
 
-    /** A mailbox's owner entry, and when it was created where the directory says (null otherwise). */
-    record Owner(DN dn, Instant created) {
+    /** A mailbox's owner entry, when it was created where the directory says (null otherwise), and its quota. */
+    record Owner(DN dn, Instant created, Quotas.Limits limits) {
     }
 
     /** Where a recipient's mail goes: below its owner entry, in a folder of theirs. */
@@ -87,7 +99,7 @@ final class Mailboxes {
         if (cached != null) {
             return cached;
         }
-        SearchRequest search = new SearchRequest(baseDn, SearchScope.SUB, filter.forValue(address), CREATED);
+        SearchRequest search = new SearchRequest(baseDn, SearchScope.SUB, filter.forValue(address), OWNER_ATTRIBUTES);
         search.setSizeLimit(2);
         SearchResult result;
         try {
@@ -106,7 +118,7 @@ final class Mailboxes {
         }
         SearchResultEntry found = result.getSearchEntries().get(0);
         Date created = found.getAttributeValueAsDate(CREATED);
-        Owner owner = new Owner(found.getParsedDN(), created == null ? null : created.toInstant());
+        Owner owner = new Owner(found.getParsedDN(), created == null ? null : created.toInstant(), quotas.limitsOf(found));
         cache.put(address, owner);
         return owner;
     }
@@ -127,11 +139,20 @@ final class Mailboxes {
     }
 
     /**
-     * Adds {@code message} to the folder its DN names, below {@code owner}. When that folder is
-     * missing, the message goes to INBOX, made if need be: INBOX is made by its first mail, and a
-     * folder deleted since it was found leaves its mail to INBOX.
+     * Adds {@code message} to the folder its DN names, below {@code owner}, and counts it towards
+     * the owner's quota when the add made it. When that folder is missing, the message goes to
+     * INBOX, made if need be: INBOX is made by its first mail, and a folder deleted since it was
+     * found leaves its mail to INBOX.
      */
-    Added add(Entry message, DN owner) throws LDAPException {
+    Added add(Entry message, Owner owner) throws LDAPException {
+        Added added = addToFolderOrInbox(message, owner.dn());
+        if (added.created()) {
+            account(owner, message.getAttributeValueAsLong("mailStoreSize"));
+        }
+        return added;
+    }
+
+    private Added addToFolderOrInbox(Entry message, DN owner) throws LDAPException {
         try {
             return new Added(message.getParsedDN(), addUnlessPresent(message));
         } catch (LDAPException e) {
@@ -143,6 +164,17 @@ final class Mailboxes {
         inInbox.setDN(new DN(message.getRDN(), folderOf(owner)));
         addUnlessPresent(MessageEntry.folder(owner, folder));
         return new Added(inInbox.getParsedDN(), addUnlessPresent(inInbox));
+    }
+
+    private void account(Owner owner, long size) {
+        try {
+            if (quotas.stored(owner.dn(), owner.limits(), size)) {
+                cache.forget(owner.dn());
+            }
+        } catch (LDAPException e) {
+            LOG.warn("{}: a stored mail of {} octets is not counted towards its quota ({}); store-worker quota recalc counts it",
+                    owner.dn(), size, LdapFailures.describe(e));
+        }
     }
 
     /**
@@ -201,6 +233,10 @@ final class Mailboxes {
                 return null;
             }
             return found.owner();
+        }
+
+        synchronized void forget(DN owner) {
+            entries.values().removeIf(found -> found.owner().dn().equals(owner));
         }
 
         synchronized void put(String address, Owner owner) {

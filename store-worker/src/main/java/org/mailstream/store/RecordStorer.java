@@ -157,7 +157,7 @@ final class RecordStorer {
             throw new PermanentFailure("too large for the back end: the entry takes about " + size
                     + " octets, the back end accepts " + maxWriteBytes + " (" + StoreConfig.LDAP_MAX_WRITE_BYTES + ")");
         }
-        Mailboxes.Added added = mailboxes.add(message, owner.dn());
+        Mailboxes.Added added = mailboxes.add(message, owner);
         if (added.created()) {
             metrics.stored(envelope.receivedAt());
             return new Delivered(Outcome.STORED, envelope, message, added.entry());

@@ -45,6 +45,12 @@ public final class StoreWorker {
             new one, or re-index after a parser change); redrive stores the dead letters that can
             be stored now. Each prints its plan and changes nothing without --execute; see
             their own --help. check verifies, before the first mail, what storing needs.
+            quota recalc counts again what owners with a quota keep.
+
+            Quota: an owner's usage is counted as mail is stored; once it passes a limit
+            (mailStoreQuotaBytes or mailStoreQuotaMessages on the owner, else quota.bytes and
+            quota.messages), the owner is marked mailStoreOverQuota and Postfix's shipped
+            access table refuses new mail at RCPT time. Mail already accepted is stored.
 
             SIGTERM or SIGINT: stop polling, finish the writes in flight, commit, leave the
             group, exit. Logs go to standard error.
@@ -54,6 +60,7 @@ public final class StoreWorker {
             .subcommand(ReplayCommands.REPLAY)
             .subcommand(ReplayCommands.REDRIVE)
             .subcommand(CheckCommand.CHECK)
+            .subcommand(QuotaCommand.RECALC)
             .configuration(StoreConfig.DEFINITION, """
                     Java properties. Every key that starts with kafka. and is not listed below goes to
                     the Kafka consumer and the dead-letter producer with the prefix removed.
@@ -81,6 +88,9 @@ public final class StoreWorker {
         }
         if (args.length > 0 && args[0].equals("check")) {
             return CheckCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
+        }
+        if (args.length > 1 && args[0].equals("quota") && args[1].equals("recalc")) {
+            return QuotaCommand.run(Arrays.copyOfRange(args, 2, args.length), out);
         }
         return ConfiguredCommand.run(COMMAND, args, out, command -> command, (command, config) -> serve(config));
     }

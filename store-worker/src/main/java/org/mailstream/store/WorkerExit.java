@@ -5,7 +5,7 @@ import java.util.Set;
 import org.mailstream.config.CommandDeclaration;
 
 /**
- * The one table of how store-worker and its passes (replay, redrive) end: exit status, meaning,
+ * The one table of how store-worker, its passes (replay, redrive) and its other commands (check, quota recalc) end: exit status, meaning,
  * and which of them can end so. The manual pages' EXIT STATUS sections are made from it, and
  * every exit status a command returns is one of these.
  */
@@ -13,11 +13,13 @@ enum WorkerExit {
     OK(0, EnumSet.of(Program.WORKER), "--help printed; otherwise it runs until a signal stops it"),
     DONE(0, Program.PASSES, "done, the dry run printed, or --help"),
     CHECKED(0, EnumSet.of(Program.CHECK), "every check passed (a warning does not fail), or --help"),
+    RECOUNTED(0, EnumSet.of(Program.QUOTA), "every owner with a quota counted, or --help"),
     USAGE(64, Program.ALL, "usage error"),
     DATA_GONE(65, EnumSet.of(Program.REPLAY), "the topic no longer holds records the start asks for; nothing changed"),
     SOFTWARE(70, Program.ALL, "internal error"),
     TEMPORARY(75, Program.PASSES, "the group has active members, Kafka did not answer, or the group refused the last "
             + "offsets; running it again goes on from where it got"),
+    BACKEND_UNAVAILABLE(75, EnumSet.of(Program.QUOTA), "no provider of the back end answered; running it again counts again"),
     CONFIG(78, Program.ALL, "configuration missing, unreadable or invalid, Kafka refusing the principal, or a provider of "
             + "the back end lacking the schema or not matching store.durability; for check, a check failed"),
     // The JVM's own statuses for the two signals, after the shutdown hook has committed.
@@ -26,7 +28,7 @@ enum WorkerExit {
 
     /** The commands of store-worker. */
     enum Program {
-        WORKER, REPLAY, REDRIVE, CHECK;
+        WORKER, REPLAY, REDRIVE, CHECK, QUOTA;
 
         static final Set<Program> PASSES = EnumSet.of(REPLAY, REDRIVE);
         static final Set<Program> STORING = EnumSet.of(WORKER, REPLAY, REDRIVE);

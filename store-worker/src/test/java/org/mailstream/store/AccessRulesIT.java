@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.Modification;
+import com.unboundid.ldap.sdk.ModificationType;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
@@ -136,6 +138,35 @@ class AccessRulesIT {
             SearchResultEntry inbox = service.getEntry("cn=inbox," + ALICE, "*");
             assertEquals("cn=INBOX," + ALICE, inbox.getDN(), "found by its name, whatever its case");
             assertEquals(List.of(), List.copyOf(inbox.getAttributes()));
+        }
+    }
+
+    @Test
+    void anOwnerReadsItsQuotaAndUsageAndChangesNoneOfThemWhileTheServiceKeepsTheUsageAndAddsNoOtherClass() throws Exception {
+        backend.slapd.addMailbox("carl");
+        String carl = "uid=carl," + Slapd.PEOPLE;
+        try (LDAPConnection root = backend.slapd.rootConnection()) {
+            root.modify(carl, new Modification(ModificationType.ADD, "objectClass", "mailStoreQuotaOwner"),
+                    new Modification(ModificationType.ADD, "mailStoreQuotaMessages", "10"));
+        }
+        try (LDAPConnection service = backend.slapd.connection(Slapd.SERVICE_DN, Slapd.SERVICE_PASSWORD)) {
+            service.modify(carl, new Modification(ModificationType.REPLACE, "mailStoreUsedMessages", "11"),
+                    new Modification(ModificationType.REPLACE, "mailStoreOverQuota", "TRUE"));
+            assertEquals("10", service.getEntry(carl, "mailStoreQuotaMessages").getAttributeValue("mailStoreQuotaMessages"));
+            assertRefused(() -> service.modify(carl, new Modification(ModificationType.REPLACE, "mailStoreQuotaMessages", "1000")));
+            assertRefused(() -> service.modify(carl, new Modification(ModificationType.ADD, "objectClass", "posixAccount")));
+        }
+        try (LDAPConnection owner = backend.slapd.connection(carl, "carl-secret")) {
+            SearchResultEntry own = owner.getEntry(carl, "mailStoreQuotaMessages", "mailStoreUsedMessages", "mailStoreOverQuota");
+            assertEquals(List.of("10", "11", "TRUE"), List.of(own.getAttributeValue("mailStoreQuotaMessages"),
+                    own.getAttributeValue("mailStoreUsedMessages"), own.getAttributeValue("mailStoreOverQuota")));
+            for (String attribute : List.of("mailStoreQuotaMessages", "mailStoreUsedMessages", "mailStoreOverQuota")) {
+                assertRefused(() -> owner.modify(carl, new Modification(ModificationType.DELETE, attribute)));
+            }
+        }
+        try (LDAPConnection postfix = backend.slapd.connection(Slapd.LOOKUP_DN, Slapd.LOOKUP_PASSWORD)) {
+            assertEquals(1, postfix.search(Slapd.PEOPLE, SearchScope.SUB, "(&(mail=carl@example.com)(mailStoreOverQuota=TRUE))", "mail")
+                    .getEntryCount(), "Postfix finds the mark, to refuse mail");
         }
     }
 

@@ -68,7 +68,8 @@ class StoreWorkerTest {
 
     @Test
     void theReadmeHoldsEachCommandsOptionsAndExitStatusesAsDeclared() {
-        for (CommandDeclaration command : List.of(StoreWorker.COMMAND, ReplayCommands.REPLAY, ReplayCommands.REDRIVE, CheckCommand.CHECK)) {
+        for (CommandDeclaration command : List.of(StoreWorker.COMMAND, ReplayCommands.REPLAY, ReplayCommands.REDRIVE, CheckCommand.CHECK,
+                QuotaCommand.RECALC)) {
             ReadmeReference.assertReadmeDocumentsOptions(command);
             ReadmeReference.assertReadmeDocumentsExitStatuses(command);
         }
@@ -80,6 +81,7 @@ class StoreWorkerTest {
         assertEquals(ReplayCommands.REPLAY.manual(), run("replay", "--help").output());
         assertEquals(ReplayCommands.REDRIVE.manual(), run("redrive", "--help").output());
         assertEquals(CheckCommand.CHECK.manual(), run("check", "--help").output());
+        assertEquals(QuotaCommand.RECALC.manual(), run("quota", "recalc", "--help").output());
         assertTrue(run("replay", "--help").output().contains("\n    65 "), "replay can end with 65");
         assertFalse(run("--help").output().contains("\n    65 "), "the worker never ends with 65");
     }

@@ -210,16 +210,11 @@ public final class Postfix implements AutoCloseable {
             throw new IllegalStateException("cannot install ingest-cli for Postfix:\n" + installed);
         }
         writeIngestConfig(ingestSettings);
-        Path table = config.resolve("mailstream-mailboxes.cf");
-        Files.writeString(table, shipped("mailstream-mailboxes.cf", Map.of(
-                "ldap://ldap1.example.com/ ldap://ldap2.example.com/", ldapServers.stream().map(Slapd::url).collect(Collectors.joining(" ")),
-                "bind_dn = cn=postfix,dc=example,dc=com", "bind_dn = " + Slapd.LOOKUP_DN,
-                "bind_pw = change-me", "bind_pw = " + Slapd.LOOKUP_PASSWORD,
-                "search_base = ou=people,dc=example,dc=com", "search_base = " + Slapd.PEOPLE)));
-        Files.setPosixFilePermissions(table, PosixFilePermissions.fromString("rw-r-----"));
+        Path table = ldapTable("mailstream-mailboxes.cf", ldapServers);
+        Path quota = ldapTable("mailstream-quota.cf", ldapServers);
         Path data = Files.createDirectories(directory.resolve("data"));
         postCommandOrFail("chown", "postfix:postfix", data.toString());
-        postCommandOrFail("chgrp", "postfix", table.toString());
+        postCommandOrFail("chgrp", "postfix", table.toString(), quota.toString());
 
         String mainCf = """
                 # A private test instance; the shipped lines follow.
@@ -242,9 +237,10 @@ public final class Postfix implements AutoCloseable {
                 minimal_backoff_time = 1s
                 maximal_backoff_time = 5s
                 """.formatted(directory)
-                + (lmtpSocket == null ? shipped("main.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table))
+                + (lmtpSocket == null ? shipped("main.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table,
+                                "ldap:/etc/postfix/mailstream-quota.cf", "ldap:" + quota))
                         : shipped("main-lmtp.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table,
-                                "lmtp:unix:mailstream/lmtp", "lmtp:unix:" + lmtpSocket)))
+                                "ldap:/etc/postfix/mailstream-quota.cf", "ldap:" + quota, "lmtp:unix:mailstream/lmtp", "lmtp:unix:" + lmtpSocket)))
                 + (transport.equals("ingest") ? "" : "virtual_transport = " + transport + "\n");
         Files.writeString(config.resolve("main.cf"), mainCf);
 
@@ -277,6 +273,18 @@ public final class Postfix implements AutoCloseable {
                 + extraServices;
         Files.writeString(config.resolve("master.cf"), masterCf);
         Files.createDirectories(directory.resolve("spool"));
+    }
+
+    /** The shipped ldap: table {@code name}, asking {@code ldapServers} as the lookup account, readable by root and postfix. */
+    private Path ldapTable(String name, List<Slapd> ldapServers) throws IOException {
+        Path table = config.resolve(name);
+        Files.writeString(table, shipped(name, Map.of(
+                "ldap://ldap1.example.com/ ldap://ldap2.example.com/", ldapServers.stream().map(Slapd::url).collect(Collectors.joining(" ")),
+                "bind_dn = cn=postfix,dc=example,dc=com", "bind_dn = " + Slapd.LOOKUP_DN,
+                "bind_pw = change-me", "bind_pw = " + Slapd.LOOKUP_PASSWORD,
+                "search_base = ou=people,dc=example,dc=com", "search_base = " + Slapd.PEOPLE)));
+        Files.setPosixFilePermissions(table, PosixFilePermissions.fromString("rw-r-----"));
+        return table;
     }
 
     /** A shipped example file with each operator's value replaced by this instance's. */
