@@ -56,9 +56,13 @@ final class Quotas {
     record Usage(long bytes, long messages) {
     }
 
+    private static final long COUNT_TTL_NANOS = 30_000_000_000L;
+
     private final LDAPConnectionPool pool;
     private final StoreConfig config;
     private final WorkerMetrics metrics;
+    private double overQuota;
+    private long countedAt;
 
     Quotas(LDAPConnectionPool pool, StoreConfig config, WorkerMetrics metrics) {
         this.pool = pool;
@@ -129,6 +133,24 @@ final class Quotas {
         set.addControl(new PermissiveModifyRequestControl()); // the class may be there already
         metrics.timed("modify", () -> pool.modify(set));
         return usage;
+    }
+
+    /**
+     * How many owners below ldap.base.dn are marked over quota (an indexed search), counted at
+     * most 30 s ago, so that scrapes cost the back end little; NaN when it does not answer.
+     */
+    synchronized double overQuota() {
+        if (countedAt == 0 || System.nanoTime() - countedAt > COUNT_TTL_NANOS) {
+            SearchRequest marked = new SearchRequest(config.ldapBaseDn(), SearchScope.SUB,
+                    Filter.createEqualityFilter("mailStoreOverQuota", "TRUE"), "1.1");
+            try {
+                overQuota = metrics.timed("search", () -> pool.search(marked)).getEntryCount();
+            } catch (LDAPException e) {
+                overQuota = Double.NaN;
+            }
+            countedAt = System.nanoTime();
+        }
+        return overQuota;
     }
 
     private static Usage usageOf(Entry owner) {

@@ -51,7 +51,9 @@ final class StoreSession implements AutoCloseable {
             opened = new DeadLetters(config);
             threads = Executors.newFixedThreadPool(config.ldapConnections());
             WorkerMetrics metrics = new WorkerMetrics();
-            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, new Quotas(pool, config, metrics), metrics), opened, new Bounces(pool, config, metrics), config,
+            Quotas quotas = new Quotas(pool, config, metrics);
+            metrics.watchOverQuota(quotas::overQuota);
+            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, quotas, metrics), opened, new Bounces(pool, config, metrics), config,
                     whenStored, metrics);
             loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, commitRule, threads, topic,
                     config.retryBackoffMaxMs());

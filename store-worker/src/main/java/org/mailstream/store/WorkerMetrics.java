@@ -10,13 +10,14 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.function.DoubleSupplier;
 import org.mailstream.config.MetricsEndpoint;
 
 /**
  * What store-worker, replay and redrive export on /metrics ({@link MetricsEndpoint}, when
  * metrics.listen is set): records by outcome, retries, partitions waiting to retry, each
  * partition's records not yet committed, LDAP operations' latency by result, refusals only the
- * operator can mend, and the age of each mail when it was stored. The README lists them with a sample scrape.
+ * operator can mend, the age of each mail when it was stored, and the owners over quota. The README lists them with a sample scrape.
  */
 final class WorkerMetrics {
 
@@ -58,6 +59,14 @@ final class WorkerMetrics {
         } finally {
             ldapDuration.labelValues(operation, label(result)).observe((System.nanoTime() - start) / 1e9);
         }
+    }
+
+    /** Exports the owners marked over quota as {@code count} finds them, read at each scrape; NaN when it cannot tell. */
+    void watchOverQuota(DoubleSupplier count) {
+        GaugeWithCallback.builder().name("mailstream_owners_over_quota")
+                .help("Mailbox owners of the back end marked over quota (mailStoreOverQuota), whose mail Postfix refuses at "
+                        + "RCPT time; NaN while the back end does not answer")
+                .callback(callback -> callback.call(count.getAsDouble())).register(registry);
     }
 
     void operatorFault(ResultCode result) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.SearchResultEntry;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -13,8 +14,10 @@ import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
+import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
+import org.mailstream.testsupport.MetricsScrape;
 import org.mailstream.testsupport.Postfix;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
@@ -28,13 +31,15 @@ class QuotaIT {
     private static final String DORA = "uid=dora," + Slapd.PEOPLE;
 
     @Test
-    void aMailboxTakesMailUntilItPassesItsQuotaThenRcptGets452AndNothingQueuesUntilRecalcCountsWhatWasRemoved() throws LDAPException {
+    void aMailboxTakesMailUntilItPassesItsQuotaThenRcptGets452AndNothingQueuesUntilRecalcCountsWhatWasRemoved()
+            throws LDAPException, IOException {
         KafkaCluster kafka = KafkaCluster.shared();
         try (Backend backend = new Backend(kafka, "quota", 2);
                 Postfix postfix = Postfix.start(backend.slapd, Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic",
                         "quota", "deadline.ms", "8000"))) {
             backend.addMailboxes("dora", "erin");
-            Path config = backend.workerConfig(Map.of("quota.messages", "3"));
+            int metricsPort = FreePort.next();
+            Path config = backend.workerConfig(Map.of("quota.messages", "3", "metrics.listen", "127.0.0.1:" + metricsPort));
             try (StoreWorkerProcess worker = StoreWorkerProcess.start(config)) {
                 for (int i = 1; i <= 4; i++) {
                     Command.Result sent = postfix.send("sender@example.org", "dora@example.com", MailCorpus.message("mail " + i, "x\r\n"));
@@ -47,6 +52,7 @@ class QuotaIT {
                 assertEquals("4", dora(backend).getAttributeValue("mailStoreUsedMessages"));
                 assertEquals(Long.toString(stored.stream().mapToLong(e -> e.getAttributeValueAsLong("mailStoreSize")).sum()),
                         dora(backend).getAttributeValue("mailStoreUsedBytes"));
+                assertEquals(1, MetricsScrape.of(metricsPort).sum("mailstream_owners_over_quota"), worker::log);
             }
 
             Command.Result full = postfix.tryRecipient("dora@example.com");
