@@ -36,6 +36,8 @@ public abstract class DeclaredConfig extends AbstractConfig {
     public static final String KAFKA_PREFIX = "kafka.";
     public static final String BOOTSTRAP_SERVERS = KAFKA_PREFIX + CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG;
     public static final String RECIPIENT_DELIMITER = "recipient.delimiter";
+    public static final String QUOTA_BYTES = "quota.bytes";
+    public static final String QUOTA_MESSAGES = "quota.messages";
 
     /** How Kafka's ConfigException quotes a value: "Invalid value VALUE for configuration KEY[: REASON]". */
     private static final Pattern KAFKAS_REFUSAL = Pattern.compile("Invalid value .* for configuration (\\S+?)(?:: (.*))?",
@@ -118,6 +120,31 @@ public abstract class DeclaredConfig extends AbstractConfig {
     /** The {@value #RECIPIENT_DELIMITER} characters; for a configuration whose definition has the key. */
     public String recipientDelimiter() {
         return getString(RECIPIENT_DELIMITER);
+    }
+
+    /**
+     * {@code definition} with the default quota, which store-worker (to mark an owner past it,
+     * whose mail Postfix then refuses) and imapd (to report it) must read alike.
+     */
+    public static ConfigDef defineQuota(ConfigDef definition) {
+        return definition
+                .define(QUOTA_BYTES, ConfigDef.Type.LONG, 0L, ConfigDef.Range.atLeast(0), ConfigDef.Importance.MEDIUM,
+                        "Octets of mail an owner may keep unless its entry says otherwise (mailStoreQuotaBytes): store-worker "
+                        + "marks an owner past it, whose new mail Postfix then refuses with 452 4.2.2 (mail already accepted is "
+                        + "still stored), and imapd reports it (GETQUOTA). Set it alike in both. 0: no limit.")
+                .define(QUOTA_MESSAGES, ConfigDef.Type.LONG, 0L, ConfigDef.Range.atLeast(0), ConfigDef.Importance.MEDIUM,
+                        "Messages an owner may keep unless its entry says otherwise (mailStoreQuotaMessages), as quota.bytes. "
+                        + "0: no limit.");
+    }
+
+    /** The {@value #QUOTA_BYTES} of owners whose entry sets none; for a configuration whose definition has the key. */
+    public long quotaBytes() {
+        return getLong(QUOTA_BYTES);
+    }
+
+    /** The {@value #QUOTA_MESSAGES} of owners whose entry sets none; for a configuration whose definition has the key. */
+    public long quotaMessages() {
+        return getLong(QUOTA_MESSAGES);
     }
 
     /**

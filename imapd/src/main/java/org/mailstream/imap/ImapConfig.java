@@ -49,7 +49,7 @@ final class ImapConfig extends DeclaredConfig {
     static final String TLS_KEY_FILE = "imap.tls.key.file";
     static final String TLS_LISTEN = "imap.tls.listen";
 
-    static final ConfigDef DEFINITION = SERVER.define(MetricsEndpoint.define(new ConfigDef()),
+    static final ConfigDef DEFINITION = SERVER.define(MetricsEndpoint.define(defineQuota(new ConfigDef())),
                     // RFC 3501's autologout is no sooner than 30 minutes of an authenticated client's silence.
                     new ServerKeys.Defaults("inet:127.0.0.1:143", 200, 1_800_000, 600_000,
                             "command (from its last line read to its answer; an IDLE is none)"))

@@ -95,7 +95,8 @@ final class ImapSession implements Protocol.Session {
 
     private static final Set<String> COMMANDS = Set.of("CAPABILITY", "NOOP", "LOGOUT", "LOGIN", "AUTHENTICATE", "ID", "ENABLE",
             "NAMESPACE", "SELECT", "EXAMINE", "LIST", "LSUB", "STATUS", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
-            "STORE", "UID", "IDLE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "APPEND", "COPY", "MOVE", "STARTTLS");
+            "STORE", "UID", "IDLE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "APPEND", "COPY", "MOVE", "STARTTLS",
+            "GETQUOTAROOT", "GETQUOTA", "SETQUOTA");
     private static final DateTimeFormatter INTERNALDATE = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
     private static final Pattern ATOM = Pattern.compile("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]+");
@@ -200,7 +201,7 @@ final class ImapSession implements Protocol.Session {
 
     private String capabilities() {
         boolean startTls = context.tls != null && !connection.secure() && connection.address() != null && store == null;
-        return "IMAP4rev1 LITERAL+ ID ENABLE UNSELECT NAMESPACE IDLE UIDPLUS MOVE SPECIAL-USE" + (startTls ? " STARTTLS" : "")
+        return "IMAP4rev1 LITERAL+ ID ENABLE UNSELECT NAMESPACE IDLE UIDPLUS MOVE SPECIAL-USE QUOTA" + (startTls ? " STARTTLS" : "")
                 + (loginAllowed() ? " AUTH=PLAIN" : " LOGINDISABLED");
     }
 
@@ -298,6 +299,22 @@ final class ImapSession implements Protocol.Session {
                 arguments.end();
                 line("* NAMESPACE ((\"\" \"/\")) NIL NIL");
                 return ok(tag, "NAMESPACE completed");
+            }
+            case "GETQUOTAROOT" -> {
+                arguments.space();
+                String folder = canonical(arguments.astring());
+                arguments.end();
+                return quotaRoot(tag, folder);
+            }
+            case "GETQUOTA" -> {
+                arguments.space();
+                String root = arguments.astring();
+                arguments.end();
+                return quota(tag, root);
+            }
+            case "SETQUOTA" -> {
+                arguments.rest();
+                return respond(tag, "NO [NOPERM] a quota is set by the operator, in the directory");
             }
             case "SELECT", "EXAMINE" -> {
                 arguments.space();
@@ -552,6 +569,42 @@ final class ImapSession implements Protocol.Session {
             regex.append(c == '*' ? ".*" : c == '%' ? "[^/]*" : Pattern.quote(String.valueOf(c)));
         }
         return regex.toString();
+    }
+
+    /**
+     * RFC 2087: one quota root, "", for all of a user's folders, and none when the user has no
+     * limit; STORAGE in units of 1024 octets.
+     */
+    private String quotaRoot(String tag, String folderName) throws IOException, Mailstore.Failure {
+        if (store.folder(folderName).isEmpty() && !folderName.equals("INBOX")) {
+            return respond(tag, "NO [NONEXISTENT] no such folder");
+        }
+        Mailstore.Quota quota = store.quota();
+        line("* QUOTAROOT " + string(folderName) + (quota.any() ? " \"\"" : ""));
+        if (quota.any()) {
+            quotaLine(quota);
+        }
+        return ok(tag, "GETQUOTAROOT completed");
+    }
+
+    private String quota(String tag, String root) throws IOException, Mailstore.Failure {
+        Mailstore.Quota quota = store.quota();
+        if (!root.isEmpty() || !quota.any()) {
+            return respond(tag, "NO [NONEXISTENT] no such quota root");
+        }
+        quotaLine(quota);
+        return ok(tag, "GETQUOTA completed");
+    }
+
+    private void quotaLine(Mailstore.Quota quota) throws IOException {
+        List<String> resources = new ArrayList<>();
+        if (quota.limitBytes() > 0) {
+            resources.add("STORAGE " + (quota.usedBytes() + 1023) / 1024 + " " + quota.limitBytes() / 1024);
+        }
+        if (quota.limitMessages() > 0) {
+            resources.add("MESSAGE " + quota.usedMessages() + " " + quota.limitMessages());
+        }
+        line("* QUOTA \"\" (" + String.join(" ", resources) + ")");
     }
 
     private String status(String tag, String name, List<String> items) throws IOException, Arguments.Bad, Mailstore.Failure {

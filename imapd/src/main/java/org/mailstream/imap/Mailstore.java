@@ -68,6 +68,16 @@ final class Mailstore implements AutoCloseable {
     record Stored(String id, Instant received, long size) {
     }
 
+    /**
+     * The user's quota: limits (0: none) from the owner's entry or the configured defaults, and the
+     * usage store-worker counts (0 until it has counted).
+     */
+    record Quota(long limitBytes, long limitMessages, long usedBytes, long usedMessages) {
+        boolean any() {
+            return limitBytes > 0 || limitMessages > 0;
+        }
+    }
+
     /** A folder's entries read in one search, which slapd answers from one read transaction: a consistent view. */
     record Snapshot(List<State> states, List<Stored> messages) {
     }
@@ -81,12 +91,14 @@ final class Mailstore implements AutoCloseable {
     private final ServerSet providers;
     private final DN owner;
     private final String password;
+    private final Quota defaultQuota;
     private LDAPConnection connection;
 
-    private Mailstore(ServerSet providers, DN owner, String password) {
+    private Mailstore(ServerSet providers, DN owner, String password, Quota defaultQuota) {
         this.providers = providers;
         this.owner = owner;
         this.password = password;
+        this.defaultQuota = defaultQuota;
     }
 
     /**
@@ -98,7 +110,8 @@ final class Mailstore implements AutoCloseable {
             // An empty password would be an unauthenticated bind, which succeeds; addresses need a lookup identity.
             return Optional.empty();
         }
-        Mailstore store = new Mailstore(providersFor(config, user), new DN(new RDN("uid", user), config.people()), password);
+        Mailstore store = new Mailstore(providersFor(config, user), new DN(new RDN("uid", user), config.people()), password,
+                new Quota(config.quotaBytes(), config.quotaMessages(), 0, 0));
         try {
             store.connect();
             return Optional.of(store);
@@ -335,6 +348,22 @@ final class Mailstore implements AutoCloseable {
         Entry copy = source.duplicate();
         copy.setDN(messageDn(to, id));
         return addUnlessPresent("copying a message", copy);
+    }
+
+    Quota quota() throws Failure {
+        Entry self = run("reading the quota", () -> connection.getEntry(owner.toString(), "mailStoreQuotaBytes",
+                "mailStoreQuotaMessages", "mailStoreUsedBytes", "mailStoreUsedMessages"));
+        if (self == null) {
+            return defaultQuota;
+        }
+        return new Quota(numberOr(self, "mailStoreQuotaBytes", defaultQuota.limitBytes()),
+                numberOr(self, "mailStoreQuotaMessages", defaultQuota.limitMessages()),
+                numberOr(self, "mailStoreUsedBytes", 0), numberOr(self, "mailStoreUsedMessages", 0));
+    }
+
+    private static long numberOr(Entry entry, String attribute, long otherwise) {
+        Long value = entry.getAttributeValueAsLong(attribute);
+        return value == null ? otherwise : value;
     }
 
     /** The owner's address, which a message a client adds is said to be delivered to. */

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.Modification;
+import com.unboundid.ldap.sdk.ModificationType;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import java.io.IOException;
@@ -383,6 +385,44 @@ class ImapdIT {
 
     @Test
     @Order(12)
+    void aUserSeesTheQuotaTheDirectoryHoldsForThemAndCannotSetIt() throws Exception {
+        try (LDAPConnection root = slapd.rootConnection()) {
+            root.modify("uid=alice," + Slapd.PEOPLE, new Modification(ModificationType.ADD, "objectClass", "mailStoreQuotaOwner"),
+                    new Modification(ModificationType.ADD, "mailStoreQuotaBytes", "1048576"),
+                    new Modification(ModificationType.ADD, "mailStoreQuotaMessages", "100"),
+                    new Modification(ModificationType.ADD, "mailStoreUsedBytes", "2049"),
+                    new Modification(ModificationType.ADD, "mailStoreUsedMessages", "3"));
+        }
+        JsonNode answers = python("""
+                alice = login('alice', 'alice-secret')
+                bob = login('bob', 'bob-secret')
+                def lines(answer):
+                    return [x.decode() for x in sum(answer[1], []) if x]
+                print(json.dumps({
+                    'capability': alice.capability()[1][0].decode(),
+                    'alice': lines(alice.getquotaroot('INBOX')),
+                    'aliceRoot': [x.decode() for x in alice.getquota('""')[1]],
+                    'bob': lines(bob.getquotaroot('INBOX')),
+                    'bobRoot': bob.getquota('""')[0],
+                    'set': alice.setquota('""', '(STORAGE 999999)')[0]}))
+                """);
+        assertTrue(answers.get("capability").asText().contains(" QUOTA"), answers.toString());
+        String quota = "\"\" (STORAGE 3 1024 MESSAGE 3 100)";
+        assertEquals(List.of("\"INBOX\" \"\"", quota), texts(answers.get("alice")), answers.toString());
+        assertEquals(List.of(quota), texts(answers.get("aliceRoot")), answers.toString());
+        assertEquals(List.of("\"INBOX\""), texts(answers.get("bob")), "bob has no limit, so no quota root: " + answers);
+        assertEquals("NO", answers.get("bobRoot").asText(), answers.toString());
+        assertEquals("NO", answers.get("set").asText(), "a quota is the operator's: " + answers);
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> texts = new ArrayList<>();
+        array.forEach(node -> texts.add(node.asText()));
+        return texts;
+    }
+
+    @Test
+    @Order(13)
     void metricsCountLoginsByResultCommandsByNameAndResultAndOctetsSent() throws Exception {
         MetricsScrape scrape = MetricsScrape.of(metricsPort);
         assertTrue(scrape.sum("mailstream_imap_logins_total", Map.of("result", "ok")) >= 10, scrape.text());

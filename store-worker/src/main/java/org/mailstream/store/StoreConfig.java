@@ -63,10 +63,8 @@ final class StoreConfig extends DeclaredConfig {
     static final String STORE_DURABILITY = "store.durability";
     static final String STORE_LOG_COMMIT_DELAY_MS = "store.log.commit.delay.ms";
     static final String BOUNCE_COMMAND = "bounce.command";
-    static final String QUOTA_BYTES = "quota.bytes";
-    static final String QUOTA_MESSAGES = "quota.messages";
 
-    static final ConfigDef DEFINITION = MetricsEndpoint.define(defineRecipientDelimiter(sharedDefinition()))
+    static final ConfigDef DEFINITION = MetricsEndpoint.define(defineQuota(defineRecipientDelimiter(sharedDefinition())))
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Consumer group of the workers of a back end; with several back ends the back end's name is "
                     + "appended (mailstream-store-a), so that no two back ends can share one. A new group starts from the "
@@ -141,12 +139,6 @@ final class StoreConfig extends DeclaredConfig {
                     + "the sender of a mail accepted for a mailbox that no longer exists when it is stored is told once, "
                     + "with the null sender (see the README). It must be an executable file and stop reading options "
                     + "before the recipient (--). Empty: no bounces, the dead letter only.")
-            .define(QUOTA_BYTES, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
-                    "Octets of mail an owner may keep unless its entry says otherwise (mailStoreQuotaBytes); past it, Postfix "
-                    + "refuses new mail with 452 4.2.2 through the shipped access table, and mail already accepted is still "
-                    + "stored. 0: no limit.")
-            .define(QUOTA_MESSAGES, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
-                    "Messages an owner may keep unless its entry says otherwise (mailStoreQuotaMessages), as quota.bytes. 0: no limit.")
             .define(STORE_DURABILITY, Type.STRING, "sync", ValidString.in("sync", "log"), Importance.HIGH,
                     "What makes a stored mail durable. sync: the back end syncs every add to disk (olcDbNoSync FALSE, "
                     + "slapd's default), and an offset is committed as soon as its write is acknowledged. log: the back "
@@ -207,14 +199,6 @@ final class StoreConfig extends DeclaredConfig {
 
     String topic() {
         return getString(TOPIC);
-    }
-
-    long quotaBytes() {
-        return getLong(QUOTA_BYTES);
-    }
-
-    long quotaMessages() {
-        return getLong(QUOTA_MESSAGES);
     }
 
     /** The bounce command's words; empty when no bounce is sent. */
