@@ -39,6 +39,9 @@ import org.mailstream.testsupport.MailPublisher;
  *     number of connections, timing the adds: slapd's raw add rates, synced and unsynced.
  * <li>Stores the same again in log mode with metrics.listen set and /metrics scraped every second:
  *     the metrics' overhead.
+ * <li>Stores the same again in log mode to addresses with extensions (user7+tag3@, no such
+ *     folder: INBOX) with recipient.delimiter=+ and a quota on every owner (never reached): the
+ *     cost of the delivery features beside the plain log-mode run.
  * <li>Stores 20 mails of 10,000,000 octets and reads the worker's peak RSS (VmHWM).
  * </ol>
  *
@@ -66,20 +69,26 @@ public final class StoreBenchmark {
             double logRate;
             List<Entry> entries;
             try (Slapd slapd = Slapd.start()) {
-                syncRate = workerRate(root, kafka, slapd, "bench-store", mails, Map.of());
+                syncRate = workerRate(root, kafka, slapd, "bench-store", mails, Map.of(), false);
                 entries = storedEntries(slapd);
             }
             try (Slapd slapd = Slapd.start()) {
                 slapd.applyShipped(LOG_SETTINGS);
-                logRate = workerRate(root, kafka, slapd, "bench-store-log", mails, Map.of("store.durability", "log"));
+                logRate = workerRate(root, kafka, slapd, "bench-store-log", mails, Map.of("store.durability", "log"), false);
             }
             double meteredRate;
             int metricsPort = FreePort.next();
             try (Slapd slapd = Slapd.start(); MetricsScraper scraper = new MetricsScraper(metricsPort)) {
                 slapd.applyShipped(LOG_SETTINGS);
                 meteredRate = workerRate(root, kafka, slapd, "bench-store-metrics", mails, Map.of("store.durability", "log",
-                        "metrics.listen", "127.0.0.1:" + metricsPort));
+                        "metrics.listen", "127.0.0.1:" + metricsPort), false);
                 System.out.printf("metrics: %d scrapes of /metrics while it stored%n", scraper.scrapes());
+            }
+            double featuresRate;
+            try (Slapd slapd = Slapd.start()) {
+                slapd.applyShipped(LOG_SETTINGS);
+                featuresRate = workerRate(root, kafka, slapd, "bench-store-features", mails, Map.of("store.durability", "log",
+                        "recipient.delimiter", "+", "quota.messages", "1000000000"), true);
             }
             double rawSynced = rawAddRate(entries, false);
             double rawUnsynced = rawAddRate(entries, true);
@@ -98,6 +107,8 @@ public final class StoreBenchmark {
             System.out.printf("%-58s %8.2fx   (goal: at least 0.8x)%n", "log mode / raw unsynced", logRate / rawUnsynced);
             System.out.printf("%-58s %8.0f mails/s%n", "store-worker, log mode, /metrics scraped every second", meteredRate);
             System.out.printf("%-58s %+7.1f %%   (goal: within 3 %%)%n", "with metrics / without", 100 * (meteredRate / logRate - 1));
+            System.out.printf("%-58s %8.0f mails/s%n", "store-worker, log mode, +extensions, quota counted", featuresRate);
+            System.out.printf("%-58s %8.2fx   (goal: at least 0.95x)%n", "with extensions and quota / without", featuresRate / logRate);
             System.out.printf("%-58s %8.0f MiB (20 mails of 10,000,000 octets, -Xmx512m)%n", "store-worker peak RSS", peakRssKiB / 1024.0);
         }
     }
@@ -117,8 +128,9 @@ public final class StoreBenchmark {
         }
     }
 
-    private static double workerRate(Path root, KafkaCluster kafka, Slapd slapd, String topic, int mails, Map<String, String> settings)
-            throws Exception {
+    /** The rate of {@code mails} stored by the worker with {@code settings}, to {@code user7+tag3@}-like addresses when {@code extended}. */
+    private static double workerRate(Path root, KafkaCluster kafka, Slapd slapd, String topic, int mails, Map<String, String> settings,
+            boolean extended) throws Exception {
         kafka.createTopic(topic, PARTITIONS, 1, Map.of("max.message.bytes", "11000000"));
         kafka.createTopic(topic + ".dlq", 1, 1, Map.of());
         List<Map.Entry<String, byte[]>> batch = new ArrayList<>();
@@ -126,7 +138,7 @@ public final class StoreBenchmark {
             slapd.addMailbox("user" + i);
         }
         for (int i = 0; i < mails; i++) {
-            batch.add(Map.entry("user" + (i % 100) + "@example.com", MailCorpus.ofSize(4096, i)));
+            batch.add(Map.entry("user" + (i % 100) + (extended ? "+tag" + (i % 7) : "") + "@example.com", MailCorpus.ofSize(4096, i)));
         }
         try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), topic)) {
             publisher.publish(batch);

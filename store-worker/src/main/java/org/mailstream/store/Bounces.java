@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
@@ -31,7 +32,10 @@ import org.mailstream.schemas.MessageIdentity;
  * often the record is stored again (a retry, a redrive, a replay): a marker entry
  * {@code mailStoreBounce=ID,<ldap.base.dn>} is added once the command has taken the notice, and
  * found before the next one is sent. A crash between the two sends the notice twice, never none.
- * Not sent to the null sender, nor to a sender who asked for none (NOTIFY without FAILURE).
+ * Not sent to the null sender, nor to a sender who asked for none (NOTIFY without FAILURE), nor
+ * for mail received longer ago than bounce.max.age.ms (a new back end's group reading the topic
+ * from its start must not bounce mail delivered long ago), nor by replay, which stores again what
+ * a worker has settled before; a redrive does send them, for letters that never were.
  */
 final class Bounces {
 
@@ -43,12 +47,15 @@ final class Bounces {
     private final LDAPConnectionPool pool;
     private final DN base;
     private final List<String> command;
+    private final Duration maxAge;
     private final WorkerMetrics metrics;
 
-    Bounces(LDAPConnectionPool pool, StoreConfig config, WorkerMetrics metrics) {
+    /** Bounces as the configuration says, or none at all unless {@code wanted}. */
+    Bounces(LDAPConnectionPool pool, StoreConfig config, WorkerMetrics metrics, boolean wanted) {
         this.pool = pool;
         this.metrics = metrics;
-        this.command = config.bounceCommand();
+        this.command = wanted ? config.bounceCommand() : List.of();
+        this.maxAge = config.bounceMaxAge();
         try {
             this.base = new DN(config.ldapBaseDn());
         } catch (LDAPException e) {
@@ -62,7 +69,8 @@ final class Bounces {
 
     /** Tells {@code envelope}'s sender, as {@code status}, that {@code message} could not be delivered to its recipient. */
     Sent bounce(Envelope envelope, byte[] message, DeliveryStatus status) throws LDAPException, IOException {
-        if (command.isEmpty() || envelope.sender().isEmpty() || !envelope.dsn().wantsFailureNotice()) {
+        if (command.isEmpty() || envelope.sender().isEmpty() || !envelope.dsn().wantsFailureNotice()
+                || envelope.receivedAt().plus(maxAge).isBefore(Instant.now())) {
             return Sent.NOT_WANTED;
         }
         String id = MessageIdentity.sha256Hex((MessageIdentity.of(message) + "\0" + envelope.recipient().toLowerCase(Locale.ROOT))

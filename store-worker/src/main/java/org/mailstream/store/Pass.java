@@ -94,7 +94,9 @@ final class Pass {
             RecordStorer.WhenStored whenStored, boolean execute, PrintStream out) throws Exception {
         // Opened first, so that an unreadable password or trust file is reported before any Kafka call. Without
         // metrics: a pass prints its progress, and runs beside the worker, whose metrics.listen it would contend for.
-        try (StoreSession session = execute ? new StoreSession(config, topic, group, whenStored, "") : null) {
+        // Bounces from redrive only: a replay stores again what a worker has settled, bounced or not, before.
+        try (StoreSession session = execute ? new StoreSession(config, topic, group, whenStored, "", verb.equals("redrive"))
+                : null) {
             Pass pass;
             try (Admin admin = Admin.create(config.adminSettings())) {
                 Collection<MemberDescription> members = activeMembers(admin, group);

@@ -63,6 +63,7 @@ final class StoreConfig extends DeclaredConfig {
     static final String STORE_DURABILITY = "store.durability";
     static final String STORE_LOG_COMMIT_DELAY_MS = "store.log.commit.delay.ms";
     static final String BOUNCE_COMMAND = "bounce.command";
+    static final String BOUNCE_MAX_AGE_MS = "bounce.max.age.ms";
 
     static final ConfigDef DEFINITION = MetricsEndpoint.define(defineQuota(defineRecipientDelimiter(sharedDefinition())))
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -139,6 +140,10 @@ final class StoreConfig extends DeclaredConfig {
                     + "the sender of a mail accepted for a mailbox that no longer exists when it is stored is told once, "
                     + "with the null sender (see the README). It must be an executable file and stop reading options "
                     + "before the recipient (--). Empty: no bounces, the dead letter only.")
+            .define(BOUNCE_MAX_AGE_MS, Type.LONG, 5L * 24 * 3600 * 1000, Range.atLeast(0), Importance.LOW,
+                    "A mail received longer ago than this is not bounced, only dead-lettered: a new back end's group reads "
+                    + "the topic from its start, and must not bounce mail delivered long ago. The default is Postfix's "
+                    + "maximal_queue_lifetime (5 days).")
             .define(STORE_DURABILITY, Type.STRING, "sync", ValidString.in("sync", "log"), Importance.HIGH,
                     "What makes a stored mail durable. sync: the back end syncs every add to disk (olcDbNoSync FALSE, "
                     + "slapd's default), and an offset is committed as soon as its write is acknowledged. log: the back "
@@ -199,6 +204,10 @@ final class StoreConfig extends DeclaredConfig {
 
     String topic() {
         return getString(TOPIC);
+    }
+
+    Duration bounceMaxAge() {
+        return Duration.ofMillis(getLong(BOUNCE_MAX_AGE_MS));
     }
 
     /** The bounce command's words; empty when no bounce is sent. */

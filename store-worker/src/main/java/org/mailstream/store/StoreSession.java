@@ -33,10 +33,10 @@ final class StoreSession implements AutoCloseable {
 
     /**
      * Opens everything or nothing: when a step fails, what the steps before it opened is closed again.
-     * Serves metrics on {@code metricsListen}, none when it is empty.
+     * Serves metrics on {@code metricsListen}, none when it is empty; sends bounces when {@code bouncing}.
      */
-    StoreSession(StoreConfig config, String topic, String group, RecordStorer.WhenStored whenStored, String metricsListen)
-            throws IOException, GeneralSecurityException, LDAPException {
+    StoreSession(StoreConfig config, String topic, String group, RecordStorer.WhenStored whenStored, String metricsListen,
+            boolean bouncing) throws IOException, GeneralSecurityException, LDAPException {
         BackendSettings.verify(config);
         LogCommitRule logRule = config.logDurability() ? new LogCommitRule(config.logCommitDelay()) : null;
         pool = LdapServers.pool(config, logRule);
@@ -53,7 +53,7 @@ final class StoreSession implements AutoCloseable {
             WorkerMetrics metrics = new WorkerMetrics();
             Quotas quotas = new Quotas(pool, config, metrics);
             metrics.watchOverQuota(quotas::overQuota);
-            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, quotas, metrics), opened, new Bounces(pool, config, metrics), config,
+            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, quotas, metrics), opened, new Bounces(pool, config, metrics, bouncing), config,
                     whenStored, metrics);
             loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, commitRule, threads, topic,
                     config.retryBackoffMaxMs());

@@ -98,7 +98,7 @@ public final class StoreWorker {
     /** Stores until a signal stops it; an IOException or ConfigException is the configuration's fault. */
     private static WorkerExit serve(StoreConfig config) throws Exception {
         try (StoreSession session = new StoreSession(config, config.topic(), config.groupId(), RecordStorer.WhenStored.KEEP,
-                config.metricsListen())) {
+                config.metricsListen(), true)) {
             LOG.info("storing {} into {} as group {}, dead letters to {}", config.topic(), config.ldapUrls(),
                     config.groupId(), config.deadLetterTopic());
             session.loop().run();

@@ -37,7 +37,7 @@ class StoreSessionTest {
                     "ldap.bind.password.file", password.toString(), "ldap.base.dn", "dc=example,dc=com"));
 
             assertThrows(KafkaException.class, () -> new StoreSession(config, "mail.inbound", "g", RecordStorer.WhenStored.KEEP,
-                    config.metricsListen()));
+                    config.metricsListen(), true));
 
             Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 List<String> left = Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
