@@ -16,6 +16,7 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.mailstream.schemas.DeliveryStatus;
 import org.mailstream.schemas.Recipient;
@@ -49,7 +50,9 @@ final class Mailboxes {
     private final FilterTemplate filter;
     private final String folder;
     private final String delimiters;
-    private final OwnerCache cache;
+    private final RecentlyFound<Owner> cache;
+    /** Folders found by an extension's name, by owner and name, so that mail to alice+news@ does not ask each time. */
+    private final RecentlyFound<DN> folders;
     private final Quotas quotas;
     private final WorkerMetrics metrics;
 
@@ -61,12 +64,16 @@ final class Mailboxes {
         this.filter = config.mailboxFilter();
         this.folder = config.ldapFolder();
         this.delimiters = config.recipientDelimiter();
-        this.cache = new OwnerCache(config.mailboxCacheSize(), config.mailboxCacheTtlMs());
+        this.cache = new RecentlyFound<>(config.mailboxCacheSize(), config.mailboxCacheTtlMs());
+        this.folders = new RecentlyFound<>(config.mailboxCacheSize(), config.mailboxCacheTtlMs());
     }
 
     /** A mailbox's owner entry, when it was created where the directory says (null otherwise), and its quota. */
     record Owner(DN dn, Instant created, Quotas.Limits limits) {
     }
+
+    /** What the cache holds for an address known to have no owner. */
+    private static final Owner NO_OWNER = new Owner(null, null, Quotas.Limits.NONE);
 
     /** Where a recipient's mail goes: below its owner entry, in a folder of theirs. */
     record Destination(Owner owner, DN folder) {
@@ -75,7 +82,7 @@ final class Mailboxes {
     /** Where mail to {@code recipient} goes; a {@link PermanentFailure} when no single owner has the address. */
     Destination destination(Recipient recipient) throws LDAPException, PermanentFailure {
         String extension = recipient.extension(delimiters);
-        Owner whole = extension == null ? owner(recipient.key()) : find(recipient.key());
+        Owner whole = extension == null ? owner(recipient.key()) : find(recipient.key(), true);
         if (whole != null) {
             return new Destination(whole, folderOf(whole.dn()));
         }
@@ -85,7 +92,7 @@ final class Mailboxes {
 
     /** The owner of {@code address}; a {@link PermanentFailure} when there is none or several. */
     private Owner owner(String address) throws LDAPException, PermanentFailure {
-        Owner owner = find(address);
+        Owner owner = find(address, false);
         if (owner == null) {
             throw PermanentFailure.recipients(DeliveryStatus.NO_SUCH_MAILBOX,
                     "no such mailbox: nothing below " + baseDn + " matches " + filter.forValue(address));
@@ -93,11 +100,16 @@ final class Mailboxes {
         return owner;
     }
 
-    /** The owner of {@code address}, null when there is none; a {@link PermanentFailure} when there are several. */
-    private Owner find(String address) throws LDAPException, PermanentFailure {
+    /**
+     * The owner of {@code address}, null when there is none; a {@link PermanentFailure} when there
+     * are several. With {@code rememberAbsence}, that there is none is cached as an owner would be:
+     * for an address with an extension, which is seldom a mailbox of its own, and is asked for
+     * with every mail to it; a plain address that finds none is a dead letter, and is asked again.
+     */
+    private Owner find(String address, boolean rememberAbsence) throws LDAPException, PermanentFailure {
         Owner cached = cache.get(address);
         if (cached != null) {
-            return cached;
+            return cached == NO_OWNER ? null : cached;
         }
         SearchRequest search = new SearchRequest(baseDn, SearchScope.SUB, filter.forValue(address), OWNER_ATTRIBUTES);
         search.setSizeLimit(2);
@@ -111,6 +123,9 @@ final class Mailboxes {
             throw new PermanentFailure("ambiguous mailbox: more than one entry below " + baseDn + " matches " + search.getFilter());
         }
         if (result.getEntryCount() == 0) {
+            if (rememberAbsence) {
+                cache.put(address, NO_OWNER);
+            }
             return null;
         }
         if (result.getEntryCount() > 1) {
@@ -127,11 +142,22 @@ final class Mailboxes {
         return MessageEntry.folderDn(owner, folder);
     }
 
-    /** The owner's folder {@code name} as the directory spells it, or INBOX when there is none by that name. */
+    /**
+     * The owner's folder {@code name} as the directory spells it, or INBOX when there is none by
+     * that name; what was found is trusted as an owner is (mailbox.cache.ttl.ms), so a folder
+     * just made receives mail within that time.
+     */
     private DN folderNamed(DN owner, String name) throws LDAPException {
         DN named = MessageEntry.folderDn(owner, name);
+        String key = named.toNormalizedString();
+        DN cached = folders.get(key);
+        if (cached != null) {
+            return cached;
+        }
         Entry found = metrics.timed("read", () -> pool.getEntry(named.toString(), "1.1"));
-        return found == null ? folderOf(owner) : found.getParsedDN();
+        DN folder = found == null ? folderOf(owner) : found.getParsedDN();
+        folders.put(key, folder);
+        return folder;
     }
 
     /** Where a message entry ended: its entry, and whether this add made it (false: it was there already). */
@@ -169,7 +195,7 @@ final class Mailboxes {
     private void account(Owner owner, long size) {
         try {
             if (quotas.stored(owner.dn(), owner.limits(), size)) {
-                cache.forget(owner.dn());
+                cache.forgetIf(cached -> owner.dn().equals(cached.dn()));
             }
         } catch (LDAPException e) {
             LOG.warn("{}: a stored mail of {} octets is not counted towards its quota ({}); store-worker quota recalc counts it",
@@ -207,41 +233,42 @@ final class Mailboxes {
     }
 
     /** Recently found owners, least recently used dropped first, each trusted for a while only. */
-    private static final class OwnerCache {
-        private record Found(Owner owner, long until) {
+    /** Recently found values by key, least recently used dropped first, each trusted for a while only. */
+    private static final class RecentlyFound<V> {
+        private record Found<V>(V value, long until) {
         }
 
         private final int capacity;
         private final long ttlNanos;
-        private final Map<String, Found> entries;
+        private final Map<String, Found<V>> entries;
 
-        OwnerCache(int capacity, long ttlMillis) {
+        RecentlyFound(int capacity, long ttlMillis) {
             this.capacity = capacity;
             this.ttlNanos = ttlMillis * 1_000_000;
             this.entries = new LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Found> eldest) {
-                    return size() > OwnerCache.this.capacity;
+                protected boolean removeEldestEntry(Map.Entry<String, Found<V>> eldest) {
+                    return size() > RecentlyFound.this.capacity;
                 }
             };
         }
 
-        synchronized Owner get(String address) {
-            Found found = entries.get(address);
+        synchronized V get(String key) {
+            Found<V> found = entries.get(key);
             if (found == null || found.until() - System.nanoTime() < 0) {
-                entries.remove(address);
+                entries.remove(key);
                 return null;
             }
-            return found.owner();
+            return found.value();
         }
 
-        synchronized void forget(DN owner) {
-            entries.values().removeIf(found -> found.owner().dn().equals(owner));
+        synchronized void forgetIf(Predicate<V> stale) {
+            entries.values().removeIf(found -> stale.test(found.value()));
         }
 
-        synchronized void put(String address, Owner owner) {
+        synchronized void put(String key, V value) {
             if (capacity > 0) {
-                entries.put(address, new Found(owner, System.nanoTime() + ttlNanos));
+                entries.put(key, new Found<>(value, System.nanoTime() + ttlNanos));
             }
         }
     }

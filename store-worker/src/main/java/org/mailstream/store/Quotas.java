@@ -16,6 +16,15 @@ import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.controls.PermissiveModifyRequestControl;
 import com.unboundid.ldap.sdk.controls.PostReadRequestControl;
 import com.unboundid.ldap.sdk.controls.PostReadResponseControl;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Quota, a soft one as Dovecot's quota_grace: mail already accepted is always stored, and an
@@ -25,14 +34,16 @@ import com.unboundid.ldap.sdk.controls.PostReadResponseControl;
  * <p>An owner's limits are mailStoreQuotaBytes and mailStoreQuotaMessages on its entry, else
  * quota.bytes and quota.messages; 0 is none, and an owner without a limit costs nothing. Its
  * usage (mailStoreUsedBytes, mailStoreUsedMessages, mailStoreSize summed) is kept by the worker:
- * the first mail stored for an owner with a limit counts what the owner keeps; each one after it
- * adds itself with one modify-increment (RFC 4525), whose post-read (RFC 4527) says whether the
- * usage has now passed a limit, and then the owner is marked. Only an add that made the entry
- * counts, so a retry or a replay counts nothing twice. Mail removed otherwise (IMAP EXPUNGE, an
- * operator) frees nothing until {@code store-worker quota recalc} counts again and lifts the marks
+ * the first mail stored for an owner with a limit counts what the owner keeps; the ones after it
+ * are gathered and written every 5 s, one modify-increment (RFC 4525) an owner, whose
+ * post-read (RFC 4527) says whether the usage has now passed a limit, and then the owner is
+ * marked. A write to the owner's entry for every mail would halve the store rate: slapd takes
+ * one write at a time. Only an add that made the entry counts, so a retry or a replay counts
+ * nothing twice; what a crash leaves unwritten, and mail removed otherwise (IMAP EXPUNGE, an
+ * operator), waits for {@code store-worker quota recalc}, which counts again and lifts the marks
  * no longer due.
  */
-final class Quotas {
+final class Quotas implements AutoCloseable {
 
     /** What an owner's entry says of its quota: read with the owner. */
     static final String[] OWNER_ATTRIBUTES = {"mailStoreQuotaBytes", "mailStoreQuotaMessages", "mailStoreUsedMessages",
@@ -57,6 +68,18 @@ final class Quotas {
     }
 
     private static final long COUNT_TTL_NANOS = 30_000_000_000L;
+    private static final Duration FLUSH_EVERY = Duration.ofSeconds(5);
+    private static final Logger LOG = LoggerFactory.getLogger(Quotas.class);
+
+    /** Usage stored but not yet written to an owner's entry, and the owner's limits when it was read. */
+    private record Pending(Limits limits, long bytes, long messages) {
+        Pending plus(Pending more) {
+            return new Pending(more.limits(), bytes + more.bytes(), messages + more.messages());
+        }
+    }
+
+    private final Map<DN, Pending> pending = new ConcurrentHashMap<>();
+    private ScheduledExecutorService flusher;
 
     private final LDAPConnectionPool pool;
     private final StoreConfig config;
@@ -77,10 +100,19 @@ final class Quotas {
                 owner.hasAttribute("mailStoreUsedMessages"), Boolean.TRUE.equals(owner.getAttributeValueAsBoolean("mailStoreOverQuota")));
     }
 
+    /** Writes the usage gathered every 5 s from now on, until {@link #close}. */
+    void startFlushing() {
+        flusher = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "quota usage");
+            thread.setDaemon(true);
+            return thread;
+        });
+        flusher.scheduleWithFixedDelay(this::flush, FLUSH_EVERY.toMillis(), FLUSH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /**
-     * Adds a message of {@code size} octets, just stored below {@code owner}, to its usage, and
-     * marks the owner once the usage passes a limit. True when what {@code limits} says of the
-     * owner changed (counted afresh, or marked): a cached copy is stale.
+     * Counts a message of {@code size} octets, just stored below {@code owner}, towards its usage.
+     * True when what {@code limits} says of the owner changed (counted afresh): a cached copy is stale.
      */
     boolean stored(DN owner, Limits limits, long size) throws LDAPException {
         if (!limits.any()) {
@@ -90,10 +122,31 @@ final class Quotas {
             recount(owner, limits);
             return true;
         }
+        pending.merge(owner, new Pending(limits, size, 1), Pending::plus);
+        return false;
+    }
+
+    /** Writes what has been gathered: one modify-increment an owner, and the mark where a limit is now passed. */
+    void flush() {
+        for (DN owner : List.copyOf(pending.keySet())) {
+            Pending due = pending.remove(owner);
+            if (due == null) {
+                continue;
+            }
+            try {
+                increment(owner, due);
+            } catch (LDAPException e) {
+                LOG.warn("{}: {} mails of {} octets not counted towards its quota ({}); store-worker quota recalc counts them",
+                        owner, due.messages(), due.bytes(), LdapFailures.describe(e));
+            }
+        }
+    }
+
+    private void increment(DN owner, Pending due) throws LDAPException {
         ModifyRequest increment = new ModifyRequest(owner.toString(),
-                new Modification(ModificationType.INCREMENT, "mailStoreUsedBytes", Long.toString(size)),
-                new Modification(ModificationType.INCREMENT, "mailStoreUsedMessages", "1"));
-        increment.addControl(new PostReadRequestControl("mailStoreUsedBytes", "mailStoreUsedMessages"));
+                new Modification(ModificationType.INCREMENT, "mailStoreUsedBytes", Long.toString(due.bytes())),
+                new Modification(ModificationType.INCREMENT, "mailStoreUsedMessages", Long.toString(due.messages())));
+        increment.addControl(new PostReadRequestControl("mailStoreUsedBytes", "mailStoreUsedMessages", "mailStoreOverQuota"));
         LDAPResult result;
         try {
             result = metrics.timed("modify", () -> pool.modify(increment));
@@ -101,16 +154,29 @@ final class Quotas {
             if (e.getResultCode() != ResultCode.NO_SUCH_ATTRIBUTE && e.getResultCode() != ResultCode.CONSTRAINT_VIOLATION) {
                 throw e;
             }
-            recount(owner, limits); // the usage was removed since the owner was read
-            return true;
+            recount(owner, due.limits()); // the usage was removed since the owner was read
+            return;
         }
         PostReadResponseControl after = PostReadResponseControl.get(result);
-        if (after == null || limits.marked() || !limits.passedBy(usageOf(after.getEntry()))) {
-            return false;
+        if (after != null && !Boolean.TRUE.equals(after.getEntry().getAttributeValueAsBoolean("mailStoreOverQuota"))
+                && due.limits().passedBy(usageOf(after.getEntry()))) {
+            metrics.timed("modify", () -> pool.modify(owner.toString(),
+                    new Modification(ModificationType.REPLACE, "mailStoreOverQuota", "TRUE")));
         }
-        metrics.timed("modify", () -> pool.modify(owner.toString(),
-                new Modification(ModificationType.REPLACE, "mailStoreOverQuota", "TRUE")));
-        return true;
+    }
+
+    /** Stops gathering and writes what was gathered. */
+    @Override
+    public void close() {
+        if (flusher != null) {
+            flusher.shutdown();
+            try {
+                flusher.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        flush();
     }
 
     /** Counts what {@code owner} keeps, and sets its usage and its mark by {@code limits}. */

@@ -25,6 +25,7 @@ final class StoreSession implements AutoCloseable {
 
     private final LDAPConnectionPool pool;
     private final DeadLetters deadLetters;
+    private final Quotas quotas;
     private final ExecutorService writers;
     private final StoreLoop loop;
     /** The metrics endpoint, or null when metrics.listen is empty. */
@@ -47,13 +48,15 @@ final class StoreSession implements AutoCloseable {
         DeadLetters opened = null;
         ExecutorService threads = null;
         MetricsEndpoint served = null;
+        Quotas counting = null;
         try {
             opened = new DeadLetters(config);
             threads = Executors.newFixedThreadPool(config.ldapConnections());
             WorkerMetrics metrics = new WorkerMetrics();
-            Quotas quotas = new Quotas(pool, config, metrics);
-            metrics.watchOverQuota(quotas::overQuota);
-            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, quotas, metrics), opened, new Bounces(pool, config, metrics, bouncing), config,
+            counting = new Quotas(pool, config, metrics);
+            counting.startFlushing();
+            metrics.watchOverQuota(counting::overQuota);
+            RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, counting, metrics), opened, new Bounces(pool, config, metrics, bouncing), config,
                     whenStored, metrics);
             loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, commitRule, threads, topic,
                     config.retryBackoffMaxMs());
@@ -66,6 +69,9 @@ final class StoreSession implements AutoCloseable {
             if (threads != null) {
                 threads.shutdownNow();
             }
+            if (counting != null) {
+                counting.close();
+            }
             if (opened != null) {
                 opened.close();
             }
@@ -73,6 +79,7 @@ final class StoreSession implements AutoCloseable {
             throw e;
         }
         deadLetters = opened;
+        quotas = counting;
         writers = threads;
         endpoint = served;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -96,6 +103,7 @@ final class StoreSession implements AutoCloseable {
                 endpoint.close();
             }
             writers.shutdownNow();
+            quotas.close();
             deadLetters.close();
             pool.close();
         } finally {
