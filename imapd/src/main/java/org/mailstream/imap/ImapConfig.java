@@ -7,6 +7,7 @@ import com.unboundid.util.ssl.PEMFileKeyManager;
 import com.unboundid.util.ssl.SSLUtil;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
@@ -40,6 +41,8 @@ final class ImapConfig extends DeclaredConfig {
     static final String LDAP_BASE_DN = "ldap.base.dn";
     static final String LDAP_CONNECT_TIMEOUT_MS = "ldap.connect.timeout.ms";
     static final String LDAP_RESPONSE_TIMEOUT_MS = "ldap.response.timeout.ms";
+    static final String LDAP_LOOKUP_BIND_DN = "ldap.lookup.bind.dn";
+    static final String LDAP_LOOKUP_BIND_PASSWORD_FILE = "ldap.lookup.bind.password.file";
     static final String LOGIN_FAILURE_DELAY_MS = "imap.login.failure.delay.ms";
     static final String MAX_LITERAL_BYTES = "imap.max.literal.bytes";
     static final String MAX_LINE_BYTES = "imap.max.line.bytes";
@@ -59,6 +62,12 @@ final class ImapConfig extends DeclaredConfig {
                     + "the user's name decides, so that two sessions never change one message on two providers. Required.")
             .define(LDAP_BASE_DN, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "The subtree of mailbox owners: a user who logs in as NAME binds as uid=NAME below it. Required.")
+            .define(LDAP_LOOKUP_BIND_DN, Type.STRING, "", Importance.MEDIUM,
+                    "An identity that may find owners by mail and read nothing else, such as Postfix's lookup account: "
+                    + "with it a user may log in by mail address too, found as the one uid=NAME directly below "
+                    + LDAP_BASE_DN + " whose mail it is. Empty: by uid only.")
+            .define(LDAP_LOOKUP_BIND_PASSWORD_FILE, Type.STRING, "", Importance.MEDIUM,
+                    "File holding the lookup identity's password (one line; trailing line break ignored).")
             .define(LDAP_CONNECT_TIMEOUT_MS, Type.INT, 5_000, Range.between(100, 600_000), Importance.MEDIUM,
                     "Longest wait for a provider to accept a connection before the next is tried.")
             .define(LDAP_RESPONSE_TIMEOUT_MS, Type.INT, 30_000, Range.between(100, 600_000), Importance.MEDIUM,
@@ -90,6 +99,8 @@ final class ImapConfig extends DeclaredConfig {
     private final DN people;
     private final List<LDAPURL> providers;
     private final Set<Integer> tlsPorts;
+    /** The lookup identity's password, null when there is no lookup identity. */
+    private final String lookupPassword;
 
     private ImapConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, Set.of());
@@ -115,6 +126,22 @@ final class ImapConfig extends DeclaredConfig {
             throw new ConfigException(LDAP_BASE_DN + ": not a DN: " + e.getExceptionMessage());
         }
         providers = getList(LDAP_URLS).stream().map(ImapConfig::ldapUrl).toList();
+        lookupPassword = readLookupPassword();
+    }
+
+    private String readLookupPassword() {
+        String file = getString(LDAP_LOOKUP_BIND_PASSWORD_FILE);
+        if (getString(LDAP_LOOKUP_BIND_DN).isEmpty() != file.isEmpty()) {
+            throw new ConfigException(LDAP_LOOKUP_BIND_DN + " and " + LDAP_LOOKUP_BIND_PASSWORD_FILE + " go together: set both, or neither");
+        }
+        if (file.isEmpty()) {
+            return null;
+        }
+        try {
+            return Files.readString(Path.of(file)).replaceFirst("\\r?\\n$", "");
+        } catch (IOException e) {
+            throw new ConfigException(LDAP_LOOKUP_BIND_PASSWORD_FILE + ": " + DeclaredConfig.describe(Path.of(file), e));
+        }
     }
 
     private static LDAPURL ldapUrl(String url) {
@@ -151,6 +178,15 @@ final class ImapConfig extends DeclaredConfig {
 
     List<LDAPURL> providers() {
         return providers;
+    }
+
+    /** The lookup identity's DN; empty when users log in by uid only. */
+    String lookupDn() {
+        return getString(LDAP_LOOKUP_BIND_DN);
+    }
+
+    String lookupPassword() {
+        return lookupPassword;
     }
 
     int ldapConnectTimeoutMs() {

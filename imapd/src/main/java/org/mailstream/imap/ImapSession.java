@@ -458,7 +458,8 @@ final class ImapSession implements Protocol.Session {
             pause(context.config.loginFailureDelayMs());
             return respond(tag, "NO [AUTHENTICATIONFAILED] authentication failed");
         }
-        String counted = name.toLowerCase(Locale.ROOT);
+        // By the owner, however the user named themselves: alice and alice@example.com are one user.
+        String counted = bound.get().user().toLowerCase(Locale.ROOT);
         if (!context.admit(counted)) {
             bound.get().close();
             context.metrics.login("limit");

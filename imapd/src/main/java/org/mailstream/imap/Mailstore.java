@@ -17,6 +17,7 @@ import com.unboundid.ldap.sdk.ModifyRequest;
 import com.unboundid.ldap.sdk.RDN;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
+import com.unboundid.ldap.sdk.SearchResult;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
@@ -102,15 +103,21 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * Binds as {@code user} (a uid) with {@code password}; empty when the directory refuses the
-     * pair, whatever the reason: an unknown user and a wrong password look alike.
+     * Binds as {@code user} (a uid, or with a lookup identity a mail address) with
+     * {@code password}; empty when the directory refuses the pair, whatever the reason: an
+     * unknown user and a wrong password look alike.
      */
     static Optional<Mailstore> login(ImapConfig config, String user, String password) throws Failure {
-        if (user.isEmpty() || password.isEmpty() || user.indexOf('@') >= 0) {
-            // An empty password would be an unauthenticated bind, which succeeds; addresses need a lookup identity.
+        if (user.isEmpty() || password.isEmpty()) {
+            // An empty password would be an unauthenticated bind, which succeeds.
             return Optional.empty();
         }
-        Mailstore store = new Mailstore(providersFor(config, user), new DN(new RDN("uid", user), config.people()), password,
+        Optional<DN> owner = user.indexOf('@') < 0 ? Optional.of(new DN(new RDN("uid", user), config.people()))
+                : ownerOfAddress(config, user);
+        if (owner.isEmpty()) {
+            return Optional.empty();
+        }
+        Mailstore store = new Mailstore(providersFor(config, uidOf(owner.get())), owner.get(), password,
                 new Quota(config.quotaBytes(), config.quotaMessages(), 0, 0));
         try {
             store.connect();
@@ -121,6 +128,46 @@ final class Mailstore implements AutoCloseable {
             }
             throw unavailable("logging in", e);
         }
+    }
+
+    /**
+     * The owner whose mail {@code address} is, as the lookup identity finds it: the one entry
+     * uid=NAME directly below the people base, where the access rules let an owner in. Empty when
+     * there is no lookup identity, no such entry, or more than one.
+     */
+    private static Optional<DN> ownerOfAddress(ImapConfig config, String address) throws Failure {
+        if (config.lookupDn().isEmpty()) {
+            return Optional.empty();
+        }
+        try (LDAPConnection lookup = providersFor(config, address).getConnection()) {
+            lookup.bind(config.lookupDn(), config.lookupPassword());
+            SearchRequest search = new SearchRequest(config.people().toString(), SearchScope.SUB,
+                    Filter.createEqualityFilter("mail", address), "1.1");
+            search.setSizeLimit(2);
+            SearchResult found = lookup.search(search);
+            if (found.getEntryCount() != 1) {
+                return Optional.empty();
+            }
+            DN owner = found.getSearchEntries().get(0).getParsedDN();
+            RDN name = owner.getRDN();
+            boolean anOwner = config.people().equals(owner.getParent()) && name.getAttributeNames().length == 1
+                    && name.hasAttribute("uid");
+            return anOwner ? Optional.of(owner) : Optional.empty();
+        } catch (LDAPException e) {
+            if (e.getResultCode() == ResultCode.SIZE_LIMIT_EXCEEDED) {
+                return Optional.empty();
+            }
+            throw unavailable("finding the owner of an address", e);
+        }
+    }
+
+    private static String uidOf(DN owner) {
+        return owner.getRDN().getAttributeValues()[0];
+    }
+
+    /** The user's name: the uid of the owner entry the session is bound as. */
+    String user() {
+        return uidOf(owner);
     }
 
     /**

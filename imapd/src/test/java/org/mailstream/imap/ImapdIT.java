@@ -45,6 +45,7 @@ import org.mailstream.testsupport.Mbsync;
 import org.mailstream.testsupport.MetricsScrape;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.testsupport.TempFiles;
 
 /**
  * The real bin/imapd over a real slapd with the shipped schema and access rules, holding mail
@@ -385,6 +386,37 @@ class ImapdIT {
 
     @Test
     @Order(12)
+    void aUserLogsInByMailAddressWhereALookupIdentityIsConfiguredAndAWrongPasswordStillLooksLikeAnUnknownAddress() {
+        Map<String, String> lookup = Map.of("ldap.lookup.bind.dn", Slapd.LOOKUP_DN,
+                "ldap.lookup.bind.password.file", TempFiles.write("lookup-password", Slapd.LOOKUP_PASSWORD + "\n").toString());
+        try (ImapdProcess byAddress = ImapdProcess.start(slapd, lookup)) {
+            JsonNode answers = python("""
+                    def attempt(at, user, password):
+                        box = imaplib.IMAP4('127.0.0.1', at)
+                        try:
+                            box.login(user, password)
+                            return box.select('INBOX')[0]
+                        except imaplib.IMAP4.error as e:
+                            return str(e)
+                    print(json.dumps({
+                        'address': attempt(%1$d, 'alice@example.com', 'alice-secret'),
+                        'otherCase': attempt(%1$d, 'ALICE@Example.COM', 'alice-secret'),
+                        'uid': attempt(%1$d, 'alice', 'alice-secret'),
+                        'wrongPassword': attempt(%1$d, 'alice@example.com', 'nope'),
+                        'unknownAddress': attempt(%1$d, 'nobody@example.com', 'alice-secret'),
+                        'withoutLookup': attempt(port, 'alice@example.com', 'alice-secret')}))
+                    """.formatted(byAddress.port()));
+            for (String accepted : List.of("address", "otherCase", "uid")) {
+                assertEquals("OK", answers.get(accepted).asText(), accepted + ": " + answers + "\n" + byAddress.log());
+            }
+            for (String refused : List.of("wrongPassword", "unknownAddress", "withoutLookup")) {
+                assertTrue(answers.get(refused).asText().contains("[AUTHENTICATIONFAILED]"), refused + ": " + answers);
+            }
+        }
+    }
+
+    @Test
+    @Order(13)
     void aUserSeesTheQuotaTheDirectoryHoldsForThemAndCannotSetIt() throws Exception {
         try (LDAPConnection root = slapd.rootConnection()) {
             root.modify("uid=alice," + Slapd.PEOPLE, new Modification(ModificationType.ADD, "objectClass", "mailStoreQuotaOwner"),
@@ -422,7 +454,7 @@ class ImapdIT {
     }
 
     @Test
-    @Order(13)
+    @Order(14)
     void metricsCountLoginsByResultCommandsByNameAndResultAndOctetsSent() throws Exception {
         MetricsScrape scrape = MetricsScrape.of(metricsPort);
         assertTrue(scrape.sum("mailstream_imap_logins_total", Map.of("result", "ok")) >= 10, scrape.text());
