@@ -60,7 +60,7 @@ class LdapTlsIT {
         try (StoreWorkerProcess worker = StoreWorkerProcess.start(config(topic, settings))) {
             Chores.pause(8000);
             assertTrue(worker.isAlive(), worker::log);
-            assertTrue(worker.log().contains("retrying"), worker::log);
+            assertTrue(worker.logged("retrying"), worker::log);
             assertEquals(0, storedCopies(mail), worker::log);
             assertEquals(0, TopicReader.read(KafkaCluster.shared().bootstrapServers(), topic + ".dlq", 0, Duration.ofSeconds(2)).size(),
                     worker::log);

@@ -57,7 +57,7 @@ class StoreWorkerFailureIT {
                 assertTrue(worker.isAlive(), worker::log);
                 backend.slapd.restart();
                 backend.awaitMessages(1000, Duration.ofSeconds(120), worker::log);
-                assertTrue(worker.log().contains("retrying"), "the outage was noticed\n" + worker.log());
+                assertTrue(worker.logged("retrying"), "the outage was noticed\n" + worker.log());
             }
             assertEquals(ids, storedIds(backend));
             assertEquals(0, backend.deadLetters(0).size());

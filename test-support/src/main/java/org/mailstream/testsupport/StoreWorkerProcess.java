@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.awaitility.core.TerminalFailureException;
@@ -19,6 +20,9 @@ import org.mailstream.local.ManagedProcess;
 public final class StoreWorkerProcess implements AutoCloseable {
 
     private static final Path LAUNCHER = Command.repositoryRoot().resolve("bin/store-worker");
+
+    private static final Pattern STORED_LINE = Pattern.compile("RecordStorer - .*, status=(stored|already-stored)$");
+    private static final int LOG_LINES = 60;
 
     private final ManagedProcess process;
 
@@ -108,9 +112,14 @@ public final class StoreWorkerProcess implements AutoCloseable {
         return process.logText().lines().filter(line -> line.contains(text)).count();
     }
 
-    /** What the worker logged, for assertion messages. */
+    /**
+     * What the worker logged, for assertion messages: its last lines, without the one line of each
+     * mail stored, which would leave no room for what went wrong.
+     */
     public String log() {
-        return process.logTail();
+        List<String> lines = process.logText().lines().filter(line -> !STORED_LINE.matcher(line).find()).toList();
+        List<String> tail = lines.subList(Math.max(0, lines.size() - LOG_LINES), lines.size());
+        return "--- store-worker log, without the lines of mail stored ---\n" + String.join("\n", tail);
     }
 
     @Override
