@@ -5,9 +5,7 @@ import com.unboundid.ldap.sdk.Entry;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.mailstream.schemas.Envelope;
-import org.mailstream.schemas.MailRecord;
 
 /**
  * The one log line of a record's delivery, in Postfix's form, so that the queue id that starts
@@ -31,9 +29,9 @@ final class DeliveryLine {
         return of(record, envelope, message, entry, outcome, null);
     }
 
-    /** The line for {@code record}, not stored for {@code reason}. */
-    static String refused(ConsumerRecord<byte[], byte[]> record, RecordStorer.Outcome outcome, String reason) {
-        return of(record, envelopeOf(record), null, null, outcome, reason);
+    /** The line for {@code record}, whose {@code envelope} is null when it does not read, not stored for {@code reason}. */
+    static String refused(ConsumerRecord<byte[], byte[]> record, Envelope envelope, RecordStorer.Outcome outcome, String reason) {
+        return of(record, envelope, null, null, outcome, reason);
     }
 
     private static String of(ConsumerRecord<byte[], byte[]> record, Envelope envelope, Entry message, DN entry,
@@ -63,14 +61,5 @@ final class DeliveryLine {
     private static String folderOf(DN entry) {
         DN folder = entry.getParent();
         return folder == null ? null : folder.getRDN().getAttributeValues()[0];
-    }
-
-    private static Envelope envelopeOf(ConsumerRecord<byte[], byte[]> record) {
-        Header header = record.headers().lastHeader(MailRecord.ENVELOPE_HEADER);
-        try {
-            return header == null ? null : Envelope.fromJson(header.value());
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 }

@@ -38,11 +38,13 @@ final class MessageEntry {
     private static final Session SESSION = Session.getInstance(utf8Headers());
 
     /** The object classes and attribute types the worker writes: the schema a back end must define. */
-    static final List<String> OBJECT_CLASSES = List.of("mailStoreFolder", "mailStoreMessage", "mailStoreBounceMarker");
+    static final List<String> OBJECT_CLASSES = List.of("mailStoreFolder", "mailStoreMessage", "mailStoreBounceMarker",
+            "mailStoreQuotaOwner");
     static final List<String> ATTRIBUTE_TYPES = List.of("mailStoreId", "mailStoreRaw", "mailStoreSize", "mailStoreServedSize", "mailStoreSha256",
             "mailStoreReceived", "mailStoreRecipient", "mailStoreSender", "mailStoreOriginalRecipient", "mailStoreQueueId",
             "mailStoreClientAddress", "mailStoreMessageId", "mailStoreSubject", "mailStoreFrom", "mailStoreDate", "mailStoreParseError",
-            "mailStoreBounce");
+            "mailStoreBounce", "mailStoreQuotaBytes", "mailStoreQuotaMessages", "mailStoreUsedBytes", "mailStoreUsedMessages",
+            "mailStoreOverQuota");
 
     /**
      * Every attribute derived from the raw bytes and the envelope: what a reparse may rewrite.

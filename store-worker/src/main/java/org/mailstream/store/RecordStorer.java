@@ -193,18 +193,19 @@ final class RecordStorer {
      * failure is the recipient's ({@code bounceAs} not null) is bounced to its sender first.
      */
     private Outcome deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, DeliveryStatus bounceAs) throws RetryLater {
+        Envelope envelope = readableEnvelope(record);
         int attempts = DeadLetters.attempts(record);
         Instant firstFailed = DeadLetters.firstFailed(record);
         if (attempts >= maxAttempts || (firstFailed != null && firstFailed.plus(maxAge).isBefore(Instant.now()))) {
-            LOG.warn(DeliveryLine.refused(record, Outcome.GIVEN_UP,
+            LOG.warn(DeliveryLine.refused(record, envelope, Outcome.GIVEN_UP,
                     "after " + attempts + " attempts since " + firstFailed + ": " + reason));
             return Outcome.GIVEN_UP;
         }
-        Bounces.Sent bounced = bounceAs == null ? Bounces.Sent.NOT_WANTED : bounce(record, bounceAs);
+        Bounces.Sent bounced = bounceAs == null || envelope == null ? Bounces.Sent.NOT_WANTED : bounce(record, envelope, bounceAs);
         try {
             deadLetters.send(record, reason, bounced != Bounces.Sent.NOT_WANTED);
             Outcome outcome = bounced == Bounces.Sent.NOW ? Outcome.BOUNCED : Outcome.DEAD_LETTER;
-            LOG.warn(DeliveryLine.refused(record, outcome, bounced == Bounces.Sent.BEFORE ? reason + "; bounced before" : reason));
+            LOG.warn(DeliveryLine.refused(record, envelope, outcome, bounced == Bounces.Sent.BEFORE ? reason + "; bounced before" : reason));
             return outcome;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
@@ -214,12 +215,19 @@ final class RecordStorer {
         }
     }
 
-    /** Tells the record's sender; a command or a marker that fails holds the record, which is tried again. */
-    private Bounces.Sent bounce(ConsumerRecord<byte[], byte[]> record, DeliveryStatus status) throws RetryLater {
+    /** The record's envelope, or null when a forged or broken record has none that reads. */
+    private static Envelope readableEnvelope(ConsumerRecord<byte[], byte[]> record) {
         try {
-            return bounces.bounce(envelope(record), record.value(), status);
+            return envelope(record);
         } catch (PermanentFailure unreadable) {
-            return Bounces.Sent.NOT_WANTED;
+            return null;
+        }
+    }
+
+    /** Tells the record's sender; a command or a marker that fails holds the record, which is tried again. */
+    private Bounces.Sent bounce(ConsumerRecord<byte[], byte[]> record, Envelope envelope, DeliveryStatus status) throws RetryLater {
+        try {
+            return bounces.bounce(envelope, record.value(), status);
         } catch (LDAPException | IOException e) {
             String description = e instanceof LDAPException ldap ? LdapFailures.describe(ldap) : e.getMessage();
             LOG.error("{}/{}/{}: cannot send its bounce, the record waits: {}", record.topic(), record.partition(), record.offset(),

@@ -103,9 +103,11 @@ final class StoreConfig extends DeclaredConfig {
                     "Largest add request the back end accepts: its olcSockbufMaxIncomingAuth. A larger message goes to "
                     + "the dead-letter topic, since slapd would drop the connection without an answer.")
             .define(MAILBOX_CACHE_SIZE, Type.INT, 10_000, Range.atLeast(0), Importance.LOW,
-                    "Recipient addresses whose owner DN is kept in memory.")
+                    "Recipient addresses whose owner is kept in memory; as many of the folders that address extensions name, "
+                    + "and of the extended addresses that are no mailbox of their own.")
             .define(MAILBOX_CACHE_TTL_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.LOW,
-                    "How long a cached owner DN is trusted, so that a moved mailbox is found again.")
+                    "How long a cached owner, folder or absence is trusted, so that a moved mailbox is found again and a folder "
+                    + "just made receives mail.")
             .define(RETRY_BACKOFF_MAX_MS, Type.LONG, 30_000L, Range.between(100, 3_600_000), Importance.MEDIUM,
                     "Longest pause between two attempts to store a record that failed for a reason that may pass, "
                     + "such as a back end that is down; the pause doubles from 100 ms up to this.")

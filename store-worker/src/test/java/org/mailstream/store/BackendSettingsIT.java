@@ -81,7 +81,7 @@ class BackendSettingsIT {
             Run run = run(StoreWorkerProcess.config(backend.kafka, backend.topic, bare, Map.of()));
 
             assertEquals(WorkerExit.CONFIG.code(), run.status(), run.output());
-            assertTrue(run.output().contains(bare.url() + ": its schema does not define mailStoreFolder, mailStoreMessage, mailStoreBounceMarker, mailStoreId, "),
+            assertTrue(run.output().contains(bare.url() + ": its schema does not define mailStoreFolder, mailStoreMessage, mailStoreBounceMarker, mailStoreQuotaOwner, mailStoreId, "),
                     run.output());
             assertTrue(run.output().contains("load mailstore.cnconfig.ldif"), run.output());
         }

@@ -23,6 +23,7 @@ import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.LmtpdProcess;
+import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Postfix;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
@@ -95,6 +96,43 @@ class BounceIT {
             assertTrue(postfix.awaitEmptyQueue(Duration.ofSeconds(30)), postfix::diagnostics);
             assertEquals(submitted, postfix.logLines(line -> line.contains("postfix/pickup")).size(), postfix::diagnostics);
             assertEquals(2, bounces(backend).size());
+        }
+    }
+
+    @Test
+    void aBounceCommandThatFailsHoldsItsRecordAndThoseAfterItUntilOneThatWorksTakesTheNoticeAndOneThatIsNoFileStopsTheWorker()
+            throws IOException {
+        KafkaCluster kafka = KafkaCluster.shared();
+        try (Backend backend = new Backend(kafka, "bounce-failing", 1)) {
+            backend.addMailboxes("carol");
+            try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), "bounce-failing")) {
+                publisher.publish(List.of(Map.entry("gone@example.com", MailCorpus.message("for a mailbox gone", "x\r\n")),
+                        Map.entry("carol@example.com", MailCorpus.message("behind it", "y\r\n"))));
+            }
+            try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig(Map.of("bounce.command", "/bin/false")))) {
+                Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> worker.logged("cannot send its bounce, the record waits"));
+                assertEquals(0, backend.messageCount(), "the mail behind it waits in its partition");
+                assertEquals(0, backend.deadLetters(0).size(), worker::log);
+            }
+
+            Path notices = Files.createTempDirectory("notices");
+            Path sink = notices.resolve("sink");
+            Files.writeString(sink, "#!/bin/sh\ncat > " + notices.resolve("notice") + "\necho \"$@\" > " + notices.resolve("argv") + "\n");
+            Files.setPosixFilePermissions(sink, PosixFilePermissions.fromString("rwxr-xr-x"));
+            try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig(Map.of("bounce.command", sink.toString())))) {
+                backend.awaitMessages(1, Duration.ofSeconds(60), worker::log);
+                List<ConsumerRecord<byte[], byte[]>> letters = backend.deadLetters(1);
+                assertEquals(1, letters.size(), worker::log);
+                assertEquals("true", header(letters.get(0), DeadLetters.BOUNCED_HEADER));
+                assertTrue(Files.readString(notices.resolve("notice")).contains("Final-Recipient: rfc822; gone@example.com\n"));
+                assertEquals("sender@example.org\n", Files.readString(notices.resolve("argv")), "the sender, after the command's words");
+            }
+
+            Map<String, String> noFile = Map.of("bounce.command", "/nonexistent/sendmail -i --");
+            try (StoreWorkerProcess worker = StoreWorkerProcess.start(backend.workerConfig(noFile))) {
+                assertEquals(78, worker.awaitExitStatus(Duration.ofSeconds(60)), worker::log);
+                assertTrue(worker.logged("bounce.command: /nonexistent/sendmail is not an executable file"), worker::log);
+            }
         }
     }
 
