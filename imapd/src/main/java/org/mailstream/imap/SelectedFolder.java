@@ -1,14 +1,17 @@
 package org.mailstream.imap;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The folder a session has selected, as that session has announced it to its client: the
@@ -31,11 +34,35 @@ final class SelectedFolder {
     /** Attempts at giving UIDs before a command gives up to a busier session. */
     private static final int ASSIGNMENT_ATTEMPTS = 10;
 
+    /** How much older than the newest change read an incremental read reaches back. */
+    static final Duration CHANGE_MARGIN = Duration.ofSeconds(10);
+
+    /** How often a selected folder is read whole. */
+    static final Duration WHOLE_READ_INTERVAL = Duration.ofMinutes(5);
+
+    private static final String CSN_TIME = "yyyyMMddHHmmss.SSSSSS";
+    private static final DateTimeFormatter CSN_TIME_FORMAT = DateTimeFormatter.ofPattern(CSN_TIME);
+    /** Older than any change. */
+    private static final String NO_CHANGE = "19700101000000.000000Z#000000#000#000000";
+
     final String name;
     final long uidValidity;
     final boolean readOnly;
     private List<Message> messages = new ArrayList<>();
     private long uidNext = 1;
+    /** Every state read, by UID, expunged ones too. */
+    private final Map<Long, Mailstore.State> states = new HashMap<>();
+    /** The ids that have a state. */
+    private final Set<String> ids = new HashSet<>();
+    /** Every message entry read, by id. */
+    private final Map<String, Mailstore.Stored> stored = new HashMap<>();
+    /** The highest entryCSN read; null before the first read. */
+    private String newestChange;
+    private long lastWholeRead;
+    /** The store's connection the view was read whole on. */
+    private int connection;
+    /** Whether the last sync finished: the view read is the one announced. */
+    private boolean settled;
 
     SelectedFolder(String name, long uidValidity, boolean readOnly) {
         this.name = name;
@@ -80,59 +107,105 @@ final class SelectedFolder {
     }
 
     /**
-     * Reads the folder again; returns the untagged responses that tell the client what changed
-     * since it last heard (EXPUNGE, EXISTS, FETCH FLAGS), which a caller that must not send them
-     * yet drops (RFC 3501 7.4.1: none during FETCH, STORE or SEARCH).
+     * Reads what changed in the folder; returns the untagged responses that tell the client what
+     * changed since it last heard (EXPUNGE, EXISTS, FETCH FLAGS), which a caller that must not send
+     * them yet drops (RFC 3501 7.4.1: none during FETCH, STORE or SEARCH).
      */
     List<String> sync(Mailstore store) throws Mailstore.Failure {
-        Mailstore.Snapshot snapshot = assignUids(store);
-        Map<String, Mailstore.Stored> stored = new HashMap<>();
-        snapshot.messages().forEach(message -> stored.put(message.id(), message));
+        if (!read(store) && settled) {
+            return List.of();
+        }
+        settled = false;
+        assignUids(store);
         Map<Long, Message> visible = new HashMap<>();
         long highest = 0;
-        for (Mailstore.State state : snapshot.states()) {
+        for (Mailstore.State state : states.values()) {
             highest = Math.max(highest, state.uid());
             Mailstore.Stored message = stored.get(state.id());
+            if (message == null) {
+                continue;
+            }
             if (state.expunged()) {
-                if (message != null) {
-                    store.removeMessage(name, state.id());
-                }
-            } else if (message != null) {
+                store.removeMessage(name, state.id());
+                stored.remove(state.id());
+            } else {
                 visible.put(state.uid(), new Message(state.uid(), state.id(), Flags.canonical(state.flags()), message.size(),
                         message.received()));
             }
         }
         uidNext = highest + 1;
+        settled = true;
         return announce(visible);
     }
 
-    /** The snapshot after every message in it has a state, each added by this session or another. */
-    private Mailstore.Snapshot assignUids(Mailstore store) throws Mailstore.Failure {
+    /**
+     * Brings {@link #states} and {@link #stored} up to date: the whole folder on the first look, on
+     * another connection, and every {@link #WHOLE_READ_INTERVAL}; otherwise only the entries
+     * changed since shortly before the newest change already read. A message is deleted only once
+     * its state says expunged, a change read like any other; what an incremental read can miss (a
+     * change replicated from another provider more than {@link #CHANGE_MARGIN} late, a message
+     * deleted with ldapdelete) the next whole read finds. False when nothing changed.
+     */
+    private boolean read(Mailstore store) throws Mailstore.Failure {
+        boolean whole = newestChange == null || connection != store.connections()
+                || System.nanoTime() - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
+        Mailstore.Snapshot read = whole ? store.snapshot(name) : store.changesSince(name, before(newestChange, CHANGE_MARGIN));
+        if (whole || !read.folderFound()) {
+            states.clear();
+            stored.clear();
+            ids.clear();
+            newestChange = null;
+            connection = store.connections();
+            lastWholeRead = System.nanoTime();
+        }
+        merge(read);
+        return whole || !read.states().isEmpty() || !read.messages().isEmpty();
+    }
+
+    private void merge(Mailstore.Snapshot read) {
+        read.states().forEach(this::remember);
+        read.messages().forEach(message -> stored.put(message.id(), message));
+        if (read.newestChange() != null && (newestChange == null || read.newestChange().compareTo(newestChange) > 0)) {
+            newestChange = read.newestChange();
+        }
+    }
+
+    private void remember(Mailstore.State state) {
+        states.put(state.uid(), state);
+        ids.add(state.id());
+    }
+
+    /**
+     * The entryCSN {@code margin} before {@code entryCsn}: slapd takes a change's CSN when the
+     * change starts, so one that started earlier may become visible after a later one.
+     */
+    static String before(String entryCsn, Duration margin) {
+        LocalDateTime time = LocalDateTime.parse(entryCsn.substring(0, CSN_TIME.length()), CSN_TIME_FORMAT);
+        return CSN_TIME_FORMAT.format(time.minus(margin)) + "Z#000000#000#000000";
+    }
+
+    /** Gives UIDs to the messages read that have none, each by this session or another. */
+    private void assignUids(Mailstore store) throws Mailstore.Failure {
         for (int attempt = 0; attempt < ASSIGNMENT_ATTEMPTS; attempt++) {
-            Mailstore.Snapshot snapshot = store.snapshot(name);
-            Set<String> named = new TreeSet<>();
-            long next = 1;
-            for (Mailstore.State state : snapshot.states()) {
-                named.add(state.id());
-                next = Math.max(next, state.uid() + 1);
-            }
-            List<Mailstore.Stored> unnamed = snapshot.messages().stream().filter(message -> !named.contains(message.id()))
+            List<Mailstore.Stored> unnamed = stored.values().stream().filter(message -> !ids.contains(message.id()))
                     .sorted(Comparator.comparing(Mailstore.Stored::received).thenComparing(Mailstore.Stored::id)).toList();
             if (unnamed.isEmpty()) {
-                return snapshot;
+                return;
             }
-            List<Mailstore.State> states = new ArrayList<>(snapshot.states());
+            long next = states.isEmpty() ? 1 : Collections.max(states.keySet()) + 1;
             boolean all = true;
             for (Mailstore.Stored message : unnamed) {
                 if (!store.assign(name, next, message.id())) {
                     all = false;
                     break;
                 }
-                states.add(new Mailstore.State(next++, message.id(), List.of(), false));
+                remember(new Mailstore.State(next++, message.id(), List.of(), false));
             }
             if (all) {
-                return new Mailstore.Snapshot(states, snapshot.messages());
+                return;
             }
+            // Another session gave that UID first: read what it gave.
+            merge(store.changesSince(name, before(newestChange == null ? NO_CHANGE : newestChange, CHANGE_MARGIN)));
         }
         throw new Mailstore.Failure("INUSE", "other sessions keep giving this folder's new mail its UIDs; try again", null);
     }
