@@ -1,11 +1,13 @@
 package org.mailstream.imap;
 
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
  * What imapd counts, exported on /metrics when metrics.listen is set and summed up in its log
- * every minute: logins by result, commands by name and result, octets of messages sent. The
+ * every minute: logins by result, commands by name and result, octets of messages sent, sessions
+ * in IDLE (each reads its folder's changes every second). The
  * connections are the server core's ({@link org.mailstream.server.ServerMetrics}).
  */
 final class ImapMetrics {
@@ -19,6 +21,8 @@ final class ImapMetrics {
             .help("Commands answered, by name and result (OK, NO, BAD)").labelNames("command", "result").register(registry);
     private final Counter messageBytes = Counter.builder().name("mailstream_imap_message_bytes")
             .help("Octets of messages sent in FETCH responses").register(registry);
+    private final Gauge idling = Gauge.builder().name("mailstream_imap_idle_sessions")
+            .help("Sessions in IDLE now, each reading its folder's changes from the directory every second").register(registry);
 
     PrometheusRegistry registry() {
         return registry;
@@ -34,6 +38,14 @@ final class ImapMetrics {
 
     void sent(long octets) {
         messageBytes.inc(octets);
+    }
+
+    void idleStarted() {
+        idling.inc();
+    }
+
+    void idleEnded() {
+        idling.dec();
     }
 
     @Override

@@ -924,12 +924,17 @@ final class ImapSession implements Protocol.Session {
         commandStartedNanos = -1;
         line("+ idling");
         long deadline = System.nanoTime() + context.config.server().idleTimeout().toNanos();
-        while (in.available() == 0 && !connection.awaitInput(IDLE_POLL)) {
-            if (System.nanoTime() > deadline) {
-                line("* BYE Autologout; idle for too long");
-                throw new Logout();
+        context.metrics.idleStarted();
+        try {
+            while (in.available() == 0 && !connection.awaitInput(IDLE_POLL)) {
+                if (System.nanoTime() > deadline) {
+                    line("* BYE Autologout; idle for too long");
+                    throw new Logout();
+                }
+                sendAll(selected.sync(store));
             }
-            sendAll(selected.sync(store));
+        } finally {
+            context.metrics.idleEnded();
         }
         try {
             if (!continuation().equalsIgnoreCase("DONE")) {

@@ -56,8 +56,11 @@ final class SelectedFolder {
     private final Set<String> ids = new HashSet<>();
     /** Every message entry read, by id. */
     private final Map<String, Mailstore.Stored> stored = new HashMap<>();
-    /** The highest entryCSN read; null before the first read. */
+    /** The highest entryCSN read, and when it was first read; null before the first read. */
     private String newestChange;
+    private long newestSeenAt;
+    /** An entryCSN before which every change has been read; null while not known. */
+    private String readThrough;
     private long lastWholeRead;
     /** The store's connection the view was read whole on. */
     private int connection;
@@ -147,19 +150,36 @@ final class SelectedFolder {
      * deleted with ldapdelete) the next whole read finds. False when nothing changed.
      */
     private boolean read(Mailstore store) throws Mailstore.Failure {
+        long now = System.nanoTime();
         boolean whole = newestChange == null || connection != store.connections()
-                || System.nanoTime() - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
-        Mailstore.Snapshot read = whole ? store.snapshot(name) : store.changesSince(name, before(newestChange, CHANGE_MARGIN));
+                || now - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
+        String newestBefore = newestChange;
+        Mailstore.Snapshot read = whole ? store.snapshot(name) : store.changesSince(name, changesFrom());
         if (whole || !read.folderFound()) {
             states.clear();
             stored.clear();
             ids.clear();
             newestChange = null;
+            readThrough = null;
             connection = store.connections();
-            lastWholeRead = System.nanoTime();
+            lastWholeRead = now;
+        } else if (now - newestSeenAt >= CHANGE_MARGIN.toNanos()) {
+            // Whatever started before the newest change had been visible for the margin when this read began.
+            readThrough = newestBefore;
         }
         merge(read);
         return whole || !read.states().isEmpty() || !read.messages().isEmpty();
+    }
+
+    /**
+     * Where an incremental read starts: {@link #CHANGE_MARGIN} before the newest change read,
+     * since slapd takes a change's CSN when the change starts, so that one that started earlier
+     * may become visible later; but no earlier than what is known to be read through, so that a
+     * burst of changes long past is not read again every second.
+     */
+    private String changesFrom() {
+        String from = before(newestChange, CHANGE_MARGIN);
+        return readThrough != null && readThrough.compareTo(from) > 0 ? readThrough : from;
     }
 
     private void merge(Mailstore.Snapshot read) {
@@ -167,6 +187,7 @@ final class SelectedFolder {
         read.messages().forEach(message -> stored.put(message.id(), message));
         if (read.newestChange() != null && (newestChange == null || read.newestChange().compareTo(newestChange) > 0)) {
             newestChange = read.newestChange();
+            newestSeenAt = System.nanoTime();
         }
     }
 

@@ -356,7 +356,7 @@ class ImapdIT {
 
     @Test
     @Order(11)
-    void newMailReachesAnIdlingClientAsExists() throws Exception {
+    void newMailReachesAnIdlingClientAsExistsAndTheIdlingSessionIsCounted() throws Exception {
         CompletableFuture<JsonNode> idling = CompletableFuture.supplyAsync(() -> python("""
                 import time
                 box = login('alice', 'alice-secret')
@@ -371,6 +371,7 @@ class ImapdIT {
                 print(json.dumps([int(count[0]), started, line, seen, done]))
                 """));
         Thread.sleep(3_000);
+        assertEquals(1, MetricsScrape.of(metricsPort).sum("mailstream_imap_idle_sessions"));
         long published;
         try (MailPublisher publisher = new MailPublisher(KafkaCluster.shared().bootstrapServers(), TOPIC)) {
             publisher.publish(List.of(Map.entry("alice@example.com", MailCorpus.message("while idling", "new\r\n"))));
@@ -455,7 +456,7 @@ class ImapdIT {
 
     @Test
     @Order(14)
-    void metricsCountLoginsByResultCommandsByNameAndResultAndOctetsSent() throws Exception {
+    void metricsCountLoginsByResultCommandsByNameAndResultOctetsSentAndSessionsInIdle() throws Exception {
         MetricsScrape scrape = MetricsScrape.of(metricsPort);
         assertTrue(scrape.sum("mailstream_imap_logins_total", Map.of("result", "ok")) >= 10, scrape.text());
         assertTrue(scrape.sum("mailstream_imap_logins_total", Map.of("result", "failed")) >= 2, scrape.text());
@@ -463,6 +464,7 @@ class ImapdIT {
         assertTrue(scrape.sum("mailstream_imap_commands_total", Map.of("command", "unknown", "result", "BAD")) >= 1, scrape.text());
         assertTrue(scrape.sum("mailstream_imap_message_bytes_total") >= 9_961_472, "the 9.5 MB mail at least: " + scrape.text());
         assertTrue(scrape.sum("mailstream_imap_connections_total") >= 10, scrape.text());
+        assertEquals(0, scrape.sum("mailstream_imap_idle_sessions"), "the idling session has said DONE: " + scrape.text());
     }
 
     /** The SHA-256 of {@code mail} without its CRs: how mbsync's copy and the mail served compare. */
