@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channel;
@@ -399,6 +400,20 @@ public final class Server {
         Files.delete(path);
     }
 
+    /**
+     * Sends each flush at once. A session buffers its replies and flushes them when it has said
+     * all it can before the client speaks, so Nagle's algorithm only holds the last segment of a
+     * reply back until the client acknowledges the one before, which the client delays (40 ms on
+     * Linux): an IMAP client fetching one message at a time waited 23 ms a message for it.
+     */
+    private static void noDelay(SocketChannel channel) {
+        try {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "TCP_NODELAY not set: " + e);
+        }
+    }
+
     private void accept(Listener listener) {
         int failures = 0;
         while (!stopping) {
@@ -438,6 +453,9 @@ public final class Server {
             metrics.turnedAway();
             sayAndClose(channel, protocol.farewell(stopping ? Protocol.Farewell.SHUTTING_DOWN : Protocol.Farewell.TOO_MANY_CONNECTIONS, peer));
             return;
+        }
+        if (tcp) {
+            noDelay(channel);
         }
         Link link = new Link(channel, peer, address);
         links.add(link);
