@@ -1,5 +1,6 @@
 package org.mailstream.benchmarks;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,23 +10,31 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.mailstream.local.Command;
+import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.testsupport.Dovecot;
 import org.mailstream.testsupport.ImapdProcess;
 import org.mailstream.testsupport.MailPublisher;
 import org.mailstream.testsupport.Mbsync;
+import org.mailstream.testsupport.MetricsScrape;
 import org.mailstream.testsupport.Slapd;
 import org.mailstream.testsupport.StoreWorkerProcess;
 
 /**
  * ImapBenchmark: the real bin/imapd over mail the real worker stored in a real slapd, beside
  * Debian's Dovecot serving the same mails from a Maildir, on this machine, with figures rather
- * than a verdict: mbsync's full pull and its resync with nothing new, STORE +FLAGS (\Seen) on
- * every message, and the time from publishing a mail to EXISTS in an IDLE session (imapd only:
- * Dovecot is not fed from the topic).
+ * than a verdict: mbsync's first pull (imapd gives the UIDs then), a pull into an empty Maildir
+ * once they are given, its resync with nothing new, STORE +FLAGS (\Seen) on every message; then,
+ * imapd alone (Dovecot is not fed from the topic): the time from publishing a mail to EXISTS in
+ * an IDLE session, the heap each of {@value #IDLERS} sessions idling on a folder adds, and the
+ * worker's rate while they idle, beside its rate without them.
  *
  * <p>Usage: {@code ImapBenchmark MAILS}; needs bin/install, mbsync, python3 and dovecot.
  */
@@ -33,6 +42,9 @@ public final class ImapBenchmark {
 
     private static final String TOPIC = "bench-imap";
     private static final int IDLE_MAILS = 20;
+    private static final int IDLERS = 100;
+    private static final int BATCH = 5_000;
+    private static final int WORKER_METRICS = FreePort.next();
 
     private ImapBenchmark() {
     }
@@ -50,8 +62,9 @@ public final class ImapBenchmark {
             kafka.createTopic(TOPIC + ".dlq", 1, 1, Map.of());
             slapd.addMailbox("alice");
             try (MailPublisher publisher = new MailPublisher(kafka.bootstrapServers(), TOPIC);
-                    StoreWorkerProcess worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, slapd, Map.of()));
-                    ImapdProcess imapd = ImapdProcess.start(slapd, Map.of())) {
+                    StoreWorkerProcess worker = StoreWorkerProcess.start(StoreWorkerProcess.config(kafka, TOPIC, slapd,
+                            Map.of("metrics.listen", "127.0.0.1:" + WORKER_METRICS)));
+                    ImapdProcess imapd = ImapdProcess.start(slapd, Map.of("imap.max.connections", "1000"))) {
                 publisher.publish(mails.stream().map(mail -> Map.entry("alice@example.com", mail)).toList());
                 Awaitility.await("stored").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(1))
                         .until(() -> slapd.messages("1.1").size() == count);
@@ -62,15 +75,109 @@ public final class ImapBenchmark {
                 // The first look gives imapd's UIDs and builds Dovecot's index: both are part of a first pull.
                 Mbsync fromImapd = Mbsync.of(imapd.port(), "alice", "alice-secret");
                 Mbsync fromDovecot = Mbsync.of(dovecot.port(), "alice", "alice-secret");
-                row("mbsync full pull (s)", seconds(fromImapd), seconds(fromDovecot));
-                row("mbsync resync, nothing new (s)", seconds(fromImapd), seconds(fromDovecot));
+                row("mbsync first pull, UIDs given (s)", seconds(fromImapd), seconds(fromDovecot));
+                row("mbsync pull into an empty Maildir (s)", seconds(Mbsync.of(imapd.port(), "alice", "alice-secret")),
+                        seconds(Mbsync.of(dovecot.port(), "alice", "alice-secret")));
+                // mbsync's first resync rewrites its own state (a second on either server): not what a resync costs.
+                seconds(fromImapd);
+                seconds(fromDovecot);
+                row("mbsync resync, nothing new (s), median of 3", medianSeconds(fromImapd), medianSeconds(fromDovecot));
                 row("UID STORE 1:* +FLAGS (\\Seen) (s)", flagAll(imapd.port()), flagAll(dovecot.port()));
                 List<Long> delays = idleDelays(imapd.port(), publisher);
                 Collections.sort(delays);
                 System.out.printf("publish to EXISTS in IDLE, imapd, %d mails: p50 %d ms, p95 %d ms, max %d ms%n", delays.size(),
                         delays.get(delays.size() / 2), delays.get((int) Math.ceil(delays.size() * 0.95) - 1), delays.get(delays.size() - 1));
+                idleSessions(slapd, imapd, publisher);
             }
         }
+    }
+
+    /**
+     * {@value #IDLERS} users, each with a session idling on its INBOX: the heap they add to imapd,
+     * and the worker's rate on {@value #BATCH} mails for them while they idle (each new mail read,
+     * given its UID and announced by its owner's session) beside its rate with no session open.
+     */
+    private static void idleSessions(Slapd slapd, ImapdProcess imapd, MailPublisher publisher) throws Exception {
+        List<String> users = new ArrayList<>();
+        for (int i = 0; i < IDLERS; i++) {
+            users.add("idler" + i);
+            slapd.addMailbox(users.get(i));
+        }
+        // Their INBOXes made first, so that the rate below is the same work twice.
+        storeFor(publisher, users, IDLERS, 0);
+        double without = BATCH / storeFor(publisher, users, BATCH, 1);
+        long heapAlone = heapAfterGc(imapd.pid());
+        Path ready = Files.createTempFile("bench-imap-idlers", ".txt");
+        Path stop = ready.resolveSibling(ready.getFileName() + ".stop");
+        Command idlers = Command.of(List.of("python3", "-c", """
+                import imaplib, os, threading, time
+                def idle(user):
+                    box = imaplib.IMAP4('127.0.0.1', %d)
+                    box.login(user, user + '-secret')
+                    box.select('INBOX')
+                    box.send(b'i IDLE\\r\\n')
+                    box.readline()
+                    with lock:
+                        ready.append(user)
+                        if len(ready) == %d:
+                            open('%s', 'w').write('ready\\n')
+                    while box.readline():
+                        pass
+                lock = threading.Lock()
+                ready = []
+                for user in %s:
+                    threading.Thread(target=idle, args=(user,), daemon=True).start()
+                while not os.path.exists('%s'):
+                    time.sleep(0.2)
+                """.formatted(imapd.port(), IDLERS, ready, users.stream().map(u -> "'" + u + "'").toList(), stop)));
+        CompletableFuture<Command.Result> idling = CompletableFuture.supplyAsync(() -> idlers.run(new byte[0], Duration.ofMinutes(30)));
+        Awaitility.await("sessions idling").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                .until(() -> Files.readString(ready).startsWith("ready") || idling.isDone());
+        if (idling.isDone()) {
+            throw new IllegalStateException("the idling sessions ended: " + idling.get());
+        }
+        Thread.sleep(3_000);
+        long heapIdling = heapAfterGc(imapd.pid());
+        double with = BATCH / storeFor(publisher, users, BATCH, 2);
+        Files.writeString(stop, "stop\n");
+        idling.get(1, TimeUnit.MINUTES);
+        System.out.printf("imapd heap after a full GC: %.1f MiB alone, %.1f MiB with %d sessions idling: %.0f KiB a session%n",
+                heapAlone / 1048576.0, heapIdling / 1048576.0, IDLERS, (heapIdling - heapAlone) / 1024.0 / IDLERS);
+        System.out.printf("%-40s %12s %12s %8s%n", "store-worker, " + BATCH + " mails for " + IDLERS + " users", "idling", "no session", "ratio");
+        System.out.printf("%-40s %12.0f %12.0f %7.2fx%n", "mails/s", with, without, with / without);
+    }
+
+    /** Seconds the worker takes to store {@code count} mails of 4 KB for {@code users} in turn, as its /metrics counts them. */
+    private static double storeFor(MailPublisher publisher, List<String> users, int count, int round) throws IOException {
+        double stored = storedSoFar();
+        List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            mails.add(Map.entry(users.get(i % users.size()) + "@example.com", MailCorpus.ofSize(4_096, round * 1_000_000 + i)));
+        }
+        long start = System.nanoTime();
+        publisher.publish(mails);
+        Awaitility.await("stored").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> storedSoFar() >= stored + count);
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static double storedSoFar() throws IOException {
+        return MetricsScrape.of(WORKER_METRICS).sum("mailstream_records_total", Map.of("outcome", "stored"));
+    }
+
+    /** The heap {@code pid}'s JVM uses after a full collection, in octets (jcmd's GC.heap_info, the serial collector's generations). */
+    private static long heapAfterGc(long pid) {
+        Command.of(List.of("jcmd", Long.toString(pid), "GC.run")).run(new byte[0], Duration.ofMinutes(1));
+        Command.Result info = Command.of(List.of("jcmd", Long.toString(pid), "GC.heap_info")).run(new byte[0], Duration.ofMinutes(1));
+        Matcher used = Pattern.compile("generation\\s+total \\d+K, used (\\d+)K").matcher(info.stdout());
+        long kib = 0;
+        while (used.find()) {
+            kib += Long.parseLong(used.group(1));
+        }
+        if (kib == 0) {
+            throw new IllegalStateException(info.toString());
+        }
+        return kib * 1024;
     }
 
     private static void row(String what, double ours, double theirs) {
@@ -84,6 +191,13 @@ public final class ImapBenchmark {
             throw new IllegalStateException(run.toString());
         }
         return run.elapsed().toMillis() / 1000.0;
+    }
+
+    /** The median of three pulls' seconds. */
+    private static double medianSeconds(Mbsync mbsync) {
+        List<Double> runs = new ArrayList<>(List.of(seconds(mbsync), seconds(mbsync), seconds(mbsync)));
+        Collections.sort(runs);
+        return runs.get(1);
     }
 
     /** Seconds one UID STORE of \Seen on every message takes, from log in to its answer. */

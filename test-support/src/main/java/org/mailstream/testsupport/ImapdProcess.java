@@ -46,6 +46,11 @@ public final class ImapdProcess implements AutoCloseable {
         return port;
     }
 
+    /** The server's pid: its JVM's, as bin/imapd execs it. */
+    public long pid() {
+        return process.pid();
+    }
+
     /** SIGTERM, then waits; returns the exit status. */
     public int stop() {
         process.stop(Duration.ofSeconds(30));
