@@ -5,7 +5,12 @@ import static org.mailstream.config.CommandDeclaration.option;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPConnectionOptions;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.LDAPSearchException;
 import com.unboundid.ldap.sdk.LDAPURL;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.SearchRequest;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.schema.Schema;
 import com.unboundid.util.ssl.TrustAllTrustManager;
 import java.io.IOException;
@@ -33,9 +38,10 @@ import org.mailstream.config.DeclaredConfig;
 
 /**
  * {@code imapd check}: the pre-flight of the read path, one line a check: each LDAP provider
- * answers and defines what imapd reads and writes; the TLS certificate and key, if configured,
- * belong together, and for how long the certificate is valid. It binds as nobody: imapd has no
- * credential to check.
+ * answers and defines what imapd reads and writes; the lookup identity, if configured, binds and
+ * reads no mail and no password; the TLS certificate and key, if configured, belong together, and
+ * for how long the certificate is valid. It binds as no user: imapd has no credential that reads
+ * mail.
  */
 final class ImapCheck {
 
@@ -51,7 +57,10 @@ final class ImapCheck {
     static final CommandDeclaration COMMAND = new CommandDeclaration("imapd check", "check what serving IMAP needs, before users come", """
             Checks, one line each: that each LDAP provider of ldap.urls answers and its schema
             defines the classes imapd reads and writes (mailStoreFolder, mailStoreMessage,
-            mailStoreState: a back end set up before the read path lacks the last); and, when
+            mailStoreState: a back end set up before the read path lacks the last); when
+            ldap.lookup.bind.dn is set, that the lookup identity binds and finds no message and
+            no password below ldap.base.dn (it should read uid and mail only; on a back end
+            with no mail yet, no message can show that it reads too much); and, when
             imap.tls.certificate.file is set, that the certificate and key belong together (a
             TLS handshake with itself on loopback) and how long the certificate stays valid (a
             warning within 30 days, a failure once expired). Each line starts with ok, warn or FAIL.
@@ -105,9 +114,46 @@ final class ImapCheck {
             report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", OBJECT_CLASSES),
                     provider + ": its schema lacks " + String.join(", ", missing) + ": load the release's mailstore.cnconfig.ldif"
                             + " (see the README, imapd, on upgrading a back end)");
+            if (!config.lookupDn().isEmpty()) {
+                checkLookupIdentity(config, connection, provider, report);
+            }
         } catch (LDAPException e) {
             report.fail(provider + ": does not answer: " + e.getResultCode() + " " + e.getExceptionMessage());
         }
+    }
+
+    /**
+     * The lookup identity binds, and its search for messages and passwords below the people base
+     * finds none: like Postfix's, it may read uid and mail and nothing else, for it is a password
+     * in imapd's files and its search runs for anyone who tries to log in.
+     */
+    private static void checkLookupIdentity(ImapConfig config, LDAPConnection connection, LDAPURL provider, CheckReport report)
+            throws LDAPException {
+        String identity = provider + ": the lookup identity " + config.lookupDn();
+        try {
+            connection.bind(config.lookupDn(), config.lookupPassword());
+        } catch (LDAPException e) {
+            if (e.getResultCode() != ResultCode.INVALID_CREDENTIALS) {
+                throw e;
+            }
+            report.fail(identity + " cannot bind: a wrong DN, or a wrong password in ldap.lookup.bind.password.file");
+            return;
+        }
+        SearchRequest tooMuch = new SearchRequest(config.people().toString(), SearchScope.SUB,
+                "(|(objectClass=mailStoreMessage)(userPassword=*))", "mailStoreRaw", "userPassword");
+        tooMuch.setSizeLimit(1);
+        List<SearchResultEntry> found;
+        try {
+            found = connection.search(tooMuch).getSearchEntries();
+        } catch (LDAPSearchException e) {
+            if (e.getResultCode() != ResultCode.SIZE_LIMIT_EXCEEDED) {
+                throw e;
+            }
+            found = e.getSearchEntries();
+        }
+        report.report(found.isEmpty(), identity + " binds, and finds no message and no password",
+                identity + " finds " + (found.isEmpty() ? "" : found.get(0).getDN()) + ", a message or a password: give it read"
+                        + " access to uid and mail only, as the shipped access rules give Postfix's (@LOOKUP@)");
     }
 
     private static void checkTls(ImapConfig config, CheckReport report) {

@@ -3,6 +3,7 @@ package org.mailstream.imap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.unboundid.ldap.sdk.LDAPConnection;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -45,6 +46,37 @@ class ImapdCheckIT {
             assertTrue(check.stdout().contains("FAIL  " + nowhere + ": does not answer"), check.toString());
             assertTrue(check.stdout().contains("FAIL  TLS: a handshake with the certificate and key fails"), check.toString());
         }
+    }
+
+    @Test
+    void aLookupIdentityThatReadsOnlyUidAndMailPassesAndOneThatReadsMailOrHasAWrongPasswordFails() throws Exception {
+        try (Slapd slapd = Slapd.start()) {
+            slapd.addMailbox("alice");
+            try (LDAPConnection root = slapd.rootConnection()) {
+                String inbox = "cn=INBOX,uid=alice," + Slapd.PEOPLE;
+                root.add("dn: " + inbox, "objectClass: mailStoreFolder", "cn: INBOX");
+                root.add("dn: mailStoreId=1," + inbox, "objectClass: mailStoreMessage", "mailStoreId: 1", "mailStoreRaw: Subject: hi",
+                        "mailStoreSize: 10", "mailStoreSha256: 00", "mailStoreReceived: 20261205000000Z", "mailStoreRecipient: alice@example.com");
+            }
+            Command.Result postfixs = check(slapd.url(), lookup(Slapd.LOOKUP_DN, Slapd.LOOKUP_PASSWORD));
+            assertEquals(0, postfixs.exitCode(), postfixs.toString());
+            assertTrue(postfixs.stdout().contains("ok    " + slapd.url() + ": the lookup identity " + Slapd.LOOKUP_DN
+                    + " binds, and finds no message and no password"), postfixs.toString());
+
+            Command.Result roots = check(slapd.url(), lookup(Slapd.ROOT_DN, Slapd.ROOT_PASSWORD));
+            assertEquals(78, roots.exitCode(), roots.toString());
+            assertTrue(roots.stdout().contains("FAIL  " + slapd.url() + ": the lookup identity " + Slapd.ROOT_DN + " finds "),
+                    roots.toString());
+
+            Command.Result wrong = check(slapd.url(), lookup(Slapd.LOOKUP_DN, "not-the-password"));
+            assertEquals(78, wrong.exitCode(), wrong.toString());
+            assertTrue(wrong.stdout().contains("FAIL  " + slapd.url() + ": the lookup identity " + Slapd.LOOKUP_DN + " cannot bind"),
+                    wrong.toString());
+        }
+    }
+
+    private static Map<String, String> lookup(String dn, String password) {
+        return Map.of("ldap.lookup.bind.dn", dn, "ldap.lookup.bind.password.file", TempFiles.write("lookup-password", password + "\n").toString());
     }
 
     private static Command.Result check(String urls, Map<String, String> overrides) {
