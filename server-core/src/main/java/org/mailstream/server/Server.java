@@ -163,7 +163,18 @@ public final class Server {
         }
 
         /** Says {@code why} if the client is waited for, then closes; at most once. */
-        void end(Protocol.Farewell why) {
+        /**
+         * Ends the connection if it waits for its client to begin a transaction; atomic with the
+         * session's reads (see {@link Flushing#read(byte[], int, int)}), so that a command the
+         * session has read is answered by the session, and one it has not by the farewell.
+         */
+        synchronized void endBetweenTransactions(Protocol.Farewell why) {
+            if (waiting == Wait.CLIENT_TO_SEND && session != null && session.transactionStartedNanos().isEmpty()) {
+                end(why);
+            }
+        }
+
+        synchronized void end(Protocol.Farewell why) {
             if (endingSinceNanos != 0) {
                 return;
             }
@@ -212,17 +223,25 @@ public final class Server {
             public int read(byte[] buffer, int offset, int length) throws IOException {
                 out.flush();
                 waitFor(Wait.CLIENT_TO_SEND);
+                int read;
                 try {
-                    return rawIn.read(buffer, offset, length);
+                    read = rawIn.read(buffer, offset, length);
                 } finally {
-                    waiting = Wait.NONE;
+                    doneWaiting();
                 }
+                // Ended while the client spoke (a stop between transactions): the farewell, sent
+                // on its own thread, answers what was read, so the session must not act on it.
+                return endingSinceNanos != 0 ? -1 : read;
             }
 
             @Override
             public int available() throws IOException {
                 return rawIn.available();
             }
+        }
+
+        private synchronized void doneWaiting() {
+            waiting = Wait.NONE;
         }
 
         private void waitFor(Wait what) {
@@ -312,8 +331,7 @@ public final class Server {
         closeListeners();
         long deadline = System.nanoTime() + grace.toNanos();
         while (!links.isEmpty() && System.nanoTime() - deadline < 0) {
-            links.stream().filter(link -> link.waiting == Wait.CLIENT_TO_SEND && link.session != null
-                    && link.session.transactionStartedNanos().isEmpty()).forEach(link -> link.end(Protocol.Farewell.SHUTTING_DOWN));
+            links.forEach(link -> link.endBetweenTransactions(Protocol.Farewell.SHUTTING_DOWN));
             pause(50);
         }
         links.forEach(link -> link.end(Protocol.Farewell.SHUTTING_DOWN));
