@@ -35,6 +35,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CheckReport;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.config.DeclaredConfig;
+import org.mailstream.directory.LdapTransport;
 
 /**
  * {@code imapd check}: the pre-flight of the read path, one line a check: each LDAP provider
@@ -106,8 +107,8 @@ final class ImapCheck {
         LDAPConnectionOptions options = new LDAPConnectionOptions();
         options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());
         options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
-        try (LDAPConnection connection = new LDAPConnection(options, provider.getHost(), provider.getPort())) {
-            report.ok(provider + ": answers");
+        try (LDAPConnection connection = config.transport().server(provider.getHost(), provider.getPort(), options).getConnection()) {
+            report.ok(provider + ": answers" + (config.transport().secured() ? ", over TLS with a certificate for its host" : ""));
             Schema schema = connection.getSchema();
             List<String> missing = schema == null ? OBJECT_CLASSES
                     : OBJECT_CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).toList();
@@ -119,6 +120,8 @@ final class ImapCheck {
             }
         } catch (LDAPException e) {
             report.fail(provider + ": does not answer: " + e.getResultCode() + " " + e.getExceptionMessage());
+        } catch (GeneralSecurityException | IOException e) {
+            report.fail(provider + ": TLS cannot be set up (" + LdapTransport.TLS_CA_FILE + "): " + e.getMessage());
         }
     }
 

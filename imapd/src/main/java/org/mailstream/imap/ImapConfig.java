@@ -23,6 +23,7 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.DeclaredConfig;
 import org.mailstream.config.MetricsEndpoint;
+import org.mailstream.directory.LdapTransport;
 import org.mailstream.server.ServerKeys;
 import org.mailstream.server.ServerSettings;
 
@@ -52,14 +53,15 @@ final class ImapConfig extends DeclaredConfig {
     static final String TLS_KEY_FILE = "imap.tls.key.file";
     static final String TLS_LISTEN = "imap.tls.listen";
 
-    static final ConfigDef DEFINITION = SERVER.define(MetricsEndpoint.define(defineQuota(new ConfigDef())),
+    static final ConfigDef DEFINITION = LdapTransport.define(SERVER.define(MetricsEndpoint.define(defineQuota(new ConfigDef())),
                     // RFC 3501's autologout is no sooner than 30 minutes of an authenticated client's silence.
                     new ServerKeys.Defaults("inet:127.0.0.1:143", 200, 1_800_000, 600_000,
                             "command (from its last line read to its answer; an IDLE is none)"))
             .define(LDAP_URLS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("URL"), Importance.HIGH,
-                    "The providers of the back end that holds the mailboxes, as ldap://host:port, separated by commas. "
-                    + "All of one user's sessions write to the same provider, the first that answers in an order that "
-                    + "the user's name decides, so that two sessions never change one message on two providers. Required.")
+                    "The providers of the back end that holds the mailboxes, as ldap://host:port (or ldaps://host:port), "
+                    + "separated by commas. All of one user's sessions write to the same provider, the first that answers "
+                    + "in an order that the user's name decides, so that two sessions never change one message on two "
+                    + "providers. Each login's password goes to the provider: use ldap.tls unless it is on this host. Required."))
             .define(LDAP_BASE_DN, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "The subtree of mailbox owners: a user who logs in as NAME binds as uid=NAME below it. Required.")
             .define(LDAP_LOOKUP_BIND_DN, Type.STRING, "", Importance.MEDIUM,
@@ -101,6 +103,7 @@ final class ImapConfig extends DeclaredConfig {
     private final Set<Integer> tlsPorts;
     /** The lookup identity's password, null when there is no lookup identity. */
     private final String lookupPassword;
+    private final LdapTransport transport;
 
     private ImapConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, Set.of());
@@ -126,6 +129,8 @@ final class ImapConfig extends DeclaredConfig {
             throw new ConfigException(LDAP_BASE_DN + ": not a DN: " + e.getExceptionMessage());
         }
         providers = getList(LDAP_URLS).stream().map(ImapConfig::ldapUrl).toList();
+        LdapTransport.checkUrls(LDAP_URLS, getList(LDAP_URLS), getString(LdapTransport.TLS));
+        transport = new LdapTransport(getString(LdapTransport.TLS), getString(LdapTransport.TLS_CA_FILE));
         lookupPassword = readLookupPassword();
     }
 
@@ -146,11 +151,7 @@ final class ImapConfig extends DeclaredConfig {
 
     private static LDAPURL ldapUrl(String url) {
         try {
-            LDAPURL parsed = new LDAPURL(url);
-            if (!parsed.getScheme().equals("ldap")) {
-                throw new ConfigException(LDAP_URLS + ": " + url + ": only ldap:// is served yet");
-            }
-            return parsed;
+            return new LDAPURL(url);
         } catch (LDAPException e) {
             throw new ConfigException(LDAP_URLS + ": " + url + " is not an LDAP URL");
         }
@@ -178,6 +179,11 @@ final class ImapConfig extends DeclaredConfig {
 
     List<LDAPURL> providers() {
         return providers;
+    }
+
+    /** How the providers are reached: in the clear, StartTLS or ldaps. */
+    LdapTransport transport() {
+        return transport;
     }
 
     /** The lookup identity's DN; empty when users log in by uid only. */

@@ -7,23 +7,13 @@ import com.unboundid.ldap.sdk.LDAPConnectionOptions;
 import com.unboundid.ldap.sdk.LDAPConnectionPool;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.LDAPURL;
-import com.unboundid.ldap.sdk.PostConnectProcessor;
 import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.SimpleBindRequest;
-import com.unboundid.ldap.sdk.SingleServerSet;
-import com.unboundid.ldap.sdk.StartTLSPostConnectProcessor;
-import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
-import com.unboundid.util.ssl.JVMDefaultTrustManager;
-import com.unboundid.util.ssl.PEMFileTrustManager;
-import com.unboundid.util.ssl.SSLUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.List;
-import javax.net.SocketFactory;
-import javax.net.ssl.TrustManager;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
@@ -44,7 +34,7 @@ final class LdapServers {
         // background one and the commit rule's), or a writer opens one meanwhile and the pool
         // closes a healthy connection as unneeded, which log mode must count as a possible loss.
         LDAPConnectionPool pool = new LDAPConnectionPool(new FailoverServerSet(providers(config, onDisconnect)), bindRequest(config),
-                0, config.ldapConnections() + 2, 1, startTls(config), false);
+                0, config.ldapConnections() + 2, 1, null, false);
         pool.setRetryFailedOperationsDueToInvalidConnections(true);
         pool.setConnectionPoolName("store-worker");
         return pool;
@@ -57,41 +47,25 @@ final class LdapServers {
         options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());
         options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
         options.setUseKeepAlive(true);
-        // The certificate must name the host we asked for, not just chain to a trusted authority.
-        options.setSSLSocketVerifier(new HostNameSSLSocketVerifier(true));
-
-        SocketFactory sockets = config.ldapTls().equals("ldaps") ? ssl(config).createSSLSocketFactory() : SocketFactory.getDefault();
         List<String> urls = config.ldapUrls();
         ServerSet[] servers = new ServerSet[urls.size()];
         for (int i = 0; i < urls.size(); i++) {
             LDAPURL url = parseUrl(urls.get(i));
-            servers[i] = new SingleServerSet(url.getHost(), url.getPort(), sockets, options);
+            servers[i] = config.ldapTransport().server(url.getHost(), url.getPort(), options);
         }
         return servers;
     }
 
-    /** What makes a new connection ready: StartTLS where configured, then the service account's bind. */
-    static LDAPConnection connect(ServerSet provider, StoreConfig config) throws LDAPException, IOException, GeneralSecurityException {
+    /** A new connection to {@code provider} (StartTLS done where configured), bound as the service account. */
+    static LDAPConnection connect(ServerSet provider, StoreConfig config) throws LDAPException, IOException {
         LDAPConnection connection = provider.getConnection();
         try {
-            PostConnectProcessor startTls = startTls(config);
-            if (startTls != null) {
-                startTls.processPreAuthenticatedConnection(connection);
-            }
             connection.bind(bindRequest(config));
             return connection;
         } catch (LDAPException | RuntimeException e) {
             connection.close();
             throw e;
         }
-    }
-
-    private static PostConnectProcessor startTls(StoreConfig config) throws GeneralSecurityException, IOException {
-        return config.ldapTls().equals("starttls") ? new StartTLSPostConnectProcessor(ssl(config).createSSLContext()) : null;
-    }
-
-    private static SSLUtil ssl(StoreConfig config) throws GeneralSecurityException, IOException {
-        return new SSLUtil(trustManager(config.ldapTlsCaFile()));
     }
 
     private static SimpleBindRequest bindRequest(StoreConfig config) throws IOException {
@@ -109,17 +83,6 @@ final class LdapServers {
             return parsed;
         } catch (LDAPException e) {
             throw new ConfigException(StoreConfig.LDAP_URLS + ": not an LDAP URL: " + e.getMessage());
-        }
-    }
-
-    private static TrustManager trustManager(String caFile) throws IOException, GeneralSecurityException {
-        if (caFile.isEmpty()) {
-            return JVMDefaultTrustManager.getInstance();
-        }
-        try {
-            return new PEMFileTrustManager(Path.of(caFile).toFile());
-        } catch (java.security.KeyStoreException e) {
-            throw new ConfigException(StoreConfig.LDAP_TLS_CA_FILE + ": " + e.getMessage());
         }
     }
 }

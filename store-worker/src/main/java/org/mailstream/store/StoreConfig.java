@@ -23,6 +23,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.mailstream.config.DeclaredConfig;
 import org.mailstream.config.MetricsEndpoint;
+import org.mailstream.directory.LdapTransport;
 import org.mailstream.schemas.MailRecord;
 
 /**
@@ -39,8 +40,6 @@ final class StoreConfig extends DeclaredConfig {
     static final String TOPIC = "topic";
     static final String DLQ_TOPIC = "dlq.topic";
     static final String LDAP_URLS = "ldap.urls";
-    static final String LDAP_TLS = "ldap.tls";
-    static final String LDAP_TLS_CA_FILE = "ldap.tls.ca.file";
     static final String LDAP_BIND_DN = "ldap.bind.dn";
     static final String LDAP_BIND_PASSWORD_FILE = "ldap.bind.password.file";
     static final String LDAP_BASE_DN = "ldap.base.dn";
@@ -65,7 +64,7 @@ final class StoreConfig extends DeclaredConfig {
     static final String BOUNCE_COMMAND = "bounce.command";
     static final String BOUNCE_MAX_AGE_MS = "bounce.max.age.ms";
 
-    static final ConfigDef DEFINITION = MetricsEndpoint.define(defineQuota(defineRecipientDelimiter(sharedDefinition())))
+    static final ConfigDef DEFINITION = LdapTransport.define(MetricsEndpoint.define(defineQuota(defineRecipientDelimiter(sharedDefinition())))
             .define(GROUP_ID, Type.STRING, "mailstream-store", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Consumer group of the workers of a back end; with several back ends the back end's name is "
                     + "appended (mailstream-store-a), so that no two back ends can share one. A new group starts from the "
@@ -77,11 +76,7 @@ final class StoreConfig extends DeclaredConfig {
                     + "the schema); empty means the consumed topic's name followed by .dlq.")
             .define(LDAP_URLS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new NonEmptyList("URL"), Importance.HIGH,
                     "The back end's providers, ldap://host:port or ldaps://host:port, in order of preference: writes "
-                    + "go to the first that answers. Required.")
-            .define(LDAP_TLS, Type.STRING, "none", ValidString.in("none", "starttls", "ldaps"), Importance.HIGH,
-                    "Transport security: none, starttls (StartTLS on ldap:// URLs) or ldaps.")
-            .define(LDAP_TLS_CA_FILE, Type.STRING, "", Importance.MEDIUM,
-                    "PEM file of the certificate authorities to trust for TLS; empty means the JVM's own.")
+                    + "go to the first that answers. Required."))
             .define(LDAP_BIND_DN, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "DN the worker binds as: an account that may search mailbox owners and add entries below them. Required.")
             .define(LDAP_BIND_PASSWORD_FILE, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
@@ -172,16 +167,13 @@ final class StoreConfig extends DeclaredConfig {
 
     private final FilterTemplate mailboxFilter;
     private final BackendRouting routing;
+    private final LdapTransport ldapTransport;
 
     private StoreConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, KAFKA_CLIENT_KEYS);
-        for (String url : getList(LDAP_URLS)) {
-            boolean ldaps = LdapServers.parseUrl(url).getScheme().equals("ldaps");
-            if (ldaps != ldapTls().equals("ldaps")) {
-                throw new ConfigException(LDAP_URLS + ": " + url + " does not agree with " + LDAP_TLS + "=" + ldapTls()
-                        + ": an ldaps:// URL needs " + LDAP_TLS + "=ldaps, and " + LDAP_TLS + "=ldaps needs ldaps:// URLs");
-            }
-        }
+        getList(LDAP_URLS).forEach(LdapServers::parseUrl);
+        LdapTransport.checkUrls(LDAP_URLS, getList(LDAP_URLS), getString(LdapTransport.TLS));
+        ldapTransport = new LdapTransport(getString(LdapTransport.TLS), getString(LdapTransport.TLS_CA_FILE));
         mailboxFilter = new FilterTemplate(LDAP_MAILBOX_FILTER, getString(LDAP_MAILBOX_FILTER));
         Duration shortest = LogCommitRule.shortestDelay(LogCommitRule.SHORTEST_CHECKPOINT, Duration.ofMillis(ldapResponseTimeoutMs()));
         if (logDurability() && logCommitDelay().compareTo(shortest) < 0) {
@@ -240,12 +232,8 @@ final class StoreConfig extends DeclaredConfig {
         return getList(LDAP_URLS);
     }
 
-    String ldapTls() {
-        return getString(LDAP_TLS);
-    }
-
-    String ldapTlsCaFile() {
-        return getString(LDAP_TLS_CA_FILE);
+    LdapTransport ldapTransport() {
+        return ldapTransport;
     }
 
     String ldapBindDn() {
