@@ -33,8 +33,9 @@ import org.mailstream.testsupport.StoreWorkerProcess;
  * than a verdict: mbsync's first pull (imapd gives the UIDs then), a pull into an empty Maildir
  * once they are given, its resync with nothing new, STORE +FLAGS (\Seen) on every message; then,
  * imapd alone (Dovecot is not fed from the topic): the time from publishing a mail to EXISTS in
- * an IDLE session, the heap each of {@value #IDLERS} sessions idling on a folder adds, and the
- * worker's rate while they idle, beside its rate without them.
+ * an IDLE session, the heap a session idling on the whole folder adds and each of
+ * {@value #IDLERS} sessions idling on small ones, and the worker's rate while they idle, beside
+ * its rate without them.
  *
  * <p>Usage: {@code ImapBenchmark MAILS}; needs bin/install, mbsync, python3 and dovecot.
  */
@@ -87,7 +88,7 @@ public final class ImapBenchmark {
                 Collections.sort(delays);
                 System.out.printf("publish to EXISTS in IDLE, imapd, %d mails: p50 %d ms, p95 %d ms, max %d ms%n", delays.size(),
                         delays.get(delays.size() / 2), delays.get((int) Math.ceil(delays.size() * 0.95) - 1), delays.get(delays.size() - 1));
-                idleSessions(slapd, imapd, publisher);
+                idleSessions(slapd, imapd, publisher, count + IDLE_MAILS);
             }
         }
     }
@@ -95,9 +96,16 @@ public final class ImapBenchmark {
     /**
      * {@value #IDLERS} users, each with a session idling on its INBOX: the heap they add to imapd,
      * and the worker's rate on {@value #BATCH} mails for them while they idle (each new mail read,
-     * given its UID and announced by its owner's session) beside its rate with no session open.
+     * given its UID and announced by its owner's session) beside its rate with no session open;
+     * and first the heap of one session idling on alice's folder of every mail.
      */
-    private static void idleSessions(Slapd slapd, ImapdProcess imapd, MailPublisher publisher) throws Exception {
+    private static void idleSessions(Slapd slapd, ImapdProcess imapd, MailPublisher publisher, int mails) throws Exception {
+        long heapIdling;
+        try (Idling alice = Idling.start(imapd.port(), List.of("alice"))) {
+            heapIdling = heapAfterGc(imapd.pid());
+        }
+        System.out.printf("imapd heap a session idling on a folder of %d mails adds (jcmd, after a full GC, then after it left): %.0f KiB%n",
+                mails, (heapIdling - heapAfterSessionsLeft(imapd.pid())) / 1024.0);
         List<String> users = new ArrayList<>();
         for (int i = 0; i < IDLERS; i++) {
             users.add("idler" + i);
@@ -106,45 +114,67 @@ public final class ImapBenchmark {
         // Their INBOXes made first, so that the rate below is the same work twice.
         storeFor(publisher, users, IDLERS, 0);
         double without = BATCH / storeFor(publisher, users, BATCH, 1);
-        long heapAlone = heapAfterGc(imapd.pid());
-        Path ready = Files.createTempFile("bench-imap-idlers", ".txt");
-        Path stop = ready.resolveSibling(ready.getFileName() + ".stop");
-        Command idlers = Command.of(List.of("python3", "-c", """
-                import imaplib, os, threading, time
-                def idle(user):
-                    box = imaplib.IMAP4('127.0.0.1', %d)
-                    box.login(user, user + '-secret')
-                    box.select('INBOX')
-                    box.send(b'i IDLE\\r\\n')
-                    box.readline()
-                    with lock:
-                        ready.append(user)
-                        if len(ready) == %d:
-                            open('%s', 'w').write('ready\\n')
-                    while box.readline():
-                        pass
-                lock = threading.Lock()
-                ready = []
-                for user in %s:
-                    threading.Thread(target=idle, args=(user,), daemon=True).start()
-                while not os.path.exists('%s'):
-                    time.sleep(0.2)
-                """.formatted(imapd.port(), IDLERS, ready, users.stream().map(u -> "'" + u + "'").toList(), stop)));
-        CompletableFuture<Command.Result> idling = CompletableFuture.supplyAsync(() -> idlers.run(new byte[0], Duration.ofMinutes(30)));
-        Awaitility.await("sessions idling").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
-                .until(() -> Files.readString(ready).startsWith("ready") || idling.isDone());
-        if (idling.isDone()) {
-            throw new IllegalStateException("the idling sessions ended: " + idling.get());
+        double with;
+        try (Idling idlers = Idling.start(imapd.port(), users)) {
+            heapIdling = heapAfterGc(imapd.pid());
+            with = BATCH / storeFor(publisher, users, BATCH, 2);
         }
-        Thread.sleep(3_000);
-        long heapIdling = heapAfterGc(imapd.pid());
-        double with = BATCH / storeFor(publisher, users, BATCH, 2);
-        Files.writeString(stop, "stop\n");
-        idling.get(1, TimeUnit.MINUTES);
-        System.out.printf("imapd heap after a full GC: %.1f MiB alone, %.1f MiB with %d sessions idling: %.0f KiB a session%n",
-                heapAlone / 1048576.0, heapIdling / 1048576.0, IDLERS, (heapIdling - heapAlone) / 1024.0 / IDLERS);
+        System.out.printf("imapd heap %d sessions idling on folders of %d mails add: %.0f KiB a session%n", IDLERS,
+                BATCH / IDLERS + 1, (heapIdling - heapAfterSessionsLeft(imapd.pid())) / 1024.0 / IDLERS);
         System.out.printf("%-40s %12s %12s %8s%n", "store-worker, " + BATCH + " mails for " + IDLERS + " users", "idling", "no session", "ratio");
         System.out.printf("%-40s %12.0f %12.0f %7.2fx%n", "mails/s", with, without, with / without);
+    }
+
+    /** Python's imaplib holding one session in IDLE on INBOX for each of some users (password NAME-secret), reading what comes. */
+    private static final class Idling implements AutoCloseable {
+        private final Path stop;
+        private final CompletableFuture<Command.Result> sessions;
+
+        private Idling(Path stop, CompletableFuture<Command.Result> sessions) {
+            this.stop = stop;
+            this.sessions = sessions;
+        }
+
+        /** Returns once every session idles, and 3 s more, so that what they read at first is read. */
+        static Idling start(int port, List<String> users) throws Exception {
+            Path ready = Files.createTempFile("bench-imap-idlers", ".txt");
+            Path stop = ready.resolveSibling(ready.getFileName() + ".stop");
+            Command idlers = Command.of(List.of("python3", "-c", """
+                    import imaplib, os, threading, time
+                    def idle(user):
+                        box = imaplib.IMAP4('127.0.0.1', %d)
+                        box.login(user, user + '-secret')
+                        box.select('INBOX')
+                        box.send(b'i IDLE\\r\\n')
+                        box.readline()
+                        with lock:
+                            ready.append(user)
+                            if len(ready) == %d:
+                                open('%s', 'w').write('ready\\n')
+                        while box.readline():
+                            pass
+                    lock = threading.Lock()
+                    ready = []
+                    for user in %s:
+                        threading.Thread(target=idle, args=(user,), daemon=True).start()
+                    while not os.path.exists('%s'):
+                        time.sleep(0.2)
+                    """.formatted(port, users.size(), ready, users.stream().map(u -> "'" + u + "'").toList(), stop)));
+            CompletableFuture<Command.Result> sessions = CompletableFuture.supplyAsync(() -> idlers.run(new byte[0], Duration.ofMinutes(30)));
+            Awaitility.await("sessions idling").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> Files.readString(ready).startsWith("ready") || sessions.isDone());
+            if (sessions.isDone()) {
+                throw new IllegalStateException("the idling sessions ended: " + sessions.get());
+            }
+            Thread.sleep(3_000);
+            return new Idling(stop, sessions);
+        }
+
+        @Override
+        public void close() throws Exception {
+            Files.writeString(stop, "stop\n");
+            sessions.get(1, TimeUnit.MINUTES);
+        }
     }
 
     /** Seconds the worker takes to store {@code count} mails of 4 KB for {@code users} in turn, as its /metrics counts them. */
@@ -163,6 +193,12 @@ public final class ImapBenchmark {
 
     private static double storedSoFar() throws IOException {
         return MetricsScrape.of(WORKER_METRICS).sum("mailstream_records_total", Map.of("outcome", "stored"));
+    }
+
+    /** {@link #heapAfterGc} once the server has seen the sessions' connections close. */
+    private static long heapAfterSessionsLeft(long pid) throws InterruptedException {
+        Thread.sleep(2_000);
+        return heapAfterGc(pid);
     }
 
     /** The heap {@code pid}'s JVM uses after a full collection, in octets (jcmd's GC.heap_info, the serial collector's generations). */
