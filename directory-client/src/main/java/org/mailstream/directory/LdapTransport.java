@@ -8,14 +8,13 @@ import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
 import com.unboundid.util.ssl.JVMDefaultTrustManager;
 import com.unboundid.util.ssl.PEMFileTrustManager;
 import com.unboundid.util.ssl.SSLUtil;
-import java.io.IOException;
-import java.nio.file.Path;
+import java.io.File;
 import java.security.GeneralSecurityException;
-import java.security.KeyStoreException;
-import java.util.List;
 import java.util.Locale;
 import javax.net.SocketFactory;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
+import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -26,19 +25,22 @@ import org.apache.kafka.common.config.ConfigException;
  * How a program reaches the directory's providers, as {@value #TLS} says: ldap:// in the clear,
  * StartTLS on it, or ldaps; over TLS trusting the authorities of {@value #TLS_CA_FILE} (the
  * JVM's own when empty) and only a certificate that names the provider's host. store-worker and
- * imapd declare and use it alike.
+ * imapd declare and use it alike. The authorities are read when the configuration is, so that a
+ * file that is missing or holds no certificate is a configuration error, not a failed login.
  */
 public final class LdapTransport {
 
     public static final String TLS = "ldap.tls";
     public static final String TLS_CA_FILE = "ldap.tls.ca.file";
 
-    private final String mode;
-    private final String caFile;
+    /** How connections to a provider are opened: plain sockets, or TLS ones for ldaps. */
+    private final SocketFactory sockets;
+    /** What StartTLS negotiates with; null when StartTLS is not configured. */
+    private final SSLContext startTls;
 
-    public LdapTransport(String mode, String caFile) {
-        this.mode = mode;
-        this.caFile = caFile;
+    private LdapTransport(SocketFactory sockets, SSLContext startTls) {
+        this.sockets = sockets;
+        this.startTls = startTls;
     }
 
     /** Declares {@value #TLS} and {@value #TLS_CA_FILE} in {@code definition}. */
@@ -50,46 +52,55 @@ public final class LdapTransport {
                         "PEM file of the certificate authorities to trust for TLS; empty means the JVM's own.");
     }
 
-    /** Refuses, naming {@code urlsKey}, a URL whose scheme disagrees with {@code mode}: ldaps:// and ldap.tls=ldaps go together. */
-    public static void checkUrls(String urlsKey, List<String> urls, String mode) {
-        for (String url : urls) {
-            boolean ldaps = url.toLowerCase(Locale.ROOT).startsWith("ldaps://");
-            if (ldaps != mode.equals("ldaps")) {
+    /**
+     * The transport {@code config} declares for the providers listed under {@code urlsKey};
+     * {@link ConfigException}, naming the key, for a URL whose scheme disagrees with {@value #TLS}
+     * (ldaps:// and ldap.tls=ldaps go together) or authorities that cannot be read.
+     */
+    public static LdapTransport of(AbstractConfig config, String urlsKey) {
+        String mode = config.getString(TLS);
+        for (String url : config.getList(urlsKey)) {
+            if (url.toLowerCase(Locale.ROOT).startsWith("ldaps://") != mode.equals("ldaps")) {
                 throw new ConfigException(urlsKey + ": " + url + " does not agree with " + TLS + "=" + mode
                         + ": an ldaps:// URL needs " + TLS + "=ldaps, and " + TLS + "=ldaps needs ldaps:// URLs");
             }
+        }
+        if (mode.equals("none")) {
+            return new LdapTransport(SocketFactory.getDefault(), null);
+        }
+        SSLUtil ssl = new SSLUtil(trustManager(config.getString(TLS_CA_FILE)));
+        try {
+            return mode.equals("ldaps") ? new LdapTransport(ssl.createSSLSocketFactory(), null)
+                    : new LdapTransport(SocketFactory.getDefault(), ssl.createSSLContext());
+        } catch (GeneralSecurityException e) {
+            throw new ConfigException(TLS_CA_FILE + ": " + e.getMessage());
         }
     }
 
     /** Whether connections go over TLS. */
     public boolean secured() {
-        return !mode.equals("none");
+        return startTls != null || sockets != SocketFactory.getDefault();
     }
 
     /**
      * The provider at {@code host}:{@code port}, whose connections come secured as configured
      * (StartTLS done before they are handed out), not yet bound.
      */
-    public SingleServerSet server(String host, int port, LDAPConnectionOptions options) throws GeneralSecurityException, IOException {
+    public SingleServerSet server(String host, int port, LDAPConnectionOptions options) {
         LDAPConnectionOptions verified = options.duplicate();
         // The certificate must name the host we asked for, not just chain to a trusted authority.
         verified.setSSLSocketVerifier(new HostNameSSLSocketVerifier(true));
-        SocketFactory sockets = mode.equals("ldaps") ? ssl().createSSLSocketFactory() : SocketFactory.getDefault();
-        PostConnectProcessor startTls = mode.equals("starttls") ? new StartTLSPostConnectProcessor(ssl().createSSLContext()) : null;
-        return new SingleServerSet(host, port, sockets, verified, null, startTls);
+        PostConnectProcessor negotiate = startTls == null ? null : new StartTLSPostConnectProcessor(startTls);
+        return new SingleServerSet(host, port, sockets, verified, null, negotiate);
     }
 
-    private SSLUtil ssl() throws GeneralSecurityException, IOException {
-        return new SSLUtil(trustManager());
-    }
-
-    private TrustManager trustManager() throws IOException, GeneralSecurityException {
+    private static TrustManager trustManager(String caFile) {
         if (caFile.isEmpty()) {
             return JVMDefaultTrustManager.getInstance();
         }
         try {
-            return new PEMFileTrustManager(Path.of(caFile).toFile());
-        } catch (KeyStoreException e) {
+            return new PEMFileTrustManager(new File(caFile));
+        } catch (GeneralSecurityException e) {
             throw new ConfigException(TLS_CA_FILE + ": " + e.getMessage());
         }
     }

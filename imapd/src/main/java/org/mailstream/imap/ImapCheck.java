@@ -5,7 +5,6 @@ import static org.mailstream.config.CommandDeclaration.option;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPConnectionOptions;
 import com.unboundid.ldap.sdk.LDAPException;
-import com.unboundid.ldap.sdk.LDAPSearchException;
 import com.unboundid.ldap.sdk.LDAPURL;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
@@ -35,7 +34,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CheckReport;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.config.DeclaredConfig;
-import org.mailstream.directory.LdapTransport;
+import org.mailstream.directory.LimitedSearch;
 
 /**
  * {@code imapd check}: the pre-flight of the read path, one line a check: each LDAP provider
@@ -120,8 +119,6 @@ final class ImapCheck {
             }
         } catch (LDAPException e) {
             report.fail(provider + ": does not answer: " + e.getResultCode() + " " + e.getExceptionMessage());
-        } catch (GeneralSecurityException | IOException e) {
-            report.fail(provider + ": TLS cannot be set up (" + LdapTransport.TLS_CA_FILE + "): " + e.getMessage());
         }
     }
 
@@ -145,15 +142,7 @@ final class ImapCheck {
         SearchRequest tooMuch = new SearchRequest(config.people().toString(), SearchScope.SUB,
                 "(|(objectClass=mailStoreMessage)(userPassword=*))", "mailStoreRaw", "userPassword");
         tooMuch.setSizeLimit(1);
-        List<SearchResultEntry> found;
-        try {
-            found = connection.search(tooMuch).getSearchEntries();
-        } catch (LDAPSearchException e) {
-            if (e.getResultCode() != ResultCode.SIZE_LIMIT_EXCEEDED) {
-                throw e;
-            }
-            found = e.getSearchEntries();
-        }
+        List<SearchResultEntry> found = LimitedSearch.entries(connection, tooMuch);
         report.report(found.isEmpty(), identity + " binds, and finds no message and no password",
                 identity + " finds " + (found.isEmpty() ? "" : found.get(0).getDN()) + ", a message or a password: give it read"
                         + " access to uid and mail only, as the shipped access rules give Postfix's (@LOOKUP@)");

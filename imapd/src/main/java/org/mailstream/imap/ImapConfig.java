@@ -129,8 +129,7 @@ final class ImapConfig extends DeclaredConfig {
             throw new ConfigException(LDAP_BASE_DN + ": not a DN: " + e.getExceptionMessage());
         }
         providers = getList(LDAP_URLS).stream().map(ImapConfig::ldapUrl).toList();
-        LdapTransport.checkUrls(LDAP_URLS, getList(LDAP_URLS), getString(LdapTransport.TLS));
-        transport = new LdapTransport(getString(LdapTransport.TLS), getString(LdapTransport.TLS_CA_FILE));
+        transport = LdapTransport.of(this, LDAP_URLS);
         lookupPassword = readLookupPassword();
     }
 

@@ -23,8 +23,6 @@ import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.controls.PermissiveModifyRequestControl;
 import com.unboundid.util.StaticUtils;
-import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.text.ParseException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -186,7 +184,7 @@ final class Mailstore implements AutoCloseable {
      * while it answers, so that no two providers take changes to one message at once (syncrepl
      * resolves such a conflict entry by entry, and one change would be lost).
      */
-    private static ServerSet providersFor(ImapConfig config, String user) throws Failure {
+    private static ServerSet providersFor(ImapConfig config, String user) {
         LDAPConnectionOptions options = new LDAPConnectionOptions();
         options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());
         options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
@@ -194,13 +192,9 @@ final class Mailstore implements AutoCloseable {
         List<LDAPURL> urls = config.providers().stream().sorted(Comparator.comparing(LDAPURL::toString)).toList();
         int first = Math.floorMod(user.toLowerCase(Locale.ROOT).hashCode(), urls.size());
         List<ServerSet> order = new ArrayList<>();
-        try {
-            for (int i = 0; i < urls.size(); i++) {
-                LDAPURL url = urls.get((first + i) % urls.size());
-                order.add(config.transport().server(url.getHost(), url.getPort(), options));
-            }
-        } catch (GeneralSecurityException | IOException e) {
-            throw new Failure("UNAVAILABLE", "the directory's TLS cannot be set up (ldap.tls.ca.file): " + e.getMessage(), e);
+        for (int i = 0; i < urls.size(); i++) {
+            LDAPURL url = urls.get((first + i) % urls.size());
+            order.add(config.transport().server(url.getHost(), url.getPort(), options));
         }
         return new FailoverServerSet(order);
     }

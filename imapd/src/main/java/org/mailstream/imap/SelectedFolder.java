@@ -2,16 +2,14 @@ package org.mailstream.imap;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The folder a session has selected, as that session has announced it to its client: the
@@ -34,16 +32,8 @@ final class SelectedFolder {
     /** Attempts at giving UIDs before a command gives up to a busier session. */
     private static final int ASSIGNMENT_ATTEMPTS = 10;
 
-    /** How much older than the newest change read an incremental read reaches back. */
-    static final Duration CHANGE_MARGIN = Duration.ofSeconds(10);
-
     /** How often a selected folder is read whole. */
     static final Duration WHOLE_READ_INTERVAL = Duration.ofMinutes(5);
-
-    private static final String CSN_TIME = "yyyyMMddHHmmss.SSSSSS";
-    private static final DateTimeFormatter CSN_TIME_FORMAT = DateTimeFormatter.ofPattern(CSN_TIME);
-    /** Older than any change. */
-    private static final String NO_CHANGE = "19700101000000.000000Z#000000#000#000000";
 
     final String name;
     final long uidValidity;
@@ -52,15 +42,9 @@ final class SelectedFolder {
     private long uidNext = 1;
     /** Every state read, by UID, expunged ones too. */
     private final Map<Long, Mailstore.State> states = new HashMap<>();
-    /** The ids that have a state. */
-    private final Set<String> ids = new HashSet<>();
     /** Every message entry read, by id. */
     private final Map<String, Mailstore.Stored> stored = new HashMap<>();
-    /** The highest entryCSN read, and when it was first read; null before the first read. */
-    private String newestChange;
-    private long newestSeenAt;
-    /** An entryCSN before which every change has been read; null while not known. */
-    private String readThrough;
+    private final ChangeCursor changes = new ChangeCursor(System::nanoTime);
     private long lastWholeRead;
     /** The store's connection the view was read whole on. */
     private int connection;
@@ -143,72 +127,38 @@ final class SelectedFolder {
 
     /**
      * Brings {@link #states} and {@link #stored} up to date: the whole folder on the first look, on
-     * another connection, and every {@link #WHOLE_READ_INTERVAL}; otherwise only the entries
-     * changed since shortly before the newest change already read. A message is deleted only once
-     * its state says expunged, a change read like any other; what an incremental read can miss (a
-     * change replicated from another provider more than {@link #CHANGE_MARGIN} late, a message
-     * deleted with ldapdelete) the next whole read finds. False when nothing changed.
+     * another connection, and every {@link #WHOLE_READ_INTERVAL}; otherwise what {@link #changes}
+     * says may have changed. A message is deleted only once its state says expunged, a change
+     * read like any other; what an incremental read can miss (a change replicated from another
+     * provider later than the cursor's margin, a message deleted with ldapdelete) the next whole
+     * read finds. False when nothing changed.
      */
     private boolean read(Mailstore store) throws Mailstore.Failure {
         long now = System.nanoTime();
-        boolean whole = newestChange == null || connection != store.connections()
-                || now - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
-        String newestBefore = newestChange;
-        Mailstore.Snapshot read = whole ? store.snapshot(name) : store.changesSince(name, changesFrom());
+        boolean whole = !changes.started() || connection != store.connections() || now - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
+        Mailstore.Snapshot read = whole ? store.snapshot(name) : store.changesSince(name, changes.from());
         if (whole || !read.folderFound()) {
             states.clear();
             stored.clear();
-            ids.clear();
-            newestChange = null;
-            readThrough = null;
+            changes.reset();
             connection = store.connections();
             lastWholeRead = now;
-        } else if (now - newestSeenAt >= CHANGE_MARGIN.toNanos()) {
-            // Whatever started before the newest change had been visible for the margin when this read began.
-            readThrough = newestBefore;
         }
-        merge(read);
+        merge(now, read);
         return whole || !read.states().isEmpty() || !read.messages().isEmpty();
     }
 
-    /**
-     * Where an incremental read starts: {@link #CHANGE_MARGIN} before the newest change read,
-     * since slapd takes a change's CSN when the change starts, so that one that started earlier
-     * may become visible later; but no earlier than what is known to be read through, so that a
-     * burst of changes long past is not read again every second.
-     */
-    private String changesFrom() {
-        String from = before(newestChange, CHANGE_MARGIN);
-        return readThrough != null && readThrough.compareTo(from) > 0 ? readThrough : from;
-    }
-
-    private void merge(Mailstore.Snapshot read) {
-        read.states().forEach(this::remember);
+    private void merge(long began, Mailstore.Snapshot read) {
+        read.states().forEach(state -> states.put(state.uid(), state));
         read.messages().forEach(message -> stored.put(message.id(), message));
-        if (read.newestChange() != null && (newestChange == null || read.newestChange().compareTo(newestChange) > 0)) {
-            newestChange = read.newestChange();
-            newestSeenAt = System.nanoTime();
-        }
-    }
-
-    private void remember(Mailstore.State state) {
-        states.put(state.uid(), state);
-        ids.add(state.id());
-    }
-
-    /**
-     * The entryCSN {@code margin} before {@code entryCsn}: slapd takes a change's CSN when the
-     * change starts, so one that started earlier may become visible after a later one.
-     */
-    static String before(String entryCsn, Duration margin) {
-        LocalDateTime time = LocalDateTime.parse(entryCsn.substring(0, CSN_TIME.length()), CSN_TIME_FORMAT);
-        return CSN_TIME_FORMAT.format(time.minus(margin)) + "Z#000000#000#000000";
+        changes.read(began, read.newestChange());
     }
 
     /** Gives UIDs to the messages read that have none, each by this session or another. */
     private void assignUids(Mailstore store) throws Mailstore.Failure {
         for (int attempt = 0; attempt < ASSIGNMENT_ATTEMPTS; attempt++) {
-            List<Mailstore.Stored> unnamed = stored.values().stream().filter(message -> !ids.contains(message.id()))
+            Set<String> named = states.values().stream().map(Mailstore.State::id).collect(Collectors.toSet());
+            List<Mailstore.Stored> unnamed = stored.values().stream().filter(message -> !named.contains(message.id()))
                     .sorted(Comparator.comparing(Mailstore.Stored::received).thenComparing(Mailstore.Stored::id)).toList();
             if (unnamed.isEmpty()) {
                 return;
@@ -220,13 +170,14 @@ final class SelectedFolder {
                     all = false;
                     break;
                 }
-                remember(new Mailstore.State(next++, message.id(), List.of(), false));
+                states.put(next, new Mailstore.State(next, message.id(), List.of(), false));
+                next++;
             }
             if (all) {
                 return;
             }
             // Another session gave that UID first: read what it gave.
-            merge(store.changesSince(name, before(newestChange == null ? NO_CHANGE : newestChange, CHANGE_MARGIN)));
+            merge(System.nanoTime(), store.changesSince(name, changes.from()));
         }
         throw new Mailstore.Failure("INUSE", "other sessions keep giving this folder's new mail its UIDs; try again", null);
     }

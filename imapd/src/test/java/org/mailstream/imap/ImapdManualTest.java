@@ -73,7 +73,7 @@ class ImapdManualTest {
     }
 
     @Test
-    void aBaseThatIsNoDnAndAnLdapsUrlAreRefusedNamingTheirKey() {
+    void aBaseThatIsNoDnAndAnLdapsUrlWithoutLdapsTransportAreRefusedNamingTheirKey() {
         ConfigException notADn = assertThrows(ConfigException.class, () -> ImapConfig.of(with("ldap.base.dn", "people")));
         assertTrue(notADn.getMessage().startsWith("ldap.base.dn: "), notADn.getMessage());
         ConfigException ldaps = assertThrows(ConfigException.class, () -> ImapConfig.of(with("ldap.urls", "ldaps://127.0.0.1:636")));

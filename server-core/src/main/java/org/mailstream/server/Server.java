@@ -35,6 +35,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import sun.misc.Signal;
@@ -162,18 +163,32 @@ public final class Server {
             return waiting == what ? now - waitingSinceNanos : 0;
         }
 
-        /** Says {@code why} if the client is waited for, then closes; at most once. */
-        /**
-         * Ends the connection if it waits for its client to begin a transaction; atomic with the
-         * session's reads (see {@link Flushing#read(byte[], int, int)}), so that a command the
-         * session has read is answered by the session, and one it has not by the farewell.
-         */
-        synchronized void endBetweenTransactions(Protocol.Farewell why) {
-            if (waiting == Wait.CLIENT_TO_SEND && session != null && session.transactionStartedNanos().isEmpty()) {
-                end(why);
-            }
+        /** Whether the session waits for its client in a transaction begun more than {@code limit} ago. */
+        boolean inTransactionLongerThan(long limit, long now) {
+            return waiting == Wait.CLIENT_TO_SEND && session != null
+                    && session.transactionStartedNanos().stream().anyMatch(started -> now - started > limit);
         }
 
+        /** Whether the session waits for its client to begin a transaction. */
+        boolean betweenTransactions() {
+            return waiting == Wait.CLIENT_TO_SEND && session != null && session.transactionStartedNanos().isEmpty();
+        }
+
+        /**
+         * Ends the connection with {@code why} if {@code condition} holds of it, decided atomically
+         * with the session's return from a read (see {@link Flushing#read(byte[], int, int)}), so
+         * that what the session has read the session answers, and what it has not the farewell;
+         * true when it ended it.
+         */
+        synchronized boolean endIf(Predicate<Link> condition, Protocol.Farewell why) {
+            if (endingSinceNanos != 0 || !condition.test(this)) {
+                return false;
+            }
+            end(why);
+            return true;
+        }
+
+        /** Says {@code why} if the client is waited for, then closes; at most once. */
         synchronized void end(Protocol.Farewell why) {
             if (endingSinceNanos != 0) {
                 return;
@@ -331,7 +346,7 @@ public final class Server {
         closeListeners();
         long deadline = System.nanoTime() + grace.toNanos();
         while (!links.isEmpty() && System.nanoTime() - deadline < 0) {
-            links.forEach(link -> link.endBetweenTransactions(Protocol.Farewell.SHUTTING_DOWN));
+            links.forEach(link -> link.endIf(Link::betweenTransactions, Protocol.Farewell.SHUTTING_DOWN));
             pause(50);
         }
         links.forEach(link -> link.end(Protocol.Farewell.SHUTTING_DOWN));
@@ -349,29 +364,24 @@ public final class Server {
     private void sweep() {
         long now = System.nanoTime();
         long idle = settings.idleTimeout().toNanos();
+        long transaction = settings.transactionTimeout().toNanos();
         for (Link link : links) {
             if (link.endingSinceNanos != 0) {
                 if (now - link.endingSinceNanos > FAREWELL_NANOS) {
                     close(link.channel);
                 }
-            } else if (link.waitedNanos(Wait.CLIENT_TO_SEND, now) > idle) {
-                drop(link, Protocol.Farewell.IDLE);
-            } else if (link.waitedNanos(Wait.CLIENT_TO_READ, now) > idle) {
+            } else if (link.endIf(silent -> silent.waitedNanos(Wait.CLIENT_TO_SEND, now) > idle, Protocol.Farewell.IDLE)) {
+                metrics.dropped();
+            } else if (link.endIf(unread -> unread.waitedNanos(Wait.CLIENT_TO_READ, now) > idle, Protocol.Farewell.IDLE)) {
+                metrics.dropped();
                 LOG.log(System.Logger.Level.INFO, protocol.name() + ": " + link.peer + " did not read its replies for "
                         + settings.idleTimeout().toSeconds() + " s: disconnected");
-                drop(link, Protocol.Farewell.IDLE);
-            } else if (link.waiting == Wait.CLIENT_TO_SEND && link.session != null && link.session.transactionStartedNanos()
-                    .stream().anyMatch(started -> now - started > settings.transactionTimeout().toNanos())) {
+            } else if (link.endIf(slow -> slow.inTransactionLongerThan(transaction, now), Protocol.Farewell.TRANSACTION_TOO_LONG)) {
+                metrics.dropped();
                 LOG.log(System.Logger.Level.INFO, protocol.name() + ": " + link.peer + " took longer than "
                         + settings.transactionTimeout().toSeconds() + " s over one transaction: disconnected");
-                drop(link, Protocol.Farewell.TRANSACTION_TOO_LONG);
             }
         }
-    }
-
-    private void drop(Link link, Protocol.Farewell why) {
-        metrics.dropped();
-        link.end(why);
     }
 
     private void bind(ServerKeys.Listen listen) throws IOException {

@@ -11,7 +11,6 @@ import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.schema.Schema;
 import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -47,7 +46,7 @@ final class BackendSettings {
     }
 
     /** Throws a ConfigException naming the provider and the setting when store.durability does not match it. */
-    static void verify(StoreConfig config) throws IOException, GeneralSecurityException {
+    static void verify(StoreConfig config) throws IOException {
         ServerSet[] providers = LdapServers.providers(config, null);
         for (int i = 0; i < providers.length; i++) {
             String url = config.ldapUrls().get(i);

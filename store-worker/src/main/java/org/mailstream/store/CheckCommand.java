@@ -4,8 +4,6 @@ import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
-import com.unboundid.ldap.sdk.LDAPSearchException;
-import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
@@ -27,6 +25,7 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.mailstream.config.CheckReport;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.config.KafkaChecks;
+import org.mailstream.directory.LimitedSearch;
 
 /**
  * store-worker check: the pre-flight an operator runs before the first mail, one line a check,
@@ -178,15 +177,7 @@ final class CheckCommand {
         SearchRequest search = new SearchRequest(config.ldapBaseDn(), SearchScope.SUB,
                 config.mailboxFilter().anyValue(), SearchRequest.NO_ATTRIBUTES);
         search.setSizeLimit(1);
-        List<SearchResultEntry> found;
-        try {
-            found = connection.search(search).getSearchEntries();
-        } catch (LDAPSearchException e) {
-            if (e.getResultCode() != ResultCode.SIZE_LIMIT_EXCEEDED) {
-                throw e;
-            }
-            found = e.getSearchEntries();
-        }
+        List<SearchResultEntry> found = LimitedSearch.entries(connection, search);
         if (found.isEmpty()) {
             report.fail(url + ": no entry below " + config.ldapBaseDn() + " matches " + search.getFilter() + " for " + config.ldapBindDn()
                     + ": it could find no mailbox owner");

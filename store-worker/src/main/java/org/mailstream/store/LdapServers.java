@@ -12,7 +12,6 @@ import com.unboundid.ldap.sdk.SimpleBindRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.security.GeneralSecurityException;
 import java.util.List;
 import org.apache.kafka.common.config.ConfigException;
 
@@ -28,7 +27,7 @@ final class LdapServers {
 
     /** The pool, with {@code onDisconnect} told of every connection that closes (null: nobody). */
     static LDAPConnectionPool pool(StoreConfig config, DisconnectHandler onDisconnect)
-            throws LDAPException, IOException, GeneralSecurityException {
+            throws LDAPException, IOException {
         // No connection is demanded at start: a back end that is down pauses storing, it does
         // not stop the worker. Room for the two connections health checks borrow (the
         // background one and the commit rule's), or a writer opens one meanwhile and the pool
@@ -41,7 +40,7 @@ final class LdapServers {
     }
 
     /** One server set per provider, in ldap.urls order, each connecting with TLS as configured but not bound. */
-    static ServerSet[] providers(StoreConfig config, DisconnectHandler onDisconnect) throws GeneralSecurityException, IOException {
+    static ServerSet[] providers(StoreConfig config, DisconnectHandler onDisconnect) {
         LDAPConnectionOptions options = new LDAPConnectionOptions();
         options.setDisconnectHandler(onDisconnect);
         options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());

@@ -172,8 +172,7 @@ final class StoreConfig extends DeclaredConfig {
     private StoreConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, KAFKA_CLIENT_KEYS);
         getList(LDAP_URLS).forEach(LdapServers::parseUrl);
-        LdapTransport.checkUrls(LDAP_URLS, getList(LDAP_URLS), getString(LdapTransport.TLS));
-        ldapTransport = new LdapTransport(getString(LdapTransport.TLS), getString(LdapTransport.TLS_CA_FILE));
+        ldapTransport = LdapTransport.of(this, LDAP_URLS);
         mailboxFilter = new FilterTemplate(LDAP_MAILBOX_FILTER, getString(LDAP_MAILBOX_FILTER));
         Duration shortest = LogCommitRule.shortestDelay(LogCommitRule.SHORTEST_CHECKPOINT, Duration.ofMillis(ldapResponseTimeoutMs()));
         if (logDurability() && logCommitDelay().compareTo(shortest) < 0) {

@@ -3,7 +3,6 @@ package org.mailstream.store;
 import com.unboundid.ldap.sdk.LDAPConnectionPool;
 import com.unboundid.ldap.sdk.LDAPException;
 import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -37,7 +36,7 @@ final class StoreSession implements AutoCloseable {
      * Serves metrics on {@code metricsListen}, none when it is empty; sends bounces when {@code bouncing}.
      */
     StoreSession(StoreConfig config, String topic, String group, RecordStorer.WhenStored whenStored, String metricsListen,
-            boolean bouncing) throws IOException, GeneralSecurityException, LDAPException {
+            boolean bouncing) throws IOException, LDAPException {
         BackendSettings.verify(config);
         LogCommitRule logRule = config.logDurability() ? new LogCommitRule(config.logCommitDelay()) : null;
         pool = LdapServers.pool(config, logRule);

@@ -1,6 +1,5 @@
 package org.mailstream.store;
 
-import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,18 +55,6 @@ class StoreConfigTest {
                 tooShort.getMessage());
         log.put("ldap.response.timeout.ms", "5000");
         assertEquals(90_000, StoreConfig.of(log).logCommitDelay().toMillis(), "75 s suffice when an operation may take 5 s");
-    }
-
-    @Test
-    void anLdapsUrlWithoutLdapsTransportAndLdapsTransportWithoutLdapsUrlsAreRefused() {
-        Map<String, String> clear = with("ldap.urls", "ldaps://ldap.example.com");
-        ConfigException refused = assertThrows(ConfigException.class, () -> StoreConfig.of(clear));
-        assertTrue(refused.getMessage().contains("needs ldap.tls=ldaps"), refused.getMessage());
-        Map<String, String> mismatched = with("ldap.tls", "ldaps");
-        assertThrows(ConfigException.class, () -> StoreConfig.of(mismatched));
-        Map<String, String> agreed = new HashMap<>(clear);
-        agreed.put("ldap.tls", "ldaps");
-        assertDoesNotThrow(() -> StoreConfig.of(agreed));
     }
 
     @Test

@@ -1,0 +1,73 @@
+package org.mailstream.imap;
+
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.function.LongSupplier;
+
+/**
+ * Where a selected folder's next incremental read starts, from the entryCSNs read so far. slapd
+ * takes a change's CSN when the change starts, so a change that started before the newest one
+ * read may become visible after it: a read reaches {@link #MARGIN} back from the newest change.
+ * Once that newest change has been known for the margin, everything that started before it has
+ * become visible, and a read that begins then has read it: later reads start at that change, so
+ * that a burst of changes long past is not read again every second.
+ */
+final class ChangeCursor {
+
+    static final Duration MARGIN = Duration.ofSeconds(10);
+
+    /** Older than any change: where a cursor that has read nothing starts. */
+    static final String NO_CHANGE = "19700101000000.000000Z#000000#000#000000";
+
+    private static final String CSN_TIME = "yyyyMMddHHmmss.SSSSSS";
+    private static final DateTimeFormatter CSN_TIME_FORMAT = DateTimeFormatter.ofPattern(CSN_TIME);
+
+    private final LongSupplier nanoClock;
+    /** The highest entryCSN read, and when it was first read; null before any. */
+    private String newest;
+    private long newestSeenAt;
+    /** An entryCSN before which every change has been read; null while not known. */
+    private String readThrough;
+
+    ChangeCursor(LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
+    }
+
+    /** Whether any change has been read since the cursor began or was reset. */
+    boolean started() {
+        return newest != null;
+    }
+
+    /** Where the next read starts. */
+    String from() {
+        if (newest == null) {
+            return NO_CHANGE;
+        }
+        String margin = before(newest, MARGIN);
+        return readThrough != null && readThrough.compareTo(margin) > 0 ? readThrough : margin;
+    }
+
+    /** A read that began at {@code began} (of the cursor's clock) found changes up to {@code newestRead} (null: none). */
+    void read(long began, String newestRead) {
+        if (newest != null && began - newestSeenAt >= MARGIN.toNanos()) {
+            readThrough = newest;
+        }
+        if (newestRead != null && (newest == null || newestRead.compareTo(newest) > 0)) {
+            newest = newestRead;
+            newestSeenAt = nanoClock.getAsLong();
+        }
+    }
+
+    /** Forgets every change read, for a read of the whole folder. */
+    void reset() {
+        newest = null;
+        readThrough = null;
+    }
+
+    /** The entryCSN {@code margin} before {@code entryCsn}, before every change of that moment on any provider. */
+    static String before(String entryCsn, Duration margin) {
+        LocalDateTime time = LocalDateTime.parse(entryCsn.substring(0, CSN_TIME.length()), CSN_TIME_FORMAT);
+        return CSN_TIME_FORMAT.format(time.minus(margin)) + "Z#000000#000#000000";
+    }
+}
