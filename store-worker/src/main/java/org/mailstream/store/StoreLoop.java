@@ -1,16 +1,12 @@
 package org.mailstream.store;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -49,6 +45,9 @@ import org.slf4j.LoggerFactory;
  *     back end may have lost writes sends every partition back to its last committed offset, and
  *     what follows is stored again (an entry found stored is a success).
  * </ul>
+ *
+ * <p>Each partition's offsets, marks and backoff live in its {@link PartitionLedger}; the loop
+ * polls, hands batches to writers, and settles what they return into the ledgers.
  */
 final class StoreLoop {
 
@@ -56,19 +55,19 @@ final class StoreLoop {
     private static final Duration POLL = Duration.ofMillis(100);
     /** While writers are busy the loop must notice soon that one is done, or its connection idles. */
     private static final Duration POLL_WHILE_WRITING = Duration.ofMillis(5);
-    private static final long FIRST_BACKOFF_MS = 100;
     private static final long REPORT_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
     private static final long ONE_SECOND_NANOS = Duration.ofSeconds(1).toNanos();
 
     /** Where one partition's batch got to: the first offset not settled, and why it stopped there. */
-    private record Progress(long nextOffset, String retryReason) {
+    private record BatchEnd(long nextOffset, String retryReason) {
     }
 
-    private record Waiting(long resumeAtNanos, long backoffMs) {
-    }
-
-    /** Every record before {@code nextOffset} was written by {@code writtenAtNanos}; marks made within a second share one. */
-    private record Written(long nextOffset, long writtenAtNanos, long openedAtNanos) {
+    /** How soon the loop looks for lost writes before it commits. */
+    private enum LossCheck {
+        /** At most once a second: the loop commits after every poll. */
+        WHEN_DUE,
+        /** Now: partitions are being revoked, or the loop stops. */
+        NOW
     }
 
     /** Stores one record, as {@link RecordStorer#store} does: an outcome, or RetryLater when nothing about it is settled. */
@@ -83,22 +82,11 @@ final class StoreLoop {
     private final ExecutorService writers;
     private final String topic;
     private final long maxBackoffMs;
-    private final Map<TopicPartition, Future<Progress>> inFlight = new HashMap<>();
-    private final Map<TopicPartition, Waiting> waiting = new HashMap<>();
-    private final Map<TopicPartition, Long> lastBackoffMs = new HashMap<>();
-    private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+    private final Map<TopicPartition, Future<BatchEnd>> inFlight = new HashMap<>();
+    private final Map<TopicPartition, PartitionLedger> ledgers = new HashMap<>();
     /** Commits failed in a row; the first is logged, the success that ends them too. */
     private int failedCommits;
     private final Map<RecordStorer.Outcome, AtomicLong> counts = new HashMap<>();
-    /** The end of each range of a bounded pass, exclusive; empty while subscribed. */
-    private final Map<TopicPartition, Long> ends = new HashMap<>();
-    private final Map<TopicPartition, Long> settled = new HashMap<>();
-    /** Writes whose offsets the commit rule does not allow yet, oldest first. */
-    private final Map<TopicPartition, ArrayDeque<Written>> notYetSafe = new HashMap<>();
-    /** Where each partition goes back to when writes may have been lost: its last offset known safe. */
-    private final Map<TopicPartition, Long> safe = new HashMap<>();
-    /** Partitions to send back once their writer is done, since writes may have been lost meanwhile. */
-    private final Set<TopicPartition> mustRewind = new HashSet<>();
     private long lossSignsSeen;
     private long nextLossCheckNanos;
     private final AtomicLong retries = new AtomicLong();
@@ -135,13 +123,11 @@ final class StoreLoop {
      * after {@link #stop()}. The group must have no active member, or the commits fail.
      */
     void pass(Map<TopicPartition, Long> from, Map<TopicPartition, Long> until) {
-        ends.putAll(until);
-        settled.putAll(from);
-        safe.putAll(from);
+        from.forEach((partition, start) -> ledgers.put(partition, new PartitionLedger(start, until.get(partition))));
         consumer.assign(from.keySet());
         from.forEach(consumer::seek);
-        consumer.pause(from.keySet().stream().filter(p -> atEnd(p, from.get(p))).toList());
-        loop(() -> ends.keySet().stream().allMatch(this::rangeDone));
+        consumer.pause(from.keySet().stream().filter(p -> ledgers.get(p).atEnd(from.get(p))).toList());
+        loop(() -> ledgers.keySet().stream().allMatch(this::rangeDone));
     }
 
     /** Records settled so far: stored, found stored, dead-lettered or passed over. */
@@ -166,7 +152,7 @@ final class StoreLoop {
 
     /** Whether every settled offset has been committed: false when the last commits failed. */
     boolean allCommitted() {
-        return uncommitted.isEmpty();
+        return ledgers.values().stream().allMatch(ledger -> ledger.toCommit().isEmpty());
     }
 
     /** How many records had each outcome so far. */
@@ -184,14 +170,15 @@ final class StoreLoop {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(inFlight.isEmpty() ? POLL : POLL_WHILE_WRITING);
                 for (TopicPartition partition : records.partitions()) {
                     // The first records after an assignment start at the committed offset.
-                    safe.putIfAbsent(partition, records.records(partition).get(0).offset());
-                    List<ConsumerRecord<byte[], byte[]>> batch = withinRange(partition, records.records(partition));
+                    PartitionLedger ledger = ledgers.computeIfAbsent(partition,
+                            p -> new PartitionLedger(records.records(p).get(0).offset(), PartitionLedger.NO_END));
+                    List<ConsumerRecord<byte[], byte[]>> batch = withinRange(ledger, records.records(partition));
                     consumer.pause(List.of(partition));
                     if (!batch.isEmpty()) {
                         inFlight.put(partition, writers.submit(() -> storeInOrder(batch)));
                     }
                 }
-                settle(new ArrayList<>(inFlight.keySet()), false);
+                settleFinishedWriters();
                 resumeWhenDue();
                 if (System.nanoTime() - nextGaugesNanos > 0) {
                     refreshGauges();
@@ -208,12 +195,12 @@ final class StoreLoop {
             }
         } finally {
             try {
-                settle(new ArrayList<>(inFlight.keySet()), true);
+                settleWriters(List.copyOf(inFlight.keySet()));
             } catch (WakeupException stopArrivedAfterPoll) {
                 // The wake-up is spent now, and the settled offsets are still pending.
                 commitSettled();
             }
-            if (notYetSafe.values().stream().anyMatch(marks -> !marks.isEmpty())) {
+            if (ledgers.values().stream().anyMatch(PartitionLedger::hasWritesNotYetSafe)) {
                 LOG.info("the last {} s of writes are left uncommitted, as the back end may not have them on disk yet; "
                         + "they are found stored when read again", commitRule.delay().toSeconds());
             }
@@ -234,90 +221,84 @@ final class StoreLoop {
         stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private Progress storeInOrder(List<ConsumerRecord<byte[], byte[]>> batch) {
+    private BatchEnd storeInOrder(List<ConsumerRecord<byte[], byte[]>> batch) {
         for (ConsumerRecord<byte[], byte[]> record : batch) {
             try {
                 counts.get(storer.store(record)).incrementAndGet();
             } catch (RecordStorer.RetryLater e) {
-                return new Progress(record.offset(), e.getMessage());
+                return new BatchEnd(record.offset(), e.getMessage());
             } catch (RuntimeException e) {
-                return new Progress(record.offset(), "unexpected " + e);
+                return new BatchEnd(record.offset(), "unexpected " + e);
             }
         }
-        return new Progress(batch.get(batch.size() - 1).offset() + 1, null);
+        return new BatchEnd(batch.get(batch.size() - 1).offset() + 1, null);
     }
 
-    /** Commits what the finished (or, with {@code wait}, all) writers of {@code partitions} settled and the rule allows. */
-    private void settle(Collection<TopicPartition> partitions, boolean wait) {
+    /** Settles the batches whose writers are done, and commits what the rule allows. */
+    private void settleFinishedWriters() {
+        for (TopicPartition partition : List.copyOf(inFlight.keySet())) {
+            if (inFlight.get(partition).isDone()) {
+                settle(partition);
+            }
+        }
+        commitSafe(LossCheck.WHEN_DUE);
+    }
+
+    /** Waits for the writers of {@code partitions}, settles their batches and commits what the rule allows. */
+    private void settleWriters(Collection<TopicPartition> partitions) {
         for (TopicPartition partition : partitions) {
-            Future<Progress> writer = inFlight.get(partition);
-            if (writer == null || (!wait && !writer.isDone())) {
-                continue;
-            }
-            Progress progress = outcomeOf(writer);
-            if (commitRule.lossSigns() != lossSignsSeen) {
-                rewindAll();
-            }
-            inFlight.remove(partition);
-            long next = mustRewind.remove(partition) ? rewind(partition) : written(partition, progress.nextOffset());
-            if (progress.retryReason() == null) {
-                if (lastBackoffMs.remove(partition) != null) {
-                    LOG.info("{}: storing again", partition);
-                }
-                if (!atEnd(partition, next)) {
-                    consumer.resume(List.of(partition));
-                }
-            } else {
-                consumer.seek(partition, next);
-                long backoff = Math.min(maxBackoffMs, lastBackoffMs.getOrDefault(partition, FIRST_BACKOFF_MS / 2) * 2);
-                lastBackoffMs.put(partition, backoff);
-                retries.incrementAndGet();
-                waiting.put(partition, new Waiting(System.nanoTime() + backoff * 1_000_000, backoff));
-                LOG.warn("{}: offset {} not stored, retrying in {} ms: {}", partition, progress.nextOffset(), backoff,
-                        progress.retryReason());
+            if (inFlight.containsKey(partition)) {
+                settle(partition);
             }
         }
-        commitSafe(wait);
+        commitSafe(LossCheck.NOW);
     }
 
-    /** Notes that {@code partition} is stored up to {@code nextOffset}, now; returns where it goes on. */
-    private long written(TopicPartition partition, long nextOffset) {
-        settled.put(partition, nextOffset);
-        long now = System.nanoTime();
-        ArrayDeque<Written> marks = notYetSafe.computeIfAbsent(partition, p -> new ArrayDeque<>());
-        Written last = marks.peekLast();
-        if (last != null && now - last.openedAtNanos() < ONE_SECOND_NANOS) {
-            marks.pollLast();
-            marks.addLast(new Written(nextOffset, now, last.openedAtNanos()));
-        } else {
-            marks.addLast(new Written(nextOffset, now, now));
+    /** Enters the batch of {@code partition}'s writer in its ledger, and resumes the partition or makes it wait. */
+    private void settle(TopicPartition partition) {
+        BatchEnd batch = outcomeOf(inFlight.get(partition));
+        if (commitRule.lossSigns() != lossSignsSeen) {
+            // Still in flight, so this batch is rewound below, with the rest of its partition.
+            rewindAll();
         }
-        return nextOffset;
+        inFlight.remove(partition);
+        PartitionLedger ledger = ledgers.get(partition);
+        long next;
+        if (ledger.mustRewind()) {
+            next = rewind(partition, ledger);
+        } else {
+            ledger.written(batch.nextOffset(), System.nanoTime());
+            next = batch.nextOffset();
+        }
+        if (batch.retryReason() == null) {
+            if (ledger.succeeded()) {
+                LOG.info("{}: storing again", partition);
+            }
+            if (!ledger.atEnd(next)) {
+                consumer.resume(List.of(partition));
+            }
+        } else {
+            consumer.seek(partition, next);
+            long backoff = ledger.failed(System.nanoTime(), maxBackoffMs);
+            retries.incrementAndGet();
+            LOG.warn("{}: offset {} not stored, retrying in {} ms: {}", partition, batch.nextOffset(), backoff, batch.retryReason());
+        }
     }
 
     /**
      * Hands the offsets whose writes the rule now counts safe to {@link #commitSettled}, after
-     * looking for losses (at most once a second, unless {@code now} is asked for: a revocation
-     * or the stop); on a sign of loss, sends every partition back instead.
+     * looking for losses (at most once a second, unless the check is asked for now); on a sign of
+     * loss, sends every partition back instead.
      */
-    private void commitSafe(boolean now) {
+    private void commitSafe(LossCheck check) {
         long delayNanos = commitRule.delay().toNanos();
         long cutoff = System.nanoTime() - delayNanos;
-        boolean due = notYetSafe.values().stream().anyMatch(marks -> !marks.isEmpty() && marks.peekFirst().writtenAtNanos() - cutoff <= 0);
-        if (due && (now || delayNanos == 0 || System.nanoTime() - nextLossCheckNanos >= 0)) {
+        boolean due = ledgers.values().stream().anyMatch(ledger -> ledger.hasWritesFrom(cutoff));
+        if (due && (check == LossCheck.NOW || delayNanos == 0 || System.nanoTime() - nextLossCheckNanos >= 0)) {
             commitRule.lookForLosses();
             nextLossCheckNanos = System.nanoTime() + ONE_SECOND_NANOS;
             if (commitRule.lossSigns() == lossSignsSeen) {
-                notYetSafe.forEach((partition, marks) -> {
-                    Written safeNow = null;
-                    while (!marks.isEmpty() && marks.peekFirst().writtenAtNanos() - cutoff <= 0) {
-                        safeNow = marks.pollFirst();
-                    }
-                    if (safeNow != null) {
-                        uncommitted.put(partition, new OffsetAndMetadata(safeNow.nextOffset()));
-                        safe.put(partition, safeNow.nextOffset());
-                    }
-                });
+                ledgers.values().forEach(ledger -> ledger.safeUpTo(cutoff));
             }
         }
         if (commitRule.lossSigns() != lossSignsSeen) {
@@ -329,27 +310,26 @@ final class StoreLoop {
     /** Sends every partition back to its last safe offset: now if idle, when its writer is done otherwise. */
     private void rewindAll() {
         lossSignsSeen = commitRule.lossSigns();
-        for (TopicPartition partition : List.copyOf(safe.keySet())) {
+        ledgers.forEach((partition, ledger) -> {
             if (inFlight.containsKey(partition)) {
-                mustRewind.add(partition);
+                ledger.rewindWhenWritten();
             } else {
-                long next = rewind(partition);
-                if (!waiting.containsKey(partition) && !atEnd(partition, next)) {
+                long next = rewind(partition, ledger);
+                if (!ledger.waiting() && !ledger.atEnd(next)) {
                     consumer.resume(List.of(partition));
                 }
             }
-        }
+        });
     }
 
     /** Forgets {@code partition}'s writes not yet safe and seeks back to its last safe offset, which it returns. */
-    private long rewind(TopicPartition partition) {
-        notYetSafe.remove(partition);
-        long floor = safe.get(partition);
-        if (!Long.valueOf(floor).equals(settled.get(partition))) {
+    private long rewind(TopicPartition partition, PartitionLedger ledger) {
+        long settled = ledger.settled();
+        long floor = ledger.rewind();
+        if (floor != settled) {
             LOG.info("{}: storing again from offset {}", partition, floor);
         }
         consumer.seek(partition, floor);
-        settled.put(partition, floor);
         return floor;
     }
 
@@ -359,12 +339,14 @@ final class StoreLoop {
      * one, and at worst a record is stored again, which the message id absorbs.
      */
     private void commitSettled() {
+        Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+        ledgers.forEach((partition, ledger) -> ledger.toCommit().ifPresent(offset -> uncommitted.put(partition, new OffsetAndMetadata(offset))));
         if (uncommitted.isEmpty()) {
             return;
         }
         try {
             consumer.commitSync(uncommitted);
-            uncommitted.clear();
+            uncommitted.forEach((partition, offset) -> ledgers.get(partition).committed(offset.offset()));
             if (failedCommits > 0) {
                 LOG.info("commit succeeded after {} failed attempts", failedCommits);
                 failedCommits = 0;
@@ -385,22 +367,22 @@ final class StoreLoop {
      * committed offset. Local to the consumer: no request to the brokers.
      */
     private void refreshGauges() {
-        partitionsWaiting = waiting.size();
+        partitionsWaiting = (int) ledgers.values().stream().filter(PartitionLedger::waiting).count();
         Map<TopicPartition, Long> now = new HashMap<>();
         for (TopicPartition partition : consumer.assignment()) {
             OptionalLong unread = consumer.currentLag(partition);
             if (unread.isPresent()) {
                 long position = consumer.position(partition);
-                now.put(partition, position + unread.getAsLong() - safe.getOrDefault(partition, position));
+                PartitionLedger ledger = ledgers.get(partition);
+                now.put(partition, position + unread.getAsLong() - (ledger == null ? position : ledger.safe()));
             }
         }
         lag = Map.copyOf(now);
     }
 
     /** The records of {@code batch} inside the pass's range: all of them while subscribed. */
-    private List<ConsumerRecord<byte[], byte[]>> withinRange(TopicPartition partition, List<ConsumerRecord<byte[], byte[]>> batch) {
-        Long end = ends.get(partition);
-        return end == null ? batch : batch.stream().filter(r -> r.offset() < end).toList();
+    private static List<ConsumerRecord<byte[], byte[]>> withinRange(PartitionLedger ledger, List<ConsumerRecord<byte[], byte[]>> batch) {
+        return batch.stream().filter(r -> !ledger.atEnd(r.offset())).toList();
     }
 
     /**
@@ -408,27 +390,21 @@ final class StoreLoop {
      * hold no record, such as transaction markers) nothing pending and the consumer past its end.
      */
     private boolean rangeDone(TopicPartition partition) {
-        return atEnd(partition, settled.get(partition)) || (!inFlight.containsKey(partition) && !waiting.containsKey(partition)
-                && atEnd(partition, consumer.position(partition)));
-    }
-
-    private boolean atEnd(TopicPartition partition, long offset) {
-        Long end = ends.get(partition);
-        return end != null && offset >= end;
+        PartitionLedger ledger = ledgers.get(partition);
+        return ledger.atEnd(ledger.settled())
+                || (!inFlight.containsKey(partition) && !ledger.waiting() && ledger.atEnd(consumer.position(partition)));
     }
 
     private void resumeWhenDue() {
         long now = System.nanoTime();
-        waiting.entrySet().removeIf(entry -> {
-            if (now - entry.getValue().resumeAtNanos() < 0) {
-                return false;
+        ledgers.forEach((partition, ledger) -> {
+            if (ledger.resumeIfDue(now)) {
+                consumer.resume(List.of(partition));
             }
-            consumer.resume(List.of(entry.getKey()));
-            return true;
         });
     }
 
-    private static Progress outcomeOf(Future<Progress> writer) {
+    private static BatchEnd outcomeOf(Future<BatchEnd> writer) {
         boolean interrupted = false;
         try {
             while (true) {
@@ -451,14 +427,15 @@ final class StoreLoop {
         LOG.info("stored {}, already stored {}, dead letters {} (bounced {}), other back ends' {}, partitions waiting to retry {}",
                 counts.get(RecordStorer.Outcome.STORED), counts.get(RecordStorer.Outcome.ALREADY_STORED),
                 counts.get(RecordStorer.Outcome.DEAD_LETTER).get() + counts.get(RecordStorer.Outcome.BOUNCED).get(),
-                counts.get(RecordStorer.Outcome.BOUNCED), counts.get(RecordStorer.Outcome.OTHER_BACKEND), waiting.keySet());
+                counts.get(RecordStorer.Outcome.BOUNCED), counts.get(RecordStorer.Outcome.OTHER_BACKEND),
+                ledgers.entrySet().stream().filter(entry -> entry.getValue().waiting()).map(Map.Entry::getKey).toList());
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            settle(partitions, true);
-            forget(partitions);
+            settleWriters(partitions);
+            partitions.forEach(ledgers::remove);
         }
 
         @Override
@@ -466,23 +443,12 @@ final class StoreLoop {
             // Another worker owns them now: their writes may finish (a duplicate is harmless) but
             // commit nothing.
             partitions.forEach(inFlight::remove);
-            forget(partitions);
+            partitions.forEach(ledgers::remove);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             LOG.info("assigned {}", partitions);
-        }
-
-        private void forget(Collection<TopicPartition> partitions) {
-            partitions.forEach(p -> {
-                waiting.remove(p);
-                lastBackoffMs.remove(p);
-                uncommitted.remove(p);
-                notYetSafe.remove(p);
-                safe.remove(p);
-                mustRewind.remove(p);
-            });
         }
     }
 }
