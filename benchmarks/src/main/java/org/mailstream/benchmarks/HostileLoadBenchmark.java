@@ -15,10 +15,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.LmtpClient;
+import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.LmtpClient;
-import org.mailstream.testsupport.LmtpdProcess;
-import org.mailstream.testsupport.MetricsScrape;
+import org.mailstream.local.MetricsScrape;
 
 /**
  * HostileLoadBenchmark: the real bin/ingest-lmtpd (its launcher's heap, a real broker) under

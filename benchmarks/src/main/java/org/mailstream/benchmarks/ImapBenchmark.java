@@ -16,16 +16,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.mailstream.local.Command;
+import org.mailstream.local.Dovecot;
 import org.mailstream.local.FreePort;
+import org.mailstream.local.ImapdProcess;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.Dovecot;
-import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Mbsync;
-import org.mailstream.testsupport.MetricsScrape;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Mbsync;
+import org.mailstream.local.MetricsScrape;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * ImapBenchmark: the real bin/imapd over mail the real worker stored in a real slapd, beside

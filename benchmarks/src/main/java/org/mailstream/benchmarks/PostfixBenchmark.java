@@ -15,10 +15,10 @@ import java.util.function.Predicate;
 import org.mailstream.local.Command;
 import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.Postfix;
+import org.mailstream.local.LmtpdProcess;
+import org.mailstream.local.Postfix;
+import org.mailstream.local.Slapd;
 import org.mailstream.local.TopicReader;
-import org.mailstream.testsupport.LmtpdProcess;
 
 /**
  * PostfixBenchmark: mails per second through a private Postfix, SMTP in to delivered out, for

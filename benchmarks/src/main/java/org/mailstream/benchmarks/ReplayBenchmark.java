@@ -10,8 +10,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
 
 /**
  * ReplayBenchmark: how fast {@code store-worker replay --mode fill} rebuilds a back end, beside

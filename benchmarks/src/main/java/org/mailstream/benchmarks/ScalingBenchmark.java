@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
 
 /**
  * ScalingBenchmark: store-worker's mails/s as back ends and workers are added.

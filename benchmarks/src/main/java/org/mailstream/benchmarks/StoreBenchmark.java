@@ -26,8 +26,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
 
 /**
  * StoreBenchmark: how close store-worker comes to what slapd itself can take.

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.mailstream.local.Command;
 import org.mailstream.local.FreePort;
-import org.mailstream.testsupport.MetricsScrape;
+import org.mailstream.local.MetricsScrape;
 
 /**
  * compose.yaml brought up for real through bin/compose (here: podman behind its Docker API, the

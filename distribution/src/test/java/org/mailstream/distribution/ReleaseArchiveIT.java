@@ -22,10 +22,10 @@ import org.mailstream.local.Chores;
 import org.mailstream.local.Command;
 import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.LmtpClient;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.ManagedProcess;
-import org.mailstream.testsupport.LmtpClient;
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.Slapd;
 
 /**
  * The release archive, unpacked into a temporary prefix the way the README's install procedure

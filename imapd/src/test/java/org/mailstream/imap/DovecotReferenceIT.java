@@ -19,13 +19,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mailstream.local.Command;
+import org.mailstream.local.Dovecot;
+import org.mailstream.local.ImapdProcess;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.Dovecot;
-import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * The same awkward mails served by imapd (stored by the real worker in real slapd) and by Debian's

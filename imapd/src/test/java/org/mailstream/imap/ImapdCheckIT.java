@@ -11,9 +11,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
 import org.mailstream.local.FreePort;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.TempFiles;
-import org.mailstream.testsupport.TestCertificates;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.TempFiles;
+import org.mailstream.local.TestCertificates;
 
 /** The real {@code bin/imapd check} against real slapd instances and real certificates. */
 class ImapdCheckIT {

@@ -11,10 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.mailstream.local.ImapdProcess;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * One IMAP session of the real bin/imapd while the back end's two real providers stop in turn:

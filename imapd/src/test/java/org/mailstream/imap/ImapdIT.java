@@ -35,17 +35,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.mailstream.local.Command;
 import org.mailstream.local.FreePort;
+import org.mailstream.local.ImapdProcess;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Mbsync;
+import org.mailstream.local.MetricsScrape;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TempFiles;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
-import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Mbsync;
-import org.mailstream.testsupport.MetricsScrape;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
-import org.mailstream.testsupport.TempFiles;
 
 /**
  * The real bin/imapd over a real slapd with the shipped schema and access rules, holding mail

@@ -11,10 +11,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
-import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.TempFiles;
-import org.mailstream.testsupport.TestCertificates;
+import org.mailstream.local.ImapdProcess;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.TempFiles;
+import org.mailstream.local.TestCertificates;
 
 /** imapd reaching a real slapd over StartTLS and ldaps, trusting only the configured authority: a login's password never crosses in the clear. */
 class ImapdLdapTlsIT {

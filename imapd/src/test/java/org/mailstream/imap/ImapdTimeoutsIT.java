@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
-import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.ImapdProcess;
+import org.mailstream.local.Slapd;
 
 /** The real bin/imapd's limits in time and number: an IDLE is no command in progress, a silent client is logged out, a user's sessions are counted. */
 class ImapdTimeoutsIT {

@@ -12,11 +12,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
 import org.mailstream.local.FreePort;
+import org.mailstream.local.ImapdProcess;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
-import org.mailstream.testsupport.TestCertificates;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TestCertificates;
 
 /** The real bin/imapd with a certificate: implicit TLS and STARTTLS, checked by clients against the authority that signed it. */
 class ImapdTlsIT {

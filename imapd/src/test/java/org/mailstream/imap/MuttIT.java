@@ -13,9 +13,9 @@ import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
-import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.local.ImapdProcess;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * mutt, driven under tmux as a person would drive it, reads, flags and deletes mail (moving it to

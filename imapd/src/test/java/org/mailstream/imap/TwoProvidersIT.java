@@ -14,10 +14,10 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
+import org.mailstream.local.ImapdProcess;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.ImapdProcess;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * Two imapd, each listing a back end's two slapd providers (multi-provider syncrepl, the shipped

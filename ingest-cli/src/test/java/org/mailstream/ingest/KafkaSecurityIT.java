@@ -20,10 +20,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailstream.local.Command;
+import org.mailstream.local.LmtpClient;
+import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.TopicReader;
-import org.mailstream.testsupport.LmtpClient;
-import org.mailstream.testsupport.LmtpdProcess;
 import org.mailstream.testsupport.SecureKafka;
 
 /**

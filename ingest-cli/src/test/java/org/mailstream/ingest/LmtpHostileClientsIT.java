@@ -23,10 +23,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.LmtpClient;
+import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.TopicReader;
-import org.mailstream.testsupport.LmtpClient;
-import org.mailstream.testsupport.LmtpdProcess;
 
 /**
  * The real bin/ingest-lmtpd against clients that do not play by the rules, over raw sockets: none

@@ -15,10 +15,10 @@ import java.util.regex.Pattern;
 import org.apache.kafka.common.header.Header;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
+import org.mailstream.local.Slapd;
 import org.mailstream.local.TopicReader;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
-import org.mailstream.testsupport.Slapd;
 
 /**
  * Compares every delivery Postfix logged as sent with what the directories hold, after a quiet

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.mailstream.local.Command;
-import org.mailstream.testsupport.Postfix;
+import org.mailstream.local.Postfix;
 
 /**
  * A steady load: every second, Postfix's smtp-source sends {@code perSecond} mails of 2 KB over

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.mailstream.local.ManagedProcess;
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.Slapd;
 
 /**
  * One fault after another, each healed before the next: the soak's adversary. The faults come in

@@ -14,10 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.ManagedProcess;
-import org.mailstream.testsupport.LmtpdProcess;
-import org.mailstream.testsupport.Postfix;
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.Postfix;
+import org.mailstream.local.Slapd;
 
 /**
  * The pipeline the soak runs, every part a real process on loopback: three Kafka brokers (the

@@ -23,11 +23,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * The shipped access rules (mailstore.database.ldif) in a real slapd, with mail the worker stored:

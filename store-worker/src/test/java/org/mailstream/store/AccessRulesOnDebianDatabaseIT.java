@@ -1,6 +1,6 @@
 package org.mailstream.store;
 
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.Slapd;
 
 /**
  * The access rules' tests against the database Debian's slapd package configures (its stock rule

@@ -20,11 +20,11 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.LmtpdProcess;
-import org.mailstream.testsupport.Postfix;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.local.Postfix;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * Address extensions end to end: real Postfix configured as Debian configures it

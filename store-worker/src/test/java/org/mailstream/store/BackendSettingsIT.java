@@ -11,8 +11,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.mailstream.testsupport.StoreWorkerProcess;
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * store-worker reads each provider's schema and durability settings from a real slapd (cn=config with

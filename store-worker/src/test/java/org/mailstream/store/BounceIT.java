@@ -21,12 +21,12 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.LmtpdProcess;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Postfix;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Postfix;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * Bounces for real: mail accepted by a real Postfix (its RCPT lookup found the mailbox) and

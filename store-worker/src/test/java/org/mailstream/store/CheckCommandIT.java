@@ -13,9 +13,9 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.mailstream.testsupport.TempFiles;
-import org.mailstream.testsupport.StoreWorkerProcess;
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TempFiles;
 
 /** store-worker check against a real broker and a real slapd, set up as shipped and then wrong in one way at a time. */
 @Timeout(120)

@@ -17,14 +17,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.Command;
 import org.mailstream.local.MailCorpus;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Slapd;
 
 /**
  * Records no honest ingest would write, owners the rules do not let the worker write below, an

@@ -8,18 +8,18 @@ import com.unboundid.ldap.sdk.SearchScope;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.TestCertificates;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TestCertificates;
 import org.mailstream.local.TopicReader;
-import org.awaitility.Awaitility;
 
 /** store-worker over StartTLS and ldaps to a real slapd, trusting only the configured authority. */
 class LdapTlsIT {

@@ -22,14 +22,14 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.MailCorpus;
+import org.mailstream.local.Postfix;
+import org.mailstream.local.StoreWorkerProcess;
 import org.mailstream.local.TopicReader;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.LmtpdProcess;
-import org.mailstream.testsupport.Postfix;
 
 /**
  * The throughput path with real components: SMTP into a private Postfix configured from the

@@ -27,14 +27,14 @@ import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 import org.mailstream.local.TopicReader;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Slapd;
 
 /**
  * store.durability=log against a lost tail made for real. Three back ends, each two slapd providers

@@ -24,9 +24,9 @@ import java.util.stream.IntStream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.MailCorpus;
+import org.mailstream.local.Slapd;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.testsupport.Slapd;
 
 /**
  * What multi-provider replication does with the worker's entries when a back end's providers

@@ -16,18 +16,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.StoreWorkerProcess;
-import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.Postfix;
+import org.mailstream.local.Postfix;
+import org.mailstream.local.StoreWorkerProcess;
 import org.mailstream.local.TopicReader;
-import org.awaitility.Awaitility;
-import org.awaitility.core.ConditionTimeoutException;
+import org.mailstream.schemas.MessageIdentity;
 
 /**
  * The whole path with real components: SMTP into a private Postfix configured from the shipped

@@ -17,10 +17,10 @@ import org.mailstream.local.Command;
 import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.MetricsScrape;
-import org.mailstream.testsupport.Postfix;
-import org.mailstream.testsupport.Slapd;
-import org.mailstream.testsupport.StoreWorkerProcess;
+import org.mailstream.local.MetricsScrape;
+import org.mailstream.local.Postfix;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * Quota end to end: real Postfix with the shipped main.cf and access table, the real ingest-cli,

@@ -36,20 +36,20 @@ import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
-import org.mailstream.testsupport.StoreWorkerProcess;
-import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Chores;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
 import org.mailstream.local.TopicReader;
-import org.awaitility.Awaitility;
+import org.mailstream.schemas.MessageIdentity;
 
 /**
  * store-worker replay and redrive as an operator runs them (bin/store-worker, output streams

@@ -13,14 +13,14 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.StoreWorkerProcess;
-import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.MailPublisher;
-import org.awaitility.Awaitility;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.schemas.MessageIdentity;
 
 /** Crashes, outages and signals, provoked for real, and that nothing is lost or doubled. */
 class StoreWorkerFailureIT {

@@ -23,13 +23,13 @@ import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.StoreWorkerProcess;
-import org.mailstream.schemas.MessageIdentity;
-import org.mailstream.local.Command;
 import org.mailstream.local.Chores;
+import org.mailstream.local.Command;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.Slapd;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.Slapd;
+import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.schemas.MessageIdentity;
 
 /** What store-worker writes into a real slapd, and what it sends to the dead-letter topic. */
 class StoreWorkerStorageIT {

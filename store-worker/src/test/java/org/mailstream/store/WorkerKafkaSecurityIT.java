@@ -15,9 +15,9 @@ import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.MailPublisher;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.StoreWorkerProcess;
 import org.mailstream.testsupport.SecureKafka;
 
 /**

@@ -12,11 +12,11 @@ import java.util.function.Predicate;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.StoreWorkerProcess;
 import org.mailstream.local.FreePort;
 import org.mailstream.local.MailCorpus;
-import org.mailstream.testsupport.MailPublisher;
-import org.mailstream.testsupport.MetricsScrape;
+import org.mailstream.local.MailPublisher;
+import org.mailstream.local.MetricsScrape;
+import org.mailstream.local.StoreWorkerProcess;
 
 /** The real bin/store-worker's /metrics, scraped over HTTP while it stores into a real slapd that goes down and comes back. */
 class WorkerMetricsIT {

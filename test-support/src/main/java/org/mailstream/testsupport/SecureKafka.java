@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
+import org.mailstream.local.TestCertificates;
 
 /**
  * A Kafka broker as a security-minded operator runs it: clients on SASL_SSL with SCRAM-SHA-512,

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.local;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

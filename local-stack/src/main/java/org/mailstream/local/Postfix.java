@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,10 +11,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import org.mailstream.local.Command;
-import org.mailstream.local.Chores;
-import org.mailstream.local.FreePort;
-import org.mailstream.local.ManagedProcess;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,9 +8,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.mailstream.local.Command;
-import org.mailstream.local.FreePort;
-import org.mailstream.local.ManagedProcess;
 
 /** The real bin/imapd as a separate process on a free port of 127.0.0.1, logging to a file that failures show. */
 public final class ImapdProcess implements AutoCloseable {

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.mailstream.local.Command;
 
 /**
  * A throwaway certificate authority and a server certificate it signed for 127.0.0.1 and

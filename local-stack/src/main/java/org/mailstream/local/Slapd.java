@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.local;
 
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
@@ -24,10 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.mailstream.local.Command;
-import org.mailstream.local.Chores;
-import org.mailstream.local.FreePort;
-import org.mailstream.local.ManagedProcess;
 import org.awaitility.Awaitility;
 
 /**

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,9 +9,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.mailstream.local.Command;
-import org.mailstream.local.FreePort;
-import org.mailstream.local.ManagedProcess;
 
 /**
  * Debian's Dovecot (dovecot-imapd) as a private IMAP server on a free loopback port, in the

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,9 +12,6 @@ import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.awaitility.core.TerminalFailureException;
-import org.mailstream.local.Command;
-import org.mailstream.local.KafkaCluster;
-import org.mailstream.local.ManagedProcess;
 
 /** The real bin/store-worker as a separate process, logging to a file that failures show. */
 public final class StoreWorkerProcess implements AutoCloseable {

@@ -1,4 +1,4 @@
-package org.mailstream.testsupport;
+package org.mailstream.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
