@@ -3,7 +3,7 @@ package org.mailstream.config;
 import java.io.PrintStream;
 
 /** The lines of a pre-flight check, each starting with ok, warn or FAIL; failed once any line did. */
-public final class CheckReport {
+public final class CheckReport implements Findings {
 
     private final PrintStream out;
     private boolean failed;
@@ -12,26 +12,20 @@ public final class CheckReport {
         this.out = out;
     }
 
+    @Override
     public void ok(String line) {
         out.println("ok    " + line);
     }
 
+    @Override
     public void warn(String line) {
         out.println("warn  " + line);
     }
 
+    @Override
     public void fail(String line) {
         failed = true;
         out.println("FAIL  " + line);
-    }
-
-    /** {@code ok} when {@code passed}, {@code failure} as a failure otherwise. */
-    public void report(boolean passed, String ok, String failure) {
-        if (passed) {
-            ok(ok);
-        } else {
-            fail(failure);
-        }
     }
 
     public boolean failed() {

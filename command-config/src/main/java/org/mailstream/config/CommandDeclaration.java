@@ -1,5 +1,8 @@
 package org.mailstream.config;
 
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -9,7 +12,11 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.OptionGroup;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 
 /**
  * A command declared once: its options, each with its argument's name and its description, and
@@ -19,11 +26,53 @@ import org.apache.kafka.common.config.ConfigDef;
  *
  * <p>An option is {@linkplain #required required} when the command cannot run without it, but
  * never for the parser: {@code --help} must work without it, so {@link #parse} checks it after.
+ *
+ * <p>Every program {@linkplain #run runs} the same way too: parse, print the manual for
+ * {@code --help}, read the configuration file, do its work, and end with the status its
+ * {@link Endings} give each way this can go wrong.
  */
 public final class CommandDeclaration {
 
     /** One exit status and what it means for this command. */
     public record ExitStatus(int code, String meaning) {
+    }
+
+    /** The statuses of sysexits(3) that {@linkplain #sysexits the usual endings} end with. */
+    public static final int EX_OK = 0;
+    public static final int EX_USAGE = 64;
+    public static final int EX_SOFTWARE = 70;
+    public static final int EX_CONFIG = 78;
+
+    /** What a program makes of its parsed arguments, before its configuration is read; a ParseException is a usage error. */
+    @FunctionalInterface
+    public interface Arguments<A> {
+        A interpret(CommandLine command) throws Exception;
+    }
+
+    /** Reads a program's configuration file; an IOException or a ConfigException is a fault of the configuration. */
+    @FunctionalInterface
+    public interface Loader<C> {
+        C load(Path file) throws IOException;
+    }
+
+    /** What a program does with its arguments and its configuration; returns its exit status. */
+    @FunctionalInterface
+    public interface Body<A, C> {
+        int run(A arguments, C config) throws Exception;
+    }
+
+    /** How a program tells of each way a run can end that the run decides, and the status each ends with. */
+    public interface Endings {
+        /** Prints the manual that {@code --help} asked for. */
+        int help(String manual);
+
+        int usage(String problem);
+
+        /** The configuration is missing, unreadable or invalid, or Kafka refuses the principal it names. */
+        int configuration(String problem);
+
+        /** Anything else the program's work threw. */
+        int failed(Throwable failure);
     }
 
     private static final int OPTION_COLUMN = 24;
@@ -40,6 +89,8 @@ public final class CommandDeclaration {
     private final List<CommandDeclaration> subcommands = new ArrayList<>();
     private ConfigDef configuration;
     private String configurationNote;
+    private Option configurationFile;
+    private Path defaultConfigurationFile;
 
     /** {@code description} is the manual's DESCRIPTION: what the command does, in paragraphs. */
     public CommandDeclaration(String name, String summary, String description) {
@@ -100,6 +151,13 @@ public final class CommandDeclaration {
         return this;
     }
 
+    /** {@code -c CONFIG}: the configuration file {@link #run} reads, {@code defaultFile} unless it is given. */
+    public CommandDeclaration configurationFile(Path defaultFile) {
+        configurationFile = option("c", null, "CONFIG", "configuration file (default " + defaultFile + ")");
+        defaultConfigurationFile = defaultFile;
+        return optional(configurationFile);
+    }
+
     /** The configuration file's keys, for the manual's CONFIGURATION section after {@code note}. */
     public CommandDeclaration configuration(ConfigDef keys, String note) {
         this.configuration = keys;
@@ -136,6 +194,114 @@ public final class CommandDeclaration {
             }
         }
         return command;
+    }
+
+    /** {@link #run(String[], Endings, Arguments, Loader, Body)} for a program that takes its arguments as parsed. */
+    public <C> int run(String[] args, Endings endings, Loader<C> loader, Body<CommandLine, C> body) {
+        return run(args, endings, command -> command, loader, body);
+    }
+
+    /**
+     * Runs the program this declares: parses {@code args}, prints the manual for {@code --help},
+     * interprets the arguments, reads the configuration file with {@code loader} and hands both to
+     * {@code body}. A usage error, a configuration that cannot be used (unreadable, invalid, a
+     * value Kafka's client refuses, wherever in the body that shows) and Kafka refusing the
+     * principal end as {@code endings} say; so does anything else thrown.
+     */
+    public <A, C> int run(String[] args, Endings endings, Arguments<A> arguments, Loader<C> loader, Body<A, C> body) {
+        CommandLine command;
+        A interpreted;
+        try {
+            command = parse(args);
+            if (command.hasOption("help")) {
+                return endings.help(manual());
+            }
+            interpreted = arguments.interpret(command);
+        } catch (ParseException e) {
+            return endings.usage(e.getMessage());
+        } catch (Exception e) {
+            return endings.failed(e);
+        }
+        Path file = Path.of(command.getOptionValue(configurationFile, defaultConfigurationFile.toString()));
+        C config;
+        try {
+            config = loader.load(file);
+        } catch (IOException e) {
+            return endings.configuration("configuration " + file + ": " + DeclaredConfig.describe(file, e));
+        } catch (RuntimeException e) {
+            return ended(e, file, endings);
+        }
+        try {
+            return body.run(interpreted, config);
+        } catch (Exception | Error e) {
+            return ended(e, file, endings);
+        }
+    }
+
+    /**
+     * The usual endings, with the statuses of sysexits(3): --help 0, a usage error 64, a fault
+     * of the configuration 78, each told on {@code out} after the command's name; anything else
+     * 70, with its stack trace. The declaration must declare those statuses with their meanings
+     * for this command.
+     */
+    public Endings sysexits(PrintStream out) {
+        for (int code : new int[] {EX_OK, EX_USAGE, EX_SOFTWARE, EX_CONFIG}) {
+            if (exitStatuses.stream().noneMatch(status -> status.code() == code)) {
+                throw new IllegalStateException(name + " declares no exit status " + code);
+            }
+        }
+        return new Endings() {
+            @Override
+            public int help(String manual) {
+                out.print(manual);
+                return EX_OK;
+            }
+
+            @Override
+            public int usage(String problem) {
+                out.println(name + ": " + problem);
+                return EX_USAGE;
+            }
+
+            @Override
+            public int configuration(String problem) {
+                out.println(name + ": " + problem);
+                return EX_CONFIG;
+            }
+
+            @Override
+            public int failed(Throwable failure) {
+                out.println(name + ": stopped by an internal error");
+                failure.printStackTrace(out);
+                return EX_SOFTWARE;
+            }
+        };
+    }
+
+    /** Ends a run that {@code failure} stopped: as a fault of the configuration in {@code file} when it is one. */
+    private static int ended(Throwable failure, Path file, Endings endings) {
+        ConfigException fault = causeOf(failure, ConfigException.class);
+        if (fault != null) {
+            return endings.configuration("configuration " + file + ": " + DeclaredConfig.describe(fault));
+        }
+        KafkaException refused = causeOf(failure, AuthenticationException.class);
+        if (refused == null) {
+            refused = causeOf(failure, AuthorizationException.class);
+        }
+        if (refused != null) {
+            return endings.configuration("Kafka refused the principal of " + file + ": " + refused.getMessage());
+        }
+        return endings.failed(failure);
+    }
+
+    /** The {@code type} behind {@code failure}, if any: Kafka's clients wrap a bad kafka.* value in a KafkaException. */
+    private static <T extends Throwable> T causeOf(Throwable failure, Class<T> type) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (type.isInstance(cause)) {
+                return type.cast(cause);
+            }
+        }
+        return null;
     }
 
     /** The manual page that --help prints: every section from this declaration. */

@@ -84,14 +84,10 @@ public final class MetricsEndpoint implements AutoCloseable {
     }
 
     private static InetSocketAddress address(String listen) {
-        int colon = listen.lastIndexOf(':');
         try {
-            int port = Integer.parseInt(listen.substring(colon + 1));
-            if (colon <= 0 || port < 0 || port > 65_535) {
-                throw new NumberFormatException();
-            }
-            return InetSocketAddress.createUnresolved(listen.substring(0, colon), port);
-        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            HostPort endpoint = HostPort.parse(listen);
+            return InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port());
+        } catch (IllegalArgumentException e) {
             throw new ConfigException(METRICS_LISTEN + " is not HOST:PORT");
         }
     }

@@ -1,6 +1,8 @@
 package org.mailstream.directory;
 
 import com.unboundid.ldap.sdk.LDAPConnectionOptions;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.LDAPURL;
 import com.unboundid.ldap.sdk.PostConnectProcessor;
 import com.unboundid.ldap.sdk.SingleServerSet;
 import com.unboundid.ldap.sdk.StartTLSPostConnectProcessor;
@@ -10,7 +12,7 @@ import com.unboundid.util.ssl.PEMFileTrustManager;
 import com.unboundid.util.ssl.SSLUtil;
 import java.io.File;
 import java.security.GeneralSecurityException;
-import java.util.Locale;
+import java.util.List;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -33,12 +35,14 @@ public final class LdapTransport {
     public static final String TLS = "ldap.tls";
     public static final String TLS_CA_FILE = "ldap.tls.ca.file";
 
+    private final List<LDAPURL> providers;
     /** How connections to a provider are opened: plain sockets, or TLS ones for ldaps. */
     private final SocketFactory sockets;
     /** What StartTLS negotiates with; null when StartTLS is not configured. */
     private final SSLContext startTls;
 
-    private LdapTransport(SocketFactory sockets, SSLContext startTls) {
+    private LdapTransport(List<LDAPURL> providers, SocketFactory sockets, SSLContext startTls) {
+        this.providers = providers;
         this.sockets = sockets;
         this.startTls = startTls;
     }
@@ -54,27 +58,47 @@ public final class LdapTransport {
 
     /**
      * The transport {@code config} declares for the providers listed under {@code urlsKey};
-     * {@link ConfigException}, naming the key, for a URL whose scheme disagrees with {@value #TLS}
-     * (ldaps:// and ldap.tls=ldaps go together) or authorities that cannot be read.
+     * {@link ConfigException}, naming the key, for a URL that is not an LDAP URL with a host,
+     * a URL whose scheme disagrees with {@value #TLS} (ldaps:// and ldap.tls=ldaps go together),
+     * or authorities that cannot be read.
      */
     public static LdapTransport of(AbstractConfig config, String urlsKey) {
         String mode = config.getString(TLS);
-        for (String url : config.getList(urlsKey)) {
-            if (url.toLowerCase(Locale.ROOT).startsWith("ldaps://") != mode.equals("ldaps")) {
+        List<LDAPURL> providers = config.getList(urlsKey).stream().map(url -> provider(urlsKey, url)).toList();
+        for (LDAPURL url : providers) {
+            if (url.getScheme().equals("ldaps") != mode.equals("ldaps")) {
                 throw new ConfigException(urlsKey + ": " + url + " does not agree with " + TLS + "=" + mode
                         + ": an ldaps:// URL needs " + TLS + "=ldaps, and " + TLS + "=ldaps needs ldaps:// URLs");
             }
         }
         if (mode.equals("none")) {
-            return new LdapTransport(SocketFactory.getDefault(), null);
+            return new LdapTransport(providers, SocketFactory.getDefault(), null);
         }
         SSLUtil ssl = new SSLUtil(trustManager(config.getString(TLS_CA_FILE)));
         try {
-            return mode.equals("ldaps") ? new LdapTransport(ssl.createSSLSocketFactory(), null)
-                    : new LdapTransport(SocketFactory.getDefault(), ssl.createSSLContext());
+            return mode.equals("ldaps") ? new LdapTransport(providers, ssl.createSSLSocketFactory(), null)
+                    : new LdapTransport(providers, SocketFactory.getDefault(), ssl.createSSLContext());
         } catch (GeneralSecurityException e) {
             throw new ConfigException(TLS_CA_FILE + ": " + e.getMessage());
         }
+    }
+
+    private static LDAPURL provider(String urlsKey, String url) {
+        LDAPURL parsed;
+        try {
+            parsed = new LDAPURL(url);
+        } catch (LDAPException e) {
+            throw new ConfigException(urlsKey + ": " + url + " is not an LDAP URL: " + e.getMessage());
+        }
+        if (!parsed.hostProvided()) {
+            throw new ConfigException(urlsKey + ": " + url + " names no host");
+        }
+        return parsed;
+    }
+
+    /** The providers, in the order configured. */
+    public List<LDAPURL> providers() {
+        return providers;
     }
 
     /** Whether connections go over TLS. */

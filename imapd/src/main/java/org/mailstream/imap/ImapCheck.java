@@ -1,6 +1,9 @@
 package org.mailstream.imap;
 
-import static org.mailstream.config.CommandDeclaration.option;
+import static org.mailstream.config.CommandDeclaration.EX_CONFIG;
+import static org.mailstream.config.CommandDeclaration.EX_OK;
+import static org.mailstream.config.CommandDeclaration.EX_SOFTWARE;
+import static org.mailstream.config.CommandDeclaration.EX_USAGE;
 
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPConnectionOptions;
@@ -17,7 +20,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -27,9 +29,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.ParseException;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CheckReport;
 import org.mailstream.config.CommandDeclaration;
@@ -45,14 +44,9 @@ import org.mailstream.directory.LimitedSearch;
  */
 final class ImapCheck {
 
-    private static final int PASSED = 0;
-    private static final int USAGE = 64;
-    private static final int FAILED = 78;
     /** What a session reads and writes: the schema a provider must define. */
     private static final List<String> OBJECT_CLASSES = List.of("mailStoreFolder", "mailStoreMessage", "mailStoreState");
     private static final Duration EXPIRY_WARNING = Duration.ofDays(30);
-
-    private static final Option CONFIG = option("c", null, "CONFIG", "configuration file (default " + ImapConfig.DEFAULT_PATH + ")");
 
     static final CommandDeclaration COMMAND = new CommandDeclaration("imapd check", "check what serving IMAP needs, before users come", """
             Checks, one line each: that each LDAP provider of ldap.urls answers and its schema
@@ -65,41 +59,22 @@ final class ImapCheck {
             TLS handshake with itself on loopback) and how long the certificate stays valid (a
             warning within 30 days, a failure once expired). Each line starts with ok, warn or FAIL.
 
-            """).optional(CONFIG)
-            .exitStatus(PASSED, "every check passed (a warning does not fail), or --help")
-            .exitStatus(USAGE, "usage error")
-            .exitStatus(FAILED, "configuration missing, unreadable or invalid, or a check failed");
+            """).configurationFile(ImapConfig.DEFAULT_PATH)
+            .exitStatus(EX_OK, "every check passed (a warning does not fail), or --help")
+            .exitStatus(EX_USAGE, "usage error")
+            .exitStatus(EX_SOFTWARE, "internal error")
+            .exitStatus(EX_CONFIG, "configuration missing, unreadable or invalid, or a check failed");
 
     private ImapCheck() {
     }
 
     static int run(String[] args, PrintStream out) {
-        CommandLine command;
-        try {
-            command = COMMAND.parse(args);
-        } catch (ParseException e) {
-            out.println(COMMAND.name() + ": " + e.getMessage());
-            return USAGE;
-        }
-        if (command.hasOption("help")) {
-            out.print(COMMAND.manual());
-            return PASSED;
-        }
-        Path file = Path.of(command.getOptionValue(CONFIG, ImapConfig.DEFAULT_PATH.toString()));
-        ImapConfig config;
-        try {
-            config = ImapConfig.load(file);
-        } catch (IOException e) {
-            out.println(COMMAND.name() + ": configuration " + file + ": " + DeclaredConfig.describe(file, e));
-            return FAILED;
-        } catch (ConfigException e) {
-            out.println(COMMAND.name() + ": configuration " + file + ": " + DeclaredConfig.describe(e));
-            return FAILED;
-        }
-        CheckReport report = new CheckReport(out);
-        config.providers().forEach(provider -> checkProvider(config, provider, report));
-        checkTls(config, report);
-        return report.failed() ? FAILED : PASSED;
+        return COMMAND.run(args, COMMAND.sysexits(out), ImapConfig::load, (command, config) -> {
+            CheckReport report = new CheckReport(out);
+            config.providers().forEach(provider -> checkProvider(config, provider, report));
+            checkTls(config, report);
+            return report.failed() ? EX_CONFIG : EX_OK;
+        });
     }
 
     private static void checkProvider(ImapConfig config, LDAPURL provider, CheckReport report) {

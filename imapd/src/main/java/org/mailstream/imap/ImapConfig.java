@@ -99,7 +99,6 @@ final class ImapConfig extends DeclaredConfig {
 
     private final ServerSettings server;
     private final DN people;
-    private final List<LDAPURL> providers;
     private final Set<Integer> tlsPorts;
     /** The lookup identity's password, null when there is no lookup identity. */
     private final String lookupPassword;
@@ -128,7 +127,6 @@ final class ImapConfig extends DeclaredConfig {
         } catch (LDAPException e) {
             throw new ConfigException(LDAP_BASE_DN + ": not a DN: " + e.getExceptionMessage());
         }
-        providers = getList(LDAP_URLS).stream().map(ImapConfig::ldapUrl).toList();
         transport = LdapTransport.of(this, LDAP_URLS);
         lookupPassword = readLookupPassword();
     }
@@ -145,14 +143,6 @@ final class ImapConfig extends DeclaredConfig {
             return Files.readString(Path.of(file)).replaceFirst("\\r?\\n$", "");
         } catch (IOException e) {
             throw new ConfigException(LDAP_LOOKUP_BIND_PASSWORD_FILE + ": " + DeclaredConfig.describe(Path.of(file), e));
-        }
-    }
-
-    private static LDAPURL ldapUrl(String url) {
-        try {
-            return new LDAPURL(url);
-        } catch (LDAPException e) {
-            throw new ConfigException(LDAP_URLS + ": " + url + " is not an LDAP URL");
         }
     }
 
@@ -177,7 +167,7 @@ final class ImapConfig extends DeclaredConfig {
     }
 
     List<LDAPURL> providers() {
-        return providers;
+        return transport.providers();
     }
 
     /** How the providers are reached: in the clear, StartTLS or ldaps. */

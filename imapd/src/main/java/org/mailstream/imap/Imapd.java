@@ -1,19 +1,15 @@
 package org.mailstream.imap;
 
-import static org.mailstream.config.CommandDeclaration.option;
+import static org.mailstream.config.CommandDeclaration.EX_CONFIG;
+import static org.mailstream.config.CommandDeclaration.EX_OK;
+import static org.mailstream.config.CommandDeclaration.EX_SOFTWARE;
+import static org.mailstream.config.CommandDeclaration.EX_USAGE;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import javax.net.ssl.SSLContext;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.ParseException;
-import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
-import org.mailstream.config.DeclaredConfig;
 import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.server.Server;
 import org.mailstream.server.ServerMetrics;
@@ -28,24 +24,7 @@ public final class Imapd {
 
     private static final System.Logger LOG = System.getLogger(Imapd.class.getName());
 
-    private static final Option CONFIG = option("c", null, "CONFIG", "configuration file (default " + ImapConfig.DEFAULT_PATH + ")");
-
-    /** How imapd ends. */
-    enum Exit {
-        STOPPED(0, "stopped by SIGTERM or SIGINT, or --help"),
-        USAGE(64, "usage error"),
-        CONFIG(78, "configuration missing, unreadable or invalid, or a listener that cannot be bound");
-
-        final int code;
-        final String meaning;
-
-        Exit(int code, String meaning) {
-            this.code = code;
-            this.meaning = meaning;
-        }
-    }
-
-    static final CommandDeclaration COMMAND = exitStatuses(new CommandDeclaration("imapd",
+    static final CommandDeclaration COMMAND = new CommandDeclaration("imapd",
             "the IMAP server over the directory, bound as each user", """
             Serves IMAP4rev1 (RFC 3501) to mail clients. A user logs in with their uid and
             password (LOGIN, or AUTHENTICATE PLAIN); the session binds to LDAP as
@@ -65,9 +44,13 @@ public final class Imapd {
             SIGTERM or SIGINT: say BYE to every session, exit 0. Logs go to standard error,
             with the counts every minute.
             """)
-            .optional(CONFIG)
+            .configurationFile(ImapConfig.DEFAULT_PATH)
             .subcommand(ImapCheck.COMMAND)
-            .configuration(ImapConfig.DEFINITION, "Java properties. No key names a credential: there is none to give."));
+            .exitStatus(EX_OK, "stopped by SIGTERM or SIGINT, or --help")
+            .exitStatus(EX_USAGE, "usage error")
+            .exitStatus(EX_SOFTWARE, "internal error")
+            .exitStatus(EX_CONFIG, "configuration missing, unreadable or invalid, or a listener that cannot be bound")
+            .configuration(ImapConfig.DEFINITION, "Java properties. No key names a credential: there is none to give.");
 
     private Imapd() {
     }
@@ -81,58 +64,20 @@ public final class Imapd {
         if (args.length > 0 && args[0].equals("check")) {
             return ImapCheck.run(Arrays.copyOfRange(args, 1, args.length), out);
         }
-        CommandLine command;
-        try {
-            command = COMMAND.parse(args);
-        } catch (ParseException e) {
-            out.println("imapd: " + e.getMessage());
-            return Exit.USAGE.code;
-        }
-        if (command.hasOption("help")) {
-            out.print(COMMAND.manual());
-            return Exit.STOPPED.code;
-        }
-        Path file = Path.of(command.getOptionValue(CONFIG, ImapConfig.DEFAULT_PATH.toString()));
-        ImapConfig config;
-        SSLContext tls;
-        MetricsEndpoint endpoint;
-        ImapMetrics metrics = new ImapMetrics();
-        try {
-            config = ImapConfig.load(file);
-            tls = config.tlsContext();
-            endpoint = MetricsEndpoint.start(config.metricsListen(), metrics.registry());
-        } catch (IOException e) {
-            out.println("imapd: configuration " + file + ": " + DeclaredConfig.describe(file, e));
-            return Exit.CONFIG.code;
-        } catch (ConfigException e) {
-            out.println("imapd: configuration " + file + ": " + DeclaredConfig.describe(e));
-            return Exit.CONFIG.code;
-        }
-        Server server;
-        try {
-            server = Server.start(config.server(), new ImapSession.Context(config, metrics, tls), new ServerMetrics(metrics.registry(), "imap"),
-                    metrics);
-        } catch (IOException | RuntimeException e) {
-            if (endpoint != null) {
-                endpoint.close();
-            }
-            out.println("imapd: cannot listen on " + config.server().listeners() + ": " + e);
-            return Exit.CONFIG.code;
-        }
-        LOG.log(System.Logger.Level.INFO, "listening on {0}, reading mail below {1} on {2}", server.addresses(), config.people(),
-                config.providers());
-        Server.awaitStopSignal();
-        server.stop(Duration.ofSeconds(5));
-        if (endpoint != null) {
-            endpoint.close();
-        }
-        return Exit.STOPPED.code;
+        return COMMAND.run(args, COMMAND.sysexits(out), ImapConfig::load, (command, config) -> serve(config));
     }
 
-    private static CommandDeclaration exitStatuses(CommandDeclaration command) {
-        for (Exit exit : Exit.values()) {
-            command.exitStatus(exit.code, exit.meaning);
+    private static int serve(ImapConfig config) {
+        SSLContext tls = config.tlsContext();
+        ImapMetrics metrics = new ImapMetrics();
+        try (MetricsEndpoint endpoint = MetricsEndpoint.start(config.metricsListen(), metrics.registry())) {
+            Server server = Server.start(config.server(), new ImapSession.Context(config, metrics, tls),
+                    new ServerMetrics(metrics.registry(), "imap"), metrics);
+            LOG.log(System.Logger.Level.INFO, "listening on {0}, reading mail below {1} on {2}", server.addresses(), config.people(),
+                    config.providers());
+            Server.awaitStopSignal();
+            server.stop(Duration.ofSeconds(5));
         }
-        return command;
+        return EX_OK;
     }
 }

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -18,6 +19,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.mailstream.config.HostName;
+import org.mailstream.config.HostPort;
 import org.mailstream.schemas.DeliveryStatus;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MailRecord;
@@ -86,8 +88,8 @@ final class Ingest {
         byte[] message = delivery.message();
         String sha256 = MessageIdentity.sha256Hex(message);
         Instant receivedAt = clock.instant();
+        // A send refused at once is an acknowledgement that failed: each recipient has one future.
         List<Future<RecordMetadata>> acknowledgements = new ArrayList<>();
-        List<DeliveryException> sendFailures = new ArrayList<>();
         for (Recipient recipient : delivery.recipients()) {
             Envelope envelope = new Envelope(Envelope.VERSION, delivery.sender(), recipient.toString(),
                     delivery.originalRecipient(recipient), delivery.queueId(), delivery.clientAddress(), receivedAt,
@@ -95,24 +97,22 @@ final class Ingest {
             ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.topic(),
                     recipient.withoutExtension(config.recipientDelimiter()).key().getBytes(StandardCharsets.UTF_8), message);
             record.headers().add(MailRecord.ENVELOPE_HEADER, envelope.toJson());
-            acknowledgements.add(null);
             if (!clock.instant().isBefore(deadline)) {
                 // A send may wait for the brokers' metadata; once one has used up the time, none starts.
-                sendFailures.add(new DeliveryException(DeliveryStatus.KAFKA_UNAVAILABLE,
-                        "no record sent to topic " + config.topic() + " within " + config.deadlineMs() + " ms"));
+                acknowledgements.add(CompletableFuture.failedFuture(new DeliveryException(DeliveryStatus.KAFKA_UNAVAILABLE,
+                        "no record sent to topic " + config.topic() + " within " + config.deadlineMs() + " ms")));
                 continue;
             }
             try {
-                acknowledgements.set(acknowledgements.size() - 1, producer.send(record));
-                sendFailures.add(null);
+                acknowledgements.add(producer.send(record));
             } catch (RuntimeException e) {
-                sendFailures.add(Failures.classify(e));
+                acknowledgements.add(CompletableFuture.failedFuture(e));
             }
         }
         List<Outcome> outcomes = new ArrayList<>();
         String brokersVerdict = null;
-        for (int i = 0; i < acknowledgements.size(); i++) {
-            DeliveryException failure = sendFailures.get(i) != null ? sendFailures.get(i) : awaitBefore(acknowledgements.get(i), deadline);
+        for (Future<RecordMetadata> acknowledgement : acknowledgements) {
+            DeliveryException failure = awaitBefore(acknowledgement, deadline);
             if (failure != null && failure.status() == DeliveryStatus.KAFKA_UNAVAILABLE) {
                 brokersVerdict = brokersVerdict != null ? brokersVerdict : brokersVerdict();
                 failure = new DeliveryException(failure.status(), brokersVerdict + "; " + failure.getMessage(), failure.getCause());
@@ -135,10 +135,9 @@ final class Ingest {
     }
 
     private static boolean acceptsConnections(String hostAndPort) {
-        int colon = hostAndPort.lastIndexOf(':');
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(hostAndPort.substring(0, colon).replaceAll("^\\[|]$", ""),
-                    Integer.parseInt(hostAndPort.substring(colon + 1))), 300);
+            HostPort broker = HostPort.parse(hostAndPort);
+            socket.connect(new InetSocketAddress(broker.host(), broker.port()), 300);
             return true;
         } catch (IOException | RuntimeException e) {
             return false;

@@ -1,16 +1,13 @@
 package org.mailstream.ingest;
 
-import static org.mailstream.config.CommandDeclaration.option;
+import static org.mailstream.config.CommandDeclaration.EX_CONFIG;
+import static org.mailstream.config.CommandDeclaration.EX_OK;
+import static org.mailstream.config.CommandDeclaration.EX_SOFTWARE;
+import static org.mailstream.config.CommandDeclaration.EX_USAGE;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.ParseException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.acl.AclOperation;
 import org.mailstream.config.CheckReport;
 import org.mailstream.config.CommandDeclaration;
@@ -24,17 +21,11 @@ import org.mailstream.config.KafkaChecks;
  */
 final class IngestCheck {
 
-    // How ingest-cli check and ingest-lmtpd check end.
-    private static final int PASSED = 0;
-    private static final int USAGE = 64;
-    private static final int FAILED = 78;
-
     private IngestCheck() {
     }
 
     /** The check subcommand of {@code program}, whose configuration is read from {@code defaultConfig} unless -c says otherwise. */
     static CommandDeclaration declaration(String program, Path defaultConfig) {
-        Option config = option("c", null, "CONFIG", "configuration file (default " + defaultConfig + ")");
         return new CommandDeclaration(program + " check", "check what publishing needs, before mail flows", """
                 Checks, one line each, what the front end needs with its configuration: that the
                 brokers answer; that the topic exists, with a min.insync.replicas its
@@ -44,53 +35,20 @@ final class IngestCheck {
                 configuration) with its envelope. It publishes nothing. Each line starts with ok,
                 warn or FAIL.
 
-                """).optional(config)
-                .exitStatus(PASSED, "every check passed (a warning does not fail), or --help")
-                .exitStatus(USAGE, "usage error")
-                .exitStatus(FAILED, "configuration missing, unreadable or invalid, or a check failed");
+                """).configurationFile(defaultConfig)
+                .exitStatus(EX_OK, "every check passed (a warning does not fail), or --help")
+                .exitStatus(EX_USAGE, "usage error")
+                .exitStatus(EX_SOFTWARE, "internal error")
+                .exitStatus(EX_CONFIG, "configuration missing, unreadable or invalid, or a check failed");
     }
 
-    /**
-     * Runs {@code declaration}'s checks with the configuration {@code load} reads; returns the
-     * exit status. A configuration that we or Kafka refuse fails too (ConfigException is a KafkaException).
-     */
-    static int run(CommandDeclaration declaration, String[] args, PrintStream out, Loader load, Path defaultConfig) {
-        CommandLine command;
-        try {
-            command = declaration.parse(args);
-        } catch (ParseException e) {
-            out.println(declaration.name() + ": " + e.getMessage());
-            return USAGE;
-        }
-        if (command.hasOption("help")) {
-            out.print(declaration.manual());
-            return PASSED;
-        }
-        Path file = Path.of(command.getOptionValue("c", defaultConfig.toString()));
-        IngestConfig config;
-        try {
-            config = load.load(file);
-        } catch (IOException e) {
-            out.println(declaration.name() + ": configuration " + file + ": " + DeclaredConfig.describe(file, e));
-            return FAILED;
-        } catch (KafkaException e) {
-            out.println(declaration.name() + ": configuration " + file + ": "
-                    + (e instanceof ConfigException refused ? DeclaredConfig.describe(refused) : e.getMessage()));
-            return FAILED;
-        }
-        CheckReport report = new CheckReport(out);
-        try {
+    /** Runs {@code declaration}'s checks with the configuration {@code load} reads; returns the exit status. */
+    static int run(CommandDeclaration declaration, String[] args, PrintStream out, CommandDeclaration.Loader<? extends IngestConfig> load) {
+        return declaration.run(args, declaration.sysexits(out), load, (command, config) -> {
+            CheckReport report = new CheckReport(out);
             check(config, report);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            report.fail("interrupted");
-        }
-        return report.failed() ? FAILED : PASSED;
-    }
-
-    /** A front end's configuration loader: IngestConfig::load or LmtpConfig::load. */
-    interface Loader {
-        IngestConfig load(Path file) throws IOException;
+            return report.failed() ? EX_CONFIG : EX_OK;
+        });
     }
 
     private static void check(IngestConfig config, CheckReport report) throws InterruptedException {

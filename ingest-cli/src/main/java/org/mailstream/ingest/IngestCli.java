@@ -2,10 +2,8 @@ package org.mailstream.ingest;
 
 import static org.mailstream.config.CommandDeclaration.option;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,11 +15,8 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
-import org.apache.commons.cli.ParseException;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
-import org.mailstream.config.DeclaredConfig;
 import org.mailstream.schemas.DeliveryStatus;
 import org.mailstream.schemas.Recipient;
 
@@ -33,8 +28,6 @@ import org.mailstream.schemas.Recipient;
  */
 public final class IngestCli {
 
-    private static final Option CONFIG = option("c", null, "CONFIG",
-            "configuration file (default " + IngestConfig.DEFAULT_PATH + ")");
     private static final Option SENDER = option("f", null, "SENDER", "envelope sender; empty for the null sender");
     private static final Option ORIGINAL_RECIPIENT = option("a", null, "ORIGINAL_RECIPIENT",
             "recipient before address rewriting, pipe(8) ${original_recipient}");
@@ -64,7 +57,8 @@ public final class IngestCli {
             With several recipients one status covers them all: set the transport's
             destination_recipient_limit to 1 for one status per recipient.
             """)
-            .optional(CONFIG).optional(SENDER).optional(ORIGINAL_RECIPIENT).optional(QUEUE_ID).optional(CLIENT_ADDRESS)
+            .configurationFile(IngestConfig.DEFAULT_PATH)
+            .optional(SENDER).optional(ORIGINAL_RECIPIENT).optional(QUEUE_ID).optional(CLIENT_ADDRESS)
             .required(RECIPIENTS)
             .subcommand(CHECK)
             .configuration(IngestConfig.DEFINITION, """
@@ -87,54 +81,65 @@ public final class IngestCli {
      */
     static int run(String[] args, InputStream in, PrintStream out) {
         if (args.length > 0 && args[0].equals("check")) {
-            return IngestCheck.run(CHECK, Arrays.copyOfRange(args, 1, args.length), out, IngestConfig::load,
-                    IngestConfig.DEFAULT_PATH);
+            return IngestCheck.run(CHECK, Arrays.copyOfRange(args, 1, args.length), out, IngestConfig::load);
         }
         Instant start = Instant.now();
-        try {
-            CommandLine command = parse(args);
-            if (command.hasOption("help")) {
-                out.print(COMMAND.manual());
-                return DeliveryStatus.DELIVERED.exitCode();
-            }
-            List<Recipient> recipients = recipients(command);
-            IngestConfig config = loadConfig(Path.of(command.getOptionValue(CONFIG, IngestConfig.DEFAULT_PATH.toString())));
-            // Read to the end before anything can succeed: pipe(8) takes exit 0 from a command that
-            // stopped reading early as delivered. One octet past the limit is enough to refuse it.
-            byte[] message = in.readNBytes(config.maxMessageBytes() + 1);
-            Ingest.check(message, config);
-            String originalRecipient = optional(command, ORIGINAL_RECIPIENT);
-            Delivery delivery = new Delivery(command.getOptionValue(SENDER, ""), recipients,
-                    originalRecipient == null ? Map.of() : recipients.stream().distinct().collect(Collectors.toMap(r -> r, r -> originalRecipient)),
-                    Map.of(), optional(command, QUEUE_ID), optional(command, CLIENT_ADDRESS), message);
-            Instant deadline = start.plusMillis(config.deadlineMs());
-            // Created only for a message that passed the checks: most of ingest-cli's cost is here.
-            Producer<byte[], byte[]> producer = Ingest.producer(config, Duration.between(Instant.now(), deadline));
-            try {
-                for (Ingest.Outcome outcome : new Ingest(config, producer, Clock.systemUTC()).publish(delivery, deadline)) {
-                    if (!outcome.acknowledged()) {
-                        throw outcome.failure();
-                    }
-                }
-            } finally {
-                // Every record is acknowledged or abandoned by now: nothing is left to wait for.
-                producer.close(Duration.ZERO);
-            }
-            return DeliveryStatus.DELIVERED.exitCode();
-        } catch (Throwable failure) {
-            DeliveryException outcome = Failures.classify(failure);
-            out.println(outcome.reply());
-            out.flush();
-            return outcome.status().exitCode();
-        }
+        return COMMAND.run(args, endings(out), IngestCli::envelope, IngestConfig::load,
+                (envelope, config) -> deliver(envelope, config, in, start.plusMillis(config.deadlineMs())));
     }
 
-    private static CommandLine parse(String[] args) throws DeliveryException {
+    private static int deliver(Envelope envelope, IngestConfig config, InputStream in, Instant deadline) throws Exception {
+        // Read to the end before anything can succeed: pipe(8) takes exit 0 from a command that
+        // stopped reading early as delivered. One octet past the limit is enough to refuse it.
+        byte[] message = in.readNBytes(config.maxMessageBytes() + 1);
+        Ingest.check(message, config);
+        Delivery delivery = new Delivery(envelope.sender(), envelope.recipients(), envelope.originalRecipients(), Map.of(),
+                envelope.queueId(), envelope.clientAddress(), message);
+        // Created only for a message that passed the checks: most of ingest-cli's cost is here.
+        Producer<byte[], byte[]> producer = Ingest.producer(config, Duration.between(Instant.now(), deadline));
         try {
-            return COMMAND.parse(args);
-        } catch (ParseException e) {
-            throw new DeliveryException(DeliveryStatus.USAGE_ERROR, e.getMessage());
+            for (Ingest.Outcome outcome : new Ingest(config, producer, Clock.systemUTC()).publish(delivery, deadline)) {
+                if (!outcome.acknowledged()) {
+                    throw outcome.failure();
+                }
+            }
+        } finally {
+            // Every record is acknowledged or abandoned by now: nothing is left to wait for.
+            producer.close(Duration.ZERO);
         }
+        return DeliveryStatus.DELIVERED.exitCode();
+    }
+
+    /**
+     * How a delivery ends when it does not: exactly one line, the reply of {@link Failures}'
+     * verdict, which pipe(8) puts in the delivery status notification.
+     */
+    private static CommandDeclaration.Endings endings(PrintStream out) {
+        return new CommandDeclaration.Endings() {
+            @Override
+            public int help(String manual) {
+                out.print(manual);
+                return DeliveryStatus.DELIVERED.exitCode();
+            }
+
+            @Override
+            public int usage(String problem) {
+                return failed(new DeliveryException(DeliveryStatus.USAGE_ERROR, problem));
+            }
+
+            @Override
+            public int configuration(String problem) {
+                return failed(new DeliveryException(DeliveryStatus.CONFIGURATION_ERROR, problem));
+            }
+
+            @Override
+            public int failed(Throwable failure) {
+                DeliveryException outcome = Failures.classify(failure);
+                out.println(outcome.reply());
+                out.flush();
+                return outcome.status().exitCode();
+            }
+        };
     }
 
     /** The EXIT STATUS section: {@link DeliveryStatus}, one line per exit status with every outcome that has it. */
@@ -153,7 +158,12 @@ public final class IngestCli {
         return value == null || value.isEmpty() ? null : value;
     }
 
-    private static List<Recipient> recipients(CommandLine command) throws DeliveryException {
+    /** What the command line says of the delivery, checked before the message is read. */
+    private record Envelope(String sender, List<Recipient> recipients, Map<Recipient, String> originalRecipients, String queueId,
+            String clientAddress) {
+    }
+
+    private static Envelope envelope(CommandLine command) throws DeliveryException {
         List<Recipient> recipients = new ArrayList<>();
         for (String address : command.getOptionValues(RECIPIENTS)) {
             try {
@@ -163,17 +173,10 @@ public final class IngestCli {
                         "'" + printable(address) + "': " + e.getMessage());
             }
         }
-        return recipients;
-    }
-
-    private static IngestConfig loadConfig(Path file) throws DeliveryException {
-        try {
-            return IngestConfig.load(file);
-        } catch (IOException e) {
-            throw new DeliveryException(DeliveryStatus.CONFIGURATION_ERROR, file + ": " + DeclaredConfig.describe(file, e), e);
-        } catch (ConfigException e) {
-            throw new DeliveryException(DeliveryStatus.CONFIGURATION_ERROR, file + ": " + DeclaredConfig.describe(e), e);
-        }
+        String originalRecipient = optional(command, ORIGINAL_RECIPIENT);
+        return new Envelope(command.getOptionValue(SENDER, ""), recipients,
+                originalRecipient == null ? Map.of() : recipients.stream().distinct().collect(Collectors.toMap(r -> r, r -> originalRecipient)),
+                optional(command, QUEUE_ID), optional(command, CLIENT_ADDRESS));
     }
 
     /** Control characters shown as \\xNN, so that a hostile address cannot forge DSN lines. */

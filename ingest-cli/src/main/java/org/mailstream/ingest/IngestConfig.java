@@ -50,18 +50,36 @@ class IngestConfig extends DeclaredConfig {
             ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
             ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
 
-    static final ConfigDef DEFINITION = defineRecipientDelimiter(sharedDefinition())
-            .define(TOPIC, Type.STRING, MailRecord.DEFAULT_TOPIC, new ConfigDef.NonEmptyString(), Importance.HIGH,
-                    "Topic that receives one record per recipient.")
-            .define(MAX_MESSAGE_BYTES, Type.INT, 10_485_760, Range.between(1, LARGEST_STORABLE_MESSAGE), Importance.HIGH,
-                    "Largest message accepted, in octets; a larger one is refused with 5.2.3, a bounce. Keep Postfix's "
-                    + "message_size_limit at or below it, and the topic's max.message.bytes at or above it plus "
-                    + RECORD_OVERHEAD_BYTES + ".")
-            .define(DEADLINE_MS, Type.INT, 60_000, Range.between(1_000, 900_000), Importance.MEDIUM,
-                    "Time from the start of a delivery (the pipe command's start; over LMTP, the end of DATA) to the "
-                    + "brokers' acknowledgement, after which the delivery is deferred (exit 75; over LMTP, 451). Keep it well "
-                    + "below Postfix's time limit for the transport: command_time_limit (1000 s) for pipe(8), "
-                    + "lmtp_data_done_timeout (600 s) for LMTP, where at most 240000 is accepted.");
+    static final ConfigDef DEFINITION = definition(900_000, "command_time_limit (1000 s) for pipe(8)");
+
+    /**
+     * The keys of a front end whose deadline.ms may be at most {@code longestDeadlineMs}, to stay
+     * below {@code postfixLimit}, the time Postfix gives the transport.
+     */
+    static ConfigDef definition(int longestDeadlineMs, String postfixLimit) {
+        return defineRecipientDelimiter(sharedDefinition())
+                .define(TOPIC, Type.STRING, MailRecord.DEFAULT_TOPIC, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                        "Topic that receives one record per recipient.")
+                .define(MAX_MESSAGE_BYTES, Type.INT, 10_485_760, Range.between(1, LARGEST_STORABLE_MESSAGE), Importance.HIGH,
+                        "Largest message accepted, in octets; a larger one is refused with 5.2.3, a bounce. Keep Postfix's "
+                        + "message_size_limit at or below it, and the topic's max.message.bytes at or above it plus "
+                        + RECORD_OVERHEAD_BYTES + ".")
+                .define(DEADLINE_MS, Type.INT, 60_000, deadlineRange(longestDeadlineMs, postfixLimit), Importance.MEDIUM,
+                        "Time from the start of a delivery (the pipe command's start; over LMTP, the end of DATA) to the "
+                        + "brokers' acknowledgement, after which the delivery is deferred (exit 75; over LMTP, 451). Keep it well "
+                        + "below Postfix's time limit for the transport, " + postfixLimit + ".");
+    }
+
+    /** From 1 s to {@code longestMs}; a longer deadline is refused naming the time Postfix gives. */
+    private static ConfigDef.Validator deadlineRange(int longestMs, String postfixLimit) {
+        Range range = Range.between(1_000, longestMs);
+        return ConfigDef.LambdaValidator.with((name, value) -> {
+            if (value instanceof Integer ms && ms > longestMs) {
+                throw new ConfigException(name + " must be at most " + longestMs + ", to stay below " + postfixLimit);
+            }
+            range.ensureValid(name, value);
+        }, range::toString);
+    }
 
     private IngestConfig(Map<?, ?> settings) {
         this(DEFINITION, settings);

@@ -1,21 +1,16 @@
 package org.mailstream.ingest;
 
-import static org.mailstream.config.CommandDeclaration.option;
+import static org.mailstream.config.CommandDeclaration.EX_CONFIG;
+import static org.mailstream.config.CommandDeclaration.EX_OK;
+import static org.mailstream.config.CommandDeclaration.EX_SOFTWARE;
+import static org.mailstream.config.CommandDeclaration.EX_USAGE;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.ParseException;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.CommandDeclaration;
-import org.mailstream.config.DeclaredConfig;
 import org.mailstream.config.HostName;
 import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.server.Server;
@@ -32,27 +27,10 @@ public final class IngestLmtpd {
 
     private static final System.Logger LOG = System.getLogger(IngestLmtpd.class.getName());
 
-    private static final Option CONFIG = option("c", null, "CONFIG", "configuration file (default " + LmtpConfig.DEFAULT_PATH + ")");
-
-    /** How ingest-lmtpd ends. */
-    enum Exit {
-        STOPPED(0, "stopped by SIGTERM or SIGINT after answering every transaction in flight, or --help"),
-        USAGE(64, "usage error"),
-        CONFIG(78, "configuration missing, unreadable or invalid, or a listener that cannot be bound");
-
-        final int code;
-        final String meaning;
-
-        Exit(int code, String meaning) {
-            this.code = code;
-            this.meaning = meaning;
-        }
-    }
-
     /** {@code ingest-lmtpd check}: the pre-flight. */
     private static final CommandDeclaration CHECK = IngestCheck.declaration("ingest-lmtpd", LmtpConfig.DEFAULT_PATH);
 
-    static final CommandDeclaration COMMAND = exitStatuses(new CommandDeclaration("ingest-lmtpd",
+    static final CommandDeclaration COMMAND = new CommandDeclaration("ingest-lmtpd",
             "the LMTP server that hands Postfix's mail to Kafka", """
             Accepts LMTP (RFC 2033) from Postfix's lmtp(8) client on unix sockets and TCP
             listeners, and publishes each message to a Kafka topic, one record per recipient,
@@ -72,13 +50,18 @@ public final class IngestLmtpd {
             the producer, exit 0. Logs go to standard error: a line per transaction that was
             not delivered to every recipient, and the counts every minute.
             """)
-            .optional(CONFIG)
+            .configurationFile(LmtpConfig.DEFAULT_PATH)
             .subcommand(CHECK)
+            .exitStatus(EX_OK, "stopped by SIGTERM or SIGINT after answering every transaction in flight, or --help")
+            .exitStatus(EX_USAGE, "usage error")
+            .exitStatus(EX_SOFTWARE, "internal error")
+            .exitStatus(EX_CONFIG, "configuration missing, unreadable or invalid (Kafka's producer refusing it included), "
+                    + "or a listener that cannot be bound")
             .configuration(LmtpConfig.DEFINITION, """
                     Java properties: ingest-cli's keys and the server's own (lmtp.*). Every key that
                     starts with kafka. and is not listed below goes to the Kafka producer with the
                     prefix removed; acks, enable.idempotence and the serializers are fixed.
-                    """));
+                    """);
 
     private IngestLmtpd() {
     }
@@ -90,70 +73,30 @@ public final class IngestLmtpd {
     /** Serves until SIGTERM or SIGINT; returns the exit status of a start that failed, or of --help. */
     static int run(String[] args, PrintStream out) {
         if (args.length > 0 && args[0].equals("check")) {
-            return IngestCheck.run(CHECK, Arrays.copyOfRange(args, 1, args.length), out, LmtpConfig::load,
-                    LmtpConfig.DEFAULT_PATH);
+            return IngestCheck.run(CHECK, Arrays.copyOfRange(args, 1, args.length), out, LmtpConfig::load);
         }
-        CommandLine command;
-        try {
-            command = COMMAND.parse(args);
-        } catch (ParseException e) {
-            out.println("ingest-lmtpd: " + e.getMessage());
-            return Exit.USAGE.code;
-        }
-        if (command.hasOption("help")) {
-            out.print(COMMAND.manual());
-            return Exit.STOPPED.code;
-        }
-        Path file = Path.of(command.getOptionValue(CONFIG, LmtpConfig.DEFAULT_PATH.toString()));
-        LmtpConfig config;
-        Producer<byte[], byte[]> producer;
-        try {
-            config = LmtpConfig.load(file);
-            producer = Ingest.producer(config, Duration.ofMillis(config.deadlineMs()));
-        } catch (IOException e) {
-            out.println("ingest-lmtpd: configuration " + file + ": " + DeclaredConfig.describe(file, e));
-            return Exit.CONFIG.code;
-        } catch (ConfigException e) {
-            out.println("ingest-lmtpd: configuration " + file + ": " + DeclaredConfig.describe(e));
-            return Exit.CONFIG.code;
-        } catch (KafkaException e) {
-            out.println("ingest-lmtpd: configuration " + file + ": the Kafka producer refused it: " + e.getMessage()
-                    + (e.getCause() instanceof ConfigException refused ? ": " + DeclaredConfig.describe(refused)
-                    : e.getCause() == null ? "" : ": " + e.getCause().getMessage()));
-            return Exit.CONFIG.code;
-        }
+        return COMMAND.run(args, COMMAND.sysexits(out), LmtpConfig::load, (command, config) -> serve(config));
+    }
+
+    private static int serve(LmtpConfig config) {
+        Producer<byte[], byte[]> producer = Ingest.producer(config, Duration.ofMillis(config.deadlineMs()));
         Clock clock = Clock.systemUTC();
         LmtpMetrics metrics = new LmtpMetrics();
-        MetricsEndpoint endpoint;
-        try {
-            endpoint = MetricsEndpoint.start(config.metricsListen(), metrics.registry());
-        } catch (ConfigException e) {
-            producer.close(Duration.ZERO);
-            out.println("ingest-lmtpd: configuration " + file + ": " + DeclaredConfig.describe(e));
-            return Exit.CONFIG.code;
-        }
-        warnIfTheHeapIsSmall(config);
-        Server server;
-        try {
-            server = Server.start(config.server(), new LmtpSession.Context(HostName.get(), config,
+        // Until the server has served, nothing was published that closing must wait for.
+        Duration producerClose = Duration.ZERO;
+        try (MetricsEndpoint endpoint = MetricsEndpoint.start(config.metricsListen(), metrics.registry())) {
+            warnIfTheHeapIsSmall(config);
+            Server server = Server.start(config.server(), new LmtpSession.Context(HostName.get(), config,
                     new Ingest(config, producer, clock), clock, metrics), new ServerMetrics(metrics.registry(), "lmtp"), metrics);
-        } catch (IOException | RuntimeException e) {
-            producer.close(Duration.ZERO);
-            if (endpoint != null) {
-                endpoint.close();
-            }
-            out.println("ingest-lmtpd: cannot listen on " + config.server().listeners() + ": " + e);
-            return Exit.CONFIG.code;
+            LOG.log(System.Logger.Level.INFO, "listening on {0}, publishing to {1}", server.addresses(), config.topic());
+            Server.awaitStopSignal();
+            // Time enough for a transaction that has just begun to publish and be answered.
+            server.stop(Duration.ofMillis(config.deadlineMs()).plusSeconds(5));
+            producerClose = Duration.ofSeconds(10);
+        } finally {
+            producer.close(producerClose);
         }
-        LOG.log(System.Logger.Level.INFO, "listening on {0}, publishing to {1}", server.addresses(), config.topic());
-        Server.awaitStopSignal();
-        // Time enough for a transaction that has just begun to publish and be answered.
-        server.stop(Duration.ofMillis(config.deadlineMs()).plusSeconds(5));
-        producer.close(Duration.ofSeconds(10));
-        if (endpoint != null) {
-            endpoint.close();
-        }
-        return Exit.STOPPED.code;
+        return EX_OK;
     }
 
     /**
@@ -172,12 +115,5 @@ public final class IngestLmtpd {
                     + " (" + config.maxMessageBytes() + " octets) twice, beside the producer's buffers (kafka.buffer.memory): "
                     + (needed >> 20) + " MiB. Lower them, or raise -Xmx with JAVA_OPTS");
         }
-    }
-
-    private static CommandDeclaration exitStatuses(CommandDeclaration command) {
-        for (Exit exit : Exit.values()) {
-            command.exitStatus(exit.code, exit.meaning);
-        }
-        return command;
     }
 }

@@ -34,7 +34,9 @@ final class LmtpConfig extends IngestConfig {
      */
     private static final int LONGEST_DEADLINE_MS = 240_000;
 
-    static final ConfigDef DEFINITION = SERVER.define(MetricsEndpoint.define(new ConfigDef(IngestConfig.DEFINITION)),
+    static final ConfigDef DEFINITION = SERVER.define(MetricsEndpoint.define(IngestConfig.definition(LONGEST_DEADLINE_MS,
+                    "lmtp_data_done_timeout (600 s) for LMTP, which must hold the deadline twice: a send may first wait "
+                    + "that long for the brokers' metadata")),
                     // 30 connections each holding a message of the largest size twice while it is read, and the
                     // producer's buffers, fit the launcher's heap; Postfix opens 20 (lmtp_destination_concurrency_limit).
                     new ServerKeys.Defaults("unix:/var/spool/postfix/mailstream/lmtp", 30, 300_000, 900_000,
@@ -53,10 +55,6 @@ final class LmtpConfig extends IngestConfig {
         super(DEFINITION, settings);
         server = SERVER.read(this);
         xforwardNetworks = getList(XFORWARD_ALLOW).stream().map(ServerKeys.Network::parse).toList();
-        if (deadlineMs() > LONGEST_DEADLINE_MS) {
-            throw new ConfigException(DEADLINE_MS + " must be at most " + LONGEST_DEADLINE_MS
-                    + " for LMTP: Postfix gives up on the replies after lmtp_data_done_timeout (600 s) and delivers again");
-        }
     }
 
     static LmtpConfig load(Path file) throws IOException {

@@ -66,11 +66,6 @@ public enum DeliveryStatus {
         return text;
     }
 
-    /** True when Postfix will try again later rather than return the mail to its sender. */
-    public boolean isTemporary() {
-        return exitCode == EX_TEMPFAIL;
-    }
-
     /**
      * The single output line for this outcome: enhanced code, text and detail, with line breaks
      * folded so that the reply can never become two lines.

@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import org.apache.kafka.common.config.ConfigException;
 import sun.misc.Signal;
 
 /**
@@ -290,10 +291,11 @@ public final class Server {
     }
 
     /**
-     * Binds every listener (or none: a failure closes those already bound) and starts accepting;
-     * {@code report}, if not null, is logged every minute with the connection counts.
+     * Binds every listener (or none: a failure closes those already bound, and is a fault of the
+     * configuration) and starts accepting; {@code report}, if not null, is logged every minute
+     * with the connection counts.
      */
-    public static Server start(ServerSettings settings, Protocol protocol, ServerMetrics metrics, Object report) throws IOException {
+    public static Server start(ServerSettings settings, Protocol protocol, ServerMetrics metrics, Object report) {
         Server server = new Server(settings, protocol, metrics);
         try {
             for (ServerKeys.Listen listen : settings.listeners()) {
@@ -301,7 +303,7 @@ public final class Server {
             }
         } catch (IOException | RuntimeException e) {
             server.closeListeners();
-            throw e;
+            throw new ConfigException("cannot listen on " + settings.listeners() + ": " + e);
         }
         for (Listener listener : server.listeners) {
             new Thread(() -> server.accept(listener), protocol.name() + " accept " + listener.address()).start();

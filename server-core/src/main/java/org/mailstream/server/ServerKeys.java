@@ -15,6 +15,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
+import org.mailstream.config.HostPort;
 
 /**
  * The configuration keys every protocol server has, under its protocol's prefix ({@code lmtp.},
@@ -95,12 +96,12 @@ public final class ServerKeys {
             if (spec.startsWith("unix:/")) {
                 return new Unix(Path.of(spec.substring(5)));
             }
-            int colon = spec.lastIndexOf(':');
-            if (spec.startsWith("inet:") && colon > 5) {
-                String host = spec.substring(5, colon).replaceAll("^\\[|]$", "");
-                String port = spec.substring(colon + 1);
-                if (!host.isEmpty() && port.matches("\\d{1,5}") && Integer.parseInt(port) <= 65_535) {
-                    return new Inet(host, Integer.parseInt(port));
+            if (spec.startsWith("inet:")) {
+                try {
+                    HostPort endpoint = HostPort.parse(spec.substring(5));
+                    return new Inet(endpoint.host(), endpoint.port());
+                } catch (IllegalArgumentException e) {
+                    // the refusal below names both forms a listener takes
                 }
             }
             throw new IllegalArgumentException("neither unix:/absolute/path nor inet:host:port");

@@ -23,6 +23,11 @@ import org.mailstream.schemas.Recipient;
  */
 final class BackendRouting {
 
+    /** The keys that configure it, which the store-worker configuration declares. */
+    static final String BACKEND = "backend";
+    static final String ROUTING_BACKENDS = "routing.backends";
+    static final String ROUTING_PINS = "routing.pins";
+
     private final String self;
     private final List<String> backends;
     private final Map<String, String> pins;
@@ -42,16 +47,16 @@ final class BackendRouting {
     static BackendRouting of(String self, List<String> backends, List<String> pinList, String delimiters) {
         if (backends.isEmpty()) {
             if (!self.isEmpty() || !pinList.isEmpty()) {
-                throw new IllegalArgumentException(StoreConfig.BACKEND + " and " + StoreConfig.ROUTING_PINS + " need "
-                        + StoreConfig.ROUTING_BACKENDS);
+                throw new IllegalArgumentException(BACKEND + " and " + ROUTING_PINS + " need "
+                        + ROUTING_BACKENDS);
             }
             return new BackendRouting("", List.of(), Map.of(), delimiters);
         }
         if (backends.stream().distinct().count() != backends.size()) {
-            throw new IllegalArgumentException(StoreConfig.ROUTING_BACKENDS + " names a back end twice: " + backends);
+            throw new IllegalArgumentException(ROUTING_BACKENDS + " names a back end twice: " + backends);
         }
         if (!backends.contains(self)) {
-            throw new IllegalArgumentException(StoreConfig.BACKEND + " '" + self + "' is not one of " + StoreConfig.ROUTING_BACKENDS
+            throw new IllegalArgumentException(BACKEND + " '" + self + "' is not one of " + ROUTING_BACKENDS
                     + " " + backends);
         }
         Map<String, String> pins = new HashMap<>();
@@ -60,11 +65,11 @@ final class BackendRouting {
             String address = equals < 0 ? "" : pin.substring(0, equals).strip();
             String backend = equals < 0 ? "" : pin.substring(equals + 1).strip();
             if (address.isEmpty() || !backends.contains(backend)) {
-                throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + ": '" + pin + "' is not ADDRESS=BACKEND with a back end of "
+                throw new IllegalArgumentException(ROUTING_PINS + ": '" + pin + "' is not ADDRESS=BACKEND with a back end of "
                         + backends);
             }
             if (pins.put(keyOf(address, pin, delimiters), backend) != null) {
-                throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + " pins " + address + " twice");
+                throw new IllegalArgumentException(ROUTING_PINS + " pins " + address + " twice");
             }
         }
         return new BackendRouting(self, backends, pins, delimiters);
@@ -75,7 +80,7 @@ final class BackendRouting {
         try {
             return mailboxOf(Recipient.parse(address), delimiters);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(StoreConfig.ROUTING_PINS + ": '" + pin + "': " + e.getMessage(), e);
+            throw new IllegalArgumentException(ROUTING_PINS + ": '" + pin + "': " + e.getMessage(), e);
         }
     }
 

@@ -10,13 +10,13 @@ import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.schema.Schema;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.config.ConfigException;
+import org.mailstream.config.Findings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,41 +39,68 @@ final class BackendSettings {
     private static final long SLAPD_DEFAULT_INCOMING_LIMIT = (1L << 22) - 1;
 
     /** What one provider's database says of its durability. */
-    record Durability(String database, boolean syncsEachAdd, Duration checkpoint) {
+    private record Durability(String database, boolean syncsEachAdd, Duration checkpoint) {
     }
 
     private BackendSettings() {
     }
 
-    /** Throws a ConfigException naming the provider and the setting when store.durability does not match it. */
-    static void verify(StoreConfig config) throws IOException {
+    /**
+     * Checks every provider before storing: throws a ConfigException naming the provider and the
+     * setting at the first that cannot take what {@code config} writes; logs the warnings.
+     */
+    static void verify(StoreConfig config) {
+        Findings refusing = new Findings() {
+            @Override
+            public void ok(String line) {
+            }
+
+            @Override
+            public void warn(String line) {
+                LOG.warn(line);
+            }
+
+            @Override
+            public void fail(String line) {
+                throw new ConfigException(line);
+            }
+        };
         ServerSet[] providers = LdapServers.providers(config, null);
         for (int i = 0; i < providers.length; i++) {
             String url = config.ldapUrls().get(i);
-            Optional<Durability> read;
             try (LDAPConnection connection = LdapServers.connect(providers[i], config)) {
-                String missing = missingSchema(connection.getSchema(config.ldapBaseDn()));
-                if (missing != null) {
-                    throw new ConfigException(url + ": " + missing);
-                }
-                read = read(connection, new DN(config.ldapBaseDn()));
-                String tooSmall = incomingLimit(connection).map(limit -> incomingRefusal(config, limit)).orElse(null);
-                if (tooSmall != null) {
-                    throw new ConfigException(url + ": " + tooSmall);
-                }
+                inspect(url, connection, config, refusing);
             } catch (LDAPException e) {
-                LOG.warn("{}: its schema and durability settings not checked: {}", url, LdapFailures.describe(e));
-                continue;
+                LOG.warn("{}: its schema and settings not checked: {}", url, LdapFailures.describe(e));
             }
-            if (read.isEmpty()) {
-                LOG.warn("{}: {} may not read the settings of the database of {}, so they are not checked (mailstore.database.ldif "
-                        + "grants it)", url, config.ldapBindDn(), config.ldapBaseDn());
-                continue;
-            }
-            String refusal = refusal(config, read.get());
-            if (refusal != null) {
-                throw new ConfigException(url + ": " + refusal);
-            }
+        }
+    }
+
+    /**
+     * Checks what one provider, bound as the worker, says of its schema, its durability settings
+     * and the largest request it takes, against {@code config}; tells {@code findings} a line each.
+     */
+    static void inspect(String url, LDAPConnection connection, StoreConfig config, Findings findings) throws LDAPException {
+        String missing = missingSchema(connection.getSchema(config.ldapBaseDn()));
+        findings.report(missing == null, url + ": the schema defines what the worker writes", url + ": " + missing);
+        Optional<Durability> durability = read(connection, new DN(config.ldapBaseDn()));
+        if (durability.isEmpty()) {
+            findings.warn(url + ": the database's settings are not readable as " + config.ldapBindDn()
+                    + ": durability not checked (mailstore.database.ldif grants the right)");
+        } else {
+            String refusal = refusal(config, durability.get());
+            findings.report(refusal == null, url + ": " + durability.get().database() + (durability.get().syncsEachAdd()
+                    ? " syncs each add" : " checkpoints every " + durability.get().checkpoint().toMinutes() + " min")
+                    + ", as " + StoreConfig.STORE_DURABILITY + "=" + (config.logDurability() ? "log" : "sync") + " needs",
+                    url + ": " + refusal);
+        }
+        Optional<Long> limit = incomingLimit(connection);
+        if (limit.isEmpty()) {
+            findings.warn(url + ": " + INCOMING_LIMIT + " is not readable: " + StoreConfig.LDAP_MAX_WRITE_BYTES + " not checked");
+        } else {
+            String refusal = incomingRefusal(config, limit.get());
+            findings.report(refusal == null, url + ": " + INCOMING_LIMIT + " " + limit.get() + " takes "
+                    + StoreConfig.LDAP_MAX_WRITE_BYTES + " (" + config.ldapMaxWriteBytes() + ")", url + ": " + refusal);
         }
     }
 
@@ -81,7 +108,7 @@ final class BackendSettings {
      * What the back end's schema lacks of the classes and attributes the worker writes, in words;
      * null when it has them all, or when it hides its schema (then the first add says so).
      */
-    static String missingSchema(Schema schema) {
+    private static String missingSchema(Schema schema) {
         if (schema == null) {
             return null;
         }
@@ -93,7 +120,7 @@ final class BackendSettings {
     }
 
     /** Why {@code config} must not store into a database of {@code durability}; null when it may. */
-    static String refusal(StoreConfig config, Durability durability) {
+    private static String refusal(StoreConfig config, Durability durability) {
         String database = durability.database();
         if (!config.logDurability()) {
             return durability.syncsEachAdd() ? null : database + " does not sync each add to disk (olcDbNoSync: TRUE), so "
@@ -122,7 +149,7 @@ final class BackendSettings {
      * The largest request slapd takes from a bound client, if the account may read cn=config:
      * olcSockbufMaxIncomingAuth, or slapd's default where it is unset (Debian's database).
      */
-    static Optional<Long> incomingLimit(LDAPConnection connection) throws LDAPException {
+    private static Optional<Long> incomingLimit(LDAPConnection connection) throws LDAPException {
         Entry global;
         try {
             global = connection.getEntry("cn=config", INCOMING_LIMIT);
@@ -144,14 +171,14 @@ final class BackendSettings {
      * through; null when it can. slapd drops a larger write's connection without an answer, so
      * each such mail would look like a provider lost, not like a mail too large.
      */
-    static String incomingRefusal(StoreConfig config, long limit) {
+    private static String incomingRefusal(StoreConfig config, long limit) {
         return limit >= config.ldapMaxWriteBytes() ? null : INCOMING_LIMIT + " " + limit + " is below "
                 + StoreConfig.LDAP_MAX_WRITE_BYTES + " (" + config.ldapMaxWriteBytes() + "): slapd would drop such writes without "
                 + "an answer; raise it (mailstore.database.ldif sets 16777215) or lower " + StoreConfig.LDAP_MAX_WRITE_BYTES;
     }
 
     /** The settings of the database whose suffix holds {@code base}, if the account may read them. */
-    static Optional<Durability> read(LDAPConnection connection, DN base) throws LDAPException {
+    private static Optional<Durability> read(LDAPConnection connection, DN base) throws LDAPException {
         List<SearchResultEntry> databases;
         try {
             databases = connection.search("cn=config", SearchScope.SUB, Filter.createPresenceFilter("olcSuffix"),

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -47,7 +46,7 @@ final class CheckCommand {
             offers no way to test a right without using it). Each line starts with ok, warn or
             FAIL.
 
-            """).optional(ConfiguredCommand.CONFIG), WorkerExit.Program.CHECK);
+            """).configurationFile(StoreConfig.DEFAULT_PATH), WorkerExit.Program.CHECK);
 
     /** How much larger than a record of the topic its dead letter may be: the headers that say why. */
     private static final int DEAD_LETTER_HEADERS = 65_536;
@@ -61,7 +60,7 @@ final class CheckCommand {
     }
 
     static int run(String[] args, PrintStream out) {
-        return ConfiguredCommand.run(CHECK, args, out, command -> command, (command, config) -> new CheckCommand(config, out).check());
+        return CHECK.run(args, CHECK.sysexits(out), StoreConfig::load, (command, config) -> new CheckCommand(config, out).check().code());
     }
 
     private WorkerExit check() throws Exception {
@@ -138,34 +137,11 @@ final class CheckCommand {
     private void checkProvider(String url, ServerSet provider) throws Exception {
         try (LDAPConnection connection = LdapServers.connect(provider, config)) {
             report.ok(url + ": bound as " + config.ldapBindDn());
-            DN base = new DN(config.ldapBaseDn());
-            String missing = BackendSettings.missingSchema(connection.getSchema(config.ldapBaseDn()));
-            report.report(missing == null, url + ": the schema defines what the worker writes", url + ": " + missing);
-            Optional<BackendSettings.Durability> durability = BackendSettings.read(connection, base);
-            if (durability.isEmpty()) {
-                report.warn(url + ": the database's settings are not readable as " + config.ldapBindDn() + ": durability not checked");
-            } else {
-                String refusal = BackendSettings.refusal(config, durability.get());
-                report.report(refusal == null, url + ": " + durability.get().database() + (durability.get().syncsEachAdd()
-                        ? " syncs each add" : " checkpoints every " + durability.get().checkpoint().toMinutes() + " min")
-                        + ", as " + StoreConfig.STORE_DURABILITY + "=" + (config.logDurability() ? "log" : "sync") + " needs", url + ": " + refusal);
-            }
-            checkIncomingLimit(url, connection);
+            BackendSettings.inspect(url, connection, config, report);
             checkOwner(url, connection);
         } catch (LDAPException e) {
             report.fail(url + ": " + LdapFailures.describe(e));
         }
-    }
-
-    private void checkIncomingLimit(String url, LDAPConnection connection) throws LDAPException {
-        Optional<Long> limit = BackendSettings.incomingLimit(connection);
-        if (limit.isEmpty()) {
-            report.warn(url + ": olcSockbufMaxIncomingAuth is not readable: " + StoreConfig.LDAP_MAX_WRITE_BYTES + " not checked");
-            return;
-        }
-        String refusal = BackendSettings.incomingRefusal(config, limit.get());
-        report.report(refusal == null, url + ": olcSockbufMaxIncomingAuth " + limit.get() + " takes "
-                + StoreConfig.LDAP_MAX_WRITE_BYTES + " (" + config.ldapMaxWriteBytes() + ")", url + ": " + refusal);
     }
 
     /**

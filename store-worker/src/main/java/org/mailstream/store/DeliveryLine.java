@@ -25,17 +25,17 @@ final class DeliveryLine {
 
     /** The line for {@code record}, stored under {@code envelope} as {@code message}, which is the directory's {@code entry}. */
     static String stored(ConsumerRecord<byte[], byte[]> record, Envelope envelope, Entry message, DN entry,
-            RecordStorer.Outcome outcome) {
+            StoreOutcome outcome) {
         return of(record, envelope, message, entry, outcome, null);
     }
 
     /** The line for {@code record}, whose {@code envelope} is null when it does not read, not stored for {@code reason}. */
-    static String refused(ConsumerRecord<byte[], byte[]> record, Envelope envelope, RecordStorer.Outcome outcome, String reason) {
+    static String refused(ConsumerRecord<byte[], byte[]> record, Envelope envelope, StoreOutcome outcome, String reason) {
         return of(record, envelope, null, null, outcome, reason);
     }
 
     private static String of(ConsumerRecord<byte[], byte[]> record, Envelope envelope, Entry message, DN entry,
-            RecordStorer.Outcome outcome, String reason) {
+            StoreOutcome outcome, String reason) {
         StringBuilder line = new StringBuilder(envelope == null || envelope.queueId() == null ? "NOQUEUE" : envelope.queueId())
                 .append(": to=<").append(envelope == null ? "" : envelope.recipient()).append('>');
         if (message != null) {

@@ -6,14 +6,14 @@ import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPConnectionOptions;
 import com.unboundid.ldap.sdk.LDAPConnectionPool;
 import com.unboundid.ldap.sdk.LDAPException;
-import com.unboundid.ldap.sdk.LDAPURL;
 import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.SimpleBindRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.List;
+import java.nio.file.Path;
 import org.apache.kafka.common.config.ConfigException;
+import org.mailstream.config.DeclaredConfig;
 
 /**
  * The connection pool to one back end: a {@link FailoverServerSet} over its providers, so that
@@ -26,8 +26,7 @@ final class LdapServers {
     }
 
     /** The pool, with {@code onDisconnect} told of every connection that closes (null: nobody). */
-    static LDAPConnectionPool pool(StoreConfig config, DisconnectHandler onDisconnect)
-            throws LDAPException, IOException {
+    static LDAPConnectionPool pool(StoreConfig config, DisconnectHandler onDisconnect) throws LDAPException {
         // No connection is demanded at start: a back end that is down pauses storing, it does
         // not stop the worker. Room for the two connections health checks borrow (the
         // background one and the commit rule's), or a writer opens one meanwhile and the pool
@@ -46,17 +45,12 @@ final class LdapServers {
         options.setConnectTimeoutMillis(config.ldapConnectTimeoutMs());
         options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
         options.setUseKeepAlive(true);
-        List<String> urls = config.ldapUrls();
-        ServerSet[] servers = new ServerSet[urls.size()];
-        for (int i = 0; i < urls.size(); i++) {
-            LDAPURL url = parseUrl(urls.get(i));
-            servers[i] = config.ldapTransport().server(url.getHost(), url.getPort(), options);
-        }
-        return servers;
+        return config.ldapTransport().providers().stream()
+                .map(url -> config.ldapTransport().server(url.getHost(), url.getPort(), options)).toArray(ServerSet[]::new);
     }
 
     /** A new connection to {@code provider} (StartTLS done where configured), bound as the service account. */
-    static LDAPConnection connect(ServerSet provider, StoreConfig config) throws LDAPException, IOException {
+    static LDAPConnection connect(ServerSet provider, StoreConfig config) throws LDAPException {
         LDAPConnection connection = provider.getConnection();
         try {
             connection.bind(bindRequest(config));
@@ -67,21 +61,13 @@ final class LdapServers {
         }
     }
 
-    private static SimpleBindRequest bindRequest(StoreConfig config) throws IOException {
-        String password = Files.readString(config.ldapBindPasswordFile(), StandardCharsets.UTF_8).stripTrailing();
-        return new SimpleBindRequest(config.ldapBindDn(), password);
-    }
-
-    /** Checks an ldap.urls entry; throws {@link ConfigException} naming it. */
-    static LDAPURL parseUrl(String url) {
+    /** The worker's bind; a password file it cannot read is a fault of the configuration. */
+    private static SimpleBindRequest bindRequest(StoreConfig config) {
+        Path file = config.ldapBindPasswordFile();
         try {
-            LDAPURL parsed = new LDAPURL(url);
-            if (!parsed.hostProvided()) {
-                throw new ConfigException(StoreConfig.LDAP_URLS + ": a URL names no host");
-            }
-            return parsed;
-        } catch (LDAPException e) {
-            throw new ConfigException(StoreConfig.LDAP_URLS + ": not an LDAP URL: " + e.getMessage());
+            return new SimpleBindRequest(config.ldapBindDn(), Files.readString(file, StandardCharsets.UTF_8).stripTrailing());
+        } catch (IOException e) {
+            throw new ConfigException(StoreConfig.LDAP_BIND_PASSWORD_FILE + " " + file + ": " + DeclaredConfig.describe(file, e));
         }
     }
 }

@@ -32,9 +32,10 @@ final class MessageEntry {
     /** Index values are for finding mail, not for reading it: the raw message has it all. */
     private static final int MAX_INDEX_VALUE_CHARS = 1_000;
 
-    /** 8-bit header bytes are read as UTF-8 (RFC 6532) rather than Latin-1. */
+    /** Runs of controls and white space, folded into one space in an index value: a header's folds, a hostile NUL. */
     private static final Pattern CONTROLS_AND_SPACE = Pattern.compile("[\\p{Cntrl}\\s]+");
 
+    /** 8-bit header bytes are read as UTF-8 (RFC 6532) rather than Latin-1. */
     private static final Session SESSION = Session.getInstance(utf8Headers());
 
     /** The object classes and attribute types the worker writes: the schema a back end must define. */

@@ -29,13 +29,13 @@ final class QuotaCommand {
             again. One line an owner. Run it as often as mail is removed, from a timer say; it
             may run beside the workers, whose counts it replaces.
 
-            """).optional(ConfiguredCommand.CONFIG), WorkerExit.Program.QUOTA);
+            """).configurationFile(StoreConfig.DEFAULT_PATH), WorkerExit.Program.QUOTA);
 
     private QuotaCommand() {
     }
 
     static int run(String[] args, PrintStream out) {
-        return ConfiguredCommand.run(RECALC, args, out, command -> command, (command, config) -> recalc(config, out));
+        return RECALC.run(args, RECALC.sysexits(out), StoreConfig::load, (command, config) -> recalc(config, out).code());
     }
 
     private static WorkerExit recalc(StoreConfig config, PrintStream out) throws Exception {

@@ -33,9 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RecordStorer {
 
-    /** How a record was settled; BOUNCED is a dead letter whose sender was told, by a bounce sent now. */
-    enum Outcome { STORED, ALREADY_STORED, REINDEXED, DEAD_LETTER, BOUNCED, GIVEN_UP, OTHER_BACKEND }
-
     /** What to do with a message that is already stored: leave it, or recompute its derived attributes. */
     enum WhenStored { KEEP, REPARSE }
 
@@ -81,9 +78,9 @@ final class RecordStorer {
         this.whenStored = whenStored;
     }
 
-    Outcome store(ConsumerRecord<byte[], byte[]> record) throws RetryLater {
+    StoreOutcome store(ConsumerRecord<byte[], byte[]> record) throws RetryLater {
         if (!routing.owns(record.key())) {
-            return Outcome.OTHER_BACKEND;
+            return StoreOutcome.OTHER_BACKEND;
         }
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         try {
@@ -124,15 +121,15 @@ final class RecordStorer {
         }
     }
 
-    private Outcome settledAsDeadLetter(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, String reason,
+    private StoreOutcome settledAsDeadLetter(TopicPartition partition, ConsumerRecord<byte[], byte[]> record, String reason,
             DeliveryStatus bounceAs) throws RetryLater {
-        Outcome outcome = deadLetter(record, reason, bounceAs);
+        StoreOutcome outcome = deadLetter(record, reason, bounceAs);
         unforeseen.clear(partition);
         return outcome;
     }
 
     /** A record written: how, its envelope, its message entry as parsed, and the entry it is in the directory. */
-    private record Delivered(Outcome outcome, Envelope envelope, Entry message, DN entry) {
+    private record Delivered(StoreOutcome outcome, Envelope envelope, Entry message, DN entry) {
     }
 
     private Delivered write(ConsumerRecord<byte[], byte[]> record) throws PermanentFailure, LDAPException {
@@ -160,10 +157,10 @@ final class RecordStorer {
         Mailboxes.Added added = mailboxes.add(message, owner);
         if (added.created()) {
             metrics.stored(envelope.receivedAt());
-            return new Delivered(Outcome.STORED, envelope, message, added.entry());
+            return new Delivered(StoreOutcome.STORED, envelope, message, added.entry());
         }
         boolean reindexed = whenStored == WhenStored.REPARSE && mailboxes.reindex(message, added.entry());
-        return new Delivered(reindexed ? Outcome.REINDEXED : Outcome.ALREADY_STORED, envelope, message, added.entry());
+        return new Delivered(reindexed ? StoreOutcome.REINDEXED : StoreOutcome.ALREADY_STORED, envelope, message, added.entry());
     }
 
     private static Recipient recipient(Envelope envelope) throws PermanentFailure {
@@ -192,19 +189,19 @@ final class RecordStorer {
      * it: it is not written again, and the log and the pass's summary say so. A record whose
      * failure is the recipient's ({@code bounceAs} not null) is bounced to its sender first.
      */
-    private Outcome deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, DeliveryStatus bounceAs) throws RetryLater {
+    private StoreOutcome deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, DeliveryStatus bounceAs) throws RetryLater {
         Envelope envelope = readableEnvelope(record);
         int attempts = DeadLetters.attempts(record);
         Instant firstFailed = DeadLetters.firstFailed(record);
         if (attempts >= maxAttempts || (firstFailed != null && firstFailed.plus(maxAge).isBefore(Instant.now()))) {
-            LOG.warn(DeliveryLine.refused(record, envelope, Outcome.GIVEN_UP,
+            LOG.warn(DeliveryLine.refused(record, envelope, StoreOutcome.GIVEN_UP,
                     "after " + attempts + " attempts since " + firstFailed + ": " + reason));
-            return Outcome.GIVEN_UP;
+            return StoreOutcome.GIVEN_UP;
         }
         Bounces.Sent bounced = bounceAs == null || envelope == null ? Bounces.Sent.NOT_WANTED : bounce(record, envelope, bounceAs);
         try {
             deadLetters.send(record, reason, bounced != Bounces.Sent.NOT_WANTED);
-            Outcome outcome = bounced == Bounces.Sent.NOW ? Outcome.BOUNCED : Outcome.DEAD_LETTER;
+            StoreOutcome outcome = bounced == Bounces.Sent.NOW ? StoreOutcome.BOUNCED : StoreOutcome.DEAD_LETTER;
             LOG.warn(DeliveryLine.refused(record, envelope, outcome, bounced == Bounces.Sent.BEFORE ? reason + "; bounced before" : reason));
             return outcome;
         } catch (Exception e) {

@@ -49,7 +49,7 @@ final class ReplayCommands {
             the writes in flight, committed; running it again goes on from there.
 
             """)
-            .optional(ConfiguredCommand.CONFIG)
+            .configurationFile(StoreConfig.DEFAULT_PATH)
             .oneOf(true, FROM_EARLIEST, FROM_TIME, FROM_OFFSETS)
             .optional(MODE)
             .optional(EXECUTE), WorkerExit.Program.REPLAY);
@@ -71,7 +71,7 @@ final class ReplayCommands {
             reported and skipped.
 
             """)
-            .optional(ConfiguredCommand.CONFIG)
+            .configurationFile(StoreConfig.DEFAULT_PATH)
             .optional(EXECUTE), WorkerExit.Program.REDRIVE);
 
     private ReplayCommands() {
@@ -81,16 +81,16 @@ final class ReplayCommands {
     }
 
     static int replay(String[] args, PrintStream out) {
-        return ConfiguredCommand.run(REPLAY, args, out,
-                command -> new Replay(start(command), whenStored(command), command.hasOption(EXECUTE)),
+        return REPLAY.run(args, REPLAY.sysexits(out),
+                command -> new Replay(start(command), whenStored(command), command.hasOption(EXECUTE)), StoreConfig::load,
                 (replay, config) -> Pass.run("replay", config, config.topic(), config.groupId(), replay.start(),
-                        replay.whenStored(), replay.execute(), out));
+                        replay.whenStored(), replay.execute(), out).code());
     }
 
     static int redrive(String[] args, PrintStream out) {
-        return ConfiguredCommand.run(REDRIVE, args, out, command -> command,
+        return REDRIVE.run(args, REDRIVE.sysexits(out), StoreConfig::load,
                 (command, config) -> Pass.run("redrive", config, config.deadLetterTopic(), config.groupId() + "-redrive",
-                        new Pass.Start.Committed(), RecordStorer.WhenStored.KEEP, command.hasOption(EXECUTE), out));
+                        new Pass.Start.Committed(), RecordStorer.WhenStored.KEEP, command.hasOption(EXECUTE), out).code());
     }
 
     private static RecordStorer.WhenStored whenStored(CommandLine command) throws ParseException {

@@ -52,9 +52,9 @@ final class StoreConfig extends DeclaredConfig {
     static final String MAILBOX_CACHE_SIZE = "mailbox.cache.size";
     static final String MAILBOX_CACHE_TTL_MS = "mailbox.cache.ttl.ms";
     static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
-    static final String BACKEND = "backend";
-    static final String ROUTING_BACKENDS = "routing.backends";
-    static final String ROUTING_PINS = "routing.pins";
+    static final String BACKEND = BackendRouting.BACKEND;
+    static final String ROUTING_BACKENDS = BackendRouting.ROUTING_BACKENDS;
+    static final String ROUTING_PINS = BackendRouting.ROUTING_PINS;
     static final String RECORD_MAX_ATTEMPTS = "record.max.attempts";
     static final String MAILBOX_CREATED_AFTER_MAIL_MS = "mailbox.created.after.mail.ms";
     static final String REDRIVE_MAX_ATTEMPTS = "redrive.max.attempts";
@@ -171,7 +171,6 @@ final class StoreConfig extends DeclaredConfig {
 
     private StoreConfig(Map<?, ?> settings) {
         super(DEFINITION, settings, KAFKA_CLIENT_KEYS);
-        getList(LDAP_URLS).forEach(LdapServers::parseUrl);
         ldapTransport = LdapTransport.of(this, LDAP_URLS);
         mailboxFilter = new FilterTemplate(LDAP_MAILBOX_FILTER, getString(LDAP_MAILBOX_FILTER));
         Duration shortest = LogCommitRule.shortestDelay(LogCommitRule.SHORTEST_CHECKPOINT, Duration.ofMillis(ldapResponseTimeoutMs()));
@@ -309,12 +308,10 @@ final class StoreConfig extends DeclaredConfig {
         return Duration.ofMillis(getLong(STORE_LOG_COMMIT_DELAY_MS));
     }
 
-    /** The consumer's settings: manual commits, earliest offset for a new group, cooperative rebalancing. */
-    Map<String, Object> consumerSettings() {
-        return consumerSettings(groupId());
-    }
-
-    /** The consumer's settings with another group: replay uses the back end's, redrive its own. */
+    /**
+     * The consumer's settings as {@code group} (the worker and replay use the back end's, redrive
+     * its own): manual commits, earliest offset for a new group, cooperative rebalancing.
+     */
     Map<String, Object> consumerSettings(String group) {
         Map<String, Object> settings = new HashMap<>(kafkaSettings());
         settings.put(ConsumerConfig.GROUP_ID_CONFIG, group);

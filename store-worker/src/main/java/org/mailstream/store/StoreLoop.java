@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each partition's offsets, marks and backoff live in its {@link PartitionLedger}; the loop
  * polls, hands batches to writers, and settles what they return into the ledgers.
  */
-final class StoreLoop {
+final class StoreLoop implements StoreStats {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreLoop.class);
     private static final Duration POLL = Duration.ofMillis(100);
@@ -73,7 +73,7 @@ final class StoreLoop {
     /** Stores one record, as {@link RecordStorer#store} does: an outcome, or RetryLater when nothing about it is settled. */
     @FunctionalInterface
     interface Storer {
-        RecordStorer.Outcome store(ConsumerRecord<byte[], byte[]> record) throws RecordStorer.RetryLater;
+        StoreOutcome store(ConsumerRecord<byte[], byte[]> record) throws RecordStorer.RetryLater;
     }
 
     private final Consumer<byte[], byte[]> consumer;
@@ -86,7 +86,7 @@ final class StoreLoop {
     private final Map<TopicPartition, PartitionLedger> ledgers = new HashMap<>();
     /** Commits failed in a row; the first is logged, the success that ends them too. */
     private int failedCommits;
-    private final Map<RecordStorer.Outcome, AtomicLong> counts = new HashMap<>();
+    private final Map<StoreOutcome, AtomicLong> counts = new HashMap<>();
     private long lossSignsSeen;
     private long nextLossCheckNanos;
     private final AtomicLong retries = new AtomicLong();
@@ -106,7 +106,7 @@ final class StoreLoop {
         this.writers = writers;
         this.topic = topic;
         this.maxBackoffMs = maxBackoffMs;
-        for (RecordStorer.Outcome outcome : RecordStorer.Outcome.values()) {
+        for (StoreOutcome outcome : StoreOutcome.values()) {
             counts.put(outcome, new AtomicLong());
         }
     }
@@ -135,18 +135,18 @@ final class StoreLoop {
         return counts.values().stream().mapToLong(AtomicLong::get).sum();
     }
 
-    /** Times a partition stopped at a record that could not be stored yet. */
-    long retries() {
+    @Override
+    public long retries() {
         return retries.get();
     }
 
-    /** Partitions paused until their next attempt, as of the last refresh. */
-    int partitionsWaiting() {
+    @Override
+    public int partitionsWaiting() {
         return partitionsWaiting;
     }
 
-    /** Each assigned partition's records not yet committed, as of the last refresh. */
-    Map<TopicPartition, Long> lag() {
+    @Override
+    public Map<TopicPartition, Long> lag() {
         return lag;
     }
 
@@ -155,9 +155,9 @@ final class StoreLoop {
         return ledgers.values().stream().allMatch(ledger -> ledger.toCommit().isEmpty());
     }
 
-    /** How many records had each outcome so far. */
-    Map<RecordStorer.Outcome, Long> outcomes() {
-        Map<RecordStorer.Outcome, Long> snapshot = new EnumMap<>(RecordStorer.Outcome.class);
+    @Override
+    public Map<StoreOutcome, Long> outcomes() {
+        Map<StoreOutcome, Long> snapshot = new EnumMap<>(StoreOutcome.class);
         counts.forEach((outcome, count) -> snapshot.put(outcome, count.get()));
         return snapshot;
     }
@@ -425,9 +425,9 @@ final class StoreLoop {
 
     private void report() {
         LOG.info("stored {}, already stored {}, dead letters {} (bounced {}), other back ends' {}, partitions waiting to retry {}",
-                counts.get(RecordStorer.Outcome.STORED), counts.get(RecordStorer.Outcome.ALREADY_STORED),
-                counts.get(RecordStorer.Outcome.DEAD_LETTER).get() + counts.get(RecordStorer.Outcome.BOUNCED).get(),
-                counts.get(RecordStorer.Outcome.BOUNCED), counts.get(RecordStorer.Outcome.OTHER_BACKEND),
+                counts.get(StoreOutcome.STORED), counts.get(StoreOutcome.ALREADY_STORED),
+                counts.get(StoreOutcome.DEAD_LETTER).get() + counts.get(StoreOutcome.BOUNCED).get(),
+                counts.get(StoreOutcome.BOUNCED), counts.get(StoreOutcome.OTHER_BACKEND),
                 ledgers.entrySet().stream().filter(entry -> entry.getValue().waiting()).map(Map.Entry::getKey).toList());
     }
 

@@ -2,7 +2,6 @@ package org.mailstream.store;
 
 import com.unboundid.ldap.sdk.LDAPConnectionPool;
 import com.unboundid.ldap.sdk.LDAPException;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -36,7 +35,7 @@ final class StoreSession implements AutoCloseable {
      * Serves metrics on {@code metricsListen}, none when it is empty; sends bounces when {@code bouncing}.
      */
     StoreSession(StoreConfig config, String topic, String group, RecordStorer.WhenStored whenStored, String metricsListen,
-            boolean bouncing) throws IOException, LDAPException {
+            boolean bouncing) throws LDAPException {
         BackendSettings.verify(config);
         LogCommitRule logRule = config.logDurability() ? new LogCommitRule(config.logCommitDelay()) : null;
         pool = LdapServers.pool(config, logRule);
@@ -57,10 +56,11 @@ final class StoreSession implements AutoCloseable {
             metrics.watchOverQuota(counting::overQuota);
             RecordStorer storer = new RecordStorer(new Mailboxes(pool, config, counting, metrics), opened, new Bounces(pool, config, metrics, bouncing), config,
                     whenStored, metrics);
+            served = MetricsEndpoint.start(metricsListen, metrics.registry());
+            // Last: nothing after it can fail, so the consumer needs no closing here.
             loop = new StoreLoop(new KafkaConsumer<>(config.consumerSettings(group)), storer::store, commitRule, threads, topic,
                     config.retryBackoffMaxMs());
             metrics.watch(loop);
-            served = MetricsEndpoint.start(metricsListen, metrics.registry());
         } catch (RuntimeException | Error e) {
             if (served != null) {
                 served.close();

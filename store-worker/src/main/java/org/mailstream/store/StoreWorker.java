@@ -56,7 +56,7 @@ public final class StoreWorker {
             group, exit. Logs go to standard error.
 
             """)
-            .optional(ConfiguredCommand.CONFIG)
+            .configurationFile(StoreConfig.DEFAULT_PATH)
             .subcommand(ReplayCommands.REPLAY)
             .subcommand(ReplayCommands.REDRIVE)
             .subcommand(CheckCommand.CHECK)
@@ -92,10 +92,10 @@ public final class StoreWorker {
         if (args.length > 1 && args[0].equals("quota") && args[1].equals("recalc")) {
             return QuotaCommand.run(Arrays.copyOfRange(args, 2, args.length), out);
         }
-        return ConfiguredCommand.run(COMMAND, args, out, command -> command, (command, config) -> serve(config));
+        return COMMAND.run(args, COMMAND.sysexits(out), StoreConfig::load, (command, config) -> serve(config).code());
     }
 
-    /** Stores until a signal stops it; an IOException or ConfigException is the configuration's fault. */
+    /** Stores until a signal stops it; a ConfigException is the configuration's fault. */
     private static WorkerExit serve(StoreConfig config) throws Exception {
         try (StoreSession session = new StoreSession(config, config.topic(), config.groupId(), RecordStorer.WhenStored.KEEP,
                 config.metricsListen(), true)) {

@@ -80,7 +80,7 @@ final class WorkerMetrics {
     }
 
     /** Exports what {@code loop} counts, read at each scrape. */
-    void watch(StoreLoop loop) {
+    void watch(StoreStats loop) {
         CounterWithCallback.builder().name("mailstream_records")
                 .help("Records settled, by outcome: stored, already_stored, reindexed, dead_letter (sent to the dead-letter "
                         + "topic), bounced (a dead letter whose sender a bounce told), given_up (a letter redrive gave up on), other_backend (left to the back end that owns it)")

@@ -17,6 +17,6 @@ class DeliveryLineTest {
                 {"version":1,"sender":"s@example.org","recipient":"a\\r\\nFAKE: to=<b@example.com>","receivedAt":"2026-12-05T00:00:00Z",\
                 "size":1,"sha256":"00","ingestHost":"h"}""".getBytes(StandardCharsets.UTF_8));
         assertEquals("NOQUEUE: to=<a??FAKE: to=<b@example.com>>, size=1, record=mail/2/7, status=dead-letter (bad\n)".replace("\n", "?"),
-                DeliveryLine.refused(record, forged, RecordStorer.Outcome.DEAD_LETTER, "bad\n"));
+                DeliveryLine.refused(record, forged, StoreOutcome.DEAD_LETTER, "bad\n"));
     }
 }

@@ -23,7 +23,8 @@ class StoreConfigTest {
 
     @Test
     void aNewGroupStartsFromTheEarliestOffsetAndCommitsByHand() {
-        Map<String, Object> consumer = StoreConfig.of(MINIMAL).consumerSettings();
+        StoreConfig config = StoreConfig.of(MINIMAL);
+        Map<String, Object> consumer = config.consumerSettings(config.groupId());
         assertEquals("earliest", consumer.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG));
         assertEquals(false, consumer.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG));
         assertEquals("mailstream-store", consumer.get(ConsumerConfig.GROUP_ID_CONFIG));

@@ -339,7 +339,7 @@ class StoreLoopTest {
         private final List<CountDownLatch> releases = new CopyOnWriteArrayList<>();
 
         @Override
-        public RecordStorer.Outcome store(ConsumerRecord<byte[], byte[]> record) throws RecordStorer.RetryLater {
+        public StoreOutcome store(ConsumerRecord<byte[], byte[]> record) throws RecordStorer.RetryLater {
             TopicPartition partition = new TopicPartition(record.topic(), record.partition());
             List<Long> seen = attempts.computeIfAbsent(partition, p -> new CopyOnWriteArrayList<>());
             seen.add(record.offset());
@@ -353,7 +353,7 @@ class StoreLoopTest {
             if (fails != null && fails.test(attempt)) {
                 throw new RecordStorer.RetryLater("told to fail attempt " + attempt + " of offset " + record.offset(), null);
             }
-            return RecordStorer.Outcome.STORED;
+            return StoreOutcome.STORED;
         }
 
         void failAlways(long offset) {
