@@ -41,13 +41,11 @@ final class LmtpMetrics {
         publishing.observe(nanos / 1e9);
     }
 
-    /** A transaction answered with {@code answers}, one reply a recipient ("250 2.0.0 Ok", say). */
-    void transaction(List<String> answers) {
+    /** A transaction answered with {@code answers}, one reply a recipient. */
+    void transaction(List<LmtpTransaction.Reply> answers) {
         transactions.inc();
-        for (String reply : answers) {
-            String[] words = reply.split(" ", 3);
-            String code = words.length > 1 && words[1].matches("[245]\\.\\d{1,3}\\.\\d{1,3}") ? words[1] : "";
-            replies.labelValues(reply.charAt(0) + "xx", code).inc();
+        for (LmtpTransaction.Reply reply : answers) {
+            replies.labelValues(reply.status().replyCode() / 100 + "xx", reply.status().enhancedCode()).inc();
         }
     }
 

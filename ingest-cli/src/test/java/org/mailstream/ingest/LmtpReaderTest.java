@@ -8,11 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** How the LMTP session reads what a client sends: DATA byte for byte, command lines, paths, xtext. */
-class LmtpSessionTest {
+/** How LMTP is read off the wire: DATA byte for byte, command lines. */
+class LmtpReaderTest {
 
     @Test
     void dataKeepsEveryByteButTheTransparencyDotsAndTheFinalDot() throws IOException {
@@ -40,7 +39,7 @@ class LmtpSessionTest {
 
     @Test
     void dataPastTheLimitIsReadToItsEndButKeptOnlyToOneOctetPast() throws IOException {
-        LmtpSession.ByteReader reader = reader(bytes("0123456789\r\n.\r\nNOOP\r\n"));
+        LmtpReader reader = reader(bytes("0123456789\r\n.\r\nNOOP\r\n"));
         assertEquals(6, reader.readData(5).length);
         assertArrayEquals(bytes("NOOP"), reader.readLine(100));
     }
@@ -53,33 +52,13 @@ class LmtpSessionTest {
 
     @Test
     void aCommandLineLongerThanTheLimitIsConsumedAndRefused() throws IOException {
-        LmtpSession.ByteReader reader = reader(bytes("NOOP " + "x".repeat(5000) + "\r\nRSET\r\n"));
-        assertThrows(LmtpSession.LineTooLong.class, () -> reader.readLine(4096));
+        LmtpReader reader = reader(bytes("NOOP " + "x".repeat(5000) + "\r\nRSET\r\n"));
+        assertThrows(LmtpReader.LineTooLong.class, () -> reader.readLine(4096));
         assertArrayEquals(bytes("RSET"), reader.readLine(4096));
     }
 
-    @Test
-    void pathsAreParsedWithTheirParametersAndQuotedLocalPartsInInternalForm() {
-        LmtpSession.Path mail = LmtpSession.Path.parse("FROM:<a@example.org> SIZE=123 BODY=8BITMIME", "FROM:");
-        assertEquals("a@example.org", mail.address());
-        assertEquals(Map.of("SIZE", "123", "BODY", "8BITMIME"), mail.parameters());
-        assertEquals("", LmtpSession.Path.parse("from: <>", "FROM:").address());
-        assertEquals("john doe@example.com", LmtpSession.Path.parse("TO:<\"john doe\"@example.com>", "TO:").address());
-        assertEquals("a>b@example.com", LmtpSession.Path.parse("TO:<\"a>b\"@example.com>", "TO:").address());
-        assertEquals("user@c.example", LmtpSession.Path.parse("TO:<@a.example,@b.example:user@c.example>", "TO:").address());
-        assertNull(LmtpSession.Path.parse("TO:bob@example.com", "TO:"));
-        assertNull(LmtpSession.Path.parse("FROM:<a@example.org>", "TO:"));
-    }
-
-    @Test
-    void xtextDecodesPlusAndTwoHexDigits() {
-        assertEquals("bob+tag@example.com", LmtpSession.decodeXtext("bob+2Btag@example.com"));
-        assertEquals("a=b c", LmtpSession.decodeXtext("a+3Db+20c"));
-        assertEquals("+", LmtpSession.decodeXtext("+"));
-    }
-
-    private static LmtpSession.ByteReader reader(byte[] input) {
-        return new LmtpSession.ByteReader(new ByteArrayInputStream(input));
+    private static LmtpReader reader(byte[] input) {
+        return new LmtpReader(new ByteArrayInputStream(input));
     }
 
     private static byte[] bytes(String text) {
