@@ -5,9 +5,11 @@ import java.util.Set;
 import org.mailstream.config.CommandDeclaration;
 
 /**
- * The one table of how store-worker, its passes (replay, redrive) and its other commands (check, quota recalc) end: exit status, meaning,
- * and which of them can end so. The manual pages' EXIT STATUS sections are made from it, and
- * every exit status a command returns is one of these.
+ * How store-worker, its passes (replay, redrive) and its other commands (check, quota recalc) end:
+ * exit status, meaning, and which of them can end so. The manual pages' EXIT STATUS sections are
+ * made from it, and every exit status a command returns is one of these; those the run itself
+ * decides (--help, a usage error, the configuration's fault, an internal error) are the sysexits
+ * of {@link CommandDeclaration#sysexits}, which these agree with.
  */
 enum WorkerExit {
     OK(0, EnumSet.of(Program.WORKER), "--help printed; otherwise it runs until a signal stops it"),
