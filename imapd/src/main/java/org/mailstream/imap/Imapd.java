@@ -13,6 +13,8 @@ import org.mailstream.config.CommandDeclaration;
 import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.server.Server;
 import org.mailstream.server.ServerMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * imapd: the IMAP server through which users read their mail. Its manual page, {@code imapd
@@ -22,7 +24,7 @@ import org.mailstream.server.ServerMetrics;
  */
 public final class Imapd {
 
-    private static final System.Logger LOG = System.getLogger(Imapd.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Imapd.class);
 
     static final CommandDeclaration COMMAND = new CommandDeclaration("imapd",
             "the IMAP server over the directory, bound as each user", """
@@ -73,7 +75,7 @@ public final class Imapd {
         try (MetricsEndpoint endpoint = MetricsEndpoint.start(config.metricsListen(), metrics.registry())) {
             Server server = Server.start(config.server(), new ImapSession.Context(config, metrics, tls),
                     new ServerMetrics(metrics.registry(), "imap"), metrics);
-            LOG.log(System.Logger.Level.INFO, "listening on {0}, reading mail below {1} on {2}", server.addresses(), config.people(),
+            LOG.info("listening on {}, reading mail below {} on {}", server.addresses(), config.people(),
                     config.providers());
             Server.awaitStopSignal();
             server.stop(Duration.ofSeconds(5));

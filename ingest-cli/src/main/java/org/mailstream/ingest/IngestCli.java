@@ -28,6 +28,15 @@ import org.mailstream.schemas.Recipient;
  */
 public final class IngestCli {
 
+    static {
+        // pipe(8) puts everything the command prints into the bounce or the deferral's reason:
+        // the Kafka client must say nothing, and ingest-cli reports in its one line. First in the
+        // class, before anything it loads starts the logging.
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "off");
+        System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka", "off");
+        System.setProperty("slf4j.internal.verbosity", "ERROR");
+    }
+
     private static final Option SENDER = option("f", null, "SENDER", "envelope sender; empty for the null sender");
     private static final Option ORIGINAL_RECIPIENT = option("a", null, "ORIGINAL_RECIPIENT",
             "recipient before address rewriting, pipe(8) ${original_recipient}");

@@ -142,6 +142,8 @@ class IngestConfig extends DeclaredConfig {
         settings.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32 * 1024 * 1024L, neededRequestSize));
         settings.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
         settings.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, clientId());
+        // A broker that is down is tried, and its warning logged, every 5 s rather than every second.
+        settings.putIfAbsent(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 5_000);
         // Metrics reporting and pushing cost start-up time and a round trip, and nobody can read
         // them from a process that lives a tenth of a second.
         settings.putIfAbsent(ProducerConfig.METRIC_REPORTER_CLASSES_CONFIG, "");

@@ -15,6 +15,8 @@ import org.mailstream.config.HostName;
 import org.mailstream.config.MetricsEndpoint;
 import org.mailstream.server.Server;
 import org.mailstream.server.ServerMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * ingest-lmtpd: the long-running LMTP server that Postfix's lmtp(8) feeds over cached
@@ -25,7 +27,7 @@ import org.mailstream.server.ServerMetrics;
  */
 public final class IngestLmtpd {
 
-    private static final System.Logger LOG = System.getLogger(IngestLmtpd.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(IngestLmtpd.class);
 
     /** {@code ingest-lmtpd check}: the pre-flight. */
     private static final CommandDeclaration CHECK = IngestCheck.declaration("ingest-lmtpd", LmtpConfig.DEFAULT_PATH);
@@ -48,7 +50,8 @@ public final class IngestLmtpd {
             It starts, and answers 451, while Kafka is unreachable. SIGTERM or SIGINT: stop
             accepting, say 421 to idle connections, answer every transaction in flight, close
             the producer, exit 0. Logs go to standard error: a line per transaction that was
-            not delivered to every recipient, and the counts every minute.
+            not delivered to every recipient, the counts every minute, and the Kafka
+            client's warnings (a broker unreachable: at most every 5 s).
             """)
             .configurationFile(LmtpConfig.DEFAULT_PATH)
             .subcommand(CHECK)
@@ -88,7 +91,7 @@ public final class IngestLmtpd {
             warnIfTheHeapIsSmall(config);
             Server server = Server.start(config.server(), new LmtpSession.Context(HostName.get(), config,
                     new Ingest(config, producer, clock), clock, metrics), new ServerMetrics(metrics.registry(), "lmtp"), metrics);
-            LOG.log(System.Logger.Level.INFO, "listening on {0}, publishing to {1}", server.addresses(), config.topic());
+            LOG.info("listening on {}, publishing to {}", server.addresses(), config.topic());
             Server.awaitStopSignal();
             // Time enough for a transaction that has just begun to publish and be answered.
             server.stop(Duration.ofMillis(config.deadlineMs()).plusSeconds(5));
@@ -110,7 +113,7 @@ public final class IngestLmtpd {
         long needed = config.server().maxConnections() * 2L * config.maxMessageBytes() + config.producerBufferBytes();
         long heap = Runtime.getRuntime().maxMemory();
         if (needed > heap) {
-            LOG.log(System.Logger.Level.WARNING, "the heap (" + (heap >> 20) + " MiB) cannot hold " + LmtpConfig.SERVER.maxConnections
+            LOG.warn("the heap (" + (heap >> 20) + " MiB) cannot hold " + LmtpConfig.SERVER.maxConnections
                     + " (" + config.server().maxConnections() + ") connections each reading a message of " + IngestConfig.MAX_MESSAGE_BYTES
                     + " (" + config.maxMessageBytes() + " octets) twice, beside the producer's buffers (kafka.buffer.memory): "
                     + (needed >> 20) + " MiB. Lower them, or raise -Xmx with JAVA_OPTS");

@@ -18,6 +18,8 @@ import org.mailstream.schemas.DsnRequest;
 import org.mailstream.schemas.Recipient;
 import org.mailstream.server.Connection;
 import org.mailstream.server.Protocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One LMTP connection (RFC 2033), as Postfix's lmtp(8) client speaks it: LHLO, XFORWARD, MAIL,
@@ -38,7 +40,7 @@ import org.mailstream.server.Protocol;
  */
 final class LmtpSession implements Protocol.Session {
 
-    private static final System.Logger LOG = System.getLogger(LmtpSession.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(LmtpSession.class);
     /** RFC 5321 allows 512 octets a command line; Postfix's XFORWARD and RCPT with ORCPT can need more. */
     private static final int MAX_COMMAND_LINE = 4096;
 
@@ -347,7 +349,7 @@ final class LmtpSession implements Protocol.Session {
             for (int i = 0; i < replies.size(); i++) {
                 lines.add(transaction.recipients().get(i) + ": " + replies.get(i).line());
             }
-            LOG.log(System.Logger.Level.INFO, "from {0}, queue id {1}, sender <{2}>: {3}", peer,
+            LOG.info("from {}, queue id {}, sender <{}>: {}", peer,
                     transaction.queueId() == null ? "-" : transaction.queueId(), transaction.sender(), String.join("; ", lines));
         }
         resetTransaction();

@@ -39,6 +39,8 @@ import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.apache.kafka.common.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
@@ -57,7 +59,7 @@ import sun.misc.Signal;
  */
 public final class Server {
 
-    private static final System.Logger LOG = System.getLogger(Server.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Server.class);
     private static final Duration REPORT_EVERY = Duration.ofSeconds(60);
     /** How long a farewell may take to write before the connection is closed under it. */
     private static final long FAREWELL_NANOS = Duration.ofSeconds(2).toNanos();
@@ -309,7 +311,7 @@ public final class Server {
             new Thread(() -> server.accept(listener), protocol.name() + " accept " + listener.address()).start();
         }
         server.every(Duration.ofSeconds(1), server::sweep);
-        server.every(REPORT_EVERY, () -> LOG.log(System.Logger.Level.INFO, metrics + (report == null ? "" : ", " + report)));
+        server.every(REPORT_EVERY, () -> LOG.info(metrics + (report == null ? "" : ", " + report)));
         return server;
     }
 
@@ -322,7 +324,7 @@ public final class Server {
         CountDownLatch signalled = new CountDownLatch(1);
         for (String name : List.of("TERM", "INT")) {
             Signal.handle(new Signal(name), signal -> {
-                LOG.log(System.Logger.Level.INFO, "SIG{0}: stopping", name);
+                LOG.info("SIG{}: stopping", name);
                 signalled.countDown();
             });
         }
@@ -359,7 +361,7 @@ public final class Server {
         links.forEach(link -> close(link.channel));
         sweeper.shutdownNow();
         farewells.shutdownNow();
-        LOG.log(System.Logger.Level.INFO, protocol.name() + " stopped: " + metrics);
+        LOG.info(protocol.name() + " stopped: " + metrics);
     }
 
     /** Ends the connections that have waited on their client too long, and closes those whose farewell is overdue. */
@@ -376,11 +378,11 @@ public final class Server {
                 metrics.dropped();
             } else if (link.endIf(unread -> unread.waitedNanos(Wait.CLIENT_TO_READ, now) > idle, Protocol.Farewell.IDLE)) {
                 metrics.dropped();
-                LOG.log(System.Logger.Level.INFO, protocol.name() + ": " + link.peer + " did not read its replies for "
+                LOG.info(protocol.name() + ": " + link.peer + " did not read its replies for "
                         + settings.idleTimeout().toSeconds() + " s: disconnected");
             } else if (link.endIf(slow -> slow.inTransactionLongerThan(transaction, now), Protocol.Farewell.TRANSACTION_TOO_LONG)) {
                 metrics.dropped();
-                LOG.log(System.Logger.Level.INFO, protocol.name() + ": " + link.peer + " took longer than "
+                LOG.info(protocol.name() + ": " + link.peer + " took longer than "
                         + settings.transactionTimeout().toSeconds() + " s over one transaction: disconnected");
             }
         }
@@ -440,7 +442,7 @@ public final class Server {
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "TCP_NODELAY not set: " + e);
+            LOG.debug("TCP_NODELAY not set: " + e);
         }
     }
 
@@ -457,13 +459,13 @@ public final class Server {
                 // Out of file descriptors, say: the listener is still good, so try again soon, and
                 // say it once, not ten times a second.
                 if (failures++ == 0) {
-                    LOG.log(System.Logger.Level.ERROR, "accepting on " + listener.address() + " failed, trying again: " + e);
+                    LOG.error("accepting on " + listener.address() + " failed, trying again: " + e);
                 }
                 pause(100);
                 continue;
             }
             if (failures > 0) {
-                LOG.log(System.Logger.Level.INFO, "accepting on " + listener.address() + " again after " + failures + " failed attempts");
+                LOG.info("accepting on " + listener.address() + " again after " + failures + " failed attempts");
                 failures = 0;
             }
             serve(channel, listener.tcp());
@@ -475,7 +477,7 @@ public final class Server {
         String peer = tcp ? (address == null ? "unknown client" : peer(channel)) : "unix socket client";
         if (tcp && (address == null || !settings.allows(address))) {
             metrics.turnedAway();
-            LOG.log(System.Logger.Level.WARNING, protocol.name() + ": refused " + peer + ": not in " + settings.allowKey());
+            LOG.warn(protocol.name() + ": refused " + peer + ": not in " + settings.allowKey());
             sayAndClose(channel, protocol.farewell(Protocol.Farewell.NOT_ALLOWED, peer));
             return;
         }
@@ -498,7 +500,7 @@ public final class Server {
             } catch (IOException clientLeftOrWasClosed) {
                 // nothing was acknowledged that the client did not hear
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, protocol.name() + " session with " + peer + " failed", e);
+                LOG.error(protocol.name() + " session with " + peer + " failed", e);
             } finally {
                 close(channel);
                 links.remove(link);
@@ -515,7 +517,7 @@ public final class Server {
             try {
                 task.run();
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, protocol.name() + " housekeeping failed", e);
+                LOG.error(protocol.name() + " housekeeping failed", e);
             }
         }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -526,7 +528,7 @@ public final class Server {
             try {
                 Files.deleteIfExists(file);
             } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "cannot remove " + file + ": " + e);
+                LOG.warn("cannot remove " + file + ": " + e);
             }
         }
     }
