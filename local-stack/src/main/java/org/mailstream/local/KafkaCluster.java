@@ -115,8 +115,13 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** Lets {@code user} do {@code operation} on the resource named {@code name} (a topic, a group). */
     public void allow(String user, ResourceType type, String name, AclOperation operation) {
+        allow(user, type, PatternType.LITERAL, name, operation);
+    }
+
+    /** Lets {@code user} do {@code operation} on the resources {@code name} names as {@code pattern} says (LITERAL, PREFIXED). */
+    public void allow(String user, ResourceType type, PatternType pattern, String name, AclOperation operation) {
         try (Admin admin = admin()) {
-            admin.createAcls(List.of(new AclBinding(new ResourcePattern(type, name, PatternType.LITERAL),
+            admin.createAcls(List.of(new AclBinding(new ResourcePattern(type, name, pattern),
                     new AccessControlEntry("User:" + user, "*", operation, AclPermissionType.ALLOW)))).all().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cannot let " + user + " " + operation + " " + name, e);

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,8 +23,10 @@ import org.mailstream.testsupport.SecureKafka;
 
 /**
  * bin/store-worker against a broker that takes only SASL_SSL (SCRAM-SHA-512) under the standard
- * authorizer: the principal with READ on the topic and its group and WRITE on the dead-letter
- * topic stores; one without READ exits 78 saying Kafka refused it.
+ * authorizer, with the README's ACLs: the principal with READ on the topic, READ on every group
+ * whose name starts with the configured group.id (each back end's group, and redrive's), and
+ * WRITE on the dead-letter topic stores as back end a; one without READ exits 78 saying Kafka
+ * refused it.
  */
 class WorkerKafkaSecurityIT {
 
@@ -37,11 +40,11 @@ class WorkerKafkaSecurityIT {
     }
 
     @Test
-    void theWorkerWithItsRightsStoresAndPassesItsCheckOverSaslSslAndOneWithoutReadExits78SayingSo() throws Exception {
+    void aBackEndsWorkerWithTheReadmesRightsStoresAndPassesItsCheckOverSaslSslAndOneWithoutReadExits78SayingSo() throws Exception {
         kafka.cluster().addScramUser("worker", "worker-secret");
         kafka.cluster().addScramUser("stranger", "stranger-secret");
         kafka.cluster().allow("worker", ResourceType.TOPIC, backend.topic, AclOperation.READ);
-        kafka.cluster().allow("worker", ResourceType.GROUP, backend.topic + "-store", AclOperation.READ);
+        kafka.cluster().allow("worker", ResourceType.GROUP, PatternType.PREFIXED, backend.topic + "-store", AclOperation.READ);
         kafka.cluster().allow("worker", ResourceType.TOPIC, backend.topic + ".dlq", AclOperation.WRITE);
         backend.addMailboxes("bob");
         List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
@@ -61,7 +64,7 @@ class WorkerKafkaSecurityIT {
         Run check = run("check", "-c", backend.workerConfig(settings("worker", "worker-secret")).toString());
         assertEquals(WorkerExit.CHECKED.code(), check.status(), "the check passes with only the rights storing needs\n" + check.output());
         assertTrue(check.output().contains("ok    topic " + backend.topic + ": the principal may READ"), check.output());
-        assertTrue(check.output().contains("ok    group " + backend.topic + "-store: the principal may READ"), check.output());
+        assertTrue(check.output().contains("ok    group " + backend.topic + "-store-a: the principal may READ"), check.output());
 
         Run stranger = run("-c", backend.workerConfig(settings("stranger", "stranger-secret")).toString());
         assertEquals(WorkerExit.CONFIG.code(), stranger.status(), stranger.output());
@@ -78,7 +81,10 @@ class WorkerKafkaSecurityIT {
         return new Run(status, output.toString(StandardCharsets.UTF_8));
     }
 
+    /** {@code user}'s credentials, storing as back end a of one, whose group is GROUP-a. */
     private Map<String, String> settings(String user, String password) {
-        return new HashMap<>(kafka.clientSettings(user, password));
+        Map<String, String> settings = new HashMap<>(kafka.clientSettings(user, password));
+        settings.putAll(Map.of("backend", "a", "routing.backends", "a"));
+        return settings;
     }
 }
