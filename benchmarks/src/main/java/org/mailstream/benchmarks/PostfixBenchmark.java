@@ -35,8 +35,11 @@ import org.mailstream.local.TopicReader;
  * to 100 mailboxes; the stored rate from the entries' entryCSN, beside slapd's raw add rate for
  * the same entries on a fresh slapd (as bin/bench-store measures it).
  *
- * <p>Usage: {@code PostfixBenchmark ROOT MAILS INGEST_MAILS E2E_MAILS}; needs bin/install, postfix,
- * postfix-ldap, slapd and kcat.
+ * <p>Last, beside Dovecot ({@link DovecotComparison}): COMPARE_MAILS mails through Postfix to
+ * Dovecot's LMTP, and through ingest-lmtpd to slapd in log and in sync mode, COMPARE_RUNS runs each.
+ *
+ * <p>Usage: {@code PostfixBenchmark ROOT MAILS INGEST_MAILS E2E_MAILS COMPARE_MAILS COMPARE_RUNS};
+ * needs bin/install, postfix, postfix-ldap, slapd, kcat and dovecot-lmtpd.
  */
 public final class PostfixBenchmark {
 
@@ -61,6 +64,8 @@ public final class PostfixBenchmark {
         int mails = Integer.parseInt(args[1]);
         int ingestMails = Integer.parseInt(args[2]);
         int endToEndMails = Integer.parseInt(args[3]);
+        int compareMails = Integer.parseInt(args[4]);
+        int compareRuns = Integer.parseInt(args[5]);
         try (KafkaCluster kafka = KafkaCluster.start(1); Slapd slapd = Slapd.start()) {
             kafka.createTopic(TOPIC, 4, 1, Map.of("max.message.bytes", "10551296"));
             slapd.addMailbox("bob");
@@ -98,6 +103,7 @@ public final class PostfixBenchmark {
             }
         }
         endToEnd(root, endToEndMails);
+        DovecotComparison.run(root, compareMails, compareRuns);
     }
 
     /** Postfix delivering {@code mails} over LMTP to a fresh ingest-lmtpd with {@code settings} added. */

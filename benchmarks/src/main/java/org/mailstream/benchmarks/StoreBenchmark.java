@@ -58,7 +58,7 @@ public final class StoreBenchmark {
     /** Several partitions a connection, as a production topic would have, so that writers stay busy. */
     private static final int PARTITIONS = Integer.getInteger("partitions", 32);
     private static final String LOG_SETTINGS = "mailstore.durability-log.ldif";
-    private static final String WORKER_LOG = "store-worker.log";
+    static final String WORKER_LOG = "store-worker.log";
     private static final Pattern STORED_REPORT = Pattern.compile("INFO StoreLoop - stored (\\d+),");
 
     private StoreBenchmark() {
@@ -271,7 +271,7 @@ public final class StoreBenchmark {
     }
 
     /** bin/store-worker with {@code config}, logging to {@value #WORKER_LOG} beside it. */
-    private static Process startWorker(Path root, Path config) throws Exception {
+    static Process startWorker(Path root, Path config) throws Exception {
         return new ProcessBuilder(root.resolve("bin/store-worker").toString(), "-c", config.toString())
                 .redirectErrorStream(true).redirectOutput(config.resolveSibling(WORKER_LOG).toFile()).start();
     }

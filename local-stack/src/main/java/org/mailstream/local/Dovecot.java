@@ -14,8 +14,12 @@ import java.util.Map;
  * Debian's Dovecot (dovecot-imapd) as a private IMAP server on a free loopback port, in the
  * foreground and stopped by pid: the reference the IMAP server's answers are compared with. Its
  * users' mail is a Maildir each, filled by {@link #deliver}; it serves them at the next SELECT.
+ * {@link #startWithLmtp} adds Dovecot's LMTP server (dovecot-lmtpd) on a unix socket, which
+ * delivers into the same Maildirs with Dovecot's default fsync: the peer of our delivery.
  */
 public final class Dovecot implements AutoCloseable {
+
+    private static final String LMTP_SOCKET = "lmtp";
 
     private final Path directory;
     private final ManagedProcess process;
@@ -29,6 +33,15 @@ public final class Dovecot implements AutoCloseable {
 
     /** Starts one with {@code users}, name to password. */
     public static Dovecot start(Map<String, String> users) {
+        return start(users, false);
+    }
+
+    /** Starts one with {@code users} that also takes mail for them over LMTP at {@link #lmtpSocket()}. */
+    public static Dovecot startWithLmtp(Map<String, String> users) {
+        return start(users, true);
+    }
+
+    private static Dovecot start(Map<String, String> users, boolean lmtp) {
         try {
             // Dovecot's own users (dovecot, dovenull, and nobody for the mail) read below it: not the 0700 of a temp directory.
             Path directory = Files.createTempDirectory("dovecot", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
@@ -40,7 +53,7 @@ public final class Dovecot implements AutoCloseable {
                     base_dir = %1$s/run
                     state_dir = %1$s/state
                     log_path = %1$s/dovecot.log
-                    protocols = imap
+                    protocols = imap%4$s
                     listen = 127.0.0.1
                     ssl = no
                     disable_plaintext_auth = no
@@ -62,7 +75,13 @@ public final class Dovecot implements AutoCloseable {
                         port = 0
                       }
                     }
-                    """.formatted(directory, passwd, port));
+                    """.formatted(directory, passwd, port, lmtp ? " lmtp" : "") + (!lmtp ? "" : """
+                    service lmtp {
+                      unix_listener %s {
+                        mode = 0666
+                      }
+                    }
+                    """.formatted(directory.resolve(LMTP_SOCKET))));
             for (String user : users.keySet()) {
                 for (String sub : List.of("new", "cur", "tmp")) {
                     Files.createDirectories(directory.resolve("home/" + user + "/Maildir/" + sub));
@@ -71,7 +90,7 @@ public final class Dovecot implements AutoCloseable {
             chownToNobody(directory.resolve("home"));
             ManagedProcess process = ManagedProcess.start("dovecot", List.of("dovecot", "-F", "-c", config.toString()),
                     directory.resolve("console.log"));
-            process.awaitReady(Duration.ofSeconds(30), () -> accepts(port));
+            process.awaitReady(Duration.ofSeconds(30), () -> accepts(port) && (!lmtp || Files.exists(directory.resolve(LMTP_SOCKET))));
             return new Dovecot(directory, process, port);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -95,6 +114,28 @@ public final class Dovecot implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Where Postfix's lmtp(8) reaches Dovecot's LMTP server, started by {@link #startWithLmtp}. */
+    public Path lmtpSocket() {
+        return directory.resolve(LMTP_SOCKET);
+    }
+
+    /** How many mails {@code user}'s Maildir holds, new or seen. */
+    public long mailCount(String user) {
+        long count = 0;
+        for (String sub : List.of("new", "cur")) {
+            try (var files = Files.list(directory.resolve("home/" + user + "/Maildir/" + sub))) {
+                count += files.count();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return count;
     }
 
     /** Puts {@code messages} into {@code user}'s Maildir/new in order, each under a name that sorts after the one before. */

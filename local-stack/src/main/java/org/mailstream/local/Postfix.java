@@ -305,6 +305,11 @@ public final class Postfix implements AutoCloseable {
         master.awaitReady(COMMAND_TIMEOUT, () -> FreePort.isListening(port));
     }
 
+    /** The master process's pid: with its children, the whole of this Postfix. */
+    public long masterPid() {
+        return master.pid();
+    }
+
     /** postfix stop, then postfix start: its queue kept, its deliveries in flight cut off. */
     public void restart() throws IOException {
         stopMaster();
