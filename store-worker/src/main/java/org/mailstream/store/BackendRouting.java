@@ -118,6 +118,11 @@ final class BackendRouting {
         return owner;
     }
 
+    /** Whether {@code rawAddress}'s mailbox is pinned to its back end by routing.pins. */
+    boolean isPinned(String rawAddress) {
+        return pins.containsKey(mailboxOf(rawAddress));
+    }
+
     /** A forged key that is no address is routed as it is, and dead-lettered by the back end it lands on. */
     private String mailboxOf(String address) {
         try {

@@ -45,7 +45,8 @@ public final class StoreWorker {
             new one, or re-index after a parser change); redrive stores the dead letters that can
             be stored now. Each prints its plan and changes nothing without --execute; see
             their own --help. check verifies, before the first mail, what storing needs.
-            quota recalc counts again what owners with a quota keep.
+            quota recalc counts again what owners with a quota keep; route tells which back end
+            an address belongs to.
 
             Quota: an owner's usage is counted as mail is stored; once it passes a limit
             (mailStoreQuotaBytes or mailStoreQuotaMessages on the owner, else quota.bytes and
@@ -61,6 +62,7 @@ public final class StoreWorker {
             .subcommand(ReplayCommands.REDRIVE)
             .subcommand(CheckCommand.CHECK)
             .subcommand(QuotaCommand.RECALC)
+            .subcommand(RouteCommand.ROUTE)
             .configuration(StoreConfig.DEFINITION, """
                     Java properties. Every key that starts with kafka. and is not listed below goes to
                     the Kafka consumer and the dead-letter producer with the prefix removed.
@@ -91,6 +93,9 @@ public final class StoreWorker {
         }
         if (args.length > 1 && args[0].equals("quota") && args[1].equals("recalc")) {
             return QuotaCommand.run(Arrays.copyOfRange(args, 2, args.length), out);
+        }
+        if (args.length > 0 && args[0].equals("route")) {
+            return RouteCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
         }
         return COMMAND.run(args, COMMAND.sysexits(out), StoreConfig::load, (command, config) -> serve(config).code());
     }

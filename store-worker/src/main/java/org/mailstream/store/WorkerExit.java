@@ -16,6 +16,7 @@ enum WorkerExit {
     DONE(0, Program.PASSES, "done, the dry run printed, or --help"),
     CHECKED(0, EnumSet.of(Program.CHECK), "every check passed (a warning does not fail), or --help"),
     RECOUNTED(0, EnumSet.of(Program.QUOTA), "every owner with a quota counted, or --help"),
+    ROUTED(0, EnumSet.of(Program.ROUTE), "every address routed, or --help"),
     USAGE(64, Program.ALL, "usage error"),
     DATA_GONE(65, EnumSet.of(Program.REPLAY), "the topic no longer holds records the start asks for; nothing changed"),
     SOFTWARE(70, Program.ALL, "internal error"),
@@ -30,7 +31,7 @@ enum WorkerExit {
 
     /** The commands of store-worker. */
     enum Program {
-        WORKER, REPLAY, REDRIVE, CHECK, QUOTA;
+        WORKER, REPLAY, REDRIVE, CHECK, QUOTA, ROUTE;
 
         static final Set<Program> PASSES = EnumSet.of(REPLAY, REDRIVE);
         static final Set<Program> STORING = EnumSet.of(WORKER, REPLAY, REDRIVE);

@@ -67,9 +67,22 @@ class StoreWorkerTest {
     }
 
     @Test
+    void routeTellsTheBackEndOfEachAddressAsTheWorkersRouteItWithoutAskingAnyone() throws Exception {
+        Path config = config("backend=b\nrouting.backends=a,b\nrouting.pins=carol@example.com=a\nrecipient.delimiter=+\n");
+        BackendRouting routing = StoreConfig.load(config).routing();
+        Run run = run("route", "-c", config.toString(), "-a", "alice@example.com", "ALICE+news@Example.COM", "carol@example.com");
+
+        assertEquals(0, run.status(), run.output());
+        String alices = routing.ownerOf("alice@example.com");
+        assertEquals("alice@example.com: back end " + alices + "\nALICE+news@Example.COM: back end " + alices
+                + "\ncarol@example.com: back end a (pinned)\n", run.output(), "an extension and the case route with the mailbox");
+        assertEquals("bob@example.com: the only back end\n", run("route", "-c", config("").toString(), "-a", "bob@example.com").output());
+    }
+
+    @Test
     void theReadmeHoldsEachCommandsOptionsAndExitStatusesAsDeclared() {
         for (CommandDeclaration command : List.of(StoreWorker.COMMAND, ReplayCommands.REPLAY, ReplayCommands.REDRIVE, CheckCommand.CHECK,
-                QuotaCommand.RECALC)) {
+                QuotaCommand.RECALC, RouteCommand.ROUTE)) {
             ReadmeReference.assertReadmeDocumentsOptions(command);
             ReadmeReference.assertReadmeDocumentsExitStatuses(command);
         }
@@ -82,6 +95,7 @@ class StoreWorkerTest {
         assertEquals(ReplayCommands.REDRIVE.manual(), run("redrive", "--help").output());
         assertEquals(CheckCommand.CHECK.manual(), run("check", "--help").output());
         assertEquals(QuotaCommand.RECALC.manual(), run("quota", "recalc", "--help").output());
+        assertEquals(RouteCommand.ROUTE.manual(), run("route", "--help").output());
         assertTrue(run("replay", "--help").output().contains("\n    65 "), "replay can end with 65");
         assertFalse(run("--help").output().contains("\n    65 "), "the worker never ends with 65");
     }
