@@ -382,7 +382,9 @@ final class StoreLoop implements StoreStats {
 
     /** The records of {@code batch} inside the pass's range: all of them while subscribed. */
     private static List<ConsumerRecord<byte[], byte[]>> withinRange(PartitionLedger ledger, List<ConsumerRecord<byte[], byte[]>> batch) {
-        return batch.stream().filter(r -> !ledger.atEnd(r.offset())).toList();
+        // Offsets ascend: a batch whose last record is inside the range, every one while subscribed, is kept whole, uncopied.
+        return !ledger.atEnd(batch.get(batch.size() - 1).offset()) ? batch
+                : batch.stream().filter(r -> !ledger.atEnd(r.offset())).toList();
     }
 
     /**
