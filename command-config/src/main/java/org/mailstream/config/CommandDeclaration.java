@@ -315,10 +315,7 @@ public final class CommandDeclaration {
         page.append("\nDESCRIPTION\n");
         description.strip().lines().forEach(line -> page.append(line.isEmpty() ? "" : "    " + line).append('\n'));
         page.append("\nOPTIONS\n");
-        for (Option option : declaredOptions()) {
-            page.append(wrap(usage(option), option.getDescription()));
-        }
-        page.append(wrap("--help", "print this manual page and exit"));
+        optionEntries().forEach(entry -> page.append(wrap(entry[0], entry[1])));
         page.append("\nEXIT STATUS\n");
         for (ExitStatus status : exitStatuses) {
             page.append(wrap(Integer.toString(status.code()), status.meaning()));
@@ -329,6 +326,63 @@ public final class CommandDeclaration {
             page.append('\n').append(configuration.toRst());
         }
         return page.toString();
+    }
+
+    /** This command's manual page for man(1), section 8: see {@link ManualPage}. */
+    public String manualPage(String version) {
+        return ManualPage.command(this, version);
+    }
+
+    /** The manual page, section 5, of the configuration file this command reads. */
+    public String configurationManualPage(String version) {
+        return ManualPage.configurationFile(this, version);
+    }
+
+    /** store-worker.properties for /etc/mailstream/store-worker.properties: the name of its section 5 page. */
+    public String configurationFileName() {
+        return defaultConfigurationFile.getFileName().toString();
+    }
+
+    String summary() {
+        return summary;
+    }
+
+    String description() {
+        return description;
+    }
+
+    List<String> synopses() {
+        List<String> all = new ArrayList<>(List.of(synopsis()));
+        subcommands.forEach(sub -> all.add(sub.synopsis()));
+        return all;
+    }
+
+    List<ExitStatus> exitStatuses() {
+        return exitStatuses;
+    }
+
+    /** Each option as the synopsis writes it, with its description, --help last. */
+    List<String[]> optionEntries() {
+        List<String[]> entries = new ArrayList<>();
+        declaredOptions().forEach(option -> entries.add(new String[] {usage(option), option.getDescription()}));
+        entries.add(new String[] {"--help", "print this manual page and exit"});
+        return entries;
+    }
+
+    List<CommandDeclaration> subcommands() {
+        return subcommands;
+    }
+
+    ConfigDef configurationKeys() {
+        return configuration;
+    }
+
+    String configurationNote() {
+        return configurationNote;
+    }
+
+    Path defaultConfigurationFile() {
+        return defaultConfigurationFile;
     }
 
     /** The README's table of options. */

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,11 +45,7 @@ class ReleaseArchiveIT {
     @BeforeAll
     static void unpackAndPrepare() throws IOException {
         prefix = Files.createTempDirectory("release-prefix");
-        Path archive;
-        try (Stream<Path> built = Files.list(Command.repositoryRoot().resolve("distribution/target"))) {
-            archive = built.filter(file -> file.getFileName().toString().matches("mailstream-.*\\.tar\\.gz")).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("no release archive in distribution/target: run mvn package"));
-        }
+        Path archive = BuiltArchive.path();
         run(List.of("tar", "-xzf", archive.toString(), "-C", prefix.toString()));
         String versioned = archive.getFileName().toString().replace(".tar.gz", "");
         installed = Files.createSymbolicLink(prefix.resolve("mailstream"), prefix.resolve(versioned));

@@ -26,7 +26,7 @@ public final class Imapd {
 
     private static final Logger LOG = LoggerFactory.getLogger(Imapd.class);
 
-    static final CommandDeclaration COMMAND = new CommandDeclaration("imapd",
+    public static final CommandDeclaration COMMAND = new CommandDeclaration("imapd",
             "the IMAP server over the directory, bound as each user", """
             Serves IMAP4rev1 (RFC 3501) to mail clients. A user logs in with their uid and
             password (LOGIN, or AUTHENTICATE PLAIN); the session binds to LDAP as

@@ -49,7 +49,7 @@ public final class IngestCli {
     /** {@code ingest-cli check}: the pre-flight. */
     private static final CommandDeclaration CHECK = IngestCheck.declaration("ingest-cli", IngestConfig.DEFAULT_PATH);
 
-    static final CommandDeclaration COMMAND = exitStatuses(new CommandDeclaration("ingest-cli", "hand one message from Postfix to Kafka", """
+    public static final CommandDeclaration COMMAND = exitStatuses(new CommandDeclaration("ingest-cli", "hand one message from Postfix to Kafka", """
             Reads one message from standard input to its end, checks it, and publishes it
             unchanged to a Kafka topic, one record per recipient, keyed by the recipient with
             its domain lower-cased and carrying the envelope as a record header. It exits as

@@ -32,7 +32,7 @@ public final class IngestLmtpd {
     /** {@code ingest-lmtpd check}: the pre-flight. */
     private static final CommandDeclaration CHECK = IngestCheck.declaration("ingest-lmtpd", LmtpConfig.DEFAULT_PATH);
 
-    static final CommandDeclaration COMMAND = new CommandDeclaration("ingest-lmtpd",
+    public static final CommandDeclaration COMMAND = new CommandDeclaration("ingest-lmtpd",
             "the LMTP server that hands Postfix's mail to Kafka", """
             Accepts LMTP (RFC 2033) from Postfix's lmtp(8) client on unix sockets and TCP
             listeners, and publishes each message to a Kafka topic, one record per recipient,

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class StoreWorker {
 
-    static final CommandDeclaration COMMAND = WorkerExit.declareOn(new CommandDeclaration("store-worker",
+    public static final CommandDeclaration COMMAND = WorkerExit.declareOn(new CommandDeclaration("store-worker",
             "store mail from Kafka in an OpenLDAP back end", """
             A member of the consumer group of one back end. For each record it finds the
             recipient's mailbox owner with the configured filter, creates cn=FOLDER below the
