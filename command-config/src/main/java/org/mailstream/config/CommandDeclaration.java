@@ -21,7 +21,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 /**
  * A command declared once: its options, each with its argument's name and its description, and
  * its exit statuses, each with its meaning. The parser (commons-cli), the manual page's
- * SYNOPSIS, OPTIONS and EXIT STATUS sections, and the README's tables all come from this one
+ * SYNOPSIS, OPTIONS and EXIT STATUS sections, the tables of docs/ and the man pages all come from this one
  * declaration, so that none of them can drift from what the command does.
  *
  * <p>An option is {@linkplain #required required} when the command cannot run without it, but
@@ -385,13 +385,13 @@ public final class CommandDeclaration {
         return defaultConfigurationFile;
     }
 
-    /** The README's table of options. */
+    /** The table of options in docs/. */
     public String optionsMarkdown() {
         return declaredOptions().stream().map(o -> "| `" + usage(o).replace("|", "\\|") + "` | " + o.getDescription() + " |")
                 .collect(Collectors.joining("\n", "| option | meaning |\n| --- | --- |\n", "\n"));
     }
 
-    /** The README's table of exit statuses. */
+    /** The table of exit statuses in docs/. */
     public String exitStatusMarkdown() {
         return exitStatuses.stream().map(s -> "| " + s.code() + " | " + s.meaning() + " |")
                 .collect(Collectors.joining("\n", "| exit | meaning |\n| --- | --- |\n", "\n"));

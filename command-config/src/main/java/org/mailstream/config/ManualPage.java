@@ -7,7 +7,7 @@ import org.apache.kafka.common.config.ConfigDef;
 /**
  * A {@link CommandDeclaration} as man(7) pages: the program's, section 8, with a section for each
  * subcommand, and its configuration file's, section 5, one entry per declared key. They say what
- * {@code --help} and the README's tables say, from the same declaration; the release ships
+ * {@code --help} and the tables of docs/ say, from the same declaration; the release ships
  * them in share/man.
  */
 final class ManualPage {

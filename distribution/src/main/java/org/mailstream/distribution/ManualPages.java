@@ -13,7 +13,7 @@ import org.mailstream.store.StoreWorker;
 
 /**
  * ManualPages: writes the manual pages the release archive ships in share/man, from the same
- * declarations that give each program's --help and the README's tables: man8/PROGRAM.8 for each
+ * declarations that give each program's --help and the tables of docs/: man8/PROGRAM.8 for each
  * program (its subcommands included) and man5/FILE.5 for the configuration file it reads.
  *
  * <p>Usage: {@code ManualPages OUTPUT_DIRECTORY VERSION}; the build runs it before packaging.

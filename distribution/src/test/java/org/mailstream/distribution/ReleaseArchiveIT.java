@@ -27,7 +27,7 @@ import org.mailstream.local.ManagedProcess;
 import org.mailstream.local.Slapd;
 
 /**
- * The release archive, unpacked into a temporary prefix the way the README's install procedure
+ * The release archive, unpacked into a temporary prefix the way docs/install.md's procedure
  * does it (a versioned directory and a symbolic link to it), prepared with its own
  * prepare-ingest-cli on the system's JVM without a broker, configured from its own sample files,
  * and run from there: a message through the pipe command, one through the LMTP server, both

@@ -88,7 +88,7 @@ final class ImapCheck {
                     : OBJECT_CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).toList();
             report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", OBJECT_CLASSES),
                     provider + ": its schema lacks " + String.join(", ", missing) + ": load the release's mailstore.cnconfig.ldif"
-                            + " (see the README, imapd, on upgrading a back end)");
+                            + " (see docs/imapd.md, on upgrading a back end)");
             if (!config.lookupDn().isEmpty()) {
                 checkLookupIdentity(config, connection, provider, report);
             }

@@ -16,10 +16,10 @@ import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailstream.server.ServerKeys;
-import org.mailstream.testsupport.ReadmeReference;
+import org.mailstream.testsupport.DocumentedReference;
 import org.mailstream.testsupport.SampleConfiguration;
 
-/** imapd's declarations, its manual and the README agree; its configuration refuses what it cannot serve. */
+/** imapd's declarations, its manual and docs/imapd.md agree; its configuration refuses what it cannot serve. */
 class ImapdManualTest {
 
     private static final Map<String, String> MINIMAL = Map.of("ldap.urls", "ldap://127.0.0.1:389", "ldap.base.dn",
@@ -29,10 +29,10 @@ class ImapdManualTest {
     Path directory;
 
     @Test
-    void theReadmeHoldsTheOptionsExitStatusesAndConfigurationAsDeclared() {
-        ReadmeReference.assertReadmeDocumentsOptions(Imapd.COMMAND);
-        ReadmeReference.assertReadmeDocumentsExitStatuses(Imapd.COMMAND);
-        ReadmeReference.assertReadmeDocuments(ImapConfig.DEFINITION);
+    void itsDocumentHoldsTheOptionsExitStatusesAndConfigurationAsDeclared() {
+        DocumentedReference.assertDocumentsOptions("docs/imapd.md", Imapd.COMMAND);
+        DocumentedReference.assertDocumentsExitStatuses("docs/imapd.md", Imapd.COMMAND);
+        DocumentedReference.assertDocuments("docs/imapd.md", ImapConfig.DEFINITION);
     }
 
     @Test

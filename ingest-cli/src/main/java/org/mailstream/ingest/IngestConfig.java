@@ -18,7 +18,7 @@ import org.mailstream.schemas.MailRecord;
 /**
  * ingest-cli's configuration: a Java properties file whose keys are declared once, here, with
  * their documentation, type, default and validation. {@code --help} prints {@link #DEFINITION},
- * and a test holds the README's reference to it.
+ * and a test holds docs/ingest.md's reference to it.
  *
  * <p>Every other key that starts with {@code kafka.} goes to the Kafka producer with the prefix
  * removed (TLS, SASL, timeouts). Secrets belong in files, through Kafka's own config providers:

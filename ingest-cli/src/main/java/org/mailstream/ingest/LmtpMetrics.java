@@ -11,7 +11,7 @@ import java.util.List;
  * log every minute: transactions, each recipient's reply by class and enhanced status code,
  * message sizes, and the time from the end of DATA to the brokers' acknowledgment. The
  * connections are the server core's ({@link org.mailstream.server.ServerMetrics}).
- * The README lists them with a sample scrape.
+ * docs/operations.md lists them with a sample scrape.
  */
 final class LmtpMetrics {
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailstream.local.KafkaCluster;
 
-/** ingest-cli check and ingest-lmtpd check against a real broker, with the topic as the README sizes it and then wrong. */
+/** ingest-cli check and ingest-lmtpd check against a real broker, with the topic as docs/kafka.md sizes it and then wrong. */
 class IngestCheckIT {
 
     private final KafkaCluster kafka = KafkaCluster.shared();
@@ -24,7 +24,7 @@ class IngestCheckIT {
     Path directory;
 
     @Test
-    void aTopicSizedAsTheReadmeSaysPassesBothFrontEndsChecks() throws Exception {
+    void aTopicSizedAsTheDocsSayPassesBothFrontEndsChecks() throws Exception {
         kafka.createTopic(topic, 3, 1, Map.of("max.message.bytes", "11000000"));
         Path config = config();
 

@@ -9,9 +9,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.mailstream.schemas.DeliveryStatus;
-import org.mailstream.testsupport.ReadmeReference;
+import org.mailstream.testsupport.DocumentedReference;
 
-/** ingest-cli's options and exit statuses are declared once; the manual and the README follow. */
+/** ingest-cli's options and exit statuses are declared once; the manual and docs/ingest.md follow. */
 class IngestCliManualTest {
 
     @Test
@@ -35,9 +35,9 @@ class IngestCliManualTest {
     }
 
     @Test
-    void theReadmeHoldsTheOptionsAsDeclared() {
-        // The README's exit statuses are DeliveryStatus's table, which DeliveryStatusTest holds to it.
-        ReadmeReference.assertReadmeDocumentsOptions(IngestCli.COMMAND);
+    void itsDocumentHoldsTheOptionsAsDeclared() {
+        // docs/ingest.md's exit statuses are DeliveryStatus's table, which DeliveryStatusTest holds to it.
+        DocumentedReference.assertDocumentsOptions("docs/ingest.md", IngestCli.COMMAND);
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.ReadmeReference;
+import org.mailstream.testsupport.DocumentedReference;
 import org.mailstream.testsupport.SampleConfiguration;
 
 class IngestConfigTest {
@@ -66,8 +66,8 @@ class IngestConfigTest {
     }
 
     @Test
-    void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() throws Exception {
-        ReadmeReference.assertReadmeDocuments(IngestConfig.DEFINITION);
+    void theDocumentedReferenceIsTheOneGeneratedFromTheDeclaration() throws Exception {
+        DocumentedReference.assertDocuments("docs/ingest.md", IngestConfig.DEFINITION);
     }
 
     @Test

@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.mailstream.server.ServerKeys;
 import org.mailstream.server.ServerSettings;
 import org.junit.jupiter.api.io.TempDir;
-import org.mailstream.testsupport.ReadmeReference;
+import org.mailstream.testsupport.DocumentedReference;
 import org.mailstream.testsupport.SampleConfiguration;
 
-/** ingest-lmtpd's declarations, its manual and the README agree; its configuration refuses what would lose mail. */
+/** ingest-lmtpd's declarations, its manual and docs/ingest.md agree; its configuration refuses what would lose mail. */
 class IngestLmtpdManualTest {
 
     private static final Map<String, String> MINIMAL = Map.of("kafka.bootstrap.servers", "127.0.0.1:9092");
@@ -31,10 +31,10 @@ class IngestLmtpdManualTest {
     Path directory;
 
     @Test
-    void theReadmeHoldsTheOptionsExitStatusesAndConfigurationAsDeclared() {
-        ReadmeReference.assertReadmeDocumentsOptions(IngestLmtpd.COMMAND);
-        ReadmeReference.assertReadmeDocumentsExitStatuses(IngestLmtpd.COMMAND);
-        ReadmeReference.assertReadmeDocuments(LmtpConfig.DEFINITION);
+    void itsDocumentHoldsTheOptionsExitStatusesAndConfigurationAsDeclared() {
+        DocumentedReference.assertDocumentsOptions("docs/ingest.md", IngestLmtpd.COMMAND);
+        DocumentedReference.assertDocumentsExitStatuses("docs/ingest.md", IngestLmtpd.COMMAND);
+        DocumentedReference.assertDocuments("docs/ingest.md", LmtpConfig.DEFINITION);
     }
 
     @Test

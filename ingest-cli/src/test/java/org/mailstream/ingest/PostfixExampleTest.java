@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.mailstream.local.Command;
 
 /**
- * The Postfix configuration an operator copies from the README is the shipped example that the
+ * The Postfix configuration an operator copies from docs/postfix.md is the shipped example that the
  * end-to-end tests run Postfix with (test-support's Postfix fixture reads the same files).
  */
 class PostfixExampleTest {
@@ -19,10 +19,10 @@ class PostfixExampleTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"main.cf", "master.cf", "mailstream-mailboxes.cf", "mailstream-quota.cf", "main-lmtp.cf"})
-    void theReadmeQuotesTheShippedPostfixFileWordForWord(String name) throws IOException {
+    void thePostfixDocumentQuotesTheShippedPostfixFileWordForWord(String name) throws IOException {
         String file = Files.readString(ROOT.resolve("ingest-cli/src/dist/postfix").resolve(name));
-        String readme = Files.readString(ROOT.resolve("README.md"));
-        assertTrue(readme.contains("```\n" + file + "```\n"), "README.md does not quote ingest-cli/src/dist/postfix/" + name
+        String document = Files.readString(ROOT.resolve("docs/postfix.md"));
+        assertTrue(document.contains("```\n" + file + "```\n"), "docs/postfix.md does not quote ingest-cli/src/dist/postfix/" + name
                 + " as it is:\n" + file);
     }
 }

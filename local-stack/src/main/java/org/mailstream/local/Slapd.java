@@ -104,7 +104,7 @@ public final class Slapd implements AutoCloseable {
     /**
      * A slapd configured as Debian's slapd package configures one, from the package's own
      * {@value #DEBIAN_INIT_LDIF} (its stock indexes, and a rule that lets anyone read everything),
-     * then set up the way the README tells an operator: the schema added and
+     * then set up the way docs/ldap.md tells an operator: the schema added and
      * mailstore.database.ldif applied with ldapmodify -Y EXTERNAL over ldapi.
      */
     public static Slapd startFromDebianPackageConfiguration() {

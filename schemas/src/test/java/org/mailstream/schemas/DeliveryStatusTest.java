@@ -45,17 +45,17 @@ class DeliveryStatusTest {
     }
 
     @Test
-    void theReadmeListsEveryStatusAsTheTableDefinesIt() throws Exception {
-        Path readme = Path.of("").toAbsolutePath();
-        while (!Files.exists(readme.resolve("README.md"))) {
-            readme = readme.getParent();
+    void theIngestDocumentListsEveryStatusAsTheTableDefinesIt() throws Exception {
+        Path root = Path.of("").toAbsolutePath();
+        while (!Files.exists(root.resolve("README.md"))) {
+            root = root.getParent();
         }
-        String text = Files.readString(readme.resolve("README.md"));
+        String text = Files.readString(root.resolve("docs/ingest.md"));
         for (DeliveryStatus status : DeliveryStatus.values()) {
             String postfix = status.exitCode() == 0 ? "sent" : deferred(status) ? "deferred" : "bounced";
             String row = "| " + status.exitCode() + " | " + status.replyCode() + " | " + status.enhancedCode() + " | " + status.text()
                     + " | " + postfix + " |";
-            assertTrue(text.contains(row), "README.md lacks the row " + row);
+            assertTrue(text.contains(row), "docs/ingest.md lacks the row " + row);
         }
     }
 

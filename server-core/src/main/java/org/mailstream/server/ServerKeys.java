@@ -60,7 +60,7 @@ public final class ServerKeys {
                         "Permissions of each unix socket, in octal: 0660 lets its owner and its group connect.")
                 .define(socketGroup, Type.STRING, "", Importance.HIGH,
                         "Group given each unix socket; empty leaves the group it is created with, which a set-group-ID "
-                        + "directory decides (see the README).")
+                        + "directory decides (see docs/postfix.md).")
                 .define(allow, Type.LIST, "127.0.0.0/8,::1/128", new EachParses(Network::parse, "address/prefix-length"),
                         Importance.HIGH, "Client networks, as address/prefix-length, that may connect over TCP; others are "
                         + "refused and disconnected. Unix sockets are guarded by their mode and group instead.")

@@ -116,7 +116,7 @@ final class BackendSettings {
         MessageEntry.OBJECT_CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).forEach(missing::add);
         MessageEntry.ATTRIBUTE_TYPES.stream().filter(name -> schema.getAttributeType(name) == null).forEach(missing::add);
         return missing.isEmpty() ? null : "its schema does not define " + String.join(", ", missing)
-                + ", so every message would be refused: load mailstore.cnconfig.ldif (see the README)";
+                + ", so every message would be refused: load mailstore.cnconfig.ldif (see docs/ldap.md)";
     }
 
     /** Why {@code config} must not store into a database of {@code durability}; null when it may. */

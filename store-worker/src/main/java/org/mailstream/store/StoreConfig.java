@@ -29,7 +29,7 @@ import org.mailstream.schemas.MailRecord;
 /**
  * store-worker's configuration: a Java properties file whose keys are declared once, here, with
  * their documentation, type, default and validation. {@code --help} prints {@link #DEFINITION},
- * and a test holds the README's reference to it. Every other {@code kafka.} key goes to the
+ * and a test holds docs/store-worker.md's reference to it. Every other {@code kafka.} key goes to the
  * consumer and to the dead-letter producer with the prefix removed (TLS, SASL).
  */
 final class StoreConfig extends DeclaredConfig {
@@ -83,9 +83,11 @@ final class StoreConfig extends DeclaredConfig {
                     Importance.HIGH, "File holding the bind password (one line; trailing line break ignored). Required.")
             .define(LDAP_BASE_DN, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Where mailbox owners are searched, whole subtree. Required.")
-            .define(LDAP_MAILBOX_FILTER, Type.STRING, "(|(mail=%s)(mailAlternateAddress=%s))", new ConfigDef.NonEmptyString(),
+            .define(LDAP_MAILBOX_FILTER, Type.STRING, "(mail=%s)", new ConfigDef.NonEmptyString(),
                     Importance.HIGH, "Filter that finds the one owner of a recipient address; every %s stands for the "
-                    + "address as an assertion value, never as filter text. Use the query of Postfix's virtual_mailbox_maps.")
+                    + "address as an assertion value, never as filter text. Use the query of Postfix's virtual_mailbox_maps. "
+                    + "Alternate addresses in an attribute of your schema, such as (|(mail=%s)(mailAlternateAddress=%s)), "
+                    + "need that attribute readable by this worker and Postfix (see docs/ldap.md).")
             .define(LDAP_FOLDER, Type.STRING, "INBOX", new ConfigDef.NonEmptyString(), Importance.LOW,
                     "Folder below the owner that receives new mail: cn=FOLDER, created when missing.")
             .define(LDAP_CONNECTIONS, Type.INT, 8, Range.between(1, 64), Importance.MEDIUM,
@@ -114,7 +116,7 @@ final class StoreConfig extends DeclaredConfig {
                     + "address; a worker stores what its back end owns and passes over the rest. Empty: one back end owns all.")
             .define(ROUTING_PINS, Type.LIST, "", Importance.MEDIUM,
                     "Addresses placed on a back end by hand, as ADDRESS=BACKEND separated by commas, the same in every "
-                    + "worker: how a mailbox moves (see the README).")
+                    + "worker: how a mailbox moves (see docs/operations.md).")
             .define(RECORD_MAX_ATTEMPTS, Type.INT, 5, Range.between(1, 1_000), Importance.MEDIUM,
                     "Attempts at a record that fails for a reason nobody foresaw (not the back end's availability, not "
                     + "rights or credentials, which are retried for as long as they last) before it is taken for the "
@@ -125,7 +127,7 @@ final class StoreConfig extends DeclaredConfig {
                     + "directory's createTimestamp) and still receive it: the clock skew allowed between the ingest hosts "
                     + "and the directory. A mail received earlier was sent to an earlier holder of the address (a replay "
                     + "or redrive after the address passed to someone else) and goes to the dead-letter topic. -1 turns "
-                    + "the check off, for moving a mailbox to a new entry on purpose (see the README).")
+                    + "the check off, for moving a mailbox to a new entry on purpose (see docs/operations.md).")
             .define(REDRIVE_MAX_ATTEMPTS, Type.INT, 5, Range.atLeast(1), Importance.MEDIUM,
                     "A dead letter that still fails after it has been written to the dead-letter topic this many times "
                     + "(its mailstream.dlq.attempts header) is given up by redrive: reported, not written again.")
@@ -135,7 +137,7 @@ final class StoreConfig extends DeclaredConfig {
             .define(BOUNCE_COMMAND, Type.STRING, "/usr/sbin/sendmail -i -f <> --", Importance.MEDIUM,
                     "Command, split at spaces, that takes a bounce on its standard input with its recipient appended: "
                     + "the sender of a mail accepted for a mailbox that no longer exists when it is stored is told once, "
-                    + "with the null sender (see the README). It must be an executable file and stop reading options "
+                    + "with the null sender (see docs/store-worker.md). It must be an executable file and stop reading options "
                     + "before the recipient (--). Empty: no bounces, the dead letter only.")
             .define(BOUNCE_MAX_AGE_MS, Type.LONG, 5L * 24 * 3600 * 1000, Range.atLeast(0), Importance.LOW,
                     "A mail received longer ago than this is not bounced, only dead-lettered: a new back end's group reads "
@@ -148,7 +150,7 @@ final class StoreConfig extends DeclaredConfig {
                     + "faster; the topic carries durability, an offset is committed only once its write is older than "
                     + "store.log.commit.delay.ms with no connection to the back end lost meanwhile, and a lost connection "
                     + "stores everything since the last committed offsets again. The worker refuses to start when a "
-                    + "provider's configuration, where it can read it, does not match (see the README).")
+                    + "provider's configuration, where it can read it, does not match (see docs/ldap.md).")
             .define(STORE_LOG_COMMIT_DELAY_MS, Type.LONG, 120_000L, Range.between(10_000, 3_600_000), Importance.MEDIUM,
                     "In log mode, how long after its write a record's offset waits before it is committed: at least the "
                     + "back end's checkpoint interval (olcDbCheckpoint minutes), plus the time to notice a provider gone "

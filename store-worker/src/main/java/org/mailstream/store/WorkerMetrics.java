@@ -17,7 +17,7 @@ import org.mailstream.config.MetricsEndpoint;
  * What store-worker, replay and redrive export on /metrics ({@link MetricsEndpoint}, when
  * metrics.listen is set): records by outcome, retries, partitions waiting to retry, each
  * partition's records not yet committed, LDAP operations' latency by result, refusals only the
- * operator can mend, the age of each mail when it was stored, and the owners over quota. The README lists them with a sample scrape.
+ * operator can mend, the age of each mail when it was stored, and the owners over quota. docs/operations.md lists them with a sample scrape.
  */
 final class WorkerMetrics {
 

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
-import org.mailstream.testsupport.ReadmeReference;
+import org.mailstream.testsupport.DocumentedReference;
 import org.mailstream.testsupport.SampleConfiguration;
 
 class StoreConfigTest {
@@ -59,8 +59,8 @@ class StoreConfigTest {
     }
 
     @Test
-    void theReadmeReferenceIsTheOneGeneratedFromTheDeclaration() {
-        ReadmeReference.assertReadmeDocuments(StoreConfig.DEFINITION);
+    void theDocumentedReferenceIsTheOneGeneratedFromTheDeclaration() {
+        DocumentedReference.assertDocuments("docs/store-worker.md", StoreConfig.DEFINITION);
     }
 
     @Test

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.local.Command;
-import org.mailstream.testsupport.ReadmeReference;
+import org.mailstream.testsupport.DocumentedReference;
 
 /** How store-worker refuses to start: a clear line and the sysexits status, before touching Kafka or LDAP. */
 class StoreWorkerTest {
@@ -80,11 +80,11 @@ class StoreWorkerTest {
     }
 
     @Test
-    void theReadmeHoldsEachCommandsOptionsAndExitStatusesAsDeclared() {
+    void itsDocumentHoldsEachCommandsOptionsAndExitStatusesAsDeclared() {
         for (CommandDeclaration command : List.of(StoreWorker.COMMAND, ReplayCommands.REPLAY, ReplayCommands.REDRIVE, CheckCommand.CHECK,
                 QuotaCommand.RECALC, RouteCommand.ROUTE)) {
-            ReadmeReference.assertReadmeDocumentsOptions(command);
-            ReadmeReference.assertReadmeDocumentsExitStatuses(command);
+            DocumentedReference.assertDocumentsOptions("docs/store-worker.md", command);
+            DocumentedReference.assertDocumentsExitStatuses("docs/store-worker.md", command);
         }
     }
 

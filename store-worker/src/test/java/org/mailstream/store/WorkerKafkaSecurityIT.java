@@ -23,7 +23,7 @@ import org.mailstream.testsupport.SecureKafka;
 
 /**
  * bin/store-worker against a broker that takes only SASL_SSL (SCRAM-SHA-512) under the standard
- * authorizer, with the README's ACLs: the principal with READ on the topic, READ on every group
+ * authorizer, with docs/kafka.md's ACLs: the principal with READ on the topic, READ on every group
  * whose name starts with the configured group.id (each back end's group, and redrive's), and
  * WRITE on the dead-letter topic stores as back end a; one without READ exits 78 saying Kafka
  * refused it.
@@ -40,7 +40,7 @@ class WorkerKafkaSecurityIT {
     }
 
     @Test
-    void aBackEndsWorkerWithTheReadmesRightsStoresAndPassesItsCheckOverSaslSslAndOneWithoutReadExits78SayingSo() throws Exception {
+    void aBackEndsWorkerWithTheDocumentedRightsStoresAndPassesItsCheckOverSaslSslAndOneWithoutReadExits78SayingSo() throws Exception {
         kafka.cluster().addScramUser("worker", "worker-secret");
         kafka.cluster().addScramUser("stranger", "stranger-secret");
         kafka.cluster().allow("worker", ResourceType.TOPIC, backend.topic, AclOperation.READ);
