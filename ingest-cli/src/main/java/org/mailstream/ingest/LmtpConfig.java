@@ -37,7 +37,7 @@ final class LmtpConfig extends IngestConfig {
                     "lmtp_data_done_timeout (600 s) for LMTP, which must hold the deadline twice: a send may first wait "
                     + "that long for the brokers' metadata")),
                     // 30 connections each holding a message of the largest size twice while it is read, and the
-                    // producer's buffers, fit the launcher's heap; Postfix opens 20 (lmtp_destination_concurrency_limit).
+                    // producer's buffers, fit the launcher's heap; Postfix opens 20 (mailstream_destination_concurrency_limit).
                     new ServerKeys.Defaults("unix:/var/spool/postfix/mailstream/lmtp", 30, 300_000, 900_000,
                             "transaction (MAIL FROM to the end of DATA)"))
             .define(MAX_RECIPIENTS, Type.INT, 1_000, Range.between(1, 100_000), Importance.LOW,

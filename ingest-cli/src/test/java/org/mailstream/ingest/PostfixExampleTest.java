@@ -18,7 +18,7 @@ class PostfixExampleTest {
     private static final Path ROOT = Command.repositoryRoot();
 
     @ParameterizedTest
-    @ValueSource(strings = {"main.cf", "master.cf", "mailstream-mailboxes.cf", "mailstream-quota.cf", "main-lmtp.cf"})
+    @ValueSource(strings = {"main.cf", "master.cf", "mailstream-mailboxes.cf", "mailstream-quota.cf", "main-lmtp.cf", "master-lmtp.cf"})
     void thePostfixDocumentQuotesTheShippedPostfixFileWordForWord(String name) throws IOException {
         String file = Files.readString(ROOT.resolve("ingest-cli/src/dist/postfix").resolve(name));
         String document = Files.readString(ROOT.resolve("docs/postfix.md"));

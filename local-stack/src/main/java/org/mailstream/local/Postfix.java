@@ -236,7 +236,7 @@ public final class Postfix implements AutoCloseable {
                 + (lmtpSocket == null ? shipped("main.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table,
                                 "ldap:/etc/postfix/mailstream-quota.cf", "ldap:" + quota))
                         : shipped("main-lmtp.cf", Map.of("ldap:/etc/postfix/mailstream-mailboxes.cf", "ldap:" + table,
-                                "ldap:/etc/postfix/mailstream-quota.cf", "ldap:" + quota, "lmtp:unix:mailstream/lmtp", "lmtp:unix:" + lmtpSocket)))
+                                "ldap:/etc/postfix/mailstream-quota.cf", "ldap:" + quota, "mailstream:unix:mailstream/lmtp", "mailstream:unix:" + lmtpSocket)))
                 + (transport.equals("ingest") ? "" : "virtual_transport = " + transport + "\n");
         Files.writeString(config.resolve("main.cf"), mainCf);
 
@@ -266,6 +266,7 @@ public final class Postfix implements AutoCloseable {
                         "user=mailstream-ingest", "user=" + PIPE_USER,
                         "/opt/mailstream/", prefix + "/",
                         "/etc/mailstream/ingest.properties", directory.resolve("ingest.properties").toString()))
+                + shipped("master-lmtp.cf", Map.of())
                 + extraServices;
         Files.writeString(config.resolve("master.cf"), masterCf);
         Files.createDirectories(directory.resolve("spool"));
