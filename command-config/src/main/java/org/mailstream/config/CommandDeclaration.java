@@ -21,8 +21,8 @@ import org.apache.kafka.common.errors.AuthorizationException;
 /**
  * A command declared once: its options, each with its argument's name and its description, and
  * its exit statuses, each with its meaning. The parser (commons-cli), the manual page's
- * SYNOPSIS, OPTIONS and EXIT STATUS sections, the tables of docs/ and the man pages all come from this one
- * declaration, so that none of them can drift from what the command does.
+ * SYNOPSIS, OPTIONS and EXIT STATUS sections, the tables of docs/ and the man pages all come from
+ * this one declaration, so that none of them can drift from what the command does.
  *
  * <p>An option is {@linkplain #required required} when the command cannot run without it, but
  * never for the parser: {@code --help} must work without it, so {@link #parse} checks it after.
@@ -35,6 +35,10 @@ public final class CommandDeclaration {
 
     /** One exit status and what it means for this command. */
     public record ExitStatus(int code, String meaning) {
+    }
+
+    /** One option as the synopsis writes it, and what it does. */
+    record OptionEntry(String usage, String meaning) {
     }
 
     /** The statuses of sysexits(3) that {@linkplain #sysexits the usual endings} end with. */
@@ -315,7 +319,7 @@ public final class CommandDeclaration {
         page.append("\nDESCRIPTION\n");
         description.strip().lines().forEach(line -> page.append(line.isEmpty() ? "" : "    " + line).append('\n'));
         page.append("\nOPTIONS\n");
-        optionEntries().forEach(entry -> page.append(wrap(entry[0], entry[1])));
+        optionEntries().forEach(entry -> page.append(wrap(entry.usage(), entry.meaning())));
         page.append("\nEXIT STATUS\n");
         for (ExitStatus status : exitStatuses) {
             page.append(wrap(Integer.toString(status.code()), status.meaning()));
@@ -361,11 +365,11 @@ public final class CommandDeclaration {
         return exitStatuses;
     }
 
-    /** Each option as the synopsis writes it, with its description, --help last. */
-    List<String[]> optionEntries() {
-        List<String[]> entries = new ArrayList<>();
-        declaredOptions().forEach(option -> entries.add(new String[] {usage(option), option.getDescription()}));
-        entries.add(new String[] {"--help", "print this manual page and exit"});
+    /** Every option, --help last. */
+    List<OptionEntry> optionEntries() {
+        List<OptionEntry> entries = new ArrayList<>();
+        declaredOptions().forEach(option -> entries.add(new OptionEntry(usage(option), option.getDescription())));
+        entries.add(new OptionEntry("--help", "print this manual page and exit"));
         return entries;
     }
 

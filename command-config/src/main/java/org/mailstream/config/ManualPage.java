@@ -69,9 +69,9 @@ final class ManualPage {
                 .append(".ad l\n.nh\n");
     }
 
-    private static String entries(List<String[]> entries) {
+    private static String entries(List<CommandDeclaration.OptionEntry> entries) {
         StringBuilder out = new StringBuilder();
-        entries.forEach(entry -> out.append(".TP\n.B ").append(text(entry[0])).append('\n').append(line(entry[1])).append('\n'));
+        entries.forEach(entry -> out.append(".TP\n.B ").append(text(entry.usage())).append('\n').append(line(entry.meaning())).append('\n'));
         return out.toString();
     }
 
