@@ -37,8 +37,8 @@ public final class CommandDeclaration {
     public record ExitStatus(int code, String meaning) {
     }
 
-    /** One option as the synopsis writes it, and what it does. */
-    record OptionEntry(String usage, String meaning) {
+    /** One line of a manual's list: an option as the synopsis writes it, or an exit status, and its meaning. */
+    record Term(String term, String meaning) {
     }
 
     /** The statuses of sysexits(3) that {@linkplain #sysexits the usual endings} end with. */
@@ -319,11 +319,9 @@ public final class CommandDeclaration {
         page.append("\nDESCRIPTION\n");
         description.strip().lines().forEach(line -> page.append(line.isEmpty() ? "" : "    " + line).append('\n'));
         page.append("\nOPTIONS\n");
-        optionEntries().forEach(entry -> page.append(wrap(entry.usage(), entry.meaning())));
+        optionEntries().forEach(entry -> page.append(wrap(entry.term(), entry.meaning())));
         page.append("\nEXIT STATUS\n");
-        for (ExitStatus status : exitStatuses) {
-            page.append(wrap(Integer.toString(status.code()), status.meaning()));
-        }
+        exitStatusEntries().forEach(entry -> page.append(wrap(entry.term(), entry.meaning())));
         if (configuration != null) {
             page.append("\nCONFIGURATION\n");
             configurationNote.strip().lines().forEach(line -> page.append("    ").append(line).append('\n'));
@@ -361,15 +359,15 @@ public final class CommandDeclaration {
         return all;
     }
 
-    List<ExitStatus> exitStatuses() {
-        return exitStatuses;
+    List<Term> exitStatusEntries() {
+        return exitStatuses.stream().map(status -> new Term(Integer.toString(status.code()), status.meaning())).toList();
     }
 
     /** Every option, --help last. */
-    List<OptionEntry> optionEntries() {
-        List<OptionEntry> entries = new ArrayList<>();
-        declaredOptions().forEach(option -> entries.add(new OptionEntry(usage(option), option.getDescription())));
-        entries.add(new OptionEntry("--help", "print this manual page and exit"));
+    List<Term> optionEntries() {
+        List<Term> entries = new ArrayList<>();
+        declaredOptions().forEach(option -> entries.add(new Term(usage(option), option.getDescription())));
+        entries.add(new Term("--help", "print this manual page and exit"));
         return entries;
     }
 

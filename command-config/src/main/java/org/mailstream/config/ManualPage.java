@@ -25,12 +25,12 @@ final class ManualPage {
         page.append(".fi\n");
         page.append(".SH DESCRIPTION\n").append(paragraphs(command.description()));
         page.append(".SH OPTIONS\n").append(entries(command.optionEntries()));
-        page.append(".SH \"EXIT STATUS\"\n").append(exitStatuses(command));
+        page.append(".SH \"EXIT STATUS\"\n").append(entries(command.exitStatusEntries()));
         for (CommandDeclaration subcommand : command.subcommands()) {
             page.append(".SH \"").append(text(subcommand.name()).toUpperCase(Locale.ROOT)).append("\"\n");
             page.append(line(sentence(subcommand.summary()))).append(".\n.PP\n").append(paragraphs(subcommand.description()));
             page.append(".SS Options\n").append(entries(subcommand.optionEntries()));
-            page.append(".SS \"Exit status\"\n").append(exitStatuses(subcommand));
+            page.append(".SS \"Exit status\"\n").append(entries(subcommand.exitStatusEntries()));
         }
         if (command.configurationKeys() != null) {
             String file = command.defaultConfigurationFile().toString();
@@ -69,16 +69,9 @@ final class ManualPage {
                 .append(".ad l\n.nh\n");
     }
 
-    private static String entries(List<CommandDeclaration.OptionEntry> entries) {
+    private static String entries(List<CommandDeclaration.Term> entries) {
         StringBuilder out = new StringBuilder();
-        entries.forEach(entry -> out.append(".TP\n.B ").append(text(entry.usage())).append('\n').append(line(entry.meaning())).append('\n'));
-        return out.toString();
-    }
-
-    private static String exitStatuses(CommandDeclaration command) {
-        StringBuilder out = new StringBuilder();
-        command.exitStatuses().forEach(status ->
-                out.append(".TP\n.B ").append(status.code()).append('\n').append(line(status.meaning())).append('\n'));
+        entries.forEach(entry -> out.append(".TP\n.B ").append(text(entry.term())).append('\n').append(line(entry.meaning())).append('\n'));
         return out.toString();
     }
 

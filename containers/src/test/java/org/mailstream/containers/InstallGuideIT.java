@@ -12,10 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
+import org.mailstream.local.ReleaseArchive;
 
 /**
  * docs/install.md, run as an operator runs it: its shell blocks in order, in one shell, as root on
@@ -43,7 +43,7 @@ class InstallGuideIT {
     @Test
     void theGuidesCommandsInstallAFreshDebian12HostAndItsTestMailIsReadBackByItsOwner() throws IOException {
         List<String> blocks = shellBlocks(Files.readString(ROOT.resolve("docs/install.md")));
-        Path archive = releaseArchive();
+        Path archive = ReleaseArchive.path();
         String site = String.join("\n", "DOMAIN=example.com", "SUFFIX=dc=example,dc=com",
                 "RELEASE=/root/" + archive.getFileName(), "KAFKA=/opt/kafka", "BROKERS=127.0.0.1:9093",
                 "KAFKA_ADMIN=/root/kafka-admin.properties", "KAFKA_CA=/root/kafka-ca.pem", "REPLICAS=1", "MIN_INSYNC=1") + "\n";
@@ -95,12 +95,6 @@ class InstallGuideIT {
         return names;
     }
 
-    private static Path releaseArchive() throws IOException {
-        try (Stream<Path> built = Files.list(ROOT.resolve("distribution/target"))) {
-            return built.filter(file -> file.getFileName().toString().matches("mailstream-.*\\.tar\\.gz")).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("no release archive in distribution/target: run mvn package"));
-        }
-    }
 
     private static Command podmanCommand(String... arguments) {
         // podman as bin/compose runs it on these machines (runc, the host's ulimits).

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.mailstream.config.CommandDeclaration;
 import org.mailstream.local.Chores;
 import org.mailstream.local.Command;
+import org.mailstream.local.ReleaseArchive;
 
 /**
  * The manual pages in the release archive's share/man, as man(1) shows them: every page renders
@@ -33,7 +34,7 @@ class ManualPagesIT {
     @BeforeAll
     static void takeThePagesFromTheArchive() throws IOException {
         unpacked = Files.createTempDirectory("manual-pages");
-        Path archive = BuiltArchive.path();
+        Path archive = ReleaseArchive.path();
         run("tar", "-xzf", archive.toString(), "-C", unpacked.toString(), "--wildcards", "*/share/man/*");
         man = unpacked.resolve(archive.getFileName().toString().replace(".tar.gz", "")).resolve("share/man");
     }

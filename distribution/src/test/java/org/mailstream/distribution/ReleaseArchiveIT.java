@@ -24,6 +24,7 @@ import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.LmtpClient;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.ManagedProcess;
+import org.mailstream.local.ReleaseArchive;
 import org.mailstream.local.Slapd;
 
 /**
@@ -45,7 +46,7 @@ class ReleaseArchiveIT {
     @BeforeAll
     static void unpackAndPrepare() throws IOException {
         prefix = Files.createTempDirectory("release-prefix");
-        Path archive = BuiltArchive.path();
+        Path archive = ReleaseArchive.path();
         run(List.of("tar", "-xzf", archive.toString(), "-C", prefix.toString()));
         String versioned = archive.getFileName().toString().replace(".tar.gz", "");
         installed = Files.createSymbolicLink(prefix.resolve("mailstream"), prefix.resolve(versioned));
