@@ -29,9 +29,6 @@ final class SelectedFolder {
     record Message(long uid, String id, Set<String> flags, long size, Instant received) {
     }
 
-    /** Attempts at giving UIDs before a command gives up to a busier session. */
-    private static final int ASSIGNMENT_ATTEMPTS = 10;
-
     /** How often a selected folder is read whole. */
     static final Duration WHOLE_READ_INTERVAL = Duration.ofMinutes(5);
 
@@ -156,7 +153,7 @@ final class SelectedFolder {
 
     /** Gives UIDs to the messages read that have none, each by this session or another. */
     private void assignUids(Mailstore store) throws Mailstore.Failure {
-        for (int attempt = 0; attempt < ASSIGNMENT_ATTEMPTS; attempt++) {
+        while (true) {
             Set<String> named = states.values().stream().map(Mailstore.State::id).collect(Collectors.toSet());
             List<Mailstore.Stored> unnamed = stored.values().stream().filter(message -> !named.contains(message.id()))
                     .sorted(Comparator.comparing(Mailstore.Stored::received).thenComparing(Mailstore.Stored::id)).toList();
@@ -176,10 +173,15 @@ final class SelectedFolder {
             if (all) {
                 return;
             }
-            // Another session gave that UID first: read what it gave.
+            // Another session gave that UID first: read what it gave, and go on after it. Each
+            // such read finds at least that UID, so the sessions that race share the work and
+            // every one of them ends.
             merge(System.nanoTime(), store.changesSince(name, changes.from()));
+            if (!states.containsKey(next)) {
+                throw new Mailstore.Failure("INUSE", "another session gave UID " + next + " of this folder, but it is not readable yet; try again",
+                        null);
+            }
         }
-        throw new Mailstore.Failure("INUSE", "other sessions keep giving this folder's new mail its UIDs; try again", null);
     }
 
     /**

@@ -467,6 +467,59 @@ class ImapdIT {
         assertEquals(0, scrape.sum("mailstream_imap_idle_sessions"), "the idling session has said DONE: " + scrape.text());
     }
 
+    @Test
+    @Order(15)
+    void sessionsThatFindNewMailAtOnceGiveEachMessageOneUidInArrivalOrderAndNoUidTwice() throws Exception {
+        slapd.addMailbox("carol");
+        // More than one transaction's worth of UIDs (500).
+        int mails = 600;
+        List<Map.Entry<String, byte[]>> batch = new ArrayList<>();
+        for (int i = 0; i < mails; i++) {
+            batch.add(Map.entry("carol@example.com", MailCorpus.message("for carol " + i, "mail " + i + "\r\n")));
+        }
+        try (MailPublisher publisher = new MailPublisher(KafkaCluster.shared().bootstrapServers(), TOPIC)) {
+            publisher.publish(batch);
+        }
+        String inbox = "cn=INBOX,uid=carol," + Slapd.PEOPLE;
+        try (LDAPConnection root = slapd.rootConnection()) {
+            Awaitility.await("carol's mail stored").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> root.getEntry(inbox) != null
+                            && root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreMessage)", "1.1").getEntryCount() == mails);
+            JsonNode exists = python("""
+                    import threading
+                    counts = []
+                    def look():
+                        try:
+                            box = login('carol', 'carol-secret')
+                            typ, data = box.select('INBOX')
+                            counts.append(int(data[0]))
+                            box.logout()
+                        except Exception as e:
+                            counts.append(repr(e))
+                    sessions = [threading.Thread(target=look) for _ in range(4)]
+                    for session in sessions: session.start()
+                    for session in sessions: session.join()
+                    print(json.dumps(counts))
+                    """);
+            assertEquals(4, exists.size(), exists.toString());
+            exists.forEach(count -> assertEquals(mails, count.asInt(), "every session sees every mail: " + exists));
+            Map<String, String> received = new HashMap<>();
+            root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreMessage)", "mailStoreId", "mailStoreReceived").getSearchEntries()
+                    .forEach(message -> received.put(message.getAttributeValue("mailStoreId"), message.getAttributeValue("mailStoreReceived")));
+            List<SearchResultEntry> states = new ArrayList<>(root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreState)").getSearchEntries());
+            states.sort((a, b) -> Long.compare(a.getAttributeValueAsLong("mailStoreUid"), b.getAttributeValueAsLong("mailStoreUid")));
+            Set<String> named = new HashSet<>();
+            states.forEach(state -> assertTrue(named.add(state.getAttributeValue("mailStoreId")), "one UID a message: " + state.toLDIFString()));
+            assertEquals(received.keySet(), named, "every message has a UID");
+            for (int i = 1; i < states.size(); i++) {
+                String earlier = received.get(states.get(i - 1).getAttributeValue("mailStoreId"));
+                String later = received.get(states.get(i).getAttributeValue("mailStoreId"));
+                assertTrue(earlier.compareTo(later) <= 0, "UIDs follow arrival: " + states.get(i - 1).getDN() + " " + earlier + ", "
+                        + states.get(i).getDN() + " " + later);
+            }
+        }
+    }
+
     /** The SHA-256 of {@code mail} without its CRs: how mbsync's copy and the mail served compare. */
     private static String withoutCr(byte[] mail) {
         return MessageIdentity.sha256Hex(new String(mail, StandardCharsets.ISO_8859_1).replace("\r", "").getBytes(StandardCharsets.ISO_8859_1));
