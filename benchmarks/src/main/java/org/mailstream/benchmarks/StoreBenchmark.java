@@ -27,6 +27,7 @@ import org.mailstream.local.FreePort;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.MailPublisher;
+import org.mailstream.local.ManagedProcess;
 import org.mailstream.local.Slapd;
 
 /**
@@ -270,10 +271,16 @@ public final class StoreBenchmark {
         return startWorker(root, workerConfig(kafka, slapd, topic, connections, settings));
     }
 
-    /** bin/store-worker with {@code config}, logging to {@value #WORKER_LOG} beside it. */
+    /**
+     * bin/store-worker with {@code config}, logging to {@value #WORKER_LOG} beside it; stopped
+     * with the other managed processes if the benchmark ends before it stops it.
+     */
     static Process startWorker(Path root, Path config) throws Exception {
-        return new ProcessBuilder(root.resolve("bin/store-worker").toString(), "-c", config.toString())
-                .redirectErrorStream(true).redirectOutput(config.resolveSibling(WORKER_LOG).toFile()).start();
+        Path log = config.resolveSibling(WORKER_LOG);
+        Process worker = new ProcessBuilder(root.resolve("bin/store-worker").toString(), "-c", config.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ManagedProcess.adopt("store-worker", worker.pid(), log);
+        return worker;
     }
 
     /**
