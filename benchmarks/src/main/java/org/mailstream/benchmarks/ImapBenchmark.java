@@ -31,7 +31,8 @@ import org.mailstream.local.StoreWorkerProcess;
  * ImapBenchmark: the real bin/imapd over mail the real worker stored in a real slapd, beside
  * Debian's Dovecot serving the same mails from a Maildir, on this machine, with figures rather
  * than a verdict: mbsync's first pull (imapd gives the UIDs then), a pull into an empty Maildir
- * once they are given, its resync with nothing new, STORE +FLAGS (\Seen) on every message; then,
+ * once they are given, its resync with nothing new, the header fields of every message as a mail
+ * client opening the folder asks for them, STORE +FLAGS (\Seen) on every message; then,
  * imapd alone (Dovecot is not fed from the topic): the time from publishing a mail to EXISTS in
  * an IDLE session, the heap a session idling on the whole folder adds and each of
  * {@value #IDLERS} sessions idling on small ones, and the worker's rate while they idle, beside
@@ -83,6 +84,7 @@ public final class ImapBenchmark {
                 seconds(fromImapd);
                 seconds(fromDovecot);
                 row("mbsync resync, nothing new (s), median of 3", medianSeconds(fromImapd), medianSeconds(fromDovecot));
+                row("UID FETCH 1:* list headers (s)", listHeaders(imapd.port()), listHeaders(dovecot.port()));
                 row("UID STORE 1:* +FLAGS (\\Seen) (s)", flagAll(imapd.port()), flagAll(dovecot.port()));
                 List<Long> delays = idleDelays(imapd.port(), publisher);
                 Collections.sort(delays);
@@ -234,6 +236,22 @@ public final class ImapBenchmark {
         List<Double> runs = new ArrayList<>(List.of(seconds(mbsync), seconds(mbsync), seconds(mbsync)));
         Collections.sort(runs);
         return runs.get(1);
+    }
+
+    /**
+     * Seconds one UID FETCH of every message's flags, size and the header fields a message list
+     * shows takes, as mutt asks when it opens a folder.
+     */
+    private static double listHeaders(int port) {
+        return python("""
+                box = imaplib.IMAP4('127.0.0.1', %d)
+                box.login('alice', 'alice-secret')
+                box.select('INBOX', readonly=True)
+                start = time.time()
+                typ, data = box.uid('FETCH', '1:*', '(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (DATE FROM TO SUBJECT MESSAGE-ID)])')
+                assert typ == 'OK', data
+                print(time.time() - start)
+                """.formatted(port));
     }
 
     /** Seconds one UID STORE of \Seen on every message takes, from log in to its answer. */

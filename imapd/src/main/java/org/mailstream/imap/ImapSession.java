@@ -14,6 +14,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -644,10 +645,13 @@ final class ImapSession implements Protocol.Session {
         if (messages == null) {
             return bad(tag, "no such message number");
         }
+        Iterator<Mailstore.Raw> bodies = needsBody ? store.readAhead(selected.name,
+                messages.stream().map(SelectedFolder.Message::id).toList(), messages.stream().map(SelectedFolder.Message::size).toList())
+                : null;
         for (SelectedFolder.Message message : messages) {
             MimePart content = null;
             if (needsBody) {
-                byte[] raw = store.raw(selected.name, message.id());
+                byte[] raw = bodies.next().bytes();
                 if (raw == null) {
                     continue;
                 }

@@ -1,6 +1,7 @@
 package org.mailstream.imap;
 
 import com.unboundid.ldap.sdk.AsyncRequestID;
+import com.unboundid.ldap.sdk.AsyncSearchResultListener;
 import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.DereferencePolicy;
 import com.unboundid.ldap.sdk.Entry;
@@ -19,16 +20,20 @@ import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResult;
 import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchResultReference;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.controls.PermissiveModifyRequestControl;
 import com.unboundid.util.StaticUtils;
 import java.text.ParseException;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -370,6 +375,102 @@ final class Mailstore implements AutoCloseable {
     byte[] raw(String folder, String id) throws Failure {
         Entry entry = run("reading a message", () -> connection.getEntry(messageDn(folder, id).toString(), "mailStoreRaw"));
         return entry == null ? null : entry.getAttributeValueBytes("mailStoreRaw");
+    }
+
+    /** Messages whose bytes are asked for ahead of their use, as long as their sizes add up to no more than this. */
+    private static final long READ_AHEAD_BYTES = 256 * 1024;
+    private static final int READ_AHEAD_MESSAGES = 16;
+
+    /**
+     * The bytes of messages {@code ids} (of sizes {@code sizes}) of {@code folder}, one by one in
+     * that order, each as {@link #raw} gives it. The reads of the next ones are sent before their
+     * answers are awaited, up to {@value #READ_AHEAD_MESSAGES} messages and
+     * {@value #READ_AHEAD_BYTES} octets: a FETCH of many messages is not one round trip each, and
+     * a session holds no more than that beside the message it sends.
+     */
+    Iterator<Raw> readAhead(String folder, List<String> ids, List<Long> sizes) {
+        return new Iterator<>() {
+            private final Deque<Pending> sent = new ArrayDeque<>();
+            private int next;
+            private long bytesSent;
+
+            @Override
+            public boolean hasNext() {
+                return !sent.isEmpty() || next < ids.size();
+            }
+
+            @Override
+            public Raw next() {
+                while (next < ids.size() && (sent.isEmpty()
+                        || sent.size() < READ_AHEAD_MESSAGES && bytesSent + sizes.get(next) <= READ_AHEAD_BYTES)) {
+                    sent.add(send(ids.get(next), sizes.get(next)));
+                    bytesSent += sizes.get(next++);
+                }
+                Pending pending = sent.remove();
+                bytesSent -= pending.size;
+                return () -> pending.bytes(folder);
+            }
+
+            private Pending send(String id, long size) {
+                Pending pending = new Pending(id, size);
+                try {
+                    pending.request = connection.asyncSearch(new SearchRequest(pending, messageDn(folder, id).toString(), SearchScope.BASE,
+                            Filter.createPresenceFilter("objectClass"), "mailStoreRaw"));
+                } catch (LDAPException e) {
+                    // Read when its turn comes, the way raw reads, reconnecting if need be.
+                }
+                return pending;
+            }
+        };
+    }
+
+    /** A message's bytes as {@link #raw} gives them, read ahead. */
+    interface Raw {
+        byte[] bytes() throws Failure;
+    }
+
+    /** One read sent ahead: its entry arrives while the session sends the messages before it. */
+    private final class Pending implements AsyncSearchResultListener {
+        private static final long serialVersionUID = 1L;
+        private final String id;
+        private final long size;
+        private AsyncRequestID request;
+        private volatile SearchResultEntry entry;
+
+        Pending(String id, long size) {
+            this.id = id;
+            this.size = size;
+        }
+
+        byte[] bytes(String folder) throws Failure {
+            if (request != null) {
+                try {
+                    LDAPResult result = awaited(request);
+                    if (result.getResultCode() == ResultCode.SUCCESS) {
+                        return entry.getAttributeValueBytes("mailStoreRaw");
+                    }
+                    if (result.getResultCode() == ResultCode.NO_SUCH_OBJECT) {
+                        return null;
+                    }
+                } catch (LDAPException e) {
+                    // as any other answer: read again below, which says why it cannot
+                }
+            }
+            return raw(folder, id);
+        }
+
+        @Override
+        public void searchEntryReturned(SearchResultEntry returned) {
+            entry = returned;
+        }
+
+        @Override
+        public void searchReferenceReturned(SearchResultReference reference) {
+        }
+
+        @Override
+        public void searchResultReceived(AsyncRequestID requestId, SearchResult result) {
+        }
     }
 
     /** Makes folder {@code name}; false when it exists. */
