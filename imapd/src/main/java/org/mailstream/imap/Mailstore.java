@@ -447,7 +447,7 @@ final class Mailstore implements AutoCloseable {
                 try {
                     LDAPResult result = awaited(request);
                     if (result.getResultCode() == ResultCode.SUCCESS) {
-                        return entry.getAttributeValueBytes("mailStoreRaw");
+                        return entry == null ? null : entry.getAttributeValueBytes("mailStoreRaw");
                     }
                     if (result.getResultCode() == ResultCode.NO_SUCH_OBJECT) {
                         return null;
