@@ -1,5 +1,6 @@
 package org.mailstream.imap;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -32,8 +33,11 @@ class ImapdFailoverIT {
         Slapd second = providers.get(1);
         try {
             first.addMailbox("alice");
-            StoreWorkerProcess.storeAll(TOPIC, first, second, List.of(Map.entry("alice@example.com",
-                    MailCorpus.message("failover", "body\r\n"))));
+            // Several mails, so that a FETCH of all of them has reads sent ahead on the connection that is lost.
+            StoreWorkerProcess.storeAll(TOPIC, first, second, List.of(
+                    Map.entry("alice@example.com", MailCorpus.message("failover 1", "body\r\n")),
+                    Map.entry("alice@example.com", MailCorpus.message("failover 2", "body\r\n")),
+                    Map.entry("alice@example.com", MailCorpus.message("failover 3", "body\r\n"))));
             try (ImapdProcess imapd = ImapdProcess.start(first, Map.of("ldap.urls", first.url() + "," + second.url(),
                     "ldap.connect.timeout.ms", "1000", "ldap.response.timeout.ms", "3000"));
                     Socket socket = new Socket("127.0.0.1", imapd.port())) {
@@ -42,10 +46,10 @@ class ImapdFailoverIT {
                 session.answer("a1 LOGIN alice alice-secret", "a1 OK");
                 session.answer("a2 SELECT INBOX", "a2 OK");
                 first.stop();
-                session.answer("a3 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a3 OK", imapd);
+                assertEquals(3, fetched(session.answer("a3 FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a3 OK", imapd)));
                 first.restart();
                 second.stop();
-                session.answer("a4 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a4 OK", imapd);
+                assertEquals(3, fetched(session.answer("a4 FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a4 OK", imapd)));
                 first.stop();
                 session.answer("a5 NOOP", "a5 NO [UNAVAILABLE]", imapd);
                 try (Socket late = new Socket("127.0.0.1", imapd.port())) {
@@ -53,11 +57,16 @@ class ImapdFailoverIT {
                     new Session(late).answer("b1 LOGIN alice alice-secret", "b1 NO [UNAVAILABLE]", imapd);
                 }
                 second.restart();
-                session.answer("a6 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a6 OK", imapd);
+                assertEquals(3, fetched(session.answer("a6 FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a6 OK", imapd)));
             }
         } finally {
             providers.forEach(Slapd::close);
         }
+    }
+
+    /** How many messages an answer's lines gave. */
+    private static long fetched(String answer) {
+        return answer.lines().filter(line -> line.matches("\\* \\d+ FETCH .*")).count();
     }
 
     /** A plain IMAP conversation over a socket: a command, then the lines up to its tagged answer. */
@@ -71,11 +80,12 @@ class ImapdFailoverIT {
             in.readLine();
         }
 
-        void answer(String command, String expected) throws IOException {
-            answer(command, expected, null);
+        String answer(String command, String expected) throws IOException {
+            return answer(command, expected, null);
         }
 
-        void answer(String command, String expected, ImapdProcess imapd) throws IOException {
+        /** Sends {@code command} and returns every line up to its tagged answer, which must start with {@code expected}. */
+        String answer(String command, String expected, ImapdProcess imapd) throws IOException {
             out.write((command + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
             String tag = command.substring(0, command.indexOf(' ') + 1);
             StringBuilder seen = new StringBuilder();
@@ -84,7 +94,7 @@ class ImapdFailoverIT {
                 seen.append(line).append('\n');
                 if (line.startsWith(tag)) {
                     assertTrue(line.startsWith(expected), command + " got:\n" + seen + (imapd == null ? "" : imapd.log()));
-                    return;
+                    return seen.toString();
                 }
             }
             throw new AssertionError(command + ": the server closed the connection after:\n" + seen + (imapd == null ? "" : imapd.log()));
