@@ -49,6 +49,7 @@ final class ImapConfig extends DeclaredConfig {
     static final String MAX_LINE_BYTES = "imap.max.line.bytes";
     static final String MAX_MESSAGE_BYTES = "imap.max.message.bytes";
     static final String MAX_CONNECTIONS_PER_USER = "imap.max.connections.per.user";
+    static final String FOLDER_CACHE_ENTRIES = "imap.folder.cache.entries";
     static final String TLS_CERTIFICATE_FILE = "imap.tls.certificate.file";
     static final String TLS_KEY_FILE = "imap.tls.key.file";
     static final String TLS_LISTEN = "imap.tls.listen";
@@ -87,6 +88,11 @@ final class ImapConfig extends DeclaredConfig {
             .define(MAX_CONNECTIONS_PER_USER, Type.INT, 20, Range.between(1, 10_000), Importance.MEDIUM,
                     "Sessions one user may have logged in at once, on this server; one more gets NO [LIMIT] at log in. "
                     + "A mail client opens a few; many more is a client gone wrong or someone else with the password.")
+            .define(FOLDER_CACHE_ENTRIES, Type.INT, 100_000, Range.between(0, 100_000_000), Importance.LOW,
+                    "Entries of folder views (a message's UID, flags, id and size: its message entry and its state entry "
+                    + "are two; never its content) kept after a session leaves a folder, so that the next SELECT, STATUS "
+                    + "or resync of it, by any session of its owner, reads only what changed; the least recently left go "
+                    + "first. About 640 octets of heap each (bin/bench-imap measures it); 0: every look reads the whole folder.")
             .define(TLS_CERTIFICATE_FILE, Type.STRING, "", Importance.HIGH,
                     "PEM file of the server's certificate and its chain. With " + TLS_KEY_FILE + ", STARTTLS is offered "
                     + "on every TCP listener and log in is offered to any allowed client once TLS is on; empty: no TLS, and "
@@ -210,6 +216,10 @@ final class ImapConfig extends DeclaredConfig {
 
     int maxConnectionsPerUser() {
         return getInt(MAX_CONNECTIONS_PER_USER);
+    }
+
+    int folderCacheEntries() {
+        return getInt(FOLDER_CACHE_ENTRIES);
     }
 
     /** The ports of the implicit TLS listeners. */

@@ -6,8 +6,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
  * What imapd counts, exported on /metrics when metrics.listen is set and summed up in its log
- * every minute: logins by result, commands by name and result, octets of messages sent, sessions
- * in IDLE (each reads its folder's changes every second). The
+ * every minute: logins by result, commands by name and result, octets of messages sent, folder reads
+ * whole and of changes, sessions in IDLE (each reads its folder's changes every second). The
  * connections are the server core's ({@link org.mailstream.server.ServerMetrics}).
  */
 final class ImapMetrics {
@@ -21,6 +21,9 @@ final class ImapMetrics {
             .help("Commands answered, by name and result (OK, NO, BAD)").labelNames("command", "result").register(registry);
     private final Counter messageBytes = Counter.builder().name("mailstream_imap_message_bytes")
             .help("Octets of messages sent in FETCH responses").register(registry);
+    private final Counter folderReads = Counter.builder().name("mailstream_imap_folder_reads")
+            .help("Reads of a folder's entries, by kind: whole (a first look, a view not kept, every 5 minutes), changes (what "
+                    + "changed since the view was last read)").labelNames("kind").register(registry);
     private final Gauge idling = Gauge.builder().name("mailstream_imap_idle_sessions")
             .help("Sessions in IDLE now, each reading its folder's changes from the directory every second").register(registry);
 
@@ -38,6 +41,10 @@ final class ImapMetrics {
 
     void sent(long octets) {
         messageBytes.inc(octets);
+    }
+
+    void folderRead(String kind) {
+        folderReads.labelValues(kind).inc();
     }
 
     void idleStarted() {

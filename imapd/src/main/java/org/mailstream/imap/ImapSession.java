@@ -47,11 +47,13 @@ final class ImapSession implements Protocol.Session {
         private final SSLContext tls;
         /** Sessions logged in, by user (the name lower-cased, as the directory compares it). */
         private final Map<String, Integer> sessionsByUser = new HashMap<>();
+        private final FolderViews views;
 
         Context(ImapConfig config, ImapMetrics metrics, SSLContext tls) {
             this.config = config;
             this.metrics = metrics;
             this.tls = tls;
+            this.views = new FolderViews(config.folderCacheEntries(), metrics);
         }
 
         /** Counts a session of {@code user} in; false, counting nothing, when the user has as many as allowed. */
@@ -194,6 +196,7 @@ final class ImapSession implements Protocol.Session {
 
     private void logOut() {
         if (store != null) {
+            leaveSelected();
             store.close();
             context.leave(user);
             store = null;
@@ -417,7 +420,7 @@ final class ImapSession implements Protocol.Session {
                 if (command.equals("CLOSE") && !selected.readOnly) {
                     expungeDeleted(null);
                 }
-                selected = null;
+                leaveSelected();
                 return ok(tag, command + " completed");
             }
             case "IDLE" -> {
@@ -510,16 +513,14 @@ final class ImapSession implements Protocol.Session {
     }
 
     private String select(String tag, String command, String name) throws IOException, Mailstore.Failure {
-        selected = null;
+        leaveSelected();
         String folderName = canonical(name);
         Optional<Mailstore.Folder> folder = store.folder(folderName);
         if (folder.isEmpty() && !folderName.equals("INBOX")) {
             return respond(tag, "NO [NONEXISTENT] no such folder");
         }
-        // INBOX before its first mail has no entry yet, and no UIDs to keep valid.
-        long uidValidity = folder.map(Mailstore.Folder::uidValidity).orElse(1L);
-        SelectedFolder opening = new SelectedFolder(folderName, uidValidity, command.equals("EXAMINE"));
-        opening.sync(store);
+        SelectedFolder opening = look(folderName, folder, command.equals("EXAMINE"));
+        long uidValidity = opening.uidValidity;
         List<SelectedFolder.Message> messages = opening.messages();
         line("* FLAGS " + Flags.SYSTEM_LIST);
         line("* OK [PERMANENTFLAGS " + (opening.readOnly ? "()" : Flags.PERMANENT_LIST) + "] flags the client may change");
@@ -546,7 +547,7 @@ final class ImapSession implements Protocol.Session {
         Set<String> seen = new TreeSet<>();
         List<Mailstore.Folder> folders = new ArrayList<>(store.folders());
         if (folders.stream().noneMatch(folder -> folder.name().equalsIgnoreCase("INBOX"))) {
-            folders.add(0, new Mailstore.Folder("INBOX", List.of(), true, 1));
+            folders.add(0, new Mailstore.Folder("INBOX", List.of(), true, 1, null));
         }
         for (Mailstore.Folder folder : folders) {
             String name = canonical(folder.name());
@@ -615,8 +616,8 @@ final class ImapSession implements Protocol.Session {
         if (folder.isEmpty() && !folderName.equals("INBOX")) {
             return respond(tag, "NO [NONEXISTENT] no such folder");
         }
-        SelectedFolder counted = new SelectedFolder(folderName, folder.map(Mailstore.Folder::uidValidity).orElse(1L), true);
-        counted.sync(store);
+        SelectedFolder counted = look(folderName, folder, true);
+        context.views.keep(counted.key, counted.view);
         List<String> values = new ArrayList<>();
         for (String item : items) {
             String upper = item.toUpperCase(Locale.ROOT);
@@ -789,6 +790,7 @@ final class ImapSession implements Protocol.Session {
                     return respond(tag, "NO [NONEXISTENT] no such folder");
                 }
                 if (selected != null && selected.name.equals(name)) {
+                    // Not kept: the folder is gone, and its view with it.
                     selected = null;
                 }
                 store.deleteFolder(name);
@@ -817,7 +819,7 @@ final class ImapSession implements Protocol.Session {
         }
         store.renameFolder(from, to);
         if (selected != null && selected.name.equals(from)) {
-            selected = null;
+            leaveSelected();
         }
         return ok(tag, "RENAME completed");
     }
@@ -907,11 +909,32 @@ final class ImapSession implements Protocol.Session {
         return ok(tag, (byUid ? "UID " : "") + "MOVE completed");
     }
 
-    /** {@code folder} as a session that has just looked at it sees it: its new mail given UIDs. */
+    /** {@code folder} as a session that has just looked at it sees it, its new mail given UIDs; its view is kept for the next look. */
     private SelectedFolder opened(Mailstore.Folder folder) throws Mailstore.Failure {
-        SelectedFolder opened = new SelectedFolder(canonical(folder.name()), folder.uidValidity(), true);
-        opened.sync(store);
+        SelectedFolder opened = look(canonical(folder.name()), Optional.of(folder), true);
+        context.views.keep(opened.key, opened.view);
         return opened;
+    }
+
+    /**
+     * Folder {@code name} (whose entry is {@code folder}, if it has one yet) as this session now
+     * sees it: the view kept of it read on from where the last session left it, or read whole.
+     */
+    private SelectedFolder look(String name, Optional<Mailstore.Folder> folder, boolean readOnly) throws Mailstore.Failure {
+        FolderViews.Key key = store.viewKey(folder);
+        // INBOX before its first mail has no entry yet, and no UIDs to keep valid.
+        SelectedFolder looked = new SelectedFolder(name, folder.map(Mailstore.Folder::uidValidity).orElse(1L), readOnly, key,
+                context.views.take(key));
+        looked.sync(store);
+        return looked;
+    }
+
+    /** Deselects the selected folder, if any, keeping its view for the next look at it. */
+    private void leaveSelected() {
+        if (selected != null) {
+            context.views.keep(selected.key, selected.view);
+            selected = null;
+        }
     }
 
     private static String uidList(List<Long> uids) {

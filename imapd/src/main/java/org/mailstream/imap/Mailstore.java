@@ -61,8 +61,12 @@ final class Mailstore implements AutoCloseable {
         }
     }
 
-    /** A folder of the user's: its name, what it is for, and when it was made (its UIDVALIDITY). */
-    record Folder(String name, List<String> specialUse, boolean subscribed, long uidValidity) {
+    /**
+     * A folder of the user's: its name, what it is for, when it was made (its UIDVALIDITY), and
+     * its entryUUID (null for an INBOX with no entry yet), which a folder made anew under the
+     * same name does not share.
+     */
+    record Folder(String name, List<String> specialUse, boolean subscribed, long uidValidity, String uuid) {
     }
 
     /** A message's state: its UID, flags, and whether it is expunged. */
@@ -97,6 +101,8 @@ final class Mailstore implements AutoCloseable {
     private static final Filter STATES_AND_MESSAGES = Filter.createORFilter(
             Filter.createEqualityFilter("objectClass", "mailStoreState"), Filter.createEqualityFilter("objectClass", "mailStoreMessage"));
 
+    private static final String[] FOLDER_ATTRIBUTES = {"cn", "mailStoreSpecialUse", "mailStoreSubscribed", "createTimestamp", "entryUUID"};
+
     private static final String[] SNAPSHOT_ATTRIBUTES = {"objectClass", "mailStoreUid", "mailStoreId", "mailStoreFlag",
         "mailStoreExpunged", "mailStoreReceived", "mailStoreServedSize", "mailStoreSize", "entryCSN"};
 
@@ -105,8 +111,6 @@ final class Mailstore implements AutoCloseable {
     private final String password;
     private final Quota defaultQuota;
     private LDAPConnection connection;
-    /** Connections bound so far: a view read incrementally from one provider starts again whole on another. */
-    private int connections;
 
     private Mailstore(ServerSet providers, DN owner, String password, Quota defaultQuota) {
         this.providers = providers;
@@ -213,19 +217,22 @@ final class Mailstore implements AutoCloseable {
             throw e;
         }
         connection = fresh;
-        connections++;
     }
 
-    /** How many times the session has bound: changes when a lost connection was bound again, perhaps to another provider. */
-    int connections() {
-        return connections;
+    /** The provider the session's connection is to, as address:port: a view read from one provider is read again whole from another. */
+    String provider() {
+        return connection.getConnectedAddress() + ":" + connection.getConnectedPort();
+    }
+
+    /** Where a view of {@code folder} is kept between sessions: only this owner's sessions find it; null for a folder with no entry. */
+    FolderViews.Key viewKey(Optional<Folder> folder) {
+        return folder.map(Folder::uuid).map(uuid -> new FolderViews.Key(owner.toNormalizedString(), uuid)).orElse(null);
     }
 
     /** The user's folders, INBOX among them only once mail has been stored there. */
     List<Folder> folders() throws Failure {
         List<Folder> folders = new ArrayList<>();
-        for (SearchResultEntry entry : search(owner, Filter.createEqualityFilter("objectClass", "mailStoreFolder"), "cn", "mailStoreSpecialUse",
-                "mailStoreSubscribed", "createTimestamp")) {
+        for (SearchResultEntry entry : search(owner, Filter.createEqualityFilter("objectClass", "mailStoreFolder"), FOLDER_ATTRIBUTES)) {
             folders.add(folder(entry));
         }
         return folders;
@@ -233,8 +240,7 @@ final class Mailstore implements AutoCloseable {
 
     /** The folder named {@code name}, if the user has one. */
     Optional<Folder> folder(String name) throws Failure {
-        Entry entry = run("reading a folder", () -> connection.getEntry(folderDn(name).toString(), "cn", "mailStoreSpecialUse",
-                "mailStoreSubscribed", "createTimestamp"));
+        Entry entry = run("reading a folder", () -> connection.getEntry(folderDn(name).toString(), FOLDER_ATTRIBUTES));
         return Optional.ofNullable(entry).map(Mailstore::folder);
     }
 
@@ -250,7 +256,7 @@ final class Mailstore implements AutoCloseable {
         List<String> specialUse = entry.hasAttribute("mailStoreSpecialUse")
                 ? List.of(entry.getAttributeValues("mailStoreSpecialUse")) : List.of();
         return new Folder(entry.getAttributeValue("cn"), specialUse,
-                Boolean.TRUE.equals(entry.getAttributeValueAsBoolean("mailStoreSubscribed")), created);
+                Boolean.TRUE.equals(entry.getAttributeValueAsBoolean("mailStoreSubscribed")), created, entry.getAttributeValue("entryUUID"));
     }
 
     /** Every state and message entry of folder {@code name}. */

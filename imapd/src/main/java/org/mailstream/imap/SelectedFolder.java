@@ -1,6 +1,5 @@
 package org.mailstream.imap;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,29 +28,28 @@ final class SelectedFolder {
     record Message(long uid, String id, Set<String> flags, long size, Instant received) {
     }
 
-    /** How often a selected folder is read whole. */
-    static final Duration WHOLE_READ_INTERVAL = Duration.ofMinutes(5);
-
     final String name;
     final long uidValidity;
     final boolean readOnly;
+    /** Where the view is kept between sessions; null for a folder with no entry yet (an INBOX before its first mail). */
+    final FolderViews.Key key;
+    /** What has been read of the folder, perhaps by an earlier session. */
+    final FolderView view;
+    private final Map<Long, Mailstore.State> states;
+    private final Map<String, Mailstore.Stored> stored;
     private List<Message> messages = new ArrayList<>();
     private long uidNext = 1;
-    /** Every state read, by UID, expunged ones too. */
-    private final Map<Long, Mailstore.State> states = new HashMap<>();
-    /** Every message entry read, by id. */
-    private final Map<String, Mailstore.Stored> stored = new HashMap<>();
-    private final ChangeCursor changes = new ChangeCursor(System::nanoTime);
-    private long lastWholeRead;
-    /** The store's connection the view was read whole on. */
-    private int connection;
     /** Whether the last sync finished: the view read is the one announced. */
     private boolean settled;
 
-    SelectedFolder(String name, long uidValidity, boolean readOnly) {
+    SelectedFolder(String name, long uidValidity, boolean readOnly, FolderViews.Key key, FolderView view) {
         this.name = name;
         this.uidValidity = uidValidity;
         this.readOnly = readOnly;
+        this.key = key;
+        this.view = view;
+        this.states = view.states;
+        this.stored = view.stored;
     }
 
     /** The messages in sequence-number order; read-only, for the session's own changes go through {@link #flagsChanged}. */
@@ -96,7 +94,7 @@ final class SelectedFolder {
      * them yet drops (RFC 3501 7.4.1: none during FETCH, STORE or SEARCH).
      */
     List<String> sync(Mailstore store) throws Mailstore.Failure {
-        if (!read(store) && settled) {
+        if (!view.read(store, name) && settled) {
             return List.of();
         }
         settled = false;
@@ -120,35 +118,6 @@ final class SelectedFolder {
         uidNext = highest + 1;
         settled = true;
         return announce(visible);
-    }
-
-    /**
-     * Brings {@link #states} and {@link #stored} up to date: the whole folder on the first look, on
-     * another connection, and every {@link #WHOLE_READ_INTERVAL}; otherwise what {@link #changes}
-     * says may have changed. A message is deleted only once its state says expunged, a change
-     * read like any other; what an incremental read can miss (a change replicated from another
-     * provider later than the cursor's margin, a message deleted with ldapdelete) the next whole
-     * read finds. False when nothing changed.
-     */
-    private boolean read(Mailstore store) throws Mailstore.Failure {
-        long now = System.nanoTime();
-        boolean whole = !changes.started() || connection != store.connections() || now - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
-        Mailstore.Snapshot read = whole ? store.snapshot(name) : store.changesSince(name, changes.from());
-        if (whole || !read.folderFound()) {
-            states.clear();
-            stored.clear();
-            changes.reset();
-            connection = store.connections();
-            lastWholeRead = now;
-        }
-        merge(now, read);
-        return whole || !read.states().isEmpty() || !read.messages().isEmpty();
-    }
-
-    private void merge(long began, Mailstore.Snapshot read) {
-        read.states().forEach(state -> states.put(state.uid(), state));
-        read.messages().forEach(message -> stored.put(message.id(), message));
-        changes.read(began, read.newestChange());
     }
 
     /** Gives UIDs to the messages read that have none, each by this session or another. */
@@ -176,7 +145,7 @@ final class SelectedFolder {
             // Another session gave that UID first: read what it gave, and go on after it. Each
             // such read finds at least that UID, so the sessions that race share the work and
             // every one of them ends.
-            merge(System.nanoTime(), store.changesSince(name, changes.from()));
+            view.readChanges(store, name);
             if (!states.containsKey(next)) {
                 throw new Mailstore.Failure("INUSE", "another session gave UID " + next + " of this folder, but it is not readable yet; try again",
                         null);

@@ -482,9 +482,7 @@ class ImapdIT {
         }
         String inbox = "cn=INBOX,uid=carol," + Slapd.PEOPLE;
         try (LDAPConnection root = slapd.rootConnection()) {
-            Awaitility.await("carol's mail stored").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> root.getEntry(inbox) != null
-                            && root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreMessage)", "1.1").getEntryCount() == mails);
+            awaitMessagesIn(root, inbox, mails);
             JsonNode exists = python("""
                     import threading
                     counts = []
@@ -518,6 +516,85 @@ class ImapdIT {
                         + states.get(i).getDN() + " " + later);
             }
         }
+    }
+
+    @Test
+    @Order(16)
+    void aFolderViewASessionLeftIsReadOnByTheNextFromWhereItWasLeftAndSeesWhatChangedMeanwhile() throws Exception {
+        slapd.addMailbox("dave");
+        publishFor("dave", 3, 0);
+        String inbox = "cn=INBOX,uid=dave," + Slapd.PEOPLE;
+        try (LDAPConnection root = slapd.rootConnection()) {
+            awaitMessagesIn(root, inbox, 3);
+            assertEquals("[3]", python(selectAndList("dave")).get(0).toString(), "the first look gives UIDs 1 to 3");
+            // Changed while no session has the folder open: another server's session would do the same.
+            try (LDAPConnection dave = slapd.connection("uid=dave," + Slapd.PEOPLE, "dave-secret")) {
+                dave.modify("mailStoreUid=1," + inbox, new Modification(ModificationType.ADD, "mailStoreExpunged", "TRUE"));
+                dave.modify("mailStoreUid=2," + inbox, new Modification(ModificationType.ADD, "mailStoreFlag", "\\Flagged"));
+            }
+            publishFor("dave", 1, 3);
+            awaitMessagesIn(root, inbox, 4);
+        }
+        MetricsScrape before = MetricsScrape.of(metricsPort);
+        JsonNode after = python(selectAndList("dave"));
+        MetricsScrape then = MetricsScrape.of(metricsPort);
+        assertEquals(3, after.get(0).get(0).asInt(), "message 1 expunged, the new one there: " + after);
+        assertTrue(after.get(1).toString().contains("UID 2 FLAGS (\\\\Flagged)"), after.toString());
+        assertTrue(after.get(1).toString().contains("UID 3 FLAGS ()"), after.toString());
+        assertTrue(after.get(1).toString().contains("UID 4 FLAGS ()"), "the new mail's UID follows the last: " + after);
+        assertEquals(before.sum("mailstream_imap_folder_reads_total", Map.of("kind", "whole")),
+                then.sum("mailstream_imap_folder_reads_total", Map.of("kind", "whole")), "not read whole: " + then.text());
+        assertTrue(then.sum("mailstream_imap_folder_reads_total", Map.of("kind", "changes"))
+                > before.sum("mailstream_imap_folder_reads_total", Map.of("kind", "changes")), then.text());
+    }
+
+    @Test
+    @Order(17)
+    void aFolderMadeAnewUnderTheNameOfOneWhoseViewWasLeftStartsAnew() {
+        JsonNode looks = python("""
+                box = login('dave', 'dave-secret')
+                box.create('Projects')
+                for i in range(2):
+                    box.append('Projects', None, None, ('Subject: old %d\\r\\n\\r\\nold\\r\\n' % i).encode())
+                typ, old = box.select('Projects')
+                box.logout()
+                box = login('dave', 'dave-secret')
+                box.delete('Projects')
+                box.create('Projects')
+                box.append('Projects', None, None, b'Subject: new\\r\\n\\r\\nnew\\r\\n')
+                typ, new = box.select('Projects')
+                typ, data = box.uid('FETCH', '1:*', '(UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+                print(json.dumps([old[0].decode(), new[0].decode(), [d[1].decode().strip() for d in data if isinstance(d, tuple)]]))
+                """);
+        assertEquals("2", looks.get(0).asText(), looks.toString());
+        assertEquals("1", looks.get(1).asText(), "nothing of the old folder's view: " + looks);
+        assertEquals("[\"Subject: new\"]", looks.get(2).toString(), looks.toString());
+    }
+
+    /** A program that logs in as {@code user}, selects INBOX and prints its EXISTS count and every message's UID and flags. */
+    private static String selectAndList(String user) {
+        return """
+                box = login('%s', '%s-secret')
+                typ, count = box.select('INBOX')
+                typ, data = box.uid('FETCH', '1:*', '(UID FLAGS)')
+                box.logout()
+                print(json.dumps([[int(count[0])], [d.decode() for d in data]]))
+                """.formatted(user, user);
+    }
+
+    /** Publishes {@code count} small mails for {@code user}, numbered from {@code first}, one at a time so that each arrives after the last. */
+    private static void publishFor(String user, int count, int first) {
+        try (MailPublisher publisher = new MailPublisher(KafkaCluster.shared().bootstrapServers(), TOPIC)) {
+            for (int i = first; i < first + count; i++) {
+                publisher.publish(List.of(Map.entry(user + "@example.com", MailCorpus.message("for " + user + " " + i, "mail " + i + "\r\n"))));
+            }
+        }
+    }
+
+    private static void awaitMessagesIn(LDAPConnection root, String folder, int count) {
+        Awaitility.await("mail stored in " + folder).atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                .until(() -> root.getEntry(folder) != null
+                        && root.search(folder, SearchScope.ONE, "(objectClass=mailStoreMessage)", "1.1").getEntryCount() >= count);
     }
 
     /** The SHA-256 of {@code mail} without its CRs: how mbsync's copy and the mail served compare. */

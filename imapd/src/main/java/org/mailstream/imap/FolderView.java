@@ -1,0 +1,82 @@
+package org.mailstream.imap;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What has been read of one folder's entries: every state (expunged ones too) and every message
+ * entry, and where the next read of what changed starts. One session owns it at a time; between
+ * sessions {@link FolderViews} keeps it, so that the next look at the folder, by any session of
+ * its owner, reads only what changed since.
+ */
+final class FolderView {
+
+    /** How often a view is read whole, for what an incremental read can miss. */
+    static final Duration WHOLE_READ_INTERVAL = Duration.ofMinutes(5);
+
+    /** Every state read, by UID, expunged ones too. */
+    final Map<Long, Mailstore.State> states = new HashMap<>();
+    /** Every message entry read, by id. */
+    final Map<String, Mailstore.Stored> stored = new HashMap<>();
+    private final ChangeCursor changes = new ChangeCursor(System::nanoTime);
+    private final ImapMetrics metrics;
+    private long lastWholeRead;
+    /** The provider the view was read whole from: CSNs say what is new on one provider only. */
+    private String provider;
+
+    FolderView(ImapMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    /**
+     * Brings the view up to date: the whole folder on the first read, from another provider, and
+     * every {@link #WHOLE_READ_INTERVAL}; otherwise what the cursor says may have changed. A
+     * message is deleted only once its state says expunged, a change read like any other; what an
+     * incremental read can miss (a change replicated from another provider later than the
+     * cursor's margin, a message deleted with ldapdelete) the next whole read finds. False when
+     * nothing changed.
+     */
+    boolean read(Mailstore store, String folder) throws Mailstore.Failure {
+        long now = System.nanoTime();
+        boolean whole = !changes.started() || !store.provider().equals(provider) || now - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
+        metrics.folderRead(whole ? "whole" : "changes");
+        Mailstore.Snapshot read = whole ? store.snapshot(folder) : store.changesSince(folder, changes.from());
+        if (whole || !read.folderFound()) {
+            states.clear();
+            stored.clear();
+            changes.reset();
+            provider = store.provider();
+            lastWholeRead = now;
+        }
+        return merge(now, read) || whole;
+    }
+
+    /** Reads what changed since the cursor and adds it, without deciding whether the view must be read whole. */
+    void readChanges(Mailstore store, String folder) throws Mailstore.Failure {
+        merge(System.nanoTime(), store.changesSince(folder, changes.from()));
+    }
+
+    /** Adds what a read found; false when it was all known as it is (a read reaches back to changes already read). */
+    private boolean merge(long began, Mailstore.Snapshot read) {
+        boolean changed = false;
+        for (Mailstore.State state : read.states()) {
+            changed |= !state.equals(states.put(state.uid(), state));
+        }
+        for (Mailstore.Stored message : read.messages()) {
+            changed |= !message.equals(stored.put(message.id(), message));
+        }
+        changes.read(began, read.newestChange());
+        return changed;
+    }
+
+    /** Entries held, what the view costs in memory. */
+    int entries() {
+        return states.size() + stored.size();
+    }
+
+    /** Whether the next read will be whole anyway: not worth keeping. */
+    boolean stale() {
+        return !changes.started() || System.nanoTime() - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
+    }
+}
