@@ -1,7 +1,9 @@
 package org.mailstream.imap;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 
 /** A sequence set (RFC 3501 9, sequence-set): numbers and ranges, with {@code *} for the largest in use. */
 record SequenceSet(List<long[]> ranges) {
@@ -41,6 +43,40 @@ record SequenceSet(List<long[]> ranges) {
             }
         }
         return false;
+    }
+
+    /**
+     * Which of {@code count} ascending numbers ({@code numberAt} gives the one at each position)
+     * the set holds, as their positions, {@code *} being the last: found by binary search, so
+     * that a FETCH of one UID in a large folder does not look at every message.
+     */
+    BitSet positions(int count, IntToLongFunction numberAt) {
+        BitSet held = new BitSet(count);
+        if (count == 0) {
+            return held;
+        }
+        long largest = numberAt.applyAsLong(count - 1);
+        for (long[] range : ranges) {
+            long first = range[0] == Long.MAX_VALUE ? largest : range[0];
+            long last = range[1] == Long.MAX_VALUE ? largest : range[1];
+            held.set(firstAtLeast(Math.min(first, last), count, numberAt), firstAtLeast(Math.max(first, last) + 1, count, numberAt));
+        }
+        return held;
+    }
+
+    /** The first position whose number is at least {@code number}; {@code count} when none is. */
+    private static int firstAtLeast(long number, int count, IntToLongFunction numberAt) {
+        int low = 0;
+        int high = count;
+        while (low < high) {
+            int middle = (low + high) >>> 1;
+            if (numberAt.applyAsLong(middle) < number) {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        return low;
     }
 
     /** Whether some number of the set, {@code *} aside, exceeds {@code count}: a sequence number that does not exist. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -153,5 +154,18 @@ class CommandGrammarTest {
         assertTrue(SequenceSet.parse("*:20").contains(15, 12), "RFC 3501: 20:* covers the largest when it is below 20");
         assertThrows(Arguments.Bad.class, () -> SequenceSet.parse("0:3"));
         assertThrows(Arguments.Bad.class, () -> SequenceSet.parse("1,,2"));
+    }
+
+    @Test
+    void aSequenceSetFindsAmongUidsWithGapsTheSameMessagesItsMembershipSays() throws Exception {
+        long[] uids = {2, 3, 7, 8, 9, 15, 40};
+        for (String text : List.of("1:*", "*", "3", "4:6", "8:3,40", "9:*", "*:20", "1", "50", "7,7,2:3")) {
+            SequenceSet set = SequenceSet.parse(text);
+            List<Long> byMembership = Arrays.stream(uids).filter(uid -> set.contains(uid, uids[uids.length - 1])).boxed().toList();
+            List<Long> bySearch = set.positions(uids.length, position -> uids[position]).stream().mapToObj(position -> uids[position])
+                    .toList();
+            assertEquals(byMembership, bySearch, text);
+        }
+        assertTrue(SequenceSet.parse("1:*").positions(0, position -> 1).isEmpty(), "an empty folder holds nothing");
     }
 }
