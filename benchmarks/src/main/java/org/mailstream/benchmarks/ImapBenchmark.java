@@ -31,7 +31,8 @@ import org.mailstream.local.StoreWorkerProcess;
  * ImapBenchmark: the real bin/imapd over mail the real worker stored in a real slapd, beside
  * Debian's Dovecot serving the same mails from a Maildir, on this machine, with figures rather
  * than a verdict: mbsync's first pull (imapd gives the UIDs then), a pull into an empty Maildir
- * once they are given, its resync with nothing new (at once, and after 11 s with no change), the
+ * once they are given, its resync with nothing new (at once, and after 11 s with no change), every
+ * message read as mbsync reads it but written nowhere (the server's share of a pull), the
  * header fields of every message as a mail client opening the folder asks for them, STORE
  * +FLAGS (\Seen) on every message; then, imapd alone (Dovecot is not fed from the topic): the
  * time from publishing a mail to EXISTS in an IDLE session, the heap a session idling on that
@@ -89,6 +90,7 @@ public final class ImapBenchmark {
                 // longer than the margin within which imapd reads changes again (10 s).
                 Thread.sleep(11_000);
                 row("mbsync resync, nothing new for 11 s (s)", medianSeconds(fromImapd), medianSeconds(fromDovecot));
+                row("each message, 34 FETCH in flight (s)", pipelinedFetches(imapd.port()), pipelinedFetches(dovecot.port()));
                 row("UID FETCH 1:* list headers (s)", listHeaders(imapd.port()), listHeaders(dovecot.port()));
                 row("UID STORE 1:* +FLAGS (\\Seen) (s)", flagAll(imapd.port()), flagAll(dovecot.port()));
                 List<Long> delays = idleDelays(imapd.port(), publisher);
@@ -242,6 +244,43 @@ public final class ImapBenchmark {
         List<Double> runs = new ArrayList<>(List.of(seconds(mbsync), seconds(mbsync), seconds(mbsync)));
         Collections.sort(runs);
         return runs.get(1);
+    }
+
+    /**
+     * Seconds a client takes to read every message whole with one UID FETCH each, keeping 34 of
+     * them sent ahead of their answers as mbsync does, but writing nothing: the server's share of
+     * a pull, without mbsync's own (a Maildir file and its fsync a message).
+     */
+    private static double pipelinedFetches(int port) {
+        return python("""
+                import re, socket
+                connection = socket.create_connection(('127.0.0.1', %d))
+                replies = connection.makefile('rb')
+                replies.readline()
+                connection.sendall(b'a LOGIN alice alice-secret\\r\\nb EXAMINE INBOX\\r\\nc UID SEARCH ALL\\r\\n')
+                uids = []
+                while True:
+                    line = replies.readline()
+                    if line.startswith(b'* SEARCH'):
+                        uids = line.split()[2:]
+                    if line.startswith(b'c '):
+                        break
+                start = time.time()
+                sent = answered = 0
+                while answered < len(uids):
+                    while sent < len(uids) and sent - answered < 34:
+                        connection.sendall(b'f UID FETCH ' + uids[sent] + b' (BODY.PEEK[])\\r\\n')
+                        sent += 1
+                    line = replies.readline()
+                    literal = re.search(rb'\\{(\\d+)\\}\\r\\n$', line)
+                    if literal:
+                        replies.read(int(literal.group(1)))
+                    elif line.startswith(b'f OK'):
+                        answered += 1
+                    elif line.startswith(b'f '):
+                        raise SystemExit(line)
+                print(time.time() - start)
+                """.formatted(port));
     }
 
     /**

@@ -14,7 +14,6 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -104,6 +103,8 @@ final class ImapSession implements Protocol.Session {
             .withZone(ZoneOffset.UTC);
     private static final Pattern ATOM = Pattern.compile("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]+");
     private static final Duration IDLE_POLL = Duration.ofSeconds(1);
+    /** How far into what the client has sent ahead a FETCH looks for more FETCH commands. */
+    private static final int PIPELINE_PEEK_BYTES = 8192;
     /** What the folders of these names are for (RFC 6154), as Dovecot's default configuration has it, unless a folder says otherwise. */
     private static final Map<String, List<String>> SPECIAL_USE = Map.of("Sent", List.of("\\Sent"),
             "Drafts", List.of("\\Drafts"), "Trash", List.of("\\Trash"), "Junk", List.of("\\Junk"));
@@ -374,11 +375,8 @@ final class ImapSession implements Protocol.Session {
         }
         switch (command) {
             case "FETCH" -> {
-                arguments.space();
-                SequenceSet set = SequenceSet.parse(arguments.word());
-                arguments.space();
-                List<FetchItem> items = FetchItem.parseAll(arguments.rest());
-                return fetch(tag, set, byUid, items);
+                Fetch fetch = Fetch.parse(arguments);
+                return fetch(tag, fetch.set(), byUid, fetch.items());
             }
             case "STORE" -> {
                 arguments.space();
@@ -641,18 +639,21 @@ final class ImapSession implements Protocol.Session {
             items.add(0, FetchItem.uid());
         }
         boolean setsSeen = !selected.readOnly && items.stream().anyMatch(FetchItem::setsSeen);
-        boolean needsBody = items.stream().anyMatch(item -> item.isBody() || item.needsStructure());
+        boolean needsBody = Fetch.readsContent(items);
         List<SelectedFolder.Message> messages = chosen(set, byUid);
         if (messages == null) {
             return bad(tag, "no such message number");
         }
-        Iterator<Mailstore.Raw> bodies = needsBody ? store.readAhead(selected.name,
-                messages.stream().map(SelectedFolder.Message::id).toList(), messages.stream().map(SelectedFolder.Message::size).toList())
-                : null;
+        if (needsBody) {
+            expect(messages);
+            if (store.expectsFew()) {
+                expect(pipelinedReads());
+            }
+        }
         for (SelectedFolder.Message message : messages) {
             MimePart content = null;
             if (needsBody) {
-                byte[] raw = bodies.next().bytes();
+                byte[] raw = store.bytes(selected.name, message.id());
                 if (raw == null) {
                     continue;
                 }
@@ -909,6 +910,68 @@ final class ImapSession implements Protocol.Session {
         return ok(tag, (byUid ? "UID " : "") + "MOVE completed");
     }
 
+    /** A FETCH's arguments after its name: which messages, and what of them. */
+    private record Fetch(SequenceSet set, List<FetchItem> items) {
+        static Fetch parse(Arguments arguments) throws Arguments.Bad {
+            arguments.space();
+            SequenceSet set = SequenceSet.parse(arguments.word());
+            arguments.space();
+            return new Fetch(set, FetchItem.parseAll(arguments.rest()));
+        }
+
+        /** Whether any of {@code items} needs the message's content. */
+        static boolean readsContent(List<FetchItem> items) {
+            return items.stream().anyMatch(item -> item.isBody() || item.needsStructure());
+        }
+    }
+
+    /** Tells the store that the content of {@code messages} will be read, in that order, after what it expects already. */
+    private void expect(List<SelectedFolder.Message> messages) {
+        store.expect(selected.name, messages.stream().map(SelectedFolder.Message::id).toList(),
+                messages.stream().map(SelectedFolder.Message::size).toList());
+    }
+
+    /**
+     * The messages whose content the FETCH commands that the client has sent after this one,
+     * without waiting for its answer, will read (mbsync sends dozens at once, one message each),
+     * so that their reads go ahead too: the complete lines already received, up to the first that
+     * is anything else. Each is parsed again when its turn comes; here a line that does not parse
+     * is only where the looking stops.
+     */
+    private List<SelectedFolder.Message> pipelinedReads() throws IOException {
+        int available = Math.min(in.available(), PIPELINE_PEEK_BYTES);
+        if (available == 0) {
+            return List.of();
+        }
+        in.mark(available);
+        String ahead = new String(in.readNBytes(available), StandardCharsets.ISO_8859_1);
+        in.reset();
+        List<SelectedFolder.Message> messages = new ArrayList<>();
+        int end;
+        for (int start = 0; (end = ahead.indexOf("\r\n", start)) >= 0; start = end + 2) {
+            Arguments line = new Arguments(List.of(ahead.substring(start, end)));
+            try {
+                line.word();
+                line.space();
+                String name = line.word().toUpperCase(Locale.ROOT);
+                boolean byUid = name.equals("UID");
+                if (byUid) {
+                    line.space();
+                    name = line.word().toUpperCase(Locale.ROOT);
+                }
+                Fetch fetch = name.equals("FETCH") ? Fetch.parse(line) : null;
+                List<SelectedFolder.Message> chosen = fetch != null && Fetch.readsContent(fetch.items()) ? chosen(fetch.set(), byUid) : null;
+                if (chosen == null) {
+                    break;
+                }
+                messages.addAll(chosen);
+            } catch (Arguments.Bad e) {
+                break;
+            }
+        }
+        return messages;
+    }
+
     /** {@code folder} as a session that has just looked at it sees it, its new mail given UIDs; its view is kept for the next look. */
     private SelectedFolder opened(Mailstore.Folder folder) throws Mailstore.Failure {
         SelectedFolder opened = look(canonical(folder.name()), Optional.of(folder), true);
@@ -988,14 +1051,8 @@ final class ImapSession implements Protocol.Session {
         if (!byUid && set.exceeds(messages.size())) {
             return null;
         }
-        long largest = messages.isEmpty() ? 0 : byUid ? messages.get(messages.size() - 1).uid() : messages.size();
-        List<SelectedFolder.Message> chosen = new ArrayList<>();
-        for (int number = 1; number <= messages.size(); number++) {
-            if (set.contains(byUid ? messages.get(number - 1).uid() : number, largest)) {
-                chosen.add(messages.get(number - 1));
-            }
-        }
-        return chosen;
+        return set.positions(messages.size(), byUid ? position -> messages.get(position).uid() : position -> position + 1L).stream()
+                .mapToObj(messages::get).toList();
     }
 
     /** INBOX in any case is INBOX (RFC 3501 5.1); other names are as given. */

@@ -27,13 +27,12 @@ import com.unboundid.ldap.sdk.controls.PermissiveModifyRequestControl;
 import com.unboundid.util.StaticUtils;
 import java.text.ParseException;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.Date;
-import java.util.Deque;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -387,68 +386,96 @@ final class Mailstore implements AutoCloseable {
     private static final long READ_AHEAD_BYTES = 256 * 1024;
     private static final int READ_AHEAD_MESSAGES = 16;
 
+    /** Messages whose bytes will be asked for, by folder and id, in that order; the first ones' reads sent. */
+    private final LinkedHashMap<List<String>, Pending> expected = new LinkedHashMap<>();
+    private int readsSent;
+    private long bytesSent;
+
     /**
-     * The bytes of messages {@code ids} (of sizes {@code sizes}) of {@code folder}, one by one in
-     * that order, each as {@link #raw} gives it. The reads of the next ones are sent before their
-     * answers are awaited, up to {@value #READ_AHEAD_MESSAGES} messages and
-     * {@value #READ_AHEAD_BYTES} octets: a FETCH of many messages is not one round trip each, and
-     * a session holds no more than that beside the message it sends.
+     * Says that the bytes of messages {@code ids} (of sizes {@code sizes}) of {@code folder} will
+     * be asked for ({@link #bytes}), in that order, after those expected already: their reads are
+     * sent before their answers are awaited, up to {@value #READ_AHEAD_MESSAGES} messages and
+     * {@value #READ_AHEAD_BYTES} octets ahead, so that a FETCH of many messages, or many FETCH
+     * commands a client sends without waiting (mbsync sends dozens), is not one round trip each,
+     * and a session holds no more than that beside the message it sends.
      */
-    Iterator<Raw> readAhead(String folder, List<String> ids, List<Long> sizes) {
-        return new Iterator<>() {
-            private final Deque<Pending> sent = new ArrayDeque<>();
-            private int next;
-            private long bytesSent;
+    void expect(String folder, List<String> ids, List<Long> sizes) {
+        for (int i = 0; i < ids.size(); i++) {
+            expected.putIfAbsent(List.of(folder, ids.get(i)), new Pending(folder, ids.get(i), sizes.get(i)));
+        }
+        sendExpected();
+    }
 
-            @Override
-            public boolean hasNext() {
-                return !sent.isEmpty() || next < ids.size();
-            }
+    /** Whether so few messages are expected that reads ahead could soon run out. */
+    boolean expectsFew() {
+        return expected.size() < 2 * READ_AHEAD_MESSAGES;
+    }
 
-            @Override
-            public Raw next() {
-                while (next < ids.size() && (sent.isEmpty()
-                        || sent.size() < READ_AHEAD_MESSAGES && bytesSent + sizes.get(next) <= READ_AHEAD_BYTES)) {
-                    sent.add(send(ids.get(next), sizes.get(next)));
-                    bytesSent += sizes.get(next++);
-                }
-                Pending pending = sent.remove();
+    /**
+     * The bytes of message {@code id} of {@code folder} as stored, or null when it is no longer
+     * there: read ahead if it was expected, and the messages expected before it forgotten (the
+     * client did not ask for them after all, or not in that order); read now if not.
+     */
+    byte[] bytes(String folder, String id) throws Failure {
+        if (!expected.containsKey(List.of(folder, id))) {
+            return raw(folder, id);
+        }
+        Iterator<Pending> first = expected.values().iterator();
+        Pending pending;
+        do {
+            pending = first.next();
+            first.remove();
+            if (pending.sent) {
+                readsSent--;
                 bytesSent -= pending.size;
-                return () -> pending.bytes(folder);
             }
-
-            private Pending send(String id, long size) {
-                Pending pending = new Pending(id, size);
-                try {
-                    pending.request = connection.asyncSearch(new SearchRequest(pending, messageDn(folder, id).toString(), SearchScope.BASE,
-                            Filter.createPresenceFilter("objectClass"), "mailStoreRaw"));
-                } catch (LDAPException e) {
-                    // Read when its turn comes, the way raw reads, reconnecting if need be.
-                }
-                return pending;
-            }
-        };
+        } while (!pending.id.equals(id) || !pending.folder.equals(folder));
+        sendExpected();
+        return pending.bytes();
     }
 
-    /** A message's bytes as {@link #raw} gives them, read ahead. */
-    interface Raw {
-        byte[] bytes() throws Failure;
+    private void sendExpected() {
+        for (Pending pending : expected.values()) {
+            if (pending.sent) {
+                continue;
+            }
+            if (readsSent > 0 && (readsSent >= READ_AHEAD_MESSAGES || bytesSent + pending.size > READ_AHEAD_BYTES)) {
+                return;
+            }
+            pending.send();
+            readsSent++;
+            bytesSent += pending.size;
+        }
     }
 
-    /** One read sent ahead: its entry arrives while the session sends the messages before it. */
+    /** One message expected: its read, once sent, arrives while the session sends the messages before it. */
     private final class Pending implements AsyncSearchResultListener {
         private static final long serialVersionUID = 1L;
+        private final String folder;
         private final String id;
         private final long size;
+        private boolean sent;
+        /** The read sent; null when it could not be sent. */
         private AsyncRequestID request;
         private volatile SearchResultEntry entry;
 
-        Pending(String id, long size) {
+        Pending(String folder, String id, long size) {
+            this.folder = folder;
             this.id = id;
             this.size = size;
         }
 
-        byte[] bytes(String folder) throws Failure {
+        void send() {
+            sent = true;
+            try {
+                request = connection.asyncSearch(new SearchRequest(this, messageDn(folder, id).toString(), SearchScope.BASE,
+                        Filter.createPresenceFilter("objectClass"), "mailStoreRaw"));
+            } catch (LDAPException e) {
+                // Read when its turn comes, the way raw reads, reconnecting if need be.
+            }
+        }
+
+        byte[] bytes() throws Failure {
             if (request != null) {
                 try {
                     LDAPResult result = awaited(request);

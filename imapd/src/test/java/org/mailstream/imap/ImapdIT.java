@@ -571,6 +571,50 @@ class ImapdIT {
         assertEquals("[\"Subject: new\"]", looks.get(2).toString(), looks.toString());
     }
 
+    @Test
+    @Order(18)
+    void fetchCommandsSentWithoutWaitingEachGetTheirOwnMessageAsMbsyncSendsThem() {
+        JsonNode pulled = python("""
+                box = login('alice', 'alice-secret')
+                box.select('INBOX', readonly=True)
+                typ, data = box.uid('FETCH', '1:*', '(UID BODY.PEEK[])')
+                expected = {}
+                for item in data:
+                    if isinstance(item, tuple):
+                        expected[re.search(r'UID (\\d+)', item[0].decode()).group(1)] = hashlib.sha256(item[1]).hexdigest()
+                box.logout()
+                s = socket.create_connection(('127.0.0.1', port))
+                f = s.makefile('rb')
+                f.readline()
+                s.sendall(b'a LOGIN alice alice-secret\\r\\nb EXAMINE INBOX\\r\\n')
+                while not f.readline().startswith(b'b '):
+                    pass
+                commands = []
+                for i, uid in enumerate(sorted(expected, key=int)):
+                    commands.append(b'f%s UID FETCH %s (BODY.PEEK[])\\r\\n' % (uid.encode(), uid.encode()))
+                    if i == 3:
+                        commands.append(b'n NOOP\\r\\nh UID FETCH 1:* (FLAGS)\\r\\n')
+                s.sendall(b''.join(commands) + b'z LOGOUT\\r\\n')
+                got = {}
+                answers = []
+                while True:
+                    line = f.readline()
+                    m = re.match(rb'\\* \\d+ FETCH \\(UID (\\d+) BODY\\[\\] \\{(\\d+)\\}\\r\\n', line)
+                    if m:
+                        got[m.group(1).decode()] = hashlib.sha256(f.read(int(m.group(2)))).hexdigest()
+                        f.readline()
+                    elif re.match(rb'[fnhz]\\S* ', line):
+                        answers.append(line.decode().split(' ')[1])
+                    if not line or line.startswith(b'z '):
+                        break
+                print(json.dumps([expected, got, answers]))
+                """);
+        assertTrue(pulled.get(0).size() >= 3, "several mails: " + pulled.get(0));
+        assertEquals(pulled.get(0), pulled.get(1), "each FETCH answered with its own message");
+        assertEquals(pulled.get(0).size() + 3, pulled.get(2).size(), pulled.get(2).toString());
+        pulled.get(2).forEach(answer -> assertEquals("OK", answer.asText(), pulled.get(2).toString()));
+    }
+
     /** A program that logs in as {@code user}, selects INBOX and prints its EXISTS count and every message's UID and flags. */
     private static String selectAndList(String user) {
         return """
