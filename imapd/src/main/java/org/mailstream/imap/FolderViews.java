@@ -39,6 +39,7 @@ final class FolderViews {
             return new FolderView(metrics);
         }
         entries -= kept.entries();
+        metrics.folderViewEntries(entries);
         return kept;
     }
 
@@ -58,10 +59,6 @@ final class FolderViews {
             entries -= oldest.next().getValue().entries();
             oldest.remove();
         }
-    }
-
-    /** Entries held in all. */
-    synchronized long entries() {
-        return entries;
+        metrics.folderViewEntries(entries);
     }
 }

@@ -7,7 +7,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 /**
  * What imapd counts, exported on /metrics when metrics.listen is set and summed up in its log
  * every minute: logins by result, commands by name and result, octets of messages sent, folder reads
- * whole and of changes, sessions in IDLE (each reads its folder's changes every second). The
+ * whole and of changes, the entries of folder views kept, sessions in IDLE (each reads its folder's changes every second). The
  * connections are the server core's ({@link org.mailstream.server.ServerMetrics}).
  */
 final class ImapMetrics {
@@ -24,6 +24,8 @@ final class ImapMetrics {
     private final Counter folderReads = Counter.builder().name("mailstream_imap_folder_reads")
             .help("Reads of a folder's entries, by kind: whole (a first look, a view not kept, every 5 minutes), changes (what "
                     + "changed since the view was last read)").labelNames("kind").register(registry);
+    private final Gauge viewEntries = Gauge.builder().name("mailstream_imap_folder_view_entries")
+            .help("Entries of the folder views kept between sessions (imap.folder.cache.entries at most)").register(registry);
     private final Gauge idling = Gauge.builder().name("mailstream_imap_idle_sessions")
             .help("Sessions in IDLE now, each reading its folder's changes from the directory every second").register(registry);
 
@@ -45,6 +47,10 @@ final class ImapMetrics {
 
     void folderRead(String kind) {
         folderReads.labelValues(kind).inc();
+    }
+
+    void folderViewEntries(long entries) {
+        viewEntries.set(entries);
     }
 
     void idleStarted() {

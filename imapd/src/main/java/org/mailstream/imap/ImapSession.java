@@ -972,7 +972,10 @@ final class ImapSession implements Protocol.Session {
         return messages;
     }
 
-    /** {@code folder} as a session that has just looked at it sees it, its new mail given UIDs; its view is kept for the next look. */
+    /**
+     * {@code folder} as a session that has just looked at it sees it, its new mail given UIDs. Its
+     * view is kept for the next look at once: the folder returned is not to be read again.
+     */
     private SelectedFolder opened(Mailstore.Folder folder) throws Mailstore.Failure {
         SelectedFolder opened = look(canonical(folder.name()), Optional.of(folder), true);
         context.views.keep(opened.key, opened.view);

@@ -12,9 +12,9 @@ import java.util.stream.Collectors;
 
 /**
  * The folder a session has selected, as that session has announced it to its client: the
- * visible messages in UID order (message sequence number = position + 1). {@link #sync} reads
- * the folder again, gives UIDs to mail that has none, and says what changed in untagged
- * responses.
+ * visible messages in UID order (message sequence number = position + 1), made from its
+ * {@link FolderView}. {@link #sync} brings the view up to date, gives UIDs to mail that has none,
+ * and says what changed in untagged responses.
  *
  * <p>UIDs are given lazily, by whichever session of the user looks first: the mail that arrived
  * since the last look, in the order it was received, gets the next UIDs, each one by adding the

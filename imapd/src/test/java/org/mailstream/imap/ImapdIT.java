@@ -546,6 +546,8 @@ class ImapdIT {
                 then.sum("mailstream_imap_folder_reads_total", Map.of("kind", "whole")), "not read whole: " + then.text());
         assertTrue(then.sum("mailstream_imap_folder_reads_total", Map.of("kind", "changes"))
                 > before.sum("mailstream_imap_folder_reads_total", Map.of("kind", "changes")), then.text());
+        assertTrue(then.sum("mailstream_imap_folder_view_entries") >= 7, "dave's INBOX kept (4 states, 3 messages) among others: "
+                + then.text());
     }
 
     @Test
