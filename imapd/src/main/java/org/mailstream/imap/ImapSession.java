@@ -121,7 +121,7 @@ final class ImapSession implements Protocol.Session {
     private volatile long commandStartedNanos = -1;
     private int errors;
     private Mailstore store;
-    /** Who is logged in, as counted for the per-user limit; null before log in. */
+    /** Who is logged in, as counted for the per-user limit; null before log in and after log out. */
     private String user;
     private SelectedFolder selected;
 
@@ -195,11 +195,19 @@ final class ImapSession implements Protocol.Session {
         }
     }
 
-    private void logOut() {
-        if (store != null) {
+    /** Ends the session's part in the per-user count, and keeps its folder's view; the directory's connection stays open. */
+    private void countOut() {
+        if (user != null) {
             leaveSelected();
-            store.close();
             context.leave(user);
+            user = null;
+        }
+    }
+
+    private void logOut() {
+        countOut();
+        if (store != null) {
+            store.close();
             store = null;
         }
     }
@@ -253,8 +261,9 @@ final class ImapSession implements Protocol.Session {
             }
             case "LOGOUT" -> {
                 arguments.end();
-                // Counted out before the answer, so that a client that logs in again at once finds room.
-                logOut();
+                // Counted out before the answer, so that a client that logs in again at once finds room;
+                // the directory's connection is closed after it, which the client need not wait for.
+                countOut();
                 line("* BYE logging out");
                 ok(tag, "LOGOUT completed");
                 throw new Logout();
