@@ -45,7 +45,7 @@ final class FolderViews {
 
     /** Keeps {@code view}, which its caller no longer uses, for the next look at the folder. */
     synchronized void keep(Key key, FolderView view) {
-        if (key == null || view.stale() || view.entries() > capacity) {
+        if (key == null || capacity == 0 || view.stale() || view.entries() > capacity) {
             return;
         }
         FolderView replaced = views.remove(key);
