@@ -45,6 +45,8 @@ class ReplicatedBackendsIT {
      * middle of steady storing; the whole suite must stay within its time on two cores.
      */
     private static final int MAILS = 4_000;
+    /** The changes of workers the churn test makes at least, mail published before each. */
+    private static final int WAVES = 6;
     private static final BackendRouting ROUTING = BackendRouting.of("a", BACKENDS, List.of(), "");
     /** 50 mails a second, well below what one back end stores, so that a delay shows as latency, not backlog. */
     private static final long STEADY_INTERVAL_MS = 20;
@@ -78,7 +80,7 @@ class ReplicatedBackendsIT {
     @Test
     void everyMailIsStoredOnceInItsOwnersBackEndAndBothProvidersOfEachHoldTheSame() {
         startWorkers(2, Map.of());
-        Map<String, Map<String, String>> expected = publish(MAILS);
+        Map<String, Map<String, String>> expected = publish(0, MAILS);
         for (String backend : BACKENDS) {
             Slapd first = providers.get(backend).get(0);
             awaitMessages(first, expected.get(backend).size(), this::logs);
@@ -90,7 +92,7 @@ class ReplicatedBackendsIT {
     @Test
     void aProviderKilledMidRunLosesAndDoublesNothingAndCatchesUpWhenRestarted() {
         startWorkers(2, Map.of());
-        Map<String, Map<String, String>> expected = publish(MAILS);
+        Map<String, Map<String, String>> expected = publish(0, MAILS);
         Slapd victim = providers.get("a").get(0);
         Slapd survivor = providers.get("a").get(1);
         awaitMessages(survivor, expected.get("a").size() / 5, this::logs);
@@ -143,15 +145,21 @@ class ReplicatedBackendsIT {
         // A killed worker's partitions wait for its session to expire; the broker's minimum keeps that short.
         Map<String, String> quickToNoticeDeath = Map.of("kafka.session.timeout.ms", "6000", "kafka.heartbeat.interval.ms", "1000");
         startWorkers(2, quickToNoticeDeath);
-        Map<String, Map<String, String>> expected = publish(MAILS);
+        Map<String, Map<String, String>> expected = new HashMap<>();
+        BACKENDS.forEach(b -> expected.put(b, new HashMap<>()));
         // The deadline only ends the loop; what the test proves is nothing lost, doubled or out of
         // order. Alone this run takes about a minute here, and more in the full suite, where other
         // test JVMs share the two cores.
         long deadline = System.nanoTime() + Duration.ofMinutes(8).toNanos();
         int changes = 0;
-        while (!BACKENDS.stream().allMatch(b -> messageCount(providers.get(b).get(0)) >= expected.get(b).size())) {
+        while (changes < WAVES || !BACKENDS.stream().allMatch(b -> messageCount(providers.get(b).get(0)) >= expected.get(b).size())) {
             if (System.nanoTime() > deadline) {
                 fail("not every mail was stored after " + changes + " changes of workers\n" + logs());
+            }
+            if (changes < WAVES) {
+                // Mail arrives in waves, one before each of the first changes, so that every change
+                // meets mail in flight however fast the workers store it.
+                publish(changes * (MAILS / WAVES), MAILS / WAVES).forEach((backend, mails) -> expected.get(backend).putAll(mails));
             }
             Chores.pause(2000);
             String backend = BACKENDS.get(changes % BACKENDS.size());
@@ -163,7 +171,6 @@ class ReplicatedBackendsIT {
             }
             changes++;
         }
-        assertTrue(changes >= 6, "the run lasted long enough to kill and add workers several times: " + changes);
         Map<String, List<String>> topicOrder = topicOrderByMailbox();
         for (String backend : BACKENDS) {
             Slapd first = providers.get(backend).get(0);
@@ -175,11 +182,12 @@ class ReplicatedBackendsIT {
     }
 
     /** Publishes {@code count} distinct mails round the mailboxes; returns per back end its expected DN to SHA-256. */
-    private Map<String, Map<String, String>> publish(int count) {
+    /** Publishes {@code count} mails, numbered from {@code first}, for the mailboxes in turn; returns them by back end, DN to digest. */
+    private Map<String, Map<String, String>> publish(int first, int count) {
         Map<String, Map<String, String>> expected = new HashMap<>();
         BACKENDS.forEach(b -> expected.put(b, new HashMap<>()));
         List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
+        for (int i = first; i < first + count; i++) {
             int box = i % MAILBOXES;
             byte[] mail = MailCorpus.message("mail " + i, "to box " + box + "\r\n");
             mails.add(Map.entry(address(box), mail));
