@@ -39,7 +39,7 @@ final class FolderView {
      */
     boolean read(Mailstore store, String folder) throws Mailstore.Failure {
         long now = System.nanoTime();
-        boolean whole = !changes.started() || !store.provider().equals(provider) || now - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
+        boolean whole = stale() || !store.provider().equals(provider);
         metrics.folderRead(whole ? "whole" : "changes");
         Mailstore.Snapshot read = whole ? store.snapshot(folder) : store.changesSince(folder, changes.from());
         if (whole || !read.folderFound()) {
@@ -75,7 +75,7 @@ final class FolderView {
         return states.size() + stored.size();
     }
 
-    /** Whether the next read will be whole anyway: not worth keeping. */
+    /** Whether the next read will be whole whatever the provider: never read, or last read whole too long ago; not worth keeping. */
     boolean stale() {
         return !changes.started() || System.nanoTime() - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
     }
