@@ -57,10 +57,18 @@ final class FolderView {
         merge(System.nanoTime(), store.changesSince(folder, changes.from()));
     }
 
-    /** Adds what a read found; false when it was all known as it is (a read reaches back to changes already read). */
-    private boolean merge(long began, Mailstore.Snapshot read) {
+    /**
+     * Adds what a read found; false when it was all known as it is (a read reaches back to changes
+     * already read). A message's own state entry says more than the entry that gave its UID with
+     * others, whichever of the two a read finds first.
+     */
+    boolean merge(long began, Mailstore.Snapshot read) {
         boolean changed = false;
         for (Mailstore.State state : read.states()) {
+            Mailstore.State known = states.get(state.uid());
+            if (state.given() && known != null && !known.given()) {
+                continue;
+            }
             changed |= !state.equals(states.put(state.uid(), state));
         }
         for (Mailstore.Stored message : read.messages()) {

@@ -44,14 +44,16 @@ import org.mailstream.directory.LimitedSearch;
  */
 final class ImapCheck {
 
-    /** What a session reads and writes: the schema a provider must define. */
-    private static final List<String> OBJECT_CLASSES = List.of("mailStoreFolder", "mailStoreMessage", "mailStoreState");
+    /** What a session reads and writes: the classes, and an attribute type added since, that a provider's schema must define. */
+    private static final List<String> SCHEMA = List.of("mailStoreFolder", "mailStoreMessage", "mailStoreState", "mailStoreGivenUid");
     private static final Duration EXPIRY_WARNING = Duration.ofDays(30);
 
     static final CommandDeclaration COMMAND = new CommandDeclaration("imapd check", "check what serving IMAP needs, before users come", """
             Checks, one line each: that each LDAP provider of ldap.urls answers and its schema
             defines the classes imapd reads and writes (mailStoreFolder, mailStoreMessage,
-            mailStoreState: a back end set up before the read path lacks the last); when
+            mailStoreState: a back end set up before the read path lacks the last) and the
+            attribute type mailStoreGivenUid (which one before UIDs were given many at a
+            time lacks); when
             ldap.lookup.bind.dn is set, that the lookup identity binds and finds no message and
             no password below ldap.base.dn (it should read uid and mail only; on a back end
             with no mail yet, no message can show that it reads too much); and, when
@@ -84,9 +86,9 @@ final class ImapCheck {
         try (LDAPConnection connection = config.transport().server(provider.getHost(), provider.getPort(), options).getConnection()) {
             report.ok(provider + ": answers" + (config.transport().secured() ? ", over TLS with a certificate for its host" : ""));
             Schema schema = connection.getSchema();
-            List<String> missing = schema == null ? OBJECT_CLASSES
-                    : OBJECT_CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).toList();
-            report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", OBJECT_CLASSES),
+            List<String> missing = schema == null ? SCHEMA
+                    : SCHEMA.stream().filter(name -> schema.getObjectClass(name) == null && schema.getAttributeType(name) == null).toList();
+            report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", SCHEMA),
                     provider + ": its schema lacks " + String.join(", ", missing) + ": load the release's mailstore.cnconfig.ldif"
                             + " (see docs/imapd.md, on upgrading a back end)");
             if (!config.lookupDn().isEmpty()) {

@@ -671,7 +671,7 @@ final class ImapSession implements Protocol.Session {
             Set<String> flags = message.flags();
             boolean flagsChanged = false;
             if (setsSeen && !Flags.has(flags, Flags.SEEN)) {
-                store.flags(selected.name, message.uid(), ModificationType.ADD, List.of(Flags.SEEN));
+                store.flags(selected.name, List.of(selected.stateOf(message)), ModificationType.ADD, List.of(Flags.SEEN));
                 Set<String> seen = new TreeSet<>(flags);
                 seen.add(Flags.SEEN);
                 flags = seen;
@@ -734,7 +734,7 @@ final class ImapSession implements Protocol.Session {
         if (messages == null) {
             return bad(tag, "no such message number");
         }
-        store.flags(selected.name, messages.stream().map(SelectedFolder.Message::uid).toList(), change, flags);
+        store.flags(selected.name, messages.stream().map(selected::stateOf).toList(), change, flags);
         for (SelectedFolder.Message message : messages) {
             Set<String> now = new TreeSet<>(message.flags());
             if (change == ModificationType.REPLACE) {
@@ -779,7 +779,7 @@ final class ImapSession implements Protocol.Session {
         long largest = selected.messages().isEmpty() ? 0 : selected.messages().get(selected.messages().size() - 1).uid();
         for (SelectedFolder.Message message : selected.messages()) {
             if (Flags.has(message.flags(), Flags.DELETED) && (only == null || only.contains(message.uid(), largest))) {
-                store.expunge(selected.name, new Mailstore.State(message.uid(), message.id(), List.copyOf(message.flags()), false));
+                store.expunge(selected.name, selected.stateOf(message));
             }
         }
     }
@@ -874,7 +874,7 @@ final class ImapSession implements Protocol.Session {
             return respond(tag, "NO [CANNOT] this very message was expunged from this folder, and stays gone");
         }
         if (!flags.isEmpty()) {
-            store.flags(name, added.get().uid(), ModificationType.ADD, flags);
+            store.flags(name, List.of(target.stateOf(added.get())), ModificationType.ADD, flags);
         }
         if (selected != null && selected.name.equals(name)) {
             sendAll(selected.sync(store));
@@ -913,7 +913,7 @@ final class ImapSession implements Protocol.Session {
         }
         line("* OK " + copyUid + "moved");
         for (SelectedFolder.Message message : messages) {
-            store.expunge(selected.name, new Mailstore.State(message.uid(), message.id(), List.copyOf(message.flags()), false));
+            store.expunge(selected.name, selected.stateOf(message));
         }
         sendAll(selected.sync(store));
         return ok(tag, (byUid ? "UID " : "") + "MOVE completed");

@@ -1,5 +1,6 @@
 package org.mailstream.imap;
 
+import com.unboundid.ldap.sdk.AddRequest;
 import com.unboundid.ldap.sdk.AsyncRequestID;
 import com.unboundid.ldap.sdk.AsyncSearchResultListener;
 import com.unboundid.ldap.sdk.DN;
@@ -35,6 +36,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
@@ -43,9 +45,11 @@ import org.mailstream.schemas.ServedForm;
  * One user's mail as the directory shows it to that user: every operation runs on a connection
  * bound as the user, so that the access rules, not this server, decide what a session may read
  * and change. A message is its entry ({@code mailStoreId=ID}, written by store-worker and never
- * changed) and, once a session has given it a UID, its state entry ({@code mailStoreUid=N} beside
- * it in the folder: flags, and whether it is expunged), so that a flag change rewrites a small
- * entry, not the message. A connection lost under an operation is bound again, on the next
+ * changed) and, once a session has given it a UID, its state: the entry {@code mailStoreUid=N}
+ * beside it in the folder (flags, and whether it is expunged), so that a flag change rewrites a
+ * small entry, not the message. UIDs are given many at a time: the entry that names the first
+ * also gives the ones that follow (mailStoreGivenUid), and a message given its UID that way gets
+ * an entry of its own at its first flag or expunge. A connection lost under an operation is bound again, on the next
  * provider that answers, and the operation tried once more.
  */
 final class Mailstore implements AutoCloseable {
@@ -68,8 +72,11 @@ final class Mailstore implements AutoCloseable {
     record Folder(String name, List<String> specialUse, boolean subscribed, long uidValidity, String uuid) {
     }
 
-    /** A message's state: its UID, flags, and whether it is expunged. */
-    record State(long uid, String id, List<String> flags, boolean expunged) {
+    /**
+     * A message's state: its UID, flags, and whether it is expunged; {@code given} when no entry
+     * of its own holds it yet, only the entry that gave its UID with others (no flags then).
+     */
+    record State(long uid, String id, List<String> flags, boolean expunged, boolean given) {
     }
 
     /** A message entry: its id, when it was received, its size as served. */
@@ -97,13 +104,20 @@ final class Mailstore implements AutoCloseable {
     /** Flag changes sent before their answers are awaited; slapd reads on up to its olcConnMaxPendingAuth (1000). */
     private static final int IN_FLIGHT = 500;
 
+    /**
+     * The most UIDs one state entry gives: UIDs given to the mail a look finds cost one synced
+     * write, not one a message, and the entry stays small (about 70 octets a UID) for the flag
+     * changes of the first message, which rewrite it.
+     */
+    static final int UIDS_PER_ENTRY = 256;
+
     private static final Filter STATES_AND_MESSAGES = Filter.createORFilter(
             Filter.createEqualityFilter("objectClass", "mailStoreState"), Filter.createEqualityFilter("objectClass", "mailStoreMessage"));
 
     private static final String[] FOLDER_ATTRIBUTES = {"cn", "mailStoreSpecialUse", "mailStoreSubscribed", "createTimestamp", "entryUUID"};
 
     private static final String[] SNAPSHOT_ATTRIBUTES = {"objectClass", "mailStoreUid", "mailStoreId", "mailStoreFlag",
-        "mailStoreExpunged", "mailStoreReceived", "mailStoreServedSize", "mailStoreSize", "entryCSN"};
+        "mailStoreExpunged", "mailStoreGivenUid", "mailStoreReceived", "mailStoreServedSize", "mailStoreSize", "entryCSN"};
 
     private final ServerSet providers;
     private final DN owner;
@@ -293,7 +307,8 @@ final class Mailstore implements AutoCloseable {
             if (entry.hasObjectClass("mailStoreState")) {
                 states.add(new State(entry.getAttributeValueAsLong("mailStoreUid"), entry.getAttributeValue("mailStoreId"),
                         entry.hasAttribute("mailStoreFlag") ? List.of(entry.getAttributeValues("mailStoreFlag")) : List.of(),
-                        Boolean.TRUE.equals(entry.getAttributeValueAsBoolean("mailStoreExpunged"))));
+                        Boolean.TRUE.equals(entry.getAttributeValueAsBoolean("mailStoreExpunged")), false));
+                states.addAll(givenBy(entry));
             } else {
                 Long served = entry.getAttributeValueAsLong("mailStoreServedSize");
                 messages.add(new Stored(entry.getAttributeValue("mailStoreId"),
@@ -305,46 +320,108 @@ final class Mailstore implements AutoCloseable {
         return new Snapshot(states, messages, newestChange, true);
     }
 
-    /** Gives message {@code id} UID {@code uid}; false when another session has given that UID first. */
-    boolean assign(String folder, long uid, String id) throws Failure {
-        Entry state = new Entry(stateDn(folder, uid));
+    /**
+     * Gives messages {@code ids}, in that order, the UIDs from {@code first} on (at most
+     * {@link #UIDS_PER_ENTRY}), by adding the one state entry named by {@code first}; false when
+     * another session has given that UID first.
+     */
+    boolean give(String folder, long first, List<String> ids) throws Failure {
+        Entry state = new Entry(stateDn(folder, first));
         state.addAttribute("objectClass", "mailStoreState");
-        state.addAttribute("mailStoreUid", Long.toString(uid));
-        state.addAttribute("mailStoreId", id);
-        return addUnlessPresent("giving a message its UID", state);
+        state.addAttribute("mailStoreUid", Long.toString(first));
+        state.addAttribute("mailStoreId", ids.get(0));
+        for (int i = 1; i < ids.size(); i++) {
+            state.addAttribute("mailStoreGivenUid", (first + i) + " " + ids.get(i));
+        }
+        return addUnlessPresent("giving messages their UIDs", state);
     }
 
-    /** Adds, removes or (with {@link ModificationType#REPLACE}) sets the flags of the message with {@code uid}. */
-    void flags(String folder, long uid, ModificationType how, Collection<String> flags) throws Failure {
-        flags(folder, List.of(uid), how, flags);
+    /** The states of the further messages a state entry gave UIDs; a value that is not "UID ID" (written by hand) names none. */
+    private static List<State> givenBy(Entry entry) {
+        List<State> given = new ArrayList<>();
+        for (String value : entry.hasAttribute("mailStoreGivenUid") ? entry.getAttributeValues("mailStoreGivenUid") : new String[0]) {
+            String[] uidAndId = value.split(" ", 2);
+            try {
+                given.add(new State(Long.parseLong(uidAndId[0]), uidAndId[1], List.of(), false, true));
+            } catch (NumberFormatException | ArrayIndexOutOfBoundsException notUidAndId) {
+                // not one imapd wrote: it names no message
+            }
+        }
+        return given;
     }
 
     /**
-     * As {@link #flags(String, long, ModificationType, Collection)} for each of {@code uids}, the
-     * requests sent {@value #IN_FLIGHT} at a time before their answers are awaited: a STORE on
-     * 10,000 messages is not 10,000 round trips.
+     * Adds, removes or (with {@link ModificationType#REPLACE}) sets the flags of each of
+     * {@code messages}, the requests sent {@value #IN_FLIGHT} at a time before their answers are
+     * awaited: a STORE on 10,000 messages is not 10,000 round trips.
      */
-    void flags(String folder, List<Long> uids, ModificationType how, Collection<String> flags) throws Failure {
-        for (int from = 0; from < uids.size(); from += IN_FLIGHT) {
-            List<Long> batch = uids.subList(from, Math.min(uids.size(), from + IN_FLIGHT));
-            run("changing flags", () -> {
-                List<AsyncRequestID> sent = new ArrayList<>();
-                for (long uid : batch) {
-                    ModifyRequest change = new ModifyRequest(stateDn(folder, uid).toString(),
-                            new Modification(how, "mailStoreFlag", flags.toArray(String[]::new)));
-                    // Adding a flag already set or removing one not set is no error: STORE is idempotent.
-                    change.addControl(new PermissiveModifyRequestControl());
-                    sent.add(connection.asyncModify(change, (request, result) -> { }));
+    void flags(String folder, List<State> messages, ModificationType how, Collection<String> flags) throws Failure {
+        Modification change = new Modification(how, "mailStoreFlag", flags.toArray(String[]::new));
+        for (int from = 0; from < messages.size(); from += IN_FLIGHT) {
+            changeStates("changing flags", folder, messages.subList(from, Math.min(messages.size(), from + IN_FLIGHT)), change);
+        }
+    }
+
+    /**
+     * Makes {@code change} to the state entry of each of {@code messages}, adding the entry, with
+     * what the change sets, for a message that has none of its own yet. Which have one is what
+     * the session last read, which another session can have made untrue since: a modify of an
+     * entry not there becomes an add, an add of one there a modify; a state entry is deleted
+     * only with its folder, so every message is settled by the third try.
+     */
+    private void changeStates(String doing, String folder, List<State> messages, Modification change) throws Failure {
+        boolean sets = change.getModificationType() != ModificationType.DELETE && change.hasValue();
+        run(doing, () -> {
+            Map<State, Boolean> adding = new LinkedHashMap<>();
+            for (State message : messages) {
+                adding.put(message, message.given() && sets);
+            }
+            for (int attempt = 1; !adding.isEmpty(); attempt++) {
+                if (attempt > 3) {
+                    throw new LDAPException(ResultCode.OTHER, "the state entry of UID " + adding.keySet().iterator().next().uid()
+                            + " came and went while this session changed it");
                 }
-                for (AsyncRequestID request : sent) {
-                    LDAPResult result = awaited(request);
-                    if (result.getResultCode() != ResultCode.SUCCESS) {
-                        throw new LDAPException(result);
+                List<AsyncRequestID> sent = new ArrayList<>();
+                for (Map.Entry<State, Boolean> message : adding.entrySet()) {
+                    sent.add(message.getValue()
+                            ? connection.asyncAdd(new AddRequest(stateEntry(folder, message.getKey(), change)), (request, result) -> { })
+                            : connection.asyncModify(permissive(stateDn(folder, message.getKey().uid()), change), (request, result) -> { }));
+                }
+                Map<State, Boolean> again = new LinkedHashMap<>();
+                Iterator<AsyncRequestID> answers = sent.iterator();
+                for (Map.Entry<State, Boolean> message : adding.entrySet()) {
+                    ResultCode result = awaited(answers.next()).getResultCode();
+                    if (result == ResultCode.NO_SUCH_OBJECT && !message.getValue()) {
+                        if (sets) {
+                            again.put(message.getKey(), true);
+                        }
+                    } else if (result == ResultCode.ENTRY_ALREADY_EXISTS && message.getValue()) {
+                        again.put(message.getKey(), false);
+                    } else if (result != ResultCode.SUCCESS) {
+                        throw new LDAPException(result, "changing the state of UID " + message.getKey().uid());
                     }
                 }
-                return null;
-            });
-        }
+                adding = again;
+            }
+            return null;
+        });
+    }
+
+    /** The state entry of {@code message}'s own, with what {@code change} sets. */
+    private Entry stateEntry(String folder, State message, Modification change) {
+        Entry state = new Entry(stateDn(folder, message.uid()));
+        state.addAttribute("objectClass", "mailStoreState");
+        state.addAttribute("mailStoreUid", Long.toString(message.uid()));
+        state.addAttribute("mailStoreId", message.id());
+        state.addAttribute(change.getAttribute());
+        return state;
+    }
+
+    /** A modify for which adding a value already there or removing one not there is no error: STORE is idempotent, an expunge final. */
+    private static ModifyRequest permissive(DN entry, Modification change) {
+        ModifyRequest request = new ModifyRequest(entry.toString(), change);
+        request.addControl(new PermissiveModifyRequestControl());
+        return request;
     }
 
     private static LDAPResult awaited(AsyncRequestID request) throws LDAPException {
@@ -358,10 +435,7 @@ final class Mailstore implements AutoCloseable {
 
     /** Marks the message expunged, for good, then deletes its entry: its id stays gone if its record is stored again. */
     void expunge(String folder, State state) throws Failure {
-        ModifyRequest mark = new ModifyRequest(stateDn(folder, state.uid()).toString(),
-                new Modification(ModificationType.ADD, "mailStoreExpunged", "TRUE"));
-        mark.addControl(new PermissiveModifyRequestControl());
-        run("expunging", () -> connection.modify(mark));
+        changeStates("expunging", folder, List.of(state), new Modification(ModificationType.ADD, "mailStoreExpunged", "TRUE"));
         removeMessage(folder, state.id());
     }
 

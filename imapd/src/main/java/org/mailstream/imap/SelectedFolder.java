@@ -17,10 +17,11 @@ import java.util.stream.Collectors;
  * and says what changed in untagged responses.
  *
  * <p>UIDs are given lazily, by whichever session of the user looks first: the mail that arrived
- * since the last look, in the order it was received, gets the next UIDs, each one by adding the
- * state entry named by it. Adding an entry that exists fails, so a UID goes to exactly one
- * message; a session that loses that race reads the folder again. Expunged states stay, so the
- * highest UID ever given is always in the folder and no UID is given twice.
+ * since the last look, in the order it was received, gets the next UIDs, up to
+ * {@link Mailstore#UIDS_PER_ENTRY} of them by adding the one state entry named by the first.
+ * Adding an entry that exists fails, so a UID goes to exactly one message; a session that loses
+ * that race reads the folder again. Expunged states stay, so the highest UID ever given is always
+ * in the folder and no UID is given twice.
  */
 final class SelectedFolder {
 
@@ -79,6 +80,11 @@ final class SelectedFolder {
         return 0;
     }
 
+    /** The state of {@code message} as last read, which a change to its flags or an expunge starts from. */
+    Mailstore.State stateOf(Message message) {
+        return states.get(message.uid());
+    }
+
     /** Replaces one message's flags as the session now knows them, after its own STORE. */
     void flagsChanged(long uid, Set<String> flags) {
         int number = sequenceNumberOf(uid);
@@ -131,13 +137,17 @@ final class SelectedFolder {
             }
             long next = states.isEmpty() ? 1 : Collections.max(states.keySet()) + 1;
             boolean all = true;
-            for (Mailstore.Stored message : unnamed) {
-                if (!store.assign(name, next, message.id())) {
+            for (int from = 0; from < unnamed.size(); from += Mailstore.UIDS_PER_ENTRY) {
+                List<String> ids = unnamed.subList(from, Math.min(unnamed.size(), from + Mailstore.UIDS_PER_ENTRY)).stream()
+                        .map(Mailstore.Stored::id).toList();
+                if (!store.give(name, next, ids)) {
                     all = false;
                     break;
                 }
-                states.put(next, new Mailstore.State(next, message.id(), List.of(), false));
-                next++;
+                for (int i = 0; i < ids.size(); i++) {
+                    states.put(next + i, new Mailstore.State(next + i, ids.get(i), List.of(), false, i > 0));
+                }
+                next += ids.size();
             }
             if (all) {
                 return;

@@ -27,7 +27,7 @@ class ImapdCheckIT {
             Command.Result check = check(slapd.url(), Map.of("imap.tls.certificate.file", certificates.serverCertificate().toString(),
                     "imap.tls.key.file", certificates.serverKey().toString()));
             assertEquals(0, check.exitCode(), check.toString());
-            assertTrue(check.stdout().contains("ok    " + slapd.url() + ": its schema defines mailStoreFolder, mailStoreMessage, mailStoreState"),
+            assertTrue(check.stdout().contains("ok    " + slapd.url() + ": its schema defines mailStoreFolder, mailStoreMessage, mailStoreState, mailStoreGivenUid"),
                     check.toString());
             assertTrue(check.stdout().contains("ok    TLS: the certificate and key belong together (CN=localhost)"), check.toString());
         }
@@ -41,7 +41,7 @@ class ImapdCheckIT {
             Command.Result check = check(bare.url() + "," + nowhere, Map.of("imap.tls.certificate.file",
                     certificates.serverCertificate().toString(), "imap.tls.key.file", certificates.strangerKey().toString()));
             assertEquals(78, check.exitCode(), check.toString());
-            assertTrue(check.stdout().contains("FAIL  " + bare.url() + ": its schema lacks mailStoreFolder, mailStoreMessage, mailStoreState"),
+            assertTrue(check.stdout().contains("FAIL  " + bare.url() + ": its schema lacks mailStoreFolder, mailStoreMessage, mailStoreState, mailStoreGivenUid"),
                     check.toString());
             assertTrue(check.stdout().contains("FAIL  " + nowhere + ": does not answer"), check.toString());
             assertTrue(check.stdout().contains("FAIL  TLS: a handshake with the certificate and key fails"), check.toString());

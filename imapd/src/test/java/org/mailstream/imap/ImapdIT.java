@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.Modification;
 import com.unboundid.ldap.sdk.ModificationType;
 import com.unboundid.ldap.sdk.SearchResultEntry;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -471,7 +473,7 @@ class ImapdIT {
     @Order(15)
     void sessionsThatFindNewMailAtOnceGiveEachMessageOneUidInArrivalOrderAndNoUidTwice() throws Exception {
         slapd.addMailbox("carol");
-        // More than one transaction's worth of UIDs (500).
+        // More UIDs than one state entry gives (256): the sessions race for the second and third too.
         int mails = 600;
         List<Map.Entry<String, byte[]>> batch = new ArrayList<>();
         for (int i = 0; i < mails; i++) {
@@ -504,17 +506,20 @@ class ImapdIT {
             Map<String, String> received = new HashMap<>();
             root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreMessage)", "mailStoreId", "mailStoreReceived").getSearchEntries()
                     .forEach(message -> received.put(message.getAttributeValue("mailStoreId"), message.getAttributeValue("mailStoreReceived")));
-            List<SearchResultEntry> states = new ArrayList<>(root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreState)").getSearchEntries());
-            states.sort((a, b) -> Long.compare(a.getAttributeValueAsLong("mailStoreUid"), b.getAttributeValueAsLong("mailStoreUid")));
+            List<Map.Entry<Long, String>> uids = new ArrayList<>(uidsOf(root, inbox).entrySet());
             Set<String> named = new HashSet<>();
-            states.forEach(state -> assertTrue(named.add(state.getAttributeValue("mailStoreId")), "one UID a message: " + state.toLDIFString()));
+            uids.forEach(uid -> assertTrue(named.add(uid.getValue()), "one UID a message: " + uid));
             assertEquals(received.keySet(), named, "every message has a UID");
-            for (int i = 1; i < states.size(); i++) {
-                String earlier = received.get(states.get(i - 1).getAttributeValue("mailStoreId"));
-                String later = received.get(states.get(i).getAttributeValue("mailStoreId"));
-                assertTrue(earlier.compareTo(later) <= 0, "UIDs follow arrival: " + states.get(i - 1).getDN() + " " + earlier + ", "
-                        + states.get(i).getDN() + " " + later);
+            assertEquals((long) mails, uids.get(uids.size() - 1).getKey(), "no UID given twice or skipped");
+            for (int i = 1; i < uids.size(); i++) {
+                String earlier = received.get(uids.get(i - 1).getValue());
+                String later = received.get(uids.get(i).getValue());
+                assertTrue(earlier.compareTo(later) <= 0, "UIDs follow arrival: " + uids.get(i - 1) + " " + earlier + ", " + uids.get(i) + " "
+                        + later);
             }
+            assertEquals((mails + Mailstore.UIDS_PER_ENTRY - 1) / Mailstore.UIDS_PER_ENTRY,
+                    root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreState)", "1.1").getEntryCount(),
+                    "one synced write gives up to " + Mailstore.UIDS_PER_ENTRY + " UIDs");
         }
     }
 
@@ -527,10 +532,12 @@ class ImapdIT {
         try (LDAPConnection root = slapd.rootConnection()) {
             awaitMessagesIn(root, inbox, 3);
             assertEquals("[3]", python(selectAndList("dave")).get(0).toString(), "the first look gives UIDs 1 to 3");
-            // Changed while no session has the folder open: another server's session would do the same.
+            // Changed while no session has the folder open, as another server's session would: UID 1's
+            // entry gave UIDs 2 and 3 too, and UID 2's first flag is an entry of its own.
             try (LDAPConnection dave = slapd.connection("uid=dave," + Slapd.PEOPLE, "dave-secret")) {
                 dave.modify("mailStoreUid=1," + inbox, new Modification(ModificationType.ADD, "mailStoreExpunged", "TRUE"));
-                dave.modify("mailStoreUid=2," + inbox, new Modification(ModificationType.ADD, "mailStoreFlag", "\\Flagged"));
+                dave.add("dn: mailStoreUid=2," + inbox, "objectClass: mailStoreState", "mailStoreUid: 2",
+                        "mailStoreId: " + uidsOf(root, inbox).get(2L), "mailStoreFlag: \\Flagged");
             }
             publishFor("dave", 1, 3);
             awaitMessagesIn(root, inbox, 4);
@@ -635,6 +642,18 @@ class ImapdIT {
                 publisher.publish(List.of(Map.entry(user + "@example.com", MailCorpus.message("for " + user + " " + i, "mail " + i + "\r\n"))));
             }
         }
+    }
+
+    /** Each UID of {@code folder} to its message's id, as the state entries give them, read as the root DN. */
+    private static TreeMap<Long, String> uidsOf(LDAPConnection root, String folder) throws LDAPException {
+        TreeMap<Long, String> uids = new TreeMap<>();
+        for (SearchResultEntry state : root.search(folder, SearchScope.ONE, "(objectClass=mailStoreState)").getSearchEntries()) {
+            uids.put(state.getAttributeValueAsLong("mailStoreUid"), state.getAttributeValue("mailStoreId"));
+            for (String given : state.hasAttribute("mailStoreGivenUid") ? state.getAttributeValues("mailStoreGivenUid") : new String[0]) {
+                uids.putIfAbsent(Long.parseLong(given.split(" ")[0]), given.split(" ")[1]);
+            }
+        }
+        return uids;
     }
 
     private static void awaitMessagesIn(LDAPConnection root, String folder, int count) {
