@@ -41,7 +41,8 @@ final class FolderView {
         long now = System.nanoTime();
         boolean whole = stale() || !store.provider().equals(provider);
         metrics.folderRead(whole ? "whole" : "changes");
-        Mailstore.Snapshot read = whole ? store.snapshot(folder) : store.changesSince(folder, changes.from());
+        String from = whole ? ChangeCursor.NO_CHANGE : changes.from();
+        Mailstore.Snapshot read = whole ? store.snapshot(folder) : store.changesSince(folder, from);
         if (whole || !read.folderFound()) {
             states.clear();
             stored.clear();
@@ -49,12 +50,13 @@ final class FolderView {
             provider = store.provider();
             lastWholeRead = now;
         }
-        return merge(now, read) || whole;
+        return merge(now, from, read) || whole;
     }
 
     /** Reads what changed since the cursor and adds it, without deciding whether the view must be read whole. */
     void readChanges(Mailstore store, String folder) throws Mailstore.Failure {
-        merge(System.nanoTime(), store.changesSince(folder, changes.from()));
+        String from = changes.from();
+        merge(System.nanoTime(), from, store.changesSince(folder, from));
     }
 
     /**
@@ -62,7 +64,7 @@ final class FolderView {
      * already read). A message's own state entry says more than the entry that gave its UID with
      * others, whichever of the two a read finds first.
      */
-    boolean merge(long began, Mailstore.Snapshot read) {
+    boolean merge(long began, String from, Mailstore.Snapshot read) {
         boolean changed = false;
         for (Mailstore.State state : read.states()) {
             Mailstore.State known = states.get(state.uid());
@@ -74,7 +76,7 @@ final class FolderView {
         for (Mailstore.Stored message : read.messages()) {
             changed |= !message.equals(stored.put(message.id(), message));
         }
-        changes.read(began, read.newestChange());
+        changes.read(began, from, read.newestChange());
         return changed;
     }
 

@@ -14,33 +14,55 @@ class ChangeCursorTest {
     private long now;
     private final ChangeCursor cursor = new ChangeCursor(() -> now);
 
+    private static final String FIRST = "20261205051000.000000Z#000000#000#000000";
+    private static final String FIRST_MARGIN = "20261205050950.000000Z#000000#000#000000";
+
     @Test
     void aCursorThatHasReadNothingStartsBeforeEveryChange() {
         assertFalse(cursor.started());
         assertEquals(ChangeCursor.NO_CHANGE, cursor.from());
-        cursor.read(now, null);
+        cursor.read(now, ChangeCursor.NO_CHANGE, null);
         assertFalse(cursor.started(), "an empty folder gives no change to start from");
     }
 
     @Test
-    void aReadReachesTheMarginBackFromTheNewestChangeUntilThatChangeHasBeenKnownForTheMargin() {
-        cursor.read(now, "20261205051000.000000Z#000000#000#000000");
+    void aReadReachesTheMarginBackEveryThreeSecondsAndStartsAtTheNewestChangeInBetween() {
+        cursor.read(now, ChangeCursor.NO_CHANGE, FIRST);
         assertTrue(cursor.started());
-        assertEquals("20261205050950.000000Z#000000#000#000000", cursor.from());
-        now += 9 * SECOND;
-        cursor.read(now, null);
-        assertEquals("20261205050950.000000Z#000000#000#000000", cursor.from(), "a change that started earlier may still appear");
         now += SECOND;
-        cursor.read(now, null);
-        assertEquals("20261205051000.000000Z#000000#000#000000", cursor.from(), "a read began once the margin had passed");
+        assertEquals(FIRST, cursor.from(), "the margin was read a second ago");
+        cursor.read(now, FIRST, null);
+        now += 2 * SECOND;
+        assertEquals(FIRST_MARGIN, cursor.from(), "a change that started earlier may have appeared since");
+    }
+
+    @Test
+    void aReadOfTheMarginThatBeginsOnceTheNewestChangeHasBeenKnownForTheMarginReadsThroughIt() {
+        cursor.read(now, ChangeCursor.NO_CHANGE, FIRST);
+        now += 9 * SECOND;
+        cursor.read(now, cursor.from(), null);
+        now += 3 * SECOND;
+        assertEquals(FIRST_MARGIN, cursor.from(), "the read at 9 s began before the margin had passed");
+        cursor.read(now, FIRST_MARGIN, null);
+        now += 3 * SECOND;
+        assertEquals(FIRST, cursor.from(), "the read at 12 s began once the margin had passed");
+    }
+
+    @Test
+    void aReadFromTheNewestChangeNeverSaysThatWhatWentBeforeItHasBeenRead() {
+        cursor.read(now, ChangeCursor.NO_CHANGE, FIRST);
+        now += 11 * SECOND;
+        cursor.read(now, FIRST, null);
+        assertEquals(FIRST_MARGIN, cursor.from());
     }
 
     @Test
     void aNewerChangeTakesTheReadsBackToItsMarginButNeverBeforeWhatIsKnownToBeRead() {
-        cursor.read(now, "20261205051000.000000Z#000000#000#000000");
+        cursor.read(now, ChangeCursor.NO_CHANGE, FIRST);
         now += 10 * SECOND;
-        cursor.read(now, "20261205051004.000000Z#000000#000#000000");
-        assertEquals("20261205051000.000000Z#000000#000#000000", cursor.from(), "read through the first; the second's margin reaches before it");
+        cursor.read(now, cursor.from(), "20261205051004.000000Z#000000#000#000000");
+        now += 3 * SECOND;
+        assertEquals(FIRST, cursor.from(), "read through the first; the second's margin reaches before it");
         cursor.reset();
         assertFalse(cursor.started());
     }

@@ -16,16 +16,16 @@ class FolderViewTest {
 
     @Test
     void aMessagesOwnStateEntryOutranksTheEntryThatGaveItsUidReadAfterIt() {
-        view.merge(0, snapshot(OWN, "20261206050000.000000Z#000000#000#000000"));
+        view.merge(0, ChangeCursor.NO_CHANGE, snapshot(OWN, "20261206050000.000000Z#000000#000#000000"));
         // The entry that gave UID 2 read again, as when the first message's flags change.
-        assertFalse(view.merge(1, snapshot(GIVEN, "20261206050001.000000Z#000000#000#000000")), "nothing changed");
+        assertFalse(view.merge(1, ChangeCursor.NO_CHANGE, snapshot(GIVEN, "20261206050001.000000Z#000000#000#000000")), "nothing changed");
         assertEquals(OWN, view.states.get(2L));
     }
 
     @Test
     void aMessagesOwnStateEntryReplacesWhatTheEntryThatGaveItsUidSaid() {
-        view.merge(0, snapshot(GIVEN, "20261206050000.000000Z#000000#000#000000"));
-        assertTrue(view.merge(1, snapshot(OWN, "20261206050001.000000Z#000000#000#000000")));
+        view.merge(0, ChangeCursor.NO_CHANGE, snapshot(GIVEN, "20261206050000.000000Z#000000#000#000000"));
+        assertTrue(view.merge(1, ChangeCursor.NO_CHANGE, snapshot(OWN, "20261206050001.000000Z#000000#000#000000")));
         assertEquals(OWN, view.states.get(2L));
     }
 
