@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +51,7 @@ final class ImapConfig extends DeclaredConfig {
     static final String MAX_MESSAGE_BYTES = "imap.max.message.bytes";
     static final String MAX_CONNECTIONS_PER_USER = "imap.max.connections.per.user";
     static final String FOLDER_CACHE_ENTRIES = "imap.folder.cache.entries";
+    static final String IDLE_POLL_MS = "imap.idle.poll.ms";
     static final String TLS_CERTIFICATE_FILE = "imap.tls.certificate.file";
     static final String TLS_KEY_FILE = "imap.tls.key.file";
     static final String TLS_LISTEN = "imap.tls.listen";
@@ -93,6 +95,11 @@ final class ImapConfig extends DeclaredConfig {
                     + "are two; never its content) kept after a session leaves a folder, so that the next SELECT, STATUS "
                     + "or resync of it, by any session of its owner, reads only what changed; the least recently left go "
                     + "first. About 200 octets of heap each; 0: every look reads the whole folder.")
+            .define(IDLE_POLL_MS, Type.INT, 2_000, Range.between(250, 60_000), Importance.LOW,
+                    "How often a session in IDLE reads what changed in its folder, to tell its client of new mail, flags "
+                    + "and expunges: new mail reaches an idling client within about this. Each read is a search of the "
+                    + "directory, and each that finds new mail one synced write (its UIDs): with many users idling while "
+                    + "mail flows in, a shorter interval costs slapd more of the time it has for storing mail.")
             .define(TLS_CERTIFICATE_FILE, Type.STRING, "", Importance.HIGH,
                     "PEM file of the server's certificate and its chain. With " + TLS_KEY_FILE + ", STARTTLS is offered "
                     + "on every TCP listener and log in is offered to any allowed client once TLS is on; empty: no TLS, and "
@@ -220,6 +227,10 @@ final class ImapConfig extends DeclaredConfig {
 
     int folderCacheEntries() {
         return getInt(FOLDER_CACHE_ENTRIES);
+    }
+
+    Duration idlePoll() {
+        return Duration.ofMillis(getInt(IDLE_POLL_MS));
     }
 
     /** The ports of the implicit TLS listeners. */

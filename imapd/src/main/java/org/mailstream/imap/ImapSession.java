@@ -5,7 +5,6 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -102,7 +101,6 @@ final class ImapSession implements Protocol.Session {
     private static final DateTimeFormatter INTERNALDATE = DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
     private static final Pattern ATOM = Pattern.compile("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]+");
-    private static final Duration IDLE_POLL = Duration.ofSeconds(1);
     /** How far into what the client has sent ahead a FETCH looks for more FETCH commands. */
     private static final int PIPELINE_PEEK_BYTES = 8192;
     /** What the folders of these names are for (RFC 6154), as Dovecot's default configuration has it, unless a folder says otherwise. */
@@ -1018,8 +1016,8 @@ final class ImapSession implements Protocol.Session {
 
     /**
      * IDLE (RFC 2177): tells the client of new mail, expunges and flag changes, read from the
-     * directory every second, until it says DONE; no longer than the idle timeout (a client
-     * renews its IDLE every 29 minutes).
+     * directory every imap.idle.poll.ms, until it says DONE; no longer than the idle timeout (a
+     * client renews its IDLE every 29 minutes).
      */
     private String idle(String tag) throws IOException, Mailstore.Failure, Logout {
         // Waiting is what IDLE is for: no command is in progress, for the transaction timeout and a stop.
@@ -1028,7 +1026,7 @@ final class ImapSession implements Protocol.Session {
         long deadline = System.nanoTime() + context.config.server().idleTimeout().toNanos();
         context.metrics.idleStarted();
         try {
-            while (in.available() == 0 && !connection.awaitInput(IDLE_POLL)) {
+            while (in.available() == 0 && !connection.awaitInput(context.config.idlePoll())) {
                 if (System.nanoTime() > deadline) {
                     line("* BYE Autologout; idle for too long");
                     throw new Logout();

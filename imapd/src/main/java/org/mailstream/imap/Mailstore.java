@@ -280,7 +280,7 @@ final class Mailstore implements AutoCloseable {
     /**
      * The state and message entries of folder {@code name} added or changed at or after the
      * change {@code entryCsn} (an entryCSN), found through slapd's entryCSN index: what a selected
-     * folder reads every second, instead of every entry.
+     * folder reads at each NOOP and each poll of IDLE, instead of every entry.
      */
     Snapshot changesSince(String name, String entryCsn) throws Failure {
         return read(name, Filter.createANDFilter(STATES_AND_MESSAGES, Filter.createGreaterOrEqualFilter("entryCSN", entryCsn)));
