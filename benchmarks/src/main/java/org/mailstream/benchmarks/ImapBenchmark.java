@@ -38,7 +38,8 @@ import org.mailstream.local.StoreWorkerProcess;
  * time from publishing a mail to EXISTS in an IDLE session, the heap a session idling on that
  * folder adds beyond the folder's view (which imapd keeps when it leaves) and each of
  * {@value #IDLERS} sessions idling on small ones, and the worker's rate while they idle, beside
- * its rate without them.
+ * its rate without them, {@value #ROUNDS} times each in turn (the rate alone varied by a third
+ * between two runs here).
  *
  * <p>Usage: {@code ImapBenchmark MAILS}; needs bin/install, mbsync, python3 and dovecot.
  */
@@ -48,6 +49,7 @@ public final class ImapBenchmark {
     private static final int IDLE_MAILS = 20;
     private static final int IDLERS = 100;
     private static final int BATCH = 5_000;
+    private static final int ROUNDS = 3;
     private static final int WORKER_METRICS = FreePort.next();
 
     private ImapBenchmark() {
@@ -121,18 +123,23 @@ public final class ImapBenchmark {
             users.add("idler" + i);
             slapd.addMailbox(users.get(i));
         }
-        // Their INBOXes made first, so that the rate below is the same work twice.
+        // Their INBOXes made first, so that every round below is the same work.
         storeFor(publisher, users, IDLERS, 0);
-        double without = BATCH / storeFor(publisher, users, BATCH, 1);
-        double with;
-        try (Idling idlers = Idling.start(imapd.port(), users)) {
-            heapIdling = heapAfterGc(imapd.pid());
-            with = BATCH / storeFor(publisher, users, BATCH, 2);
-        }
-        System.out.printf("imapd heap %d sessions idling on folders of %d mails add beyond their folders' views: %.0f KiB a session%n", IDLERS,
-                BATCH / IDLERS + 1, (heapIdling - heapAfterSessionsLeft(imapd.pid())) / 1024.0 / IDLERS);
         System.out.printf("%-40s %12s %12s %8s%n", "store-worker, " + BATCH + " mails for " + IDLERS + " users", "idling", "no session", "ratio");
-        System.out.printf("%-40s %12.0f %12.0f %7.2fx%n", "mails/s", with, without, with / without);
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 0; round < ROUNDS; round++) {
+            double without = BATCH / storeFor(publisher, users, BATCH, 1 + 2 * round);
+            double with;
+            try (Idling idlers = Idling.start(imapd.port(), users)) {
+                heapIdling = heapAfterGc(imapd.pid());
+                with = BATCH / storeFor(publisher, users, BATCH, 2 + 2 * round);
+            }
+            ratios.add(with / without);
+            System.out.printf("%-40s %12.0f %12.0f %7.2fx%n", "mails/s, round " + (round + 1), with, without, with / without);
+        }
+        System.out.printf("%-40s %12s %12s %7.2fx%n", "median of the rounds' ratios", "", "", ratios.stream().sorted().toList().get(ROUNDS / 2));
+        System.out.printf("imapd heap %d sessions idling on folders of about %d mails add beyond their folders' views: %.0f KiB a session%n",
+                IDLERS, ROUNDS * BATCH / IDLERS, (heapIdling - heapAfterSessionsLeft(imapd.pid())) / 1024.0 / IDLERS);
     }
 
     /** Python's imaplib holding one session in IDLE on INBOX for each of some users (password NAME-secret), reading what comes. */
