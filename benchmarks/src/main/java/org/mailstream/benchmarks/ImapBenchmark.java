@@ -322,34 +322,50 @@ public final class ImapBenchmark {
     /** Milliseconds from each of {@link #IDLE_MAILS} mails' publishing to its EXISTS in an IDLE session. */
     private static List<Long> idleDelays(int port, MailPublisher publisher) throws Exception {
         Path seen = Files.createTempFile("bench-imap-idle", ".txt");
+        // Each EXISTS with the time it came: two mails can come in one, so the count, not the line, says which mail it announced.
         Command idler = Command.of(List.of("python3", "-c", """
-                import imaplib, time, sys
+                import imaplib, re, time, sys
                 box = imaplib.IMAP4('127.0.0.1', %d)
                 box.login('alice', 'alice-secret')
-                box.select('INBOX')
+                typ, data = box.select('INBOX')
+                first = int(data[0])
                 box.send(b'i IDLE\\r\\n')
                 box.readline()
                 out = open('%s', 'w')
-                for _ in range(%d):
-                    while b'EXISTS' not in box.readline():
-                        pass
-                    out.write('%%f\\n' %% time.time())
-                    out.flush()
+                out.write('%%d\\n' %% first)
+                out.flush()
+                count = first
+                while count < first + %d:
+                    exists = re.match(rb'\\* (\\d+) EXISTS', box.readline())
+                    if exists:
+                        count = int(exists.group(1))
+                        out.write('%%d %%f\\n' %% (count, time.time()))
+                        out.flush()
                 """.formatted(port, seen, IDLE_MAILS)));
         Thread idling = new Thread(() -> idler.run(new byte[0], Duration.ofMinutes(5)));
         idling.start();
         Thread.sleep(3_000);
         List<Long> published = new ArrayList<>();
+        // Spaced at random, so that the mails meet IDLE's polls at every point of their interval.
+        Random spacing = new Random(7);
         for (int i = 0; i < IDLE_MAILS; i++) {
             publisher.publish(List.of(Map.entry("alice@example.com", MailCorpus.message("idle " + i, "new\r\n"))));
             published.add(System.currentTimeMillis());
-            Thread.sleep(2_000);
+            Thread.sleep(1_000 + spacing.nextInt(2_000));
         }
         idling.join(Duration.ofMinutes(2).toMillis());
-        List<String> times = Files.readAllLines(seen, StandardCharsets.UTF_8);
+        List<String> lines = Files.readAllLines(seen, StandardCharsets.UTF_8);
+        long first = Long.parseLong(lines.get(0).strip());
         List<Long> delays = new ArrayList<>();
-        for (int i = 0; i < Math.min(times.size(), published.size()); i++) {
-            delays.add((long) (Double.parseDouble(times.get(i)) * 1000) - published.get(i));
+        for (int i = 0; i < published.size(); i++) {
+            long mail = first + i + 1;
+            for (String line : lines.subList(1, lines.size())) {
+                String[] countAndTime = line.split(" ");
+                if (Long.parseLong(countAndTime[0]) >= mail) {
+                    delays.add((long) (Double.parseDouble(countAndTime[1]) * 1000) - published.get(i));
+                    break;
+                }
+            }
         }
         return delays;
     }

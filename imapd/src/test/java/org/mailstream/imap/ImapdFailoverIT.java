@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.mailstream.local.FreePort;
 import org.mailstream.local.ImapdProcess;
 import org.mailstream.local.MailCorpus;
+import org.mailstream.local.MetricsScrape;
 import org.mailstream.local.Slapd;
 import org.mailstream.local.StoreWorkerProcess;
 
@@ -21,6 +23,8 @@ import org.mailstream.local.StoreWorkerProcess;
  * One IMAP session of the real bin/imapd while the back end's two real providers stop in turn:
  * it goes on on the other; with both stopped its commands get NO [UNAVAILABLE] and it stays, and
  * a login gets NO [UNAVAILABLE] rather than AUTHENTICATIONFAILED; with one back it goes on again.
+ * The view of the folder it leaves, read from one provider, is read whole by the next session,
+ * bound to the other: what one provider says is new, by its CSNs, is not what the other holds.
  */
 class ImapdFailoverIT {
 
@@ -38,8 +42,9 @@ class ImapdFailoverIT {
                     Map.entry("alice@example.com", MailCorpus.message("failover 1", "body\r\n")),
                     Map.entry("alice@example.com", MailCorpus.message("failover 2", "body\r\n")),
                     Map.entry("alice@example.com", MailCorpus.message("failover 3", "body\r\n"))));
+            int metricsPort = FreePort.next();
             try (ImapdProcess imapd = ImapdProcess.start(first, Map.of("ldap.urls", first.url() + "," + second.url(),
-                    "ldap.connect.timeout.ms", "1000", "ldap.response.timeout.ms", "3000"));
+                    "ldap.connect.timeout.ms", "1000", "ldap.response.timeout.ms", "3000", "metrics.listen", "127.0.0.1:" + metricsPort));
                     Socket socket = new Socket("127.0.0.1", imapd.port())) {
                 socket.setSoTimeout(30_000);
                 Session session = new Session(socket);
@@ -58,6 +63,18 @@ class ImapdFailoverIT {
                 }
                 second.restart();
                 assertEquals(3, fetched(session.answer("a6 FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a6 OK", imapd)));
+                session.answer("a7 LOGOUT", "a7 OK", imapd);
+                first.restart();
+                second.stop();
+                double wholeReads = MetricsScrape.of(metricsPort).sum("mailstream_imap_folder_reads_total", Map.of("kind", "whole"));
+                try (Socket next = new Socket("127.0.0.1", imapd.port())) {
+                    next.setSoTimeout(30_000);
+                    Session other = new Session(next);
+                    other.answer("c1 LOGIN alice alice-secret", "c1 OK", imapd);
+                    assertTrue(other.answer("c2 SELECT INBOX", "c2 OK", imapd).contains("* 3 EXISTS"));
+                }
+                assertEquals(wholeReads + 1, MetricsScrape.of(metricsPort).sum("mailstream_imap_folder_reads_total", Map.of("kind", "whole")),
+                        "the view left by a session on the other provider is read whole");
             }
         } finally {
             providers.forEach(Slapd::close);

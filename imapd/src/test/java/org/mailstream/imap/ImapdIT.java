@@ -167,14 +167,18 @@ class ImapdIT {
                 first.uid('STORE', '2', '+FLAGS', '(\\\\Seen $Work)')
                 first.uid('STORE', '3', '+FLAGS.SILENT', '(\\\\Flagged)')
                 first.uid('STORE', '3', '-FLAGS', '(\\\\Flagged)')
+                # UID 4 has never had a flag: no entry of its own to take one from.
+                removed, data = first.uid('STORE', '4', '-FLAGS', '(\\\\Answered)')
                 first.logout()
                 second = login('alice', 'alice-secret')
                 second.select('INBOX', readonly=True)
-                typ, data = second.uid('FETCH', '2:3', '(FLAGS)')
-                print(json.dumps([d.decode() for d in data]))
+                typ, data = second.uid('FETCH', '2:4', '(FLAGS)')
+                print(json.dumps([d.decode() for d in data] + [removed]))
                 """);
         assertTrue(flags.get(0).asText().matches(".*UID 2 FLAGS \\((\\$Work \\\\Seen|\\\\Seen \\$Work)\\).*"), flags.toString());
         assertTrue(flags.get(1).asText().contains("FLAGS ()"), flags.toString());
+        assertTrue(flags.get(2).asText().contains("UID 4 FLAGS ()"), flags.toString());
+        assertEquals("OK", flags.get(3).asText(), "removing a flag a message never had is no error: " + flags);
     }
 
     @Test
