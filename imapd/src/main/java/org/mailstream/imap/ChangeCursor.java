@@ -55,8 +55,11 @@ final class ChangeCursor {
         return nanoClock.getAsLong() - marginReadAt >= MARGIN_READ_INTERVAL.toNanos() ? marginStart() : newest;
     }
 
-    /** Where a read that reaches back the margin starts, never before what is known to be read. */
-    private String marginStart() {
+    /** Where a read that reaches back the margin starts, never before what is known to be read, whether it is due or not. */
+    String marginStart() {
+        if (newest == null) {
+            return NO_CHANGE;
+        }
         String margin = before(newest, MARGIN);
         return readThrough != null && readThrough.compareTo(margin) > 0 ? readThrough : margin;
     }

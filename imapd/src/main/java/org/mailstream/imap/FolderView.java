@@ -53,9 +53,13 @@ final class FolderView {
         return merge(now, from, read) || whole;
     }
 
-    /** Reads what changed since the cursor and adds it, without deciding whether the view must be read whole. */
+    /**
+     * Reads what changed, back the cursor's margin, and adds it, without deciding whether the view
+     * must be read whole: for a UID another session gave, which that session's change, begun
+     * before the newest change read, can carry an earlier CSN than it.
+     */
     void readChanges(Mailstore store, String folder) throws Mailstore.Failure {
-        String from = changes.from();
+        String from = changes.marginStart();
         merge(System.nanoTime(), from, store.changesSince(folder, from));
     }
 

@@ -31,6 +31,7 @@ class ChangeCursorTest {
         assertTrue(cursor.started());
         now += SECOND;
         assertEquals(FIRST, cursor.from(), "the margin was read a second ago");
+        assertEquals(FIRST_MARGIN, cursor.marginStart(), "where a read that must reach back the margin starts, due or not");
         cursor.read(now, FIRST, null);
         now += 2 * SECOND;
         assertEquals(FIRST_MARGIN, cursor.from(), "a change that started earlier may have appeared since");
