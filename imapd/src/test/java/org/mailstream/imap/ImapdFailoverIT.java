@@ -63,7 +63,9 @@ class ImapdFailoverIT {
                 }
                 second.restart();
                 assertEquals(3, fetched(session.answer("a6 FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a6 OK", imapd)));
-                session.answer("a7 LOGOUT", "a7 OK", imapd);
+                // A look at the folder reads its view from the provider the session is on now, the second.
+                session.answer("a7 NOOP", "a7 OK", imapd);
+                session.answer("a8 LOGOUT", "a8 OK", imapd);
                 first.restart();
                 second.stop();
                 double wholeReads = MetricsScrape.of(metricsPort).sum("mailstream_imap_folder_reads_total", Map.of("kind", "whole"));
