@@ -49,8 +49,8 @@ import org.mailstream.schemas.ServedForm;
  * beside it in the folder (flags, and whether it is expunged), so that a flag change rewrites a
  * small entry, not the message. UIDs are given many at a time: the entry that names the first
  * also gives the ones that follow (mailStoreGivenUid), and a message given its UID that way gets
- * an entry of its own at its first flag or expunge. A connection lost under an operation is bound again, on the next
- * provider that answers, and the operation tried once more.
+ * an entry of its own at its first flag or expunge. A connection lost under an operation is
+ * bound again, on the next provider that answers, and the operation tried once more.
  */
 final class Mailstore implements AutoCloseable {
 
