@@ -26,6 +26,7 @@ import org.mailstream.local.Mbsync;
 import org.mailstream.local.MetricsScrape;
 import org.mailstream.local.Slapd;
 import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TempFiles;
 
 /**
  * ImapBenchmark: the real bin/imapd over mail the real worker stored in a real slapd, beside
@@ -162,8 +163,9 @@ public final class ImapBenchmark {
 
         /** Returns once every session idles, and 3 s more, so that what they read at first is read. */
         static Idling start(int port, List<String> users) throws Exception {
-            Path ready = Files.createTempFile("bench-imap-idlers", ".txt");
+            Path ready = TempFiles.write("bench-imap-idlers.txt", "");
             Path stop = ready.resolveSibling(ready.getFileName() + ".stop");
+            stop.toFile().deleteOnExit();
             Command idlers = Command.of(List.of("python3", "-c", """
                     import imaplib, os, threading, time
                     def idle(user):
@@ -329,7 +331,7 @@ public final class ImapBenchmark {
 
     /** Milliseconds from each of {@link #IDLE_MAILS} mails' publishing to its EXISTS in an IDLE session. */
     private static List<Long> idleDelays(int port, MailPublisher publisher) throws Exception {
-        Path seen = Files.createTempFile("bench-imap-idle", ".txt");
+        Path seen = TempFiles.write("bench-imap-idle.txt", "");
         // Each EXISTS with the time it came: two mails can come in one, so the count, not the line, says which mail it announced.
         Command idler = Command.of(List.of("python3", "-c", """
                 import imaplib, re, time, sys
