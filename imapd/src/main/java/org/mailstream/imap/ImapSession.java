@@ -28,6 +28,8 @@ import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
 import org.mailstream.server.Connection;
 import org.mailstream.server.Protocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One IMAP4rev1 (RFC 3501) conversation: log in, bound to the directory as the user; then the
@@ -94,6 +96,7 @@ final class ImapSession implements Protocol.Session {
     private static final class Logout extends Exception {
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(ImapSession.class);
     private static final Set<String> COMMANDS = Set.of("CAPABILITY", "NOOP", "LOGOUT", "LOGIN", "AUTHENTICATE", "ID", "ENABLE",
             "NAMESPACE", "SELECT", "EXAMINE", "LIST", "LSUB", "STATUS", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
             "STORE", "UID", "IDLE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "APPEND", "COPY", "MOVE", "STARTTLS",
@@ -237,6 +240,10 @@ final class ImapSession implements Protocol.Session {
         } catch (Arguments.Bad e) {
             result = bad(tag, e.getMessage());
         } catch (Mailstore.Failure e) {
+            if (e.code.equals("SERVERBUG")) {
+                // Not the client's doing, and nothing the client can mend: the operator must hear of it.
+                LOG.warn("{} of {} answered NO [SERVERBUG] {}", name, user, e.getMessage());
+            }
             result = respond(tag, "NO [" + e.code + "] " + e.getMessage());
         }
         context.metrics.command(counted, result);

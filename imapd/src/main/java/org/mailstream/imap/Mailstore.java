@@ -721,8 +721,13 @@ final class Mailstore implements AutoCloseable {
     }
 
     private static Failure refused(String doing, LDAPException e) {
-        String code = e.getResultCode() == ResultCode.INSUFFICIENT_ACCESS_RIGHTS ? "NOPERM" : "SERVERBUG";
-        return new Failure(code, "the directory refused " + doing + ": " + e.getResultCode(), e);
+        ResultCode result = e.getResultCode();
+        String code = result == ResultCode.INSUFFICIENT_ACCESS_RIGHTS ? "NOPERM" : "SERVERBUG";
+        // A back end whose schema an operator has not upgraded with imapd: say what it lacks.
+        String schema = result == ResultCode.UNDEFINED_ATTRIBUTE_TYPE || result == ResultCode.OBJECT_CLASS_VIOLATION
+                ? ", " + e.getDiagnosticMessage() + "; its schema is older than this imapd's (imapd check says what it lacks)"
+                : "";
+        return new Failure(code, "the directory refused " + doing + ": " + result + schema, e);
     }
 
     @Override

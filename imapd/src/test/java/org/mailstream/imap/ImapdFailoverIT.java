@@ -25,6 +25,7 @@ import org.mailstream.local.StoreWorkerProcess;
  * a login gets NO [UNAVAILABLE] rather than AUTHENTICATIONFAILED; with one back it goes on again.
  * The view of the folder it leaves, read from one provider, is read whole by the next session,
  * bound to the other: what one provider says is new, by its CSNs, is not what the other holds.
+ * And a back end whose schema was not upgraded with imapd: a clear NO, a warning, no mail lost.
  */
 class ImapdFailoverIT {
 
@@ -80,6 +81,27 @@ class ImapdFailoverIT {
             }
         } finally {
             providers.forEach(Slapd::close);
+        }
+    }
+
+    @Test
+    void aBackEndWhoseSchemaPredatesUidsGivenManyToAnEntryGetsNoServerbugNamingTheTypeAndKeepsEveryMail() throws IOException {
+        try (Slapd earlier = Slapd.startWithSchemaLacking("mailStoreGivenUid")) {
+            earlier.addMailbox("alice");
+            StoreWorkerProcess.storeAll(TOPIC + "-schema", earlier, earlier, List.of(
+                    Map.entry("alice@example.com", MailCorpus.message("schema 1", "body\r\n")),
+                    Map.entry("alice@example.com", MailCorpus.message("schema 2", "body\r\n"))));
+            try (ImapdProcess imapd = ImapdProcess.start(earlier, Map.of());
+                    Socket socket = new Socket("127.0.0.1", imapd.port())) {
+                socket.setSoTimeout(30_000);
+                Session session = new Session(socket);
+                session.answer("a1 LOGIN alice alice-secret", "a1 OK", imapd);
+                String refused = session.answer("a2 SELECT INBOX", "a2 NO [SERVERBUG]", imapd);
+                assertTrue(refused.contains("mailStoreGivenUid") && refused.contains("imapd check"), refused);
+                session.answer("a3 LOGOUT", "a3 OK", imapd);
+                assertTrue(imapd.log().contains("NO [SERVERBUG]"), "the operator is told too:\n" + imapd.log());
+            }
+            assertEquals(2, earlier.messages("1.1").size(), "both mails are still stored");
         }
     }
 

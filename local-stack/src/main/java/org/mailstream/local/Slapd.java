@@ -60,6 +60,8 @@ public final class Slapd implements AutoCloseable {
     private int serverId = 1;
     private List<Slapd> peers = List.of();
     private boolean projectSchema = true;
+    /** An attribute type left out of the project's schema, as in a back end not yet upgraded to the release that added it. */
+    private String lackingType;
     private ManagedProcess process;
 
     private Slapd(Path directory, long maxIncomingBytes, TestCertificates certificates) {
@@ -77,12 +79,12 @@ public final class Slapd implements AutoCloseable {
 
     /** A slapd whose olcSockbufMaxIncomingAuth is {@code maxIncomingBytes}. */
     public static Slapd start(long maxIncomingBytes) {
-        return start(maxIncomingBytes, null);
+        return start(maxIncomingBytes, null, null);
     }
 
     /** A slapd that also offers StartTLS, and ldaps on {@link #ldapsUrl()}, with {@code certificates}' server certificate. */
     public static Slapd startWithTls(TestCertificates certificates) {
-        return start(16_777_215, certificates);
+        return start(16_777_215, certificates, null);
     }
 
     /**
@@ -99,6 +101,15 @@ public final class Slapd implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up slapd", e);
         }
+    }
+
+    /**
+     * A slapd with the project's schema but for {@code attributeType} (its definition and its
+     * place among the optional attributes of a class), as a back end whose schema an operator has
+     * not yet upgraded to the release that added the type.
+     */
+    public static Slapd startWithSchemaLacking(String attributeType) {
+        return start(16_777_215, null, attributeType);
     }
 
     /**
@@ -128,9 +139,10 @@ public final class Slapd implements AutoCloseable {
         }
     }
 
-    private static Slapd start(long maxIncomingBytes, TestCertificates certificates) {
+    private static Slapd start(long maxIncomingBytes, TestCertificates certificates, String lackingType) {
         try {
             Slapd slapd = new Slapd(Files.createTempDirectory("slapd"), maxIncomingBytes, certificates);
+            slapd.lackingType = lackingType;
             slapd.configure(true);
             slapd.launch();
             slapd.applyShipped("mailstore.database.ldif");
@@ -270,6 +282,12 @@ public final class Slapd implements AutoCloseable {
     private void configure(boolean withInitialEntries) throws IOException {
         Path schema = directory.resolve("mailstore.cnconfig.ldif");
         copyResource(SCHEMA_RESOURCE, schema);
+        if (lackingType != null) {
+            String without = Files.readString(schema).lines().filter(line -> !line.contains("NAME '" + lackingType + "'"))
+                    .map(line -> line.replace(" $ " + lackingType + " ", " "))
+                    .collect(Collectors.joining("\n", "", "\n"));
+            Files.writeString(schema, without);
+        }
         Files.createDirectories(directory.resolve("slapd.d"));
         Files.createDirectories(directory.resolve("data"));
         // No log, as Debian's own configuration (slapd.init.ldif) has it: at slapd's default level
