@@ -13,6 +13,7 @@ import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
+import com.unboundid.ldap.sdk.schema.ObjectClassDefinition;
 import com.unboundid.ldap.sdk.schema.Schema;
 import com.unboundid.util.ssl.TrustAllTrustManager;
 import java.io.IOException;
@@ -24,7 +25,9 @@ import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
@@ -44,16 +47,18 @@ import org.mailstream.directory.LimitedSearch;
  */
 final class ImapCheck {
 
-    /** What a session reads and writes: the classes, and an attribute type added since, that a provider's schema must define. */
-    private static final List<String> SCHEMA = List.of("mailStoreFolder", "mailStoreMessage", "mailStoreState", "mailStoreGivenUid");
+    /** The classes of the entries a session reads and writes. */
+    private static final List<String> CLASSES = List.of("mailStoreFolder", "mailStoreMessage", "mailStoreState");
+    /** What a state entry may hold since UIDs are given many at a time: the type, and its place in mailStoreState. */
+    private static final String GIVEN_UID = "mailStoreGivenUid";
     private static final Duration EXPIRY_WARNING = Duration.ofDays(30);
 
     static final CommandDeclaration COMMAND = new CommandDeclaration("imapd check", "check what serving IMAP needs, before users come", """
             Checks, one line each: that each LDAP provider of ldap.urls answers and its schema
             defines the classes imapd reads and writes (mailStoreFolder, mailStoreMessage,
             mailStoreState: a back end set up before the read path lacks the last) and the
-            attribute type mailStoreGivenUid (one set up before UIDs were given many at a time
-            lacks it); when ldap.lookup.bind.dn is set, that the lookup identity binds and finds
+            attribute type mailStoreGivenUid among what mailStoreState may hold (one set up
+            before UIDs were given many at a time lacks it); when ldap.lookup.bind.dn is set, that the lookup identity binds and finds
             no message and no password below ldap.base.dn (it should read uid and mail only; on
             a back end with no mail yet, no message can show that it reads too much); and, when
             imap.tls.certificate.file is set, that the certificate and key belong together (a
@@ -85,10 +90,8 @@ final class ImapCheck {
         options.setResponseTimeoutMillis(config.ldapResponseTimeoutMs());
         try (LDAPConnection connection = config.transport().server(provider.getHost(), provider.getPort(), options).getConnection()) {
             report.ok(provider + ": answers" + (config.transport().secured() ? ", over TLS with a certificate for its host" : ""));
-            Schema schema = connection.getSchema();
-            List<String> missing = schema == null ? SCHEMA
-                    : SCHEMA.stream().filter(name -> schema.getObjectClass(name) == null && schema.getAttributeType(name) == null).toList();
-            report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", SCHEMA),
+            List<String> missing = missingSchema(connection.getSchema());
+            report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", CLASSES) + ", " + GIVEN_UID,
                     provider + ": its schema lacks " + String.join(", ", missing) + ": load the release's mailstore.cnconfig.ldif"
                             + " (see docs/imapd.md, on upgrading a back end)");
             if (!config.lookupDn().isEmpty()) {
@@ -97,6 +100,19 @@ final class ImapCheck {
         } catch (LDAPException e) {
             report.fail(provider + ": does not answer: " + e.getResultCode() + " " + e.getExceptionMessage());
         }
+    }
+
+    /**
+     * The classes missing from {@code schema}, and {@value #GIVEN_UID} unless mailStoreState may
+     * hold it: a schema that has the type but the class as it was (half an upgrade) lacks it too.
+     */
+    private static List<String> missingSchema(Schema schema) {
+        List<String> missing = new ArrayList<>(schema == null ? CLASSES : CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).toList());
+        ObjectClassDefinition state = schema == null ? null : schema.getObjectClass("mailStoreState");
+        if (state == null || Stream.of(state.getOptionalAttributes()).noneMatch(GIVEN_UID::equalsIgnoreCase)) {
+            missing.add(GIVEN_UID);
+        }
+        return missing;
     }
 
     /**

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
 import org.mailstream.local.FreePort;
@@ -45,6 +46,25 @@ class ImapdCheckIT {
                     check.toString());
             assertTrue(check.stdout().contains("FAIL  " + nowhere + ": does not answer"), check.toString());
             assertTrue(check.stdout().contains("FAIL  TLS: a handshake with the certificate and key fails"), check.toString());
+        }
+    }
+
+    @Test
+    void aProviderWhoseSchemaPredatesUidsGivenManyToAnEntryFailsNamingTheType() {
+        assertLacksGivenUid(schema -> Slapd.withoutType(schema, "mailStoreGivenUid"));
+    }
+
+    @Test
+    void aProviderGivenTheTypeButNotTheStateClassThatMayHoldItFailsNamingTheType() {
+        assertLacksGivenUid(schema -> schema.replace(" $ mailStoreGivenUid ", " "));
+    }
+
+    private static void assertLacksGivenUid(UnaryOperator<String> upgradedSoFar) {
+        try (Slapd earlier = Slapd.startWithSchema(upgradedSoFar)) {
+            Command.Result check = check(earlier.url(), Map.of());
+            assertEquals(78, check.exitCode(), check.toString());
+            assertTrue(check.stdout().contains("FAIL  " + earlier.url() + ": its schema lacks mailStoreGivenUid: load the release's"),
+                    check.toString());
         }
     }
 

@@ -86,7 +86,7 @@ class ImapdFailoverIT {
 
     @Test
     void aBackEndWhoseSchemaPredatesUidsGivenManyToAnEntryGetsNoServerbugNamingTheTypeAndKeepsEveryMail() throws IOException {
-        try (Slapd earlier = Slapd.startWithSchemaLacking("mailStoreGivenUid")) {
+        try (Slapd earlier = Slapd.startWithSchema(schema -> Slapd.withoutType(schema, "mailStoreGivenUid"))) {
             earlier.addMailbox("alice");
             StoreWorkerProcess.storeAll(TOPIC + "-schema", earlier, earlier, List.of(
                     Map.entry("alice@example.com", MailCorpus.message("schema 1", "body\r\n")),

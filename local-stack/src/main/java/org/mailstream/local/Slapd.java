@@ -23,6 +23,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 
@@ -60,8 +61,8 @@ public final class Slapd implements AutoCloseable {
     private int serverId = 1;
     private List<Slapd> peers = List.of();
     private boolean projectSchema = true;
-    /** An attribute type left out of the project's schema, as in a back end not yet upgraded to the release that added it. */
-    private String lackingType;
+    /** What the project's schema is made into before it is loaded: as a back end not yet upgraded to this release has it. */
+    private UnaryOperator<String> schemaEdit = UnaryOperator.identity();
     private ManagedProcess process;
 
     private Slapd(Path directory, long maxIncomingBytes, TestCertificates certificates) {
@@ -79,12 +80,12 @@ public final class Slapd implements AutoCloseable {
 
     /** A slapd whose olcSockbufMaxIncomingAuth is {@code maxIncomingBytes}. */
     public static Slapd start(long maxIncomingBytes) {
-        return start(maxIncomingBytes, null, null);
+        return start(maxIncomingBytes, null, UnaryOperator.identity());
     }
 
     /** A slapd that also offers StartTLS, and ldaps on {@link #ldapsUrl()}, with {@code certificates}' server certificate. */
     public static Slapd startWithTls(TestCertificates certificates) {
-        return start(16_777_215, certificates, null);
+        return start(16_777_215, certificates, UnaryOperator.identity());
     }
 
     /**
@@ -104,12 +105,17 @@ public final class Slapd implements AutoCloseable {
     }
 
     /**
-     * A slapd with the project's schema but for {@code attributeType} (its definition and its
-     * place among the optional attributes of a class), as a back end whose schema an operator has
-     * not yet upgraded to the release that added the type.
+     * A slapd with the project's schema as {@code edit} makes it, such as {@link #withoutType}: a
+     * back end whose schema an operator has not (or not wholly) upgraded to this release.
      */
-    public static Slapd startWithSchemaLacking(String attributeType) {
-        return start(16_777_215, null, attributeType);
+    public static Slapd startWithSchema(UnaryOperator<String> edit) {
+        return start(16_777_215, null, edit);
+    }
+
+    /** {@code schema} (an LDIF of cn=config) without {@code attributeType}: neither its definition nor its place in a class. */
+    public static String withoutType(String schema, String attributeType) {
+        return schema.lines().filter(line -> !line.contains("NAME '" + attributeType + "'"))
+                .map(line -> line.replace(" $ " + attributeType + " ", " ")).collect(Collectors.joining("\n", "", "\n"));
     }
 
     /**
@@ -139,10 +145,10 @@ public final class Slapd implements AutoCloseable {
         }
     }
 
-    private static Slapd start(long maxIncomingBytes, TestCertificates certificates, String lackingType) {
+    private static Slapd start(long maxIncomingBytes, TestCertificates certificates, UnaryOperator<String> schemaEdit) {
         try {
             Slapd slapd = new Slapd(Files.createTempDirectory("slapd"), maxIncomingBytes, certificates);
-            slapd.lackingType = lackingType;
+            slapd.schemaEdit = schemaEdit;
             slapd.configure(true);
             slapd.launch();
             slapd.applyShipped("mailstore.database.ldif");
@@ -282,12 +288,7 @@ public final class Slapd implements AutoCloseable {
     private void configure(boolean withInitialEntries) throws IOException {
         Path schema = directory.resolve("mailstore.cnconfig.ldif");
         copyResource(SCHEMA_RESOURCE, schema);
-        if (lackingType != null) {
-            String without = Files.readString(schema).lines().filter(line -> !line.contains("NAME '" + lackingType + "'"))
-                    .map(line -> line.replace(" $ " + lackingType + " ", " "))
-                    .collect(Collectors.joining("\n", "", "\n"));
-            Files.writeString(schema, without);
-        }
+        Files.writeString(schema, schemaEdit.apply(Files.readString(schema)));
         Files.createDirectories(directory.resolve("slapd.d"));
         Files.createDirectories(directory.resolve("data"));
         // No log, as Debian's own configuration (slapd.init.ldif) has it: at slapd's default level
