@@ -330,8 +330,13 @@ final class Mailstore implements AutoCloseable {
         state.addAttribute("objectClass", "mailStoreState");
         state.addAttribute("mailStoreUid", Long.toString(first));
         state.addAttribute("mailStoreId", ids.get(0));
+        String[] given = new String[ids.size() - 1];
         for (int i = 1; i < ids.size(); i++) {
-            state.addAttribute("mailStoreGivenUid", (first + i) + " " + ids.get(i));
+            given[i - 1] = (first + i) + " " + ids.get(i);
+        }
+        if (given.length > 0) {
+            // All at once: added one by one, each value was compared with every one before it (the SDK's merge).
+            state.addAttribute("mailStoreGivenUid", given);
         }
         return addUnlessPresent("giving messages their UIDs", state);
     }
