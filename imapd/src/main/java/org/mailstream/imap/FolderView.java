@@ -21,12 +21,18 @@ final class FolderView {
     final Map<String, Mailstore.Stored> stored = new HashMap<>();
     private final ChangeCursor changes = new ChangeCursor(System::nanoTime);
     private final ImapMetrics metrics;
+    /** The folder's entryUUID: a folder made anew under its name is another; null for an INBOX with no entry yet. */
+    private final String folderUuid;
+    /** Whether a read has found the folder (an INBOX may have no entry yet), and whether one found it gone since. */
+    private boolean found;
+    private boolean gone;
     private long lastWholeRead;
     /** The provider the view was read whole from: CSNs say what is new on one provider only. */
     private String provider;
 
-    FolderView(ImapMetrics metrics) {
+    FolderView(ImapMetrics metrics, String folderUuid) {
         this.metrics = metrics;
+        this.folderUuid = folderUuid;
     }
 
     /**
@@ -34,16 +40,28 @@ final class FolderView {
      * every {@link #WHOLE_READ_INTERVAL}; otherwise what the cursor says may have changed. A
      * message is deleted only once its state says expunged, a change read like any other; what an
      * incremental read can miss (a change replicated from another provider later than the
-     * cursor's margin, a message deleted with ldapdelete) the next whole read finds. False when
-     * nothing changed.
+     * cursor's margin, a message deleted with ldapdelete) the next whole read finds. A folder
+     * found gone stays gone to this view, empty, even if one of its name is made again: that is
+     * another folder, whose UIDs start again. False when nothing changed.
      */
     boolean read(Mailstore store, String folder) throws Mailstore.Failure {
+        if (gone) {
+            return false;
+        }
         long now = System.nanoTime();
         boolean whole = stale() || !store.provider().equals(provider);
         metrics.folderRead(whole ? "whole" : "changes");
         String from = whole ? ChangeCursor.NO_CHANGE : changes.from();
-        Mailstore.Snapshot read = whole ? store.snapshot(folder) : store.changesSince(folder, from);
-        if (whole || !read.folderFound()) {
+        Mailstore.Snapshot read = whole ? store.snapshot(folder, folderUuid) : store.changesSince(folder, folderUuid, from);
+        if (!read.folderFound()) {
+            gone = found || folderUuid != null;
+            states.clear();
+            stored.clear();
+            changes.reset();
+            return gone;
+        }
+        found = true;
+        if (whole) {
             states.clear();
             stored.clear();
             changes.reset();
@@ -60,7 +78,7 @@ final class FolderView {
      */
     void readChanges(Mailstore store, String folder) throws Mailstore.Failure {
         String from = changes.marginStart();
-        merge(System.nanoTime(), from, store.changesSince(folder, from));
+        merge(System.nanoTime(), from, store.changesSince(folder, folderUuid, from));
     }
 
     /**
@@ -89,8 +107,8 @@ final class FolderView {
         return states.size() + stored.size();
     }
 
-    /** Whether the next read will be whole whatever the provider: never read, or last read whole too long ago; not worth keeping. */
+    /** Whether the view is not worth keeping: its folder gone, never read, or last read whole too long ago (the next read is whole). */
     boolean stale() {
-        return !changes.started() || System.nanoTime() - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
+        return gone || !changes.started() || System.nanoTime() - lastWholeRead > WHOLE_READ_INTERVAL.toNanos();
     }
 }

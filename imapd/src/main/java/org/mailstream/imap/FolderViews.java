@@ -36,7 +36,7 @@ final class FolderViews {
     synchronized FolderView take(Key key) {
         FolderView kept = key == null ? null : views.remove(key);
         if (kept == null) {
-            return new FolderView(metrics);
+            return new FolderView(metrics, key == null ? null : key.folder());
         }
         entries -= kept.entries();
         metrics.folderViewEntries(entries);

@@ -664,11 +664,13 @@ final class ImapSession implements Protocol.Session {
                 expect(pipelinedReads());
             }
         }
+        int gone = 0;
         for (SelectedFolder.Message message : messages) {
             MimePart content = null;
             if (needsBody) {
                 byte[] raw = store.bytes(selected.name, message.id());
                 if (raw == null) {
+                    gone++;
                     continue;
                 }
                 content = MimePart.of(ServedForm.of(raw));
@@ -718,6 +720,10 @@ final class ImapSession implements Protocol.Session {
                 write(" FLAGS " + Flags.list(flags));
             }
             line(")");
+        }
+        if (gone > 0) {
+            // As Dovecot answers (RFC 2180 section 4.1): the rest was sent; the next NOOP tells which were expunged.
+            return respond(tag, "NO [EXPUNGEISSUED] " + gone + " of the messages asked for no longer exist");
         }
         return ok(tag, (byUid ? "UID " : "") + "FETCH completed");
     }
@@ -790,7 +796,8 @@ final class ImapSession implements Protocol.Session {
     }
 
     private String changeFolder(String tag, String command, String name) throws IOException, Mailstore.Failure {
-        boolean exists = name.equals("INBOX") || store.folder(name).isPresent();
+        Optional<Mailstore.Folder> folder = store.folder(name);
+        boolean exists = name.equals("INBOX") || folder.isPresent();
         switch (command) {
             case "CREATE" -> {
                 if (exists || !store.createFolder(name)) {
@@ -809,12 +816,13 @@ final class ImapSession implements Protocol.Session {
                     selected = null;
                 }
                 store.deleteFolder(name);
+                awaitSecondAfterMaking(folder.get());
             }
             default -> {
                 if (!exists) {
                     return respond(tag, "NO [NONEXISTENT] no such folder");
                 }
-                if (!name.equals("INBOX") || store.folder(name).isPresent()) {
+                if (folder.isPresent()) {
                     store.subscribe(name, command.equals("SUBSCRIBE"));
                 }
             }
@@ -826,13 +834,15 @@ final class ImapSession implements Protocol.Session {
         if (from.equals("INBOX") || to.equals("INBOX")) {
             return respond(tag, "NO [CANNOT] INBOX cannot be renamed, nor another folder to it");
         }
-        if (store.folder(from).isEmpty()) {
+        Optional<Mailstore.Folder> renamed = store.folder(from);
+        if (renamed.isEmpty()) {
             return respond(tag, "NO [NONEXISTENT] no such folder");
         }
         if (store.folder(to).isPresent()) {
             return respond(tag, "NO [ALREADYEXISTS] the new name is taken");
         }
         store.renameFolder(from, to);
+        awaitSecondAfterMaking(renamed.get());
         if (selected != null && selected.name.equals(from)) {
             leaveSelected();
         }
@@ -1112,6 +1122,18 @@ final class ImapSession implements Protocol.Session {
 
     private void write(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Returns once the second in which {@code folder} was made has passed, by this machine's
+     * clock. A folder made again under the name it leaves takes its UIDVALIDITY from the second it
+     * is made in, which must be greater than the one before (RFC 3501 2.3.1.1: its UIDs start again).
+     */
+    private static void awaitSecondAfterMaking(Mailstore.Folder folder) {
+        long wait = (folder.uidValidity() + 1) * 1000 - System.currentTimeMillis();
+        if (wait > 0) {
+            pause(wait);
+        }
     }
 
     private static void pause(long millis) {

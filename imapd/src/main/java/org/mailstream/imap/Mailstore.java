@@ -3,6 +3,7 @@ package org.mailstream.imap;
 import com.unboundid.ldap.sdk.AddRequest;
 import com.unboundid.ldap.sdk.AsyncRequestID;
 import com.unboundid.ldap.sdk.AsyncSearchResultListener;
+import com.unboundid.ldap.sdk.Control;
 import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.DereferencePolicy;
 import com.unboundid.ldap.sdk.Entry;
@@ -24,6 +25,7 @@ import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchResultReference;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
+import com.unboundid.ldap.sdk.controls.AssertionRequestControl;
 import com.unboundid.ldap.sdk.controls.PermissiveModifyRequestControl;
 import com.unboundid.util.StaticUtils;
 import java.text.ParseException;
@@ -272,9 +274,9 @@ final class Mailstore implements AutoCloseable {
                 Boolean.TRUE.equals(entry.getAttributeValueAsBoolean("mailStoreSubscribed")), created, entry.getAttributeValue("entryUUID"));
     }
 
-    /** Every state and message entry of folder {@code name}. */
-    Snapshot snapshot(String name) throws Failure {
-        return read(name, STATES_AND_MESSAGES);
+    /** Every state and message entry of folder {@code name}, if still the folder {@code uuid} (see {@link #read}). */
+    Snapshot snapshot(String name, String uuid) throws Failure {
+        return read(name, uuid, STATES_AND_MESSAGES);
     }
 
     /**
@@ -282,18 +284,26 @@ final class Mailstore implements AutoCloseable {
      * change {@code entryCsn} (an entryCSN), found through slapd's entryCSN index: what a selected
      * folder reads at each NOOP and each poll of IDLE, instead of every entry.
      */
-    Snapshot changesSince(String name, String entryCsn) throws Failure {
-        return read(name, Filter.createANDFilter(STATES_AND_MESSAGES, Filter.createGreaterOrEqualFilter("entryCSN", entryCsn)));
+    Snapshot changesSince(String name, String uuid, String entryCsn) throws Failure {
+        return read(name, uuid, Filter.createANDFilter(STATES_AND_MESSAGES, Filter.createGreaterOrEqualFilter("entryCSN", entryCsn)));
     }
 
-    private Snapshot read(String name, Filter filter) throws Failure {
+    /**
+     * The entries of folder {@code name} that {@code filter} matches, provided the folder is still
+     * the one whose entryUUID is {@code uuid} (any, when null): one deleted and made anew under its
+     * name since, or renamed away, reads as not found. The LDAP assertion control (RFC 4528) asks
+     * that of the search's base in the same request.
+     */
+    private Snapshot read(String name, String uuid, Filter filter) throws Failure {
         List<State> states = new ArrayList<>();
         List<Stored> messages = new ArrayList<>();
         List<SearchResultEntry> entries;
         try {
-            entries = search(folderDn(name), filter, SNAPSHOT_ATTRIBUTES);
+            entries = search(folderDn(name), filter,
+                    uuid == null ? null : new AssertionRequestControl(Filter.createEqualityFilter("entryUUID", uuid)), SNAPSHOT_ATTRIBUTES);
         } catch (Failure e) {
-            if (e.getCause() instanceof LDAPException ldap && ldap.getResultCode() == ResultCode.NO_SUCH_OBJECT) {
+            if (e.getCause() instanceof LDAPException ldap
+                    && (ldap.getResultCode() == ResultCode.NO_SUCH_OBJECT || ldap.getResultCode() == ResultCode.ASSERTION_FAILED)) {
                 return new Snapshot(states, messages, null, false);
             }
             throw e;
@@ -678,9 +688,17 @@ final class Mailstore implements AutoCloseable {
     }
 
     private List<SearchResultEntry> search(DN base, Filter filter, String... attributes) throws Failure {
+        return search(base, filter, null, attributes);
+    }
+
+    /** The entries below {@code base} that {@code filter} matches, with {@code control} (none when null). */
+    private List<SearchResultEntry> search(DN base, Filter filter, Control control, String... attributes) throws Failure {
         return run("searching", () -> {
             SearchRequest request = new SearchRequest(base.toString(), SearchScope.ONE, DereferencePolicy.NEVER, 0, 0, false,
                     filter, attributes);
+            if (control != null) {
+                request.addControl(control);
+            }
             // Asked for explicitly: slapd's soft limit for users (500 in the shipped rules) applies to a request without one.
             request.setSizeLimit(Integer.MAX_VALUE);
             return connection.search(request).getSearchEntries();
@@ -727,12 +745,15 @@ final class Mailstore implements AutoCloseable {
 
     private static Failure refused(String doing, LDAPException e) {
         ResultCode result = e.getResultCode();
-        String code = result == ResultCode.INSUFFICIENT_ACCESS_RIGHTS ? "NOPERM" : "SERVERBUG";
+        // What is not there any more was deleted or renamed by another session of the user: not a bug.
+        String code = result == ResultCode.INSUFFICIENT_ACCESS_RIGHTS ? "NOPERM"
+                : result == ResultCode.NO_SUCH_OBJECT ? "NONEXISTENT" : "SERVERBUG";
         // A back end whose schema an operator has not upgraded with imapd: say what it lacks.
         String schema = result == ResultCode.UNDEFINED_ATTRIBUTE_TYPE || result == ResultCode.OBJECT_CLASS_VIOLATION
                 ? ", " + e.getDiagnosticMessage() + "; its schema is older than this imapd's (imapd check says what it lacks)"
                 : "";
-        return new Failure(code, "the directory refused " + doing + ": " + result + schema, e);
+        String gone = result == ResultCode.NO_SUCH_OBJECT ? ", the folder or message is gone (deleted or renamed by another session)" : "";
+        return new Failure(code, "the directory refused " + doing + ": " + result + gone + schema, e);
     }
 
     @Override

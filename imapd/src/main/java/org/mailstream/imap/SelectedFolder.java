@@ -40,6 +40,8 @@ final class SelectedFolder {
     private final Map<String, Mailstore.Stored> stored;
     private List<Message> messages = new ArrayList<>();
     private long uidNext = 1;
+    /** The highest UID the client has been told of: a message it has not been told of must have a higher one. */
+    private long highestAnnounced;
     /** Whether the last sync finished: the view read is the one announced. */
     private boolean settled;
 
@@ -165,24 +167,26 @@ final class SelectedFolder {
 
     /**
      * Takes {@code visible} as the session's view and says how it differs from the last. A
-     * message that appears with a UID below one already announced (a state replicated late) waits
-     * for the next SELECT: a client must see UIDs only ascend.
+     * message that appears with a UID not above every one announced (a state replicated late, a
+     * folder made anew under the name) waits for the next SELECT: a client must see UIDs only
+     * ascend, and a UID names one message only.
      */
     private List<String> announce(Map<Long, Message> visible) {
-        long announced = messages.isEmpty() ? 0 : messages.get(messages.size() - 1).uid();
         Map<Long, Message> before = new HashMap<>();
         messages.forEach(message -> before.put(message.uid(), message));
         List<Message> now = visible.values().stream()
-                .filter(message -> before.containsKey(message.uid()) || message.uid() > announced)
+                .filter(message -> before.containsKey(message.uid()) ? before.get(message.uid()).id().equals(message.id())
+                        : message.uid() > highestAnnounced)
                 .sorted(Comparator.comparingLong(Message::uid)).toList();
+        Set<Long> kept = now.stream().map(Message::uid).filter(before::containsKey).collect(Collectors.toSet());
         List<String> responses = new ArrayList<>();
         for (int number = messages.size(); number >= 1; number--) {
-            if (!visible.containsKey(messages.get(number - 1).uid())) {
+            if (!kept.contains(messages.get(number - 1).uid())) {
                 responses.add("* " + number + " EXPUNGE");
             }
         }
-        int kept = messages.size() - responses.size();
-        if (now.size() != kept) {
+        int remaining = messages.size() - responses.size();
+        if (now.size() != remaining) {
             responses.add("* " + now.size() + " EXISTS");
         }
         for (int number = 1; number <= now.size(); number++) {
@@ -193,6 +197,9 @@ final class SelectedFolder {
             }
         }
         messages = new ArrayList<>(now);
+        if (!now.isEmpty()) {
+            highestAnnounced = Math.max(highestAnnounced, now.get(now.size() - 1).uid());
+        }
         return responses;
     }
 }

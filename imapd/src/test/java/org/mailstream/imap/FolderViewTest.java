@@ -12,7 +12,7 @@ class FolderViewTest {
     private static final Mailstore.State GIVEN = new Mailstore.State(2, "b".repeat(64), List.of(), false, true);
     private static final Mailstore.State OWN = new Mailstore.State(2, "b".repeat(64), List.of("\\Flagged"), false, false);
 
-    private final FolderView view = new FolderView(new ImapMetrics());
+    private final FolderView view = new FolderView(new ImapMetrics(), "a-folder-uuid");
 
     @Test
     void aMessagesOwnStateEntryOutranksTheEntryThatGaveItsUidReadAfterIt() {

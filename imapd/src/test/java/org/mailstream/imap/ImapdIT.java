@@ -585,6 +585,60 @@ class ImapdIT {
     }
 
     @Test
+    @Order(19)
+    void aFolderAnotherSessionDeletesIsEmptiedForTheSessionThatHasItSelectedAndOneMadeAnewUnderItsNameIsNotMixedIn() {
+        JsonNode answers = python("""
+                box = login('dave', 'dave-secret')
+                box.create('Doomed')
+                for i in range(2):
+                    box.append('Doomed', None, None, ('Subject: doomed %d\\r\\n\\r\\nbody\\r\\n' % i).encode())
+                box.select('Doomed')
+                before = box.response('UIDVALIDITY')[1][0].decode()
+                other = login('dave', 'dave-secret')
+                other.delete('Doomed')
+                answers = {}
+                def answer(name, command):
+                    box.response('EXPUNGE'), box.response('EXISTS')
+                    try:
+                        typ, data = command()
+                        answers[name] = [typ, data[0].decode() if data[0] else None,
+                                         [d.decode() for d in box.response('EXPUNGE')[1] if d], [d.decode() for d in box.response('EXISTS')[1] if d]]
+                    except box.error as e:
+                        answers[name] = ['BAD', str(e)]
+                answer('store', lambda: box.store('1', '+FLAGS', '(\\\\Seen)'))
+                answer('fetch', lambda: box.fetch('2', '(BODY.PEEK[])'))
+                answer('noop', lambda: box.noop())
+                other.create('Doomed')
+                other.append('Doomed', None, None, b'Subject: reborn\\r\\n\\r\\nbody\\r\\n')
+                answer('noop after it was made anew', lambda: box.noop())
+                typ, count = box.select('Doomed')
+                answers['selected again'] = [count[0].decode(), box.response('UIDVALIDITY')[1][0].decode() != before]
+                # Deleted and made anew between two looks of the session: what it reads is of another folder.
+                other.create('Phoenix')
+                for i in range(2):
+                    other.append('Phoenix', None, None, ('Subject: first life %d\\r\\n\\r\\nbody\\r\\n' % i).encode())
+                box.select('Phoenix')
+                other.delete('Phoenix')
+                other.create('Phoenix')
+                other.append('Phoenix', None, None, b'Subject: second life\\r\\n\\r\\nbody\\r\\n')
+                other.select('Phoenix')
+                answer('noop after a life between two looks', lambda: box.noop())
+                print(json.dumps(answers))
+                """);
+        assertEquals("NO", answers.get("store").get(0).asText(), answers.toString());
+        assertTrue(answers.get("store").get(1).asText().startsWith("[NONEXISTENT]"), answers.toString());
+        assertEquals("NO", answers.get("fetch").get(0).asText(), answers.toString());
+        assertTrue(answers.get("fetch").get(1).asText().startsWith("[EXPUNGEISSUED]"), answers.toString());
+        assertEquals("[\"2\",\"1\"]", answers.get("noop").get(2).toString(), "both announced expunged: " + answers);
+        assertEquals("[[],[]]", JSON.valueToTree(List.of(answers.get("noop after it was made anew").get(2),
+                answers.get("noop after it was made anew").get(3))).toString(), "nothing of the new folder in the old: " + answers);
+        assertEquals("[\"1\",true]", answers.get("selected again").toString(), "the new folder, with a UIDVALIDITY of its own: " + answers);
+        assertEquals("[\"2\",\"1\"]", answers.get("noop after a life between two looks").get(2).toString(),
+                "both of the first life's messages expunged, none of the second's announced: " + answers);
+        assertEquals("[]", answers.get("noop after a life between two looks").get(3).toString(), answers.toString());
+    }
+
+    @Test
     @Order(18)
     void fetchCommandsSentWithoutWaitingEachGetTheirOwnMessageAsMbsyncSendsThem() {
         JsonNode pulled = python("""
