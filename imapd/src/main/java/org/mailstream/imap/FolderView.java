@@ -23,8 +23,9 @@ final class FolderView {
     private final ImapMetrics metrics;
     /** The folder's entryUUID: a folder made anew under its name is another; null for an INBOX with no entry yet. */
     private final String folderUuid;
-    /** Whether a read has found the folder (an INBOX may have no entry yet), and whether one found it gone since. */
+    /** Whether a read has found the folder: an INBOX may have no entry yet. */
     private boolean found;
+    /** Whether a read has found it gone since (deleted, renamed, or made anew): the view stays empty. */
     private boolean gone;
     private long lastWholeRead;
     /** The provider the view was read whole from: CSNs say what is new on one provider only. */

@@ -58,13 +58,13 @@ final class ImapCheck {
             defines the classes imapd reads and writes (mailStoreFolder, mailStoreMessage,
             mailStoreState: a back end set up before the read path lacks the last) and the
             attribute type mailStoreGivenUid among what mailStoreState may hold (one set up
-            before UIDs were given many at a time lacks it); when ldap.lookup.bind.dn is set, that the lookup identity binds and finds
-            no message and no password below ldap.base.dn (it should read uid and mail only; on
-            a back end with no mail yet, no message can show that it reads too much); and, when
-            imap.tls.certificate.file is set, that the certificate and key belong together (a
-            TLS handshake with itself on loopback) and how long the certificate stays valid (a
-            warning within 30 days, a failure once expired). Each line starts with ok, warn or
-            FAIL.
+            before UIDs were given many at a time lacks it); when ldap.lookup.bind.dn is set,
+            that the lookup identity binds and finds no message and no password below
+            ldap.base.dn (it should read uid and mail only; on a back end with no mail yet, no
+            message can show that it reads too much); and, when imap.tls.certificate.file is
+            set, that the certificate and key belong together (a TLS handshake with itself on
+            loopback) and how long the certificate stays valid (a warning within 30 days, a
+            failure once expired). Each line starts with ok, warn or FAIL.
 
             """).configurationFile(ImapConfig.DEFAULT_PATH)
             .exitStatus(EX_OK, "every check passed (a warning does not fail), or --help")

@@ -745,15 +745,19 @@ final class Mailstore implements AutoCloseable {
 
     private static Failure refused(String doing, LDAPException e) {
         ResultCode result = e.getResultCode();
-        // What is not there any more was deleted or renamed by another session of the user: not a bug.
-        String code = result == ResultCode.INSUFFICIENT_ACCESS_RIGHTS ? "NOPERM"
-                : result == ResultCode.NO_SUCH_OBJECT ? "NONEXISTENT" : "SERVERBUG";
-        // A back end whose schema an operator has not upgraded with imapd: say what it lacks.
-        String schema = result == ResultCode.UNDEFINED_ATTRIBUTE_TYPE || result == ResultCode.OBJECT_CLASS_VIOLATION
-                ? ", " + e.getDiagnosticMessage() + "; its schema is older than this imapd's (imapd check says what it lacks)"
-                : "";
-        String gone = result == ResultCode.NO_SUCH_OBJECT ? ", the folder or message is gone (deleted or renamed by another session)" : "";
-        return new Failure(code, "the directory refused " + doing + ": " + result + gone + schema, e);
+        String code = "SERVERBUG";
+        String why = "";
+        if (result == ResultCode.INSUFFICIENT_ACCESS_RIGHTS) {
+            code = "NOPERM";
+        } else if (result == ResultCode.NO_SUCH_OBJECT) {
+            // Deleted or renamed by another session of the user meanwhile: not a bug.
+            code = "NONEXISTENT";
+            why = ", the folder or message is gone (deleted or renamed by another session)";
+        } else if (result == ResultCode.UNDEFINED_ATTRIBUTE_TYPE || result == ResultCode.OBJECT_CLASS_VIOLATION) {
+            // A back end whose schema an operator has not upgraded with imapd: say what it lacks.
+            why = ", " + e.getDiagnosticMessage() + "; its schema is older than this imapd's (imapd check says what it lacks)";
+        }
+        return new Failure(code, "the directory refused " + doing + ": " + result + why, e);
     }
 
     @Override
