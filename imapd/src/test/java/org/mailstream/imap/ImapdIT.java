@@ -566,15 +566,12 @@ class ImapdIT {
     void aFolderMadeAnewUnderTheNameOfOneWhoseViewWasLeftStartsAnew() {
         JsonNode looks = python("""
                 box = login('dave', 'dave-secret')
-                box.create('Projects')
-                for i in range(2):
-                    box.append('Projects', None, None, ('Subject: old %d\\r\\n\\r\\nold\\r\\n' % i).encode())
+                fill(box, 'Projects', ['old 0', 'old 1'])
                 typ, old = box.select('Projects')
                 box.logout()
                 box = login('dave', 'dave-secret')
                 box.delete('Projects')
-                box.create('Projects')
-                box.append('Projects', None, None, b'Subject: new\\r\\n\\r\\nnew\\r\\n')
+                fill(box, 'Projects', ['new'])
                 typ, new = box.select('Projects')
                 typ, data = box.uid('FETCH', '1:*', '(UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
                 print(json.dumps([old[0].decode(), new[0].decode(), [d[1].decode().strip() for d in data if isinstance(d, tuple)]]))
@@ -589,9 +586,7 @@ class ImapdIT {
     void aFolderAnotherSessionDeletesIsEmptiedForTheSessionThatHasItSelectedAndOneMadeAnewUnderItsNameIsNotMixedIn() {
         JsonNode answers = python("""
                 box = login('dave', 'dave-secret')
-                box.create('Doomed')
-                for i in range(2):
-                    box.append('Doomed', None, None, ('Subject: doomed %d\\r\\n\\r\\nbody\\r\\n' % i).encode())
+                fill(box, 'Doomed', ['doomed 0', 'doomed 1'])
                 box.select('Doomed')
                 before = box.response('UIDVALIDITY')[1][0].decode()
                 other = login('dave', 'dave-secret')
@@ -608,19 +603,15 @@ class ImapdIT {
                 answer('store', lambda: box.store('1', '+FLAGS', '(\\\\Seen)'))
                 answer('fetch', lambda: box.fetch('2', '(BODY.PEEK[])'))
                 answer('noop', lambda: box.noop())
-                other.create('Doomed')
-                other.append('Doomed', None, None, b'Subject: reborn\\r\\n\\r\\nbody\\r\\n')
+                fill(other, 'Doomed', ['reborn'])
                 answer('noop after it was made anew', lambda: box.noop())
                 typ, count = box.select('Doomed')
                 answers['selected again'] = [count[0].decode(), box.response('UIDVALIDITY')[1][0].decode() != before]
                 # Deleted and made anew between two looks of the session: what it reads is of another folder.
-                other.create('Phoenix')
-                for i in range(2):
-                    other.append('Phoenix', None, None, ('Subject: first life %d\\r\\n\\r\\nbody\\r\\n' % i).encode())
+                fill(other, 'Phoenix', ['first life 0', 'first life 1'])
                 box.select('Phoenix')
                 other.delete('Phoenix')
-                other.create('Phoenix')
-                other.append('Phoenix', None, None, b'Subject: second life\\r\\n\\r\\nbody\\r\\n')
+                fill(other, 'Phoenix', ['second life'])
                 other.select('Phoenix')
                 answer('noop after a life between two looks', lambda: box.noop())
                 print(json.dumps(answers))
@@ -734,6 +725,10 @@ class ImapdIT {
                     box = imaplib.IMAP4('127.0.0.1', port)
                     box.login(user, password)
                     return box
+                def fill(box, folder, subjects):
+                    box.create(folder)
+                    for subject in subjects:
+                        box.append(folder, None, None, ('Subject: %%s\\r\\n\\r\\nbody\\r\\n' %% subject).encode())
                 """.formatted(imapd.port());
         Command.Result run = Command.of(List.of("python3", "-")).run((prelude + program).getBytes(StandardCharsets.UTF_8),
                 Duration.ofSeconds(120));
