@@ -39,9 +39,9 @@ import org.mailstream.local.TempFiles;
  * STORE +FLAGS (\Seen) on every message; then, imapd alone (Dovecot is not fed from the topic):
  * the time from publishing a mail to EXISTS in an IDLE session, the heap a session idling on that
  * folder adds beyond the folder's view (which imapd keeps when it leaves) and each of
- * {@value #IDLERS} sessions idling on small ones, and the worker's rate while they idle, beside its rate
- * without them, {@value #ROUNDS} times each in turn (the rate alone varied by a third between two
- * runs here).
+ * {@value #IDLERS} sessions idling on small ones, and the worker's rate while they idle, beside
+ * its rate without them, {@value #ROUNDS} times each in turn (the rate alone varied by a third
+ * between two runs here).
  *
  * <p>Usage: {@code ImapBenchmark MAILS}; needs bin/install, mbsync, python3 and dovecot.
  */

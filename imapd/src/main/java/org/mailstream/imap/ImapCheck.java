@@ -107,7 +107,8 @@ final class ImapCheck {
      * hold it: a schema that has the type but the class as it was (half an upgrade) lacks it too.
      */
     private static List<String> missingSchema(Schema schema) {
-        List<String> missing = new ArrayList<>(schema == null ? CLASSES : CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).toList());
+        List<String> missing = new ArrayList<>(schema == null ? CLASSES
+                : CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).toList());
         ObjectClassDefinition state = schema == null ? null : schema.getObjectClass("mailStoreState");
         if (state == null || Stream.of(state.getOptionalAttributes()).noneMatch(GIVEN_UID::equalsIgnoreCase)) {
             missing.add(GIVEN_UID);

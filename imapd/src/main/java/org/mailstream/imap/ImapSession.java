@@ -815,8 +815,7 @@ final class ImapSession implements Protocol.Session {
                     // Not kept: the folder is gone, and its view with it.
                     selected = null;
                 }
-                store.deleteFolder(name);
-                awaitSecondAfterMaking(folder.get());
+                store.deleteFolder(folder.get());
             }
             default -> {
                 if (!exists) {
@@ -841,8 +840,7 @@ final class ImapSession implements Protocol.Session {
         if (store.folder(to).isPresent()) {
             return respond(tag, "NO [ALREADYEXISTS] the new name is taken");
         }
-        store.renameFolder(from, to);
-        awaitSecondAfterMaking(renamed.get());
+        store.renameFolder(renamed.get(), to);
         if (selected != null && selected.name.equals(from)) {
             leaveSelected();
         }
@@ -1122,18 +1120,6 @@ final class ImapSession implements Protocol.Session {
 
     private void write(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    /**
-     * Returns once the second in which {@code folder} was made has passed, by this machine's
-     * clock. A folder made again under the name it leaves takes its UIDVALIDITY from the second it
-     * is made in, which must be greater than the one before (RFC 3501 2.3.1.1: its UIDs start again).
-     */
-    private static void awaitSecondAfterMaking(Mailstore.Folder folder) {
-        long wait = (folder.uidValidity() + 1) * 1000 - System.currentTimeMillis();
-        if (wait > 0) {
-            pause(wait);
-        }
     }
 
     private static void pause(long millis) {

@@ -260,7 +260,7 @@ final class Mailstore implements AutoCloseable {
     }
 
     private static Folder folder(Entry entry) {
-        // The second the folder was made: a folder made anew (a rebuild) numbers its mail anew.
+        // The second the folder was made: a folder made anew (a rebuild, a name freed: freeName) numbers its mail anew.
         long created = 1;
         String timestamp = entry.getAttributeValue("createTimestamp");
         try {
@@ -603,17 +603,34 @@ final class Mailstore implements AutoCloseable {
         return addUnlessPresent("making a folder", folder);
     }
 
-    /** Deletes folder {@code name} with every message and state in it. */
-    void deleteFolder(String name) throws Failure {
-        for (SearchResultEntry child : search(folderDn(name), Filter.createPresenceFilter("objectClass"), "1.1")) {
+    /** Deletes {@code folder} with every message and state in it; returns once its name may be given again (see {@link #freeName}). */
+    void deleteFolder(Folder folder) throws Failure {
+        for (SearchResultEntry child : search(folderDn(folder.name()), Filter.createPresenceFilter("objectClass"), "1.1")) {
             run("deleting a folder's mail", () -> connection.delete(child.getDN()));
         }
-        run("deleting a folder", () -> connection.delete(folderDn(name).toString()));
+        run("deleting a folder", () -> connection.delete(folderDn(folder.name()).toString()));
+        freeName(folder);
     }
 
-    /** Renames folder {@code from} to {@code to}, its mail, UIDs and UIDVALIDITY with it. */
-    void renameFolder(String from, String to) throws Failure {
-        run("renaming a folder", () -> connection.modifyDN(folderDn(from).toString(), new RDN("cn", to).toString(), true));
+    /** Renames {@code folder} to {@code to}, its mail, UIDs and UIDVALIDITY with it; returns once its old name may be given again. */
+    void renameFolder(Folder folder, String to) throws Failure {
+        run("renaming a folder", () -> connection.modifyDN(folderDn(folder.name()).toString(), new RDN("cn", to).toString(), true));
+        freeName(folder);
+    }
+
+    /**
+     * Returns once the second in which {@code folder} was made has passed, by this machine's
+     * clock: a folder made again under the name it leaves takes its UIDVALIDITY from the second
+     * it is made in (see {@link #folder(Entry)}), which must be greater than the one before (RFC
+     * 3501 2.3.1.1: its UIDs start again).
+     */
+    private static void freeName(Folder folder) {
+        long wait = (folder.uidValidity() + 1) * 1000 - System.currentTimeMillis();
+        try {
+            Thread.sleep(Math.max(0, wait));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     void subscribe(String name, boolean subscribed) throws Failure {

@@ -174,10 +174,10 @@ final class SelectedFolder {
     private List<String> announce(Map<Long, Message> visible) {
         Map<Long, Message> before = new HashMap<>();
         messages.forEach(message -> before.put(message.uid(), message));
-        List<Message> now = visible.values().stream()
-                .filter(message -> before.containsKey(message.uid()) ? before.get(message.uid()).id().equals(message.id())
-                        : message.uid() > highestAnnounced)
-                .sorted(Comparator.comparingLong(Message::uid)).toList();
+        List<Message> now = visible.values().stream().filter(message -> {
+            Message told = before.get(message.uid());
+            return told != null ? told.id().equals(message.id()) : message.uid() > highestAnnounced;
+        }).sorted(Comparator.comparingLong(Message::uid)).toList();
         Set<Long> kept = now.stream().map(Message::uid).filter(before::containsKey).collect(Collectors.toSet());
         List<String> responses = new ArrayList<>();
         for (int number = messages.size(); number >= 1; number--) {

@@ -582,54 +582,6 @@ class ImapdIT {
     }
 
     @Test
-    @Order(19)
-    void aFolderAnotherSessionDeletesIsEmptiedForTheSessionThatHasItSelectedAndOneMadeAnewUnderItsNameIsNotMixedIn() {
-        JsonNode answers = python("""
-                box = login('dave', 'dave-secret')
-                fill(box, 'Doomed', ['doomed 0', 'doomed 1'])
-                box.select('Doomed')
-                before = box.response('UIDVALIDITY')[1][0].decode()
-                other = login('dave', 'dave-secret')
-                other.delete('Doomed')
-                answers = {}
-                def answer(name, command):
-                    box.response('EXPUNGE'), box.response('EXISTS')
-                    try:
-                        typ, data = command()
-                        answers[name] = [typ, data[0].decode() if data[0] else None,
-                                         [d.decode() for d in box.response('EXPUNGE')[1] if d], [d.decode() for d in box.response('EXISTS')[1] if d]]
-                    except box.error as e:
-                        answers[name] = ['BAD', str(e)]
-                answer('store', lambda: box.store('1', '+FLAGS', '(\\\\Seen)'))
-                answer('fetch', lambda: box.fetch('2', '(BODY.PEEK[])'))
-                answer('noop', lambda: box.noop())
-                fill(other, 'Doomed', ['reborn'])
-                answer('noop after it was made anew', lambda: box.noop())
-                typ, count = box.select('Doomed')
-                answers['selected again'] = [count[0].decode(), box.response('UIDVALIDITY')[1][0].decode() != before]
-                # Deleted and made anew between two looks of the session: what it reads is of another folder.
-                fill(other, 'Phoenix', ['first life 0', 'first life 1'])
-                box.select('Phoenix')
-                other.delete('Phoenix')
-                fill(other, 'Phoenix', ['second life'])
-                other.select('Phoenix')
-                answer('noop after a life between two looks', lambda: box.noop())
-                print(json.dumps(answers))
-                """);
-        assertEquals("NO", answers.get("store").get(0).asText(), answers.toString());
-        assertTrue(answers.get("store").get(1).asText().startsWith("[NONEXISTENT]"), answers.toString());
-        assertEquals("NO", answers.get("fetch").get(0).asText(), answers.toString());
-        assertTrue(answers.get("fetch").get(1).asText().startsWith("[EXPUNGEISSUED]"), answers.toString());
-        assertEquals("[\"2\",\"1\"]", answers.get("noop").get(2).toString(), "both announced expunged: " + answers);
-        assertEquals("[[],[]]", JSON.valueToTree(List.of(answers.get("noop after it was made anew").get(2),
-                answers.get("noop after it was made anew").get(3))).toString(), "nothing of the new folder in the old: " + answers);
-        assertEquals("[\"1\",true]", answers.get("selected again").toString(), "the new folder, with a UIDVALIDITY of its own: " + answers);
-        assertEquals("[\"2\",\"1\"]", answers.get("noop after a life between two looks").get(2).toString(),
-                "both of the first life's messages expunged, none of the second's announced: " + answers);
-        assertEquals("[]", answers.get("noop after a life between two looks").get(3).toString(), answers.toString());
-    }
-
-    @Test
     @Order(18)
     void fetchCommandsSentWithoutWaitingEachGetTheirOwnMessageAsMbsyncSendsThem() {
         JsonNode pulled = python("""
@@ -671,6 +623,72 @@ class ImapdIT {
         assertEquals(pulled.get(0), pulled.get(1), "each FETCH answered with its own message");
         assertEquals(pulled.get(0).size() + 3, pulled.get(2).size(), pulled.get(2).toString());
         pulled.get(2).forEach(answer -> assertEquals("OK", answer.asText(), pulled.get(2).toString()));
+    }
+
+    @Test
+    @Order(19)
+    void aFolderAnotherSessionDeletesIsEmptiedForTheSessionThatHasItSelectedAndOneMadeAnewUnderItsNameIsNotMixedIn() {
+        JsonNode answers = python("""
+                box = login('dave', 'dave-secret')
+                fill(box, 'Doomed', ['doomed 0', 'doomed 1'])
+                box.select('Doomed')
+                before = box.response('UIDVALIDITY')[1][0].decode()
+                other = login('dave', 'dave-secret')
+                other.delete('Doomed')
+                answers = {}
+                def answer(name, command):
+                    box.response('EXPUNGE'), box.response('EXISTS')
+                    try:
+                        typ, data = command()
+                        answers[name] = [typ, data[0].decode() if data[0] else None,
+                                         [d.decode() for d in box.response('EXPUNGE')[1] if d], [d.decode() for d in box.response('EXISTS')[1] if d]]
+                    except box.error as e:
+                        answers[name] = ['BAD', str(e)]
+                answer('store', lambda: box.store('1', '+FLAGS', '(\\\\Seen)'))
+                answer('fetch', lambda: box.fetch('2', '(BODY.PEEK[])'))
+                answer('noop', lambda: box.noop())
+                fill(other, 'Doomed', ['reborn'])
+                answer('noop after it was made anew', lambda: box.noop())
+                typ, count = box.select('Doomed')
+                answers['selected again'] = [count[0].decode(), int(box.response('UIDVALIDITY')[1][0]) > int(before)]
+                # Deleted and made anew between two looks of the session: what it reads is of another folder.
+                fill(other, 'Phoenix', ['first life 0', 'first life 1'])
+                box.select('Phoenix')
+                other.delete('Phoenix')
+                fill(other, 'Phoenix', ['second life'])
+                other.select('Phoenix')
+                answer('noop after a life between two looks', lambda: box.noop())
+                print(json.dumps(answers))
+                """);
+        assertEquals("NO", answers.get("store").get(0).asText(), answers.toString());
+        assertTrue(answers.get("store").get(1).asText().startsWith("[NONEXISTENT]"), answers.toString());
+        assertEquals("NO", answers.get("fetch").get(0).asText(), answers.toString());
+        assertTrue(answers.get("fetch").get(1).asText().startsWith("[EXPUNGEISSUED]"), answers.toString());
+        assertEquals("[\"2\",\"1\"]", answers.get("noop").get(2).toString(), "both announced expunged: " + answers);
+        assertEquals("[[],[]]", JSON.valueToTree(List.of(answers.get("noop after it was made anew").get(2),
+                answers.get("noop after it was made anew").get(3))).toString(), "nothing of the new folder in the old: " + answers);
+        assertEquals("[\"1\",true]", answers.get("selected again").toString(), "the new folder, with a greater UIDVALIDITY: " + answers);
+        assertEquals("[\"2\",\"1\"]", answers.get("noop after a life between two looks").get(2).toString(),
+                "both of the first life's messages expunged, none of the second's announced: " + answers);
+        assertEquals("[]", answers.get("noop after a life between two looks").get(3).toString(), answers.toString());
+    }
+
+    @Test
+    @Order(20)
+    void aFolderMadeUnderTheNameOfOneJustRenamedGetsAGreaterUidvalidityAndTheRenamedOneKeepsItsOwn() {
+        JsonNode validities = python("""
+                box = login('dave', 'dave-secret')
+                def validity(folder):
+                    typ, data = box.status(folder, '(UIDVALIDITY)')
+                    return int(re.search(r'UIDVALIDITY (\\d+)', data[0].decode()).group(1))
+                box.create('Moving')
+                old = validity('Moving')
+                box.rename('Moving', 'Moved')
+                box.create('Moving')
+                print(json.dumps([old, validity('Moving'), validity('Moved')]))
+                """);
+        assertTrue(validities.get(1).asLong() > validities.get(0).asLong(), "made a moment after the name was freed: " + validities);
+        assertEquals(validities.get(0).asLong(), validities.get(2).asLong(), "UIDs and UIDVALIDITY go with the rename: " + validities);
     }
 
     /** A program that logs in as {@code user}, selects INBOX and prints its EXISTS count and every message's UID and flags. */
