@@ -691,6 +691,33 @@ class ImapdIT {
         assertEquals(validities.get(0).asLong(), validities.get(2).asLong(), "UIDs and UIDVALIDITY go with the rename: " + validities);
     }
 
+    @Test
+    @Order(21)
+    void anInboxSelectedBeforeItsFirstMailHasAnEntryShowsThatMailOnceItIsStored() throws Exception {
+        slapd.addMailbox("erin");
+        Path selected = TempFiles.write("erin-selected", "");
+        CompletableFuture<JsonNode> looking = CompletableFuture.supplyAsync(() -> python("""
+                import time
+                box = login('erin', 'erin-secret')
+                typ, count = box.select('INBOX')
+                box.response('EXISTS')
+                open('%s', 'w').write('selected')
+                exists = None
+                for attempt in range(120):
+                    box.noop()
+                    exists = box.response('EXISTS')[1][0]
+                    if exists and int(exists) > 0:
+                        break
+                    time.sleep(0.5)
+                print(json.dumps([int(count[0]), exists.decode() if exists else None]))
+                """.formatted(selected)));
+        Awaitility.await("erin's session selected INBOX").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> Files.readString(selected).equals("selected") || looking.isDone());
+        publishFor("erin", 1, 0);
+        JsonNode seen = looking.get(90, TimeUnit.SECONDS);
+        assertEquals("[0,\"1\"]", seen.toString(), "no INBOX entry at SELECT, then its first mail: " + seen);
+    }
+
     /** A program that logs in as {@code user}, selects INBOX and prints its EXISTS count and every message's UID and flags. */
     private static String selectAndList(String user) {
         return """
