@@ -1,9 +1,7 @@
 package org.mailstream.benchmarks;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -74,7 +72,7 @@ final class DovecotComparison {
                 Map<String, Long> pids = Map.of("Postfix", postfix.masterPid(), "Dovecot", dovecot.pid(), "slapd", slapd.pid());
                 Map<String, Double> before = cpu(pids);
                 Instant start = Instant.now();
-                inject(postfix, mails);
+                inject(postfix, mails, start);
                 if (!postfix.awaitLogLines(sentTo(RECIPIENT), mails, Duration.ofMinutes(30))) {
                     throw new IllegalStateException("Dovecot: not every mail was delivered\n" + postfix.diagnostics() + dovecot.log());
                 }
@@ -83,6 +81,7 @@ final class DovecotComparison {
                 if (dovecot.mailCount(MAILBOX) != mails) {
                     throw new IllegalStateException("Dovecot holds " + dovecot.mailCount(MAILBOX) + " files for " + mails + " mails");
                 }
+                printDelays(postfix);
                 return report("Dovecot", new Run(seconds, mails, used));
             }
         }
@@ -100,7 +99,7 @@ final class DovecotComparison {
             Path config = StoreBenchmark.workerConfig(kafka, slapd, topic, 8, Map.of("store.durability", durability));
             Path workerLog = config.resolveSibling(StoreBenchmark.WORKER_LOG);
             Process worker = StoreBenchmark.startWorker(root, config);
-            Path socket = socketDirectory().resolve("lmtp");
+            Path socket = PostfixBenchmark.socketDirectory().resolve("lmtp");
             try (LmtpdProcess lmtpd = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", topic,
                     "lmtp.listen", "unix:" + socket, "lmtp.socket.group", "postfix"));
                  Postfix postfix = Postfix.startLmtp(slapd, socket)) {
@@ -109,7 +108,7 @@ final class DovecotComparison {
                         "store-worker", worker.pid(), "slapd", slapd.pid());
                 Map<String, Double> before = cpu(pids);
                 Instant start = Instant.now();
-                inject(postfix, mails);
+                inject(postfix, mails, start);
                 awaitLines(workerLog, line -> line.contains("status=stored"), mails, worker);
                 Map<String, Double> used = used(before, cpu(pids));
                 List<Instant> writes = StoreBenchmark.writeTimes(slapd);
@@ -117,6 +116,7 @@ final class DovecotComparison {
                     throw new IllegalStateException("slapd holds " + writes.size() + " messages for " + mails + " mails");
                 }
                 double seconds = Duration.between(start, writes.get(writes.size() - 1)).toNanos() / 1e9;
+                printDelays(postfix);
                 return report("ours, " + durability, new Run(seconds, mails, used));
             } finally {
                 worker.destroy();
@@ -125,11 +125,33 @@ final class DovecotComparison {
         }
     }
 
-    private static void inject(Postfix postfix, int mails) {
+    private static void inject(Postfix postfix, int mails, Instant start) {
         Command.Result injected = postfix.smtpSource(RECIPIENT, mails, 4096);
         if (injected.exitCode() != 0) {
             throw new IllegalStateException("smtp-source failed:\n" + injected);
         }
+        System.out.printf("smtp-source: %d mails accepted by Postfix in %.1f s%n", mails,
+                Duration.between(start, Instant.now()).toNanos() / 1e9);
+    }
+
+    /**
+     * Where a mail waited inside Postfix, from the {@code delays=a/b/c/d} of its {@code status=sent} line: a before the queue
+     * manager (smtpd, cleanup), b in the active queue waiting for a delivery agent, c setting up the connection, d
+     * transmitting (for LMTP, until the server's 250). Medians and 90th percentiles, in seconds.
+     */
+    private static void printDelays(Postfix postfix) {
+        List<double[]> delays = postfix.logLines(sentTo(RECIPIENT)).stream()
+                .map(line -> line.replaceFirst(".* delays=([0-9./]+),.*", "$1").split("/"))
+                .map(parts -> Stream.of(parts).mapToDouble(Double::parseDouble).toArray())
+                .toList();
+        StringBuilder line = new StringBuilder("Postfix delays, median (p90) s:");
+        String[] names = {"before qmgr", "in active queue", "connection", "transmission"};
+        for (int i = 0; i < names.length; i++) {
+            int field = i;
+            List<Double> sorted = delays.stream().map(d -> d[field]).sorted().toList();
+            line.append(String.format(" %s %.2f (%.2f);", names[i], median(sorted), sorted.get((int) (sorted.size() * 0.9))));
+        }
+        System.out.println(line);
     }
 
     private static Predicate<String> sentTo(String recipient) {
@@ -168,13 +190,6 @@ final class DovecotComparison {
     private static Run report(String row, Run run) {
         System.out.printf("%s: %d mails in %.1f s (%.0f mails/s), CPU s: %s%n", row, run.mails(), run.seconds(), run.rate(), run.cpu());
         return run;
-    }
-
-    /** A directory that Postfix's unprivileged lmtp(8) can reach the socket in. */
-    private static Path socketDirectory() throws IOException {
-        Path directory = Files.createTempDirectory("bench-lmtp");
-        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return directory;
     }
 
     private static void print(Map<String, List<Run>> rows, int mails, int runs) {

@@ -14,6 +14,7 @@ import org.mailstream.local.Command;
 import org.mailstream.local.Chores;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
+import org.mailstream.local.TempFiles;
 
 /**
  * IngestBenchmark: what one delivery costs. Publishes the same 4 KB mail to the same private
@@ -40,7 +41,7 @@ public final class IngestBenchmark {
     public static void main(String[] args) throws Exception {
         Path root = Path.of(args[0]);
         int runs = Integer.parseInt(args[1]);
-        Path work = Files.createTempDirectory("bench-ingest");
+        Path work = TempFiles.directory("bench-ingest");
         byte[] mail = MailCorpus.ofSize(4096, 7);
         Path mailFile = Files.write(work.resolve("mail.eml"), mail);
         // ConsoleProducer sends one record per line: give it the same octets on one line.

@@ -18,6 +18,7 @@ import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.Postfix;
 import org.mailstream.local.Slapd;
+import org.mailstream.local.TempFiles;
 import org.mailstream.local.TopicReader;
 
 /**
@@ -212,8 +213,8 @@ public final class PostfixBenchmark {
     }
 
     /** A directory that Postfix's unprivileged lmtp(8) can reach the socket in. */
-    private static Path socketDirectory() throws IOException {
-        Path directory = Files.createTempDirectory("bench-lmtp");
+    static Path socketDirectory() throws IOException {
+        Path directory = TempFiles.directory("bench-lmtp");
         Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
         return directory;
     }

@@ -29,6 +29,7 @@ import org.mailstream.local.MailCorpus;
 import org.mailstream.local.MailPublisher;
 import org.mailstream.local.ManagedProcess;
 import org.mailstream.local.Slapd;
+import org.mailstream.local.TempFiles;
 
 /**
  * StoreBenchmark: how close store-worker comes to what slapd itself can take.
@@ -301,7 +302,7 @@ public final class StoreBenchmark {
     /** A store-worker configuration in a directory of its own: group {@code topic} storing {@code topic} into {@code slapd}. */
     static Path workerConfig(KafkaCluster kafka, Slapd slapd, String topic, int connections, Map<String, String> settings)
             throws Exception {
-        Path work = Files.createTempDirectory("bench-store");
+        Path work = TempFiles.directory("bench-store");
         Path password = Files.writeString(work.resolve("password"), Slapd.SERVICE_PASSWORD + "\n");
         Map<String, String> all = new TreeMap<>(settings);
         all.putAll(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "kafka.group.id", topic, "topic", topic,

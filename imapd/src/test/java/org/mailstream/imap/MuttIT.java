@@ -16,6 +16,7 @@ import org.mailstream.local.Command;
 import org.mailstream.local.ImapdProcess;
 import org.mailstream.local.Slapd;
 import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TempFiles;
 
 /**
  * mutt, driven under tmux as a person would drive it, reads, flags and deletes mail (moving it to
@@ -40,7 +41,7 @@ class MuttIT {
             StoreWorkerProcess.storeAll(TOPIC, slapd, slapd, mails);
             try (ImapdProcess imapd = ImapdProcess.start(slapd, Map.of())) {
                 imap(imapd.port(), "box.create('Trash')");
-                Path home = Files.createTempDirectory("mutt");
+                Path home = TempFiles.directory("mutt");
                 Path muttrc = Files.writeString(home.resolve("muttrc"), """
                         set imap_user=carol
                         set imap_pass=carol-secret

@@ -17,6 +17,7 @@ import org.awaitility.Awaitility;
 import org.mailstream.local.Command;
 import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.MailCorpus;
+import org.mailstream.local.TempFiles;
 import org.mailstream.local.TopicReader;
 
 /** Each way a delivery can end, provoked for real, and the status Postfix would act on. */
@@ -86,7 +87,7 @@ class IngestCliExitStatusIT {
 
     @Test
     void anUnreadableConfigurationDefersWith75() throws Exception {
-        Path directory = Files.createTempDirectory("not-a-file");
+        Path directory = TempFiles.directory("not-a-file");
 
         assertFailure(IngestCliProcess.run(directory, GOOD, "-d", "bob@example.com"), 75, "4.3.5 ");
     }
@@ -183,7 +184,7 @@ class IngestCliExitStatusIT {
 
     @Test
     void anInstalledCopyWhoseJarChangedSinceTheInstallStepRunsWithoutTheStaleArchiveAndDelivers() throws Exception {
-        Path prefix = Files.createTempDirectory("installed");
+        Path prefix = TempFiles.directory("installed");
         Command.Result installed = Command.of(Command.argv(Command.repositoryRoot().resolve("bin/install-ingest-cli"), prefix))
                 .run(new byte[0], Duration.ofSeconds(60));
         assertEquals(0, installed.exitCode(), installed::toString);

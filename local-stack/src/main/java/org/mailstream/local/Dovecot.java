@@ -167,5 +167,6 @@ public final class Dovecot implements AutoCloseable {
         if (process.isAlive()) {
             process.stop(Duration.ofSeconds(30));
         }
+        Chores.deleteRecursively(directory);
     }
 }

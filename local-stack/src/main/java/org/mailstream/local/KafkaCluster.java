@@ -75,7 +75,7 @@ public final class KafkaCluster implements AutoCloseable {
      */
     public static KafkaCluster startSecured(Secured tls) {
         try {
-            Path directory = Files.createTempDirectory("kafka");
+            Path directory = TempFiles.directory("kafka");
             Node node = new Node(1, FreePort.next(), FreePort.next(), directory.resolve("node-1.properties"));
             int internalPort = FreePort.next();
             Properties p = properties(node, "1@127.0.0.1:" + node.controllerPort(), directory.resolve("data-1"), 1);
@@ -131,7 +131,7 @@ public final class KafkaCluster implements AutoCloseable {
     /** Starts {@code size} nodes and returns once all of them serve as brokers. */
     public static KafkaCluster start(int size) {
         try {
-            Path directory = Files.createTempDirectory("kafka");
+            Path directory = TempFiles.directory("kafka");
             List<Node> nodes = new ArrayList<>();
             for (int id = 1; id <= size; id++) {
                 nodes.add(new Node(id, FreePort.next(), FreePort.next(), directory.resolve("node-" + id + ".properties")));

@@ -25,7 +25,7 @@ public final class Mbsync {
     /** An mbsync for {@code user} of the server on {@code port}, with an empty Maildir. */
     public static Mbsync of(int port, String user, String password) {
         try {
-            Path home = Files.createTempDirectory("mbsync");
+            Path home = TempFiles.directory("mbsync");
             Files.createDirectory(home.resolve("mail"));
             Path config = Files.writeString(home.resolve("mbsyncrc"), """
                     IMAPAccount account

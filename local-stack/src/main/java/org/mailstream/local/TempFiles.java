@@ -4,14 +4,37 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 
-/** Files a test hands a command: configuration and password files, removed when the JVM ends. */
+/**
+ * Files and directories a test or a benchmark hands a command (configuration, passwords, a
+ * client's Maildir), removed when the JVM ends: a run of the suite would otherwise leave
+ * gigabytes of them in the temporary directory.
+ */
 public final class TempFiles {
 
+    private static final List<Path> DIRECTORIES = new CopyOnWriteArrayList<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> DIRECTORIES.forEach(Chores::deleteRecursively), "temporary directories"));
+    }
+
     private TempFiles() {
+    }
+
+    /** A new empty directory (mode 0700) whose name starts with {@code prefix}, removed with what it holds when the JVM ends. */
+    public static Path directory(String prefix) {
+        try {
+            Path directory = Files.createTempDirectory(prefix);
+            DIRECTORIES.add(directory);
+            return directory;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A temporary file holding {@code content}; its name ends with {@code suffix}. */

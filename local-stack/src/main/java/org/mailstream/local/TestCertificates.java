@@ -23,7 +23,7 @@ public final class TestCertificates {
 
     public static TestCertificates create() {
         try {
-            Path directory = Files.createTempDirectory("certificates");
+            Path directory = TempFiles.directory("certificates");
             TestCertificates certificates = new TestCertificates(directory);
             certificates.openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mailstream test CA",
                     "-keyout", "ca.key", "-out", "ca.pem");

@@ -24,6 +24,7 @@ import org.mailstream.local.MailCorpus;
 import org.mailstream.local.Postfix;
 import org.mailstream.local.Slapd;
 import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TempFiles;
 
 /**
  * Address extensions end to end: real Postfix configured as Debian configures it
@@ -42,7 +43,7 @@ class AddressExtensionIT {
         String name = mailboxWhoseExtensionsHashApart();
         String owner = BackendRouting.of("a", BACKENDS, List.of(), DELIMITER).ownerOf(name + "@example.com");
         KafkaCluster kafka = KafkaCluster.shared();
-        Path sockets = Files.createTempDirectory("lmtp");
+        Path sockets = TempFiles.directory("lmtp");
         Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path socket = sockets.resolve("mailstream-lmtp");
         Map<String, String> ingest = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", "extensions",

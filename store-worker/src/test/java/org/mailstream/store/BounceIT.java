@@ -27,6 +27,7 @@ import org.mailstream.local.MailPublisher;
 import org.mailstream.local.Postfix;
 import org.mailstream.local.Slapd;
 import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TempFiles;
 
 /**
  * Bounces for real: mail accepted by a real Postfix (its RCPT lookup found the mailbox) and
@@ -48,7 +49,7 @@ class BounceIT {
     @Test
     void theSenderOfMailToAMailboxRemovedAfterPostfixTookItIsToldOnceAsAskedAndNeverAgainOnAReplay() throws IOException {
         KafkaCluster kafka = KafkaCluster.shared();
-        Path sockets = Files.createTempDirectory("lmtp");
+        Path sockets = TempFiles.directory("lmtp");
         Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path socket = sockets.resolve("mailstream-lmtp");
         try (Backend backend = new Backend(kafka, "bounces", 2);
@@ -115,7 +116,7 @@ class BounceIT {
                 assertEquals(0, backend.deadLetters(0).size(), worker::log);
             }
 
-            Path notices = Files.createTempDirectory("notices");
+            Path notices = TempFiles.directory("notices");
             Path sink = notices.resolve("sink");
             Files.writeString(sink, "#!/bin/sh\ncat > " + notices.resolve("notice") + "\necho \"$@\" > " + notices.resolve("argv") + "\n");
             Files.setPosixFilePermissions(sink, PosixFilePermissions.fromString("rwxr-xr-x"));

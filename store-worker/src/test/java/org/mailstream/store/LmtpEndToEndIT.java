@@ -28,6 +28,7 @@ import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.Postfix;
 import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TempFiles;
 import org.mailstream.local.TopicReader;
 import org.mailstream.schemas.MessageIdentity;
 
@@ -55,7 +56,7 @@ class LmtpEndToEndIT {
         backend.addMailboxes(IntStream.rangeClosed(2, 100).mapToObj(i -> i + "box").toArray(String[]::new));
         backend.addMailboxes("dora", "kim");
         // lmtp(8) runs as the postfix user: it must reach the socket's directory and the socket.
-        Path sockets = Files.createTempDirectory("lmtp");
+        Path sockets = TempFiles.directory("lmtp");
         Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path socket = sockets.resolve("mailstream-lmtp");
         lmtpd = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", backend.topic,
