@@ -39,8 +39,8 @@ import org.mailstream.local.TopicReader;
  * <p>Last, beside Dovecot ({@link DovecotComparison}): COMPARE_MAILS mails through Postfix to
  * Dovecot's LMTP, and through ingest-lmtpd to slapd in log and in sync mode, COMPARE_RUNS runs each.
  *
- * <p>Usage: {@code PostfixBenchmark ROOT MAILS INGEST_MAILS E2E_MAILS COMPARE_MAILS COMPARE_RUNS};
- * needs bin/install, postfix, postfix-ldap, slapd, kcat and dovecot-lmtpd.
+ * <p>Usage: {@code PostfixBenchmark ROOT MAILS INGEST_MAILS E2E_MAILS COMPARE_MAILS COMPARE_RUNS}; a
+ * count of 0 leaves its part out (MAILS the first table's). Needs bin/install, postfix, postfix-ldap, slapd, kcat and dovecot-lmtpd.
  */
 public final class PostfixBenchmark {
 
@@ -67,6 +67,19 @@ public final class PostfixBenchmark {
         int endToEndMails = Integer.parseInt(args[3]);
         int compareMails = Integer.parseInt(args[4]);
         int compareRuns = Integer.parseInt(args[5]);
+        if (mails > 0) {
+            agents(mails, ingestMails);
+        }
+        if (endToEndMails > 0) {
+            endToEnd(root, endToEndMails);
+        }
+        if (compareMails > 0) {
+            DovecotComparison.run(root, compareMails, compareRuns);
+        }
+    }
+
+    /** Postfix's own ceiling (discard), a pipe to kcat, LMTP to ingest-lmtpd and a pipe to ingest-cli, in one table. */
+    private static void agents(int mails, int ingestMails) throws Exception {
         try (KafkaCluster kafka = KafkaCluster.start(1); Slapd slapd = Slapd.start()) {
             kafka.createTopic(TOPIC, 4, 1, Map.of("max.message.bytes", "10551296"));
             slapd.addMailbox("bob");
@@ -103,8 +116,6 @@ public final class PostfixBenchmark {
                         f.serverCpuMs() < 0 ? "-" : String.format("%.2f a mail", (double) f.serverCpuMs() / f.mails()), 100 * f.busy());
             }
         }
-        endToEnd(root, endToEndMails);
-        DovecotComparison.run(root, compareMails, compareRuns);
     }
 
     /** Postfix delivering {@code mails} over LMTP to a fresh ingest-lmtpd with {@code settings} added. */
