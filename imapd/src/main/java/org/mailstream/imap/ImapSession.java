@@ -908,8 +908,17 @@ final class ImapSession implements Protocol.Session {
         if (folder.isEmpty()) {
             return respond(tag, "NO [TRYCREATE] no such folder");
         }
-        for (SelectedFolder.Message message : messages) {
-            store.copy(selected.name, name, message.id());
+        // Another session's expunges first, as NOOP would tell them: a COPY that would meet one copies nothing, since
+        // RFC 3501 wants a failed COPY to leave the target as it was (Dovecot answers the same).
+        sendAll(selected.sync(store));
+        boolean expunged = messages.stream().anyMatch(message -> selected.sequenceNumberOf(message.uid()) == 0);
+        for (int i = 0; i < messages.size() && !expunged; i++) {
+            // Gone since that look, or deleted outside IMAP: the copies made stay, for taking one back could delete
+            // a copy another session's MOVE has just counted on. A MOVE then expunges nothing.
+            expunged = !store.copy(selected.name, name, messages.get(i).id());
+        }
+        if (expunged) {
+            return respond(tag, "NO [EXPUNGEISSUED] some of the messages asked for no longer exist" + (move ? ": none moved" : ""));
         }
         SelectedFolder target = opened(folder.get());
         List<Long> from = new ArrayList<>();

@@ -658,7 +658,10 @@ final class Mailstore implements AutoCloseable {
         return addUnlessPresent("adding a message", message);
     }
 
-    /** Copies message {@code id} of folder {@code from} into folder {@code to}, every attribute as it is; false when it is there already. */
+    /**
+     * Copies message {@code id} of folder {@code from} into folder {@code to}, every attribute as
+     * it is, unless it is there already; false when it is no longer in {@code from}.
+     */
     boolean copy(String from, String to, String id) throws Failure {
         Entry source = run("reading a message", () -> connection.getEntry(messageDn(from, id).toString(), "*"));
         if (source == null) {
@@ -666,7 +669,8 @@ final class Mailstore implements AutoCloseable {
         }
         Entry copy = source.duplicate();
         copy.setDN(messageDn(to, id));
-        return addUnlessPresent("copying a message", copy);
+        addUnlessPresent("copying a message", copy);
+        return true;
     }
 
     Quota quota() throws Failure {

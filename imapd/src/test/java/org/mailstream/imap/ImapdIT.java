@@ -718,6 +718,73 @@ class ImapdIT {
         assertEquals("[0,\"1\"]", seen.toString(), "no INBOX entry at SELECT, then its first mail: " + seen);
     }
 
+    @Test
+    @Order(22)
+    void aCopyOrMoveOfAMessageAnotherSessionExpungedCopiesAndExpungesNothing() {
+        slapd.addMailbox("frank");
+        JsonNode answers = python("""
+                box = login('frank', 'frank-secret')
+                other = login('frank', 'frank-secret')
+                # The target holds 'kept 0' before: a copy that fails leaves it as it was.
+                fill(box, 'Copies', ['kept 0'])
+                def attempt(folder, command):
+                    fill(box, folder, ['kept 0', 'expunged 1', 'kept 2'])
+                    box.select(folder)
+                    other.select(folder)
+                    other.store('2', '+FLAGS', '(\\\\Deleted)')
+                    other.expunge()
+                    typ, data = box.uid(command, '1:3', 'Copies')
+                    expunged = [d.decode() for d in box.response('EXPUNGE')[1] if d]
+                    typ_, count = box.select(folder)
+                    return [typ, data[0].decode() if data[0] else None, expunged, int(count[0])]
+                answers = {'copy': attempt('CopyFrom', 'COPY'), 'move': attempt('MoveFrom', 'MOVE')}
+                typ, data = box.status('Copies', '(MESSAGES)')
+                answers['target'] = data[0].decode()
+                print(json.dumps(answers))
+                """);
+        for (String command : List.of("copy", "move")) {
+            JsonNode answer = answers.get(command);
+            assertEquals("NO", answer.get(0).asText(), command + ": " + answers);
+            assertTrue(answer.get(1).asText().startsWith("[EXPUNGEISSUED]"), command + ": " + answers);
+            assertEquals("[\"2\"]", answer.get(2).toString(), command + ": the expunge announced with the answer: " + answers);
+            assertEquals(2, answer.get(3).asInt(), command + ": both messages still there, none moved away: " + answers);
+        }
+        assertTrue(answers.get("target").asText().contains("MESSAGES 1"), "the target as it was before: " + answers);
+    }
+
+    @Test
+    @Order(23)
+    void aMoveThatMeetsAMessageDeletedOutsideImapStopsThereAndExpungesNothing() throws LDAPException {
+        slapd.addMailbox("grace");
+        python("""
+                box = login('grace', 'grace-secret')
+                fill(box, 'RaceFrom', ['kept 0', 'deleted 1', 'kept 2'])
+                box.create('RaceTo')
+                box.select('RaceFrom')
+                box.logout()
+                print('[]')
+                """);
+        String from = "cn=RaceFrom,uid=grace," + Slapd.PEOPLE;
+        try (LDAPConnection root = slapd.rootConnection()) {
+            // Deleted as ldapdelete would, with no state saying expunged: the view the session left, read on from its
+            // cursor, still holds it, so the MOVE meets it gone only when it copies it.
+            root.delete("mailStoreId=" + MessageIdentity.of("Subject: deleted 1\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII))
+                    + "," + from);
+            JsonNode moved = python("""
+                    box = login('grace', 'grace-secret')
+                    box.select('RaceFrom')
+                    typ, data = box.uid('MOVE', '1:3', 'RaceTo')
+                    print(json.dumps([typ, data[0].decode() if data[0] else None]))
+                    """);
+            assertEquals("NO", moved.get(0).asText(), moved.toString());
+            assertTrue(moved.get(1).asText().startsWith("[EXPUNGEISSUED]"), moved.toString());
+            assertEquals(2, root.search(from, SearchScope.ONE, "(objectClass=mailStoreMessage)", "1.1").getEntryCount(),
+                    "nothing expunged from the source: " + moved);
+            assertEquals(1, root.search("cn=RaceTo,uid=grace," + Slapd.PEOPLE, SearchScope.ONE, "(objectClass=mailStoreMessage)", "1.1")
+                    .getEntryCount(), "the copy made before the message found gone stays");
+        }
+    }
+
     /** A program that logs in as {@code user}, selects INBOX and prints its EXISTS count and every message's UID and flags. */
     private static String selectAndList(String user) {
         return """
