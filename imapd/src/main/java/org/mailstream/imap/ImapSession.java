@@ -13,6 +13,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -904,6 +905,11 @@ final class ImapSession implements Protocol.Session {
         if (move && selected.readOnly) {
             return respond(tag, "NO [READ-ONLY] the folder was opened with EXAMINE");
         }
+        if (move && name.equals(selected.name)) {
+            // A folder holds a message once, under its content's id: the copy would be the message itself, which the
+            // expunge would then take away for good.
+            return respond(tag, "NO [CANNOT] a message cannot be moved into the folder it is in");
+        }
         Optional<Mailstore.Folder> folder = store.folder(name);
         if (folder.isEmpty()) {
             return respond(tag, "NO [TRYCREATE] no such folder");
@@ -912,10 +918,17 @@ final class ImapSession implements Protocol.Session {
         // RFC 3501 wants a failed COPY to leave the target as it was (Dovecot answers the same).
         sendAll(selected.sync(store));
         boolean expunged = messages.stream().anyMatch(message -> selected.sequenceNumberOf(message.uid()) == 0);
+        // A message put back into a folder it was expunged from goes in under an id of its own, or the state that keeps
+        // it gone there (from a record stored again) would delete the copy at once, and a MOVE would lose the mail.
+        Set<String> goneThere = expunged ? Set.of() : opened(folder.get()).expungedIds();
+        Map<SelectedFolder.Message, String> copiedAs = new LinkedHashMap<>();
         for (int i = 0; i < messages.size() && !expunged; i++) {
+            SelectedFolder.Message message = messages.get(i);
+            String as = goneThere.contains(message.id()) ? Mailstore.anotherId(message.id()) : message.id();
             // Gone since that look, or deleted outside IMAP: the copies made stay, for taking one back could delete
             // a copy another session's MOVE has just counted on. A MOVE then expunges nothing.
-            expunged = !store.copy(selected.name, name, messages.get(i).id());
+            expunged = !store.copy(selected.name, name, message.id(), as);
+            copiedAs.put(message, as);
         }
         if (expunged) {
             return respond(tag, "NO [EXPUNGEISSUED] some of the messages asked for no longer exist" + (move ? ": none moved" : ""));
@@ -923,18 +936,25 @@ final class ImapSession implements Protocol.Session {
         SelectedFolder target = opened(folder.get());
         List<Long> from = new ArrayList<>();
         List<Long> to = new ArrayList<>();
+        List<SelectedFolder.Message> arrived = new ArrayList<>();
+        Map<String, SelectedFolder.Message> there = target.messages().stream()
+                .collect(Collectors.toMap(SelectedFolder.Message::id, message -> message, (first, second) -> first));
         for (SelectedFolder.Message message : messages) {
-            target.messages().stream().filter(m -> m.id().equals(message.id())).findFirst().ifPresent(copied -> {
+            SelectedFolder.Message copied = there.get(copiedAs.get(message));
+            if (copied != null) {
                 from.add(message.uid());
                 to.add(copied.uid());
-            });
+                arrived.add(message);
+            }
         }
         String copyUid = from.isEmpty() ? "" : "[COPYUID " + target.uidValidity + " " + uidList(from) + " " + uidList(to) + "] ";
         if (!move) {
             return ok(tag, copyUid + (byUid ? "UID " : "") + "COPY completed");
         }
         line("* OK " + copyUid + "moved");
-        for (SelectedFolder.Message message : messages) {
+        // Only what COPYUID names, what the target shows, is taken from here: a copy that another session expunged
+        // there at once leaves its message here rather than nowhere.
+        for (SelectedFolder.Message message : arrived) {
             store.expunge(selected.name, selected.stateOf(message));
         }
         sendAll(selected.sync(store));

@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
 
@@ -659,18 +660,29 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * Copies message {@code id} of folder {@code from} into folder {@code to}, every attribute as
-     * it is, unless it is there already; false when it is no longer in {@code from}.
+     * Copies message {@code id} of folder {@code from} into folder {@code to} as message {@code as},
+     * every other attribute as it is, unless it is there already; false when it is no longer in
+     * {@code from}.
      */
-    boolean copy(String from, String to, String id) throws Failure {
+    boolean copy(String from, String to, String id, String as) throws Failure {
         Entry source = run("reading a message", () -> connection.getEntry(messageDn(from, id).toString(), "*"));
         if (source == null) {
             return false;
         }
         Entry copy = source.duplicate();
-        copy.setDN(messageDn(to, id));
+        copy.setDN(messageDn(to, as));
+        copy.setAttribute("mailStoreId", as);
         addUnlessPresent("copying a message", copy);
         return true;
+    }
+
+    /**
+     * An id of its own for a copy of message {@code id} put into a folder that {@code id} was
+     * expunged from: under {@code id} the expunged state, which keeps a record stored again gone,
+     * would delete it at once.
+     */
+    static String anotherId(String id) {
+        return id + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
     }
 
     Quota quota() throws Failure {

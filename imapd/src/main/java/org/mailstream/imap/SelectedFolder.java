@@ -82,6 +82,11 @@ final class SelectedFolder {
         return 0;
     }
 
+    /** The ids this folder's states say were expunged here, as last read: such an id stays gone from it. */
+    Set<String> expungedIds() {
+        return states.values().stream().filter(Mailstore.State::expunged).map(Mailstore.State::id).collect(Collectors.toSet());
+    }
+
     /** The state of {@code message} as last read, which a change to its flags or an expunge starts from. */
     Mailstore.State stateOf(Message message) {
         return states.get(message.uid());

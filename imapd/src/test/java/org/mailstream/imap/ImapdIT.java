@@ -785,6 +785,52 @@ class ImapdIT {
         }
     }
 
+    @Test
+    @Order(24)
+    void aMessageMovedBackToAFolderItWasExpungedFromArrivesThereUnderANewUid() {
+        slapd.addMailbox("heidi");
+        JsonNode answers = python("""
+                box = login('heidi', 'heidi-secret')
+                fill(box, 'Here', ['there and back'])
+                box.create('There')
+                box.select('Here')
+                box.uid('MOVE', '1', 'There')
+                box.select('There')
+                typ, data = box.uid('MOVE', '1', 'Here')
+                answers = {'move back': typ}
+                for folder in ['Here', 'There']:
+                    typ, data = box.status(folder, '(MESSAGES)')
+                    answers[folder] = int(re.search(r'MESSAGES (\\d+)', data[0].decode()).group(1))
+                box.select('Here')
+                typ, data = box.uid('FETCH', '1:*', '(BODY.PEEK[])')
+                answers['back'] = [[int(re.search(rb'UID (\\d+)', d[0]).group(1)), d[1].decode()] for d in data if isinstance(d, tuple)]
+                print(json.dumps(answers))
+                """);
+        assertEquals("OK", answers.get("move back").asText(), answers.toString());
+        assertEquals(0, answers.get("There").asInt(), "moved away: " + answers);
+        assertEquals(1, answers.get("Here").asInt(), "not deleted as a record stored again, nor lost: " + answers);
+        assertEquals("Subject: there and back\r\n\r\nbody\r\n", answers.get("back").get(0).get(1).asText(), answers.toString());
+        assertTrue(answers.get("back").get(0).get(0).asLong() > 1, "UID 1, expunged, is not given again: " + answers);
+    }
+
+    @Test
+    @Order(25)
+    void aMoveIntoTheFolderTheMessageIsInIsRefusedAndTheMessageStays() {
+        slapd.addMailbox("ivan");
+        JsonNode answers = python("""
+                box = login('ivan', 'ivan-secret')
+                fill(box, 'Stay', ['going nowhere'])
+                box.select('Stay')
+                typ, data = box.uid('MOVE', '1', 'Stay')
+                answer = [typ, data[0].decode() if data[0] else None]
+                typ, count = box.select('Stay')
+                print(json.dumps(answer + [int(count[0])]))
+                """);
+        assertEquals("NO", answers.get(0).asText(), answers.toString());
+        assertTrue(answers.get(1).asText().startsWith("[CANNOT]"), answers.toString());
+        assertEquals(1, answers.get(2).asInt(), "still there: " + answers);
+    }
+
     /** A program that logs in as {@code user}, selects INBOX and prints its EXISTS count and every message's UID and flags. */
     private static String selectAndList(String user) {
         return """
