@@ -880,12 +880,14 @@ final class ImapSession implements Protocol.Session {
             store.createFolder("INBOX");
             folder = store.folder(name);
         }
-        store.append(name, message, received);
         String id = MessageIdentity.of(message);
+        // As a copy is: put back into a folder it was expunged from, it goes in under an id of its own.
+        String as = opened(folder.get()).expungedIds().contains(id) ? Mailstore.anotherId(id) : id;
+        store.append(name, message, received, as);
         SelectedFolder target = opened(folder.get());
-        Optional<SelectedFolder.Message> added = target.messages().stream().filter(m -> m.id().equals(id)).findFirst();
+        Optional<SelectedFolder.Message> added = target.messages().stream().filter(m -> m.id().equals(as)).findFirst();
         if (added.isEmpty()) {
-            return respond(tag, "NO [CANNOT] this very message was expunged from this folder, and stays gone");
+            return respond(tag, "NO [CANNOT] another session expunged the message as it was added");
         }
         if (!flags.isEmpty()) {
             store.flags(name, List.of(target.stateOf(added.get())), ModificationType.ADD, flags);

@@ -641,12 +641,12 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * Adds {@code raw} to folder {@code name} as a message received at {@code received} by the
-     * owner; false when the folder holds this very message already. A message put there by a
-     * client is in no topic: a rebuild from the topic does not bring it back.
+     * Adds {@code raw} to folder {@code name} as message {@code id} (its content's, unless that was
+     * expunged there: {@link #anotherId}) received at {@code received} by the owner; false when the
+     * folder holds it already. A message put there by a client is in no topic: a rebuild from the
+     * topic does not bring it back.
      */
-    boolean append(String folder, byte[] raw, Instant received) throws Failure {
-        String id = MessageIdentity.of(raw);
+    boolean append(String folder, byte[] raw, Instant received, String id) throws Failure {
         Entry message = new Entry(messageDn(folder, id));
         message.addAttribute("objectClass", "mailStoreMessage");
         message.addAttribute("mailStoreId", id);

@@ -831,6 +831,26 @@ class ImapdIT {
         assertEquals(1, answers.get(2).asInt(), "still there: " + answers);
     }
 
+    @Test
+    @Order(26)
+    void theSameMessageAppendedAgainAfterItWasExpungedArrivesUnderANewUid() {
+        slapd.addMailbox("judy");
+        JsonNode answers = python("""
+                box = login('judy', 'judy-secret')
+                fill(box, 'Drafts', ['the same draft'])
+                box.select('Drafts')
+                box.uid('STORE', '1', '+FLAGS', '(\\\\Deleted)')
+                box.expunge()
+                typ, data = box.append('Drafts', None, None, b'Subject: the same draft\\r\\n\\r\\nbody\\r\\n')
+                answer = [typ, data[0].decode()]
+                typ, count = box.select('Drafts')
+                print(json.dumps(answer + [int(count[0])]))
+                """);
+        assertEquals("OK", answers.get(0).asText(), answers.toString());
+        assertTrue(answers.get(1).asText().matches("\\[APPENDUID \\d+ 2\\].*"), "a new UID, not 1 again: " + answers);
+        assertEquals(1, answers.get(2).asInt(), "there, not deleted as a record stored again: " + answers);
+    }
+
     /** A program that logs in as {@code user}, selects INBOX and prints its EXISTS count and every message's UID and flags. */
     private static String selectAndList(String user) {
         return """
