@@ -169,7 +169,7 @@ final class DovecotComparison {
                 return;
             }
             if (!worker.isAlive()) {
-                throw new IllegalStateException("store-worker died; see " + log);
+                throw StoreBenchmark.workerDied(log);
             }
             Thread.sleep(200);
         }

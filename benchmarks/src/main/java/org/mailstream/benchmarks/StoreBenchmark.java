@@ -6,6 +6,7 @@ import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -293,10 +294,17 @@ public final class StoreBenchmark {
         while (Files.readAllLines(log).stream().map(STORED_REPORT::matcher).filter(Matcher::find)
                 .mapToLong(m -> Long.parseLong(m.group(1))).max().orElse(0) < count) {
             if (!worker.isAlive()) {
-                throw new IllegalStateException("store-worker died; see " + log);
+                throw workerDied(log);
             }
             Thread.sleep(1000);
         }
+    }
+
+    /** The failure of a worker that died, with the end of its log: the log's directory goes when the benchmark ends. */
+    static IllegalStateException workerDied(Path log) throws IOException {
+        List<String> lines = Files.readAllLines(log);
+        return new IllegalStateException("store-worker died; its log ends:\n"
+                + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
     }
 
     /** A store-worker configuration in a directory of its own: group {@code topic} storing {@code topic} into {@code slapd}. */

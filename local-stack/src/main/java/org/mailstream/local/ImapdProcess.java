@@ -1,8 +1,5 @@
 package org.mailstream.local;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -28,15 +25,10 @@ public final class ImapdProcess implements AutoCloseable {
         Map<String, String> settings = new HashMap<>(Map.of("imap.listen", "inet:127.0.0.1:" + port, "ldap.urls", slapd.url(),
                 "ldap.base.dn", Slapd.PEOPLE, "imap.login.failure.delay.ms", "200"));
         settings.putAll(overrides);
-        try {
-            Path log = Files.createTempFile("imapd", ".log");
-            ManagedProcess process = ManagedProcess.start("imapd", List.of(LAUNCHER.toString(), "-c",
-                    TempFiles.properties("imapd.properties", settings).toString()), log);
-            process.awaitReady(Duration.ofSeconds(30), () -> process.logText().contains(" listening on "));
-            return new ImapdProcess(process, port);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        ManagedProcess process = ManagedProcess.start("imapd", List.of(LAUNCHER.toString(), "-c",
+                TempFiles.properties("imapd.properties", settings).toString()), TempFiles.file("imapd", ".log"));
+        process.awaitReady(Duration.ofSeconds(30), () -> process.logText().contains(" listening on "));
+        return new ImapdProcess(process, port);
     }
 
     public int port() {

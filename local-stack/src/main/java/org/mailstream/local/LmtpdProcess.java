@@ -1,7 +1,6 @@
 package org.mailstream.local;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,11 +40,7 @@ public final class LmtpdProcess implements AutoCloseable {
         int port = FreePort.next();
         Map<String, String> all = new HashMap<>(settings);
         all.merge("lmtp.listen", "inet:127.0.0.1:" + port, (given, inet) -> given + "," + inet);
-        try {
-            return new LmtpdProcess(TempFiles.properties("ingest-lmtpd.properties", all), Files.createTempFile("ingest-lmtpd", ".log"), port, javaOptions);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new LmtpdProcess(TempFiles.properties("ingest-lmtpd.properties", all), TempFiles.file("ingest-lmtpd", ".log"), port, javaOptions);
     }
 
     /** Starts it again with the same configuration, after a stop or a kill. */

@@ -1,8 +1,5 @@
 package org.mailstream.local;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -71,12 +68,8 @@ public final class StoreWorkerProcess implements AutoCloseable {
     }
 
     public static StoreWorkerProcess start(Path config) {
-        try {
-            Path log = Files.createTempFile("store-worker", ".log");
-            return new StoreWorkerProcess(ManagedProcess.start("store-worker", List.of(LAUNCHER.toString(), "-c", config.toString()), log));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new StoreWorkerProcess(ManagedProcess.start("store-worker", List.of(LAUNCHER.toString(), "-c", config.toString()),
+                TempFiles.file("store-worker", ".log")));
     }
 
     /** SIGKILL: a crash in the middle of whatever it was doing. */

@@ -37,12 +37,21 @@ public final class TempFiles {
         }
     }
 
+    /** A new empty file whose name starts with {@code prefix} (if not null) and ends with {@code suffix}, a process's log say. */
+    public static Path file(String prefix, String suffix) {
+        try {
+            Path file = Files.createTempFile(prefix, suffix);
+            file.toFile().deleteOnExit();
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A temporary file holding {@code content}; its name ends with {@code suffix}. */
     public static Path write(String suffix, String content) {
         try {
-            Path file = Files.createTempFile(null, suffix);
-            file.toFile().deleteOnExit();
-            return Files.writeString(file, content);
+            return Files.writeString(file(null, suffix), content);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
