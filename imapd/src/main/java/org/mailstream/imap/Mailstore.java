@@ -677,9 +677,9 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * An id of its own for a copy of message {@code id} put into a folder that {@code id} was
-     * expunged from: under {@code id} the expunged state, which keeps a record stored again gone,
-     * would delete it at once.
+     * An id of its own for message {@code id} put back (COPY, MOVE, APPEND) into a folder that
+     * {@code id} was expunged from: under {@code id} the expunged state, which keeps a record
+     * stored again gone, would delete it at once.
      */
     static String anotherId(String id) {
         return id + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
