@@ -640,8 +640,8 @@ class ImapdIT {
                     box.response('EXPUNGE'), box.response('EXISTS')
                     try:
                         typ, data = command()
-                        answers[name] = [typ, data[0].decode() if data[0] else None,
-                                         [d.decode() for d in box.response('EXPUNGE')[1] if d], [d.decode() for d in box.response('EXISTS')[1] if d]]
+                        answers[name] = answered(typ, data) + [[d.decode() for d in box.response('EXPUNGE')[1] if d],
+                                                               [d.decode() for d in box.response('EXISTS')[1] if d]]
                     except box.error as e:
                         answers[name] = ['BAD', str(e)]
                 answer('store', lambda: box.store('1', '+FLAGS', '(\\\\Seen)'))
@@ -660,10 +660,8 @@ class ImapdIT {
                 answer('noop after a life between two looks', lambda: box.noop())
                 print(json.dumps(answers))
                 """);
-        assertEquals("NO", answers.get("store").get(0).asText(), answers.toString());
-        assertTrue(answers.get("store").get(1).asText().startsWith("[NONEXISTENT]"), answers.toString());
-        assertEquals("NO", answers.get("fetch").get(0).asText(), answers.toString());
-        assertTrue(answers.get("fetch").get(1).asText().startsWith("[EXPUNGEISSUED]"), answers.toString());
+        assertRefused("NONEXISTENT", answers.get("store"), answers);
+        assertRefused("EXPUNGEISSUED", answers.get("fetch"), answers);
         assertEquals("[\"2\",\"1\"]", answers.get("noop").get(2).toString(), "both announced expunged: " + answers);
         assertEquals("[[],[]]", JSON.valueToTree(List.of(answers.get("noop after it was made anew").get(2),
                 answers.get("noop after it was made anew").get(3))).toString(), "nothing of the new folder in the old: " + answers);
@@ -736,7 +734,7 @@ class ImapdIT {
                     typ, data = box.uid(command, '1:3', 'Copies')
                     expunged = [d.decode() for d in box.response('EXPUNGE')[1] if d]
                     typ_, count = box.select(folder)
-                    return [typ, data[0].decode() if data[0] else None, expunged, int(count[0])]
+                    return answered(typ, data) + [expunged, int(count[0])]
                 answers = {'copy': attempt('CopyFrom', 'COPY'), 'move': attempt('MoveFrom', 'MOVE')}
                 typ, data = box.status('Copies', '(MESSAGES)')
                 answers['target'] = data[0].decode()
@@ -744,8 +742,7 @@ class ImapdIT {
                 """);
         for (String command : List.of("copy", "move")) {
             JsonNode answer = answers.get(command);
-            assertEquals("NO", answer.get(0).asText(), command + ": " + answers);
-            assertTrue(answer.get(1).asText().startsWith("[EXPUNGEISSUED]"), command + ": " + answers);
+            assertRefused("EXPUNGEISSUED", answer, answers);
             assertEquals("[\"2\"]", answer.get(2).toString(), command + ": the expunge announced with the answer: " + answers);
             assertEquals(2, answer.get(3).asInt(), command + ": both messages still there, none moved away: " + answers);
         }
@@ -774,10 +771,9 @@ class ImapdIT {
                     box = login('grace', 'grace-secret')
                     box.select('RaceFrom')
                     typ, data = box.uid('MOVE', '1:3', 'RaceTo')
-                    print(json.dumps([typ, data[0].decode() if data[0] else None]))
+                    print(json.dumps(answered(typ, data)))
                     """);
-            assertEquals("NO", moved.get(0).asText(), moved.toString());
-            assertTrue(moved.get(1).asText().startsWith("[EXPUNGEISSUED]"), moved.toString());
+            assertRefused("EXPUNGEISSUED", moved, moved);
             assertEquals(2, root.search(from, SearchScope.ONE, "(objectClass=mailStoreMessage)", "1.1").getEntryCount(),
                     "nothing expunged from the source: " + moved);
             assertEquals(1, root.search("cn=RaceTo,uid=grace," + Slapd.PEOPLE, SearchScope.ONE, "(objectClass=mailStoreMessage)", "1.1")
@@ -822,12 +818,11 @@ class ImapdIT {
                 fill(box, 'Stay', ['going nowhere'])
                 box.select('Stay')
                 typ, data = box.uid('MOVE', '1', 'Stay')
-                answer = [typ, data[0].decode() if data[0] else None]
+                answer = answered(typ, data)
                 typ, count = box.select('Stay')
                 print(json.dumps(answer + [int(count[0])]))
                 """);
-        assertEquals("NO", answers.get(0).asText(), answers.toString());
-        assertTrue(answers.get(1).asText().startsWith("[CANNOT]"), answers.toString());
+        assertRefused("CANNOT", answers, answers);
         assertEquals(1, answers.get(2).asInt(), "still there: " + answers);
     }
 
@@ -849,6 +844,12 @@ class ImapdIT {
         assertEquals("OK", answers.get(0).asText(), answers.toString());
         assertTrue(answers.get(1).asText().matches("\\[APPENDUID \\d+ 2\\].*"), "a new UID, not 1 again: " + answers);
         assertEquals(1, answers.get(2).asInt(), "there, not deleted as a record stored again: " + answers);
+    }
+
+    /** {@code answer} ([result, text], as the prelude's {@code answered} gives it) is a NO with response code {@code code}. */
+    private static void assertRefused(String code, JsonNode answer, JsonNode context) {
+        assertEquals("NO", answer.get(0).asText(), context.toString());
+        assertTrue(answer.get(1).asText().startsWith("[" + code + "]"), context.toString());
     }
 
     /** A program that logs in as {@code user}, selects INBOX and prints its EXISTS count and every message's UID and flags. */
@@ -903,6 +904,8 @@ class ImapdIT {
                     box = imaplib.IMAP4('127.0.0.1', port)
                     box.login(user, password)
                     return box
+                def answered(typ, data):
+                    return [typ, data[0].decode() if data[0] else None]
                 def fill(box, folder, subjects):
                     box.create(folder)
                     for subject in subjects:
