@@ -24,7 +24,7 @@ import org.mailstream.local.Slapd;
  * handing it to ingest-lmtpd, Kafka, one store-worker and slapd, in log mode and in sync mode.
  * Postfix runs with the same settings in every row (the shipped main-lmtp.cf), smtp-source sends
  * MAILS mails of 4 KB to one mailbox over 20 sessions, and each row runs RUNS times with fresh
- * servers (one Kafka broker for all, a fresh topic each run).
+ * servers (one Kafka broker for all, run as the compose stack runs it, a fresh topic each run).
  *
  * <p>A row's time runs from the first SMTP connection to the last mail delivered: Postfix's last
  * {@code status=sent} for Dovecot (sent once Dovecot answered 250, after its fsync), the last
@@ -55,7 +55,7 @@ final class DovecotComparison {
 
     static void run(Path root, int mails, int runs) throws Exception {
         Map<String, List<Run>> rows = new LinkedHashMap<>();
-        try (KafkaCluster kafka = KafkaCluster.start(1)) {
+        try (KafkaCluster kafka = KafkaCluster.startAsDeployed(1)) {
             for (int i = 1; i <= runs; i++) {
                 rows.computeIfAbsent("Dovecot LMTP (Maildir, fsync)", row -> new ArrayList<>()).add(dovecot(mails));
                 rows.computeIfAbsent("ours, store.durability=log", row -> new ArrayList<>()).add(ours(root, kafka, "log", mails, i));

@@ -42,6 +42,11 @@ public final class KafkaCluster implements AutoCloseable {
     private static final String CLASSPATH_RESOURCE = "kafka-broker.classpath";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
+    /** For tests: short runs, where C2's compiling would cost more than it saves. */
+    private static final List<String> TEST_JVM = List.of("-Xms64m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+    /** As containers/kafka/kafka-start runs a node: both compilers, for a broker that runs for good. */
+    private static final List<String> DEPLOYED_JVM = List.of("-Xms256m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
+
     private static KafkaCluster shared;
 
     private record Node(int id, int brokerPort, int controllerPort, Path properties) {
@@ -59,12 +64,14 @@ public final class KafkaCluster implements AutoCloseable {
     private final ManagedProcess[] processes;
     /** The plaintext listener that only the fixture uses, as a super user, once clients need SASL_SSL; 0 otherwise. */
     private final int internalPort;
+    private final List<String> nodeJvm;
 
-    private KafkaCluster(Path directory, List<Node> nodes, int internalPort) {
+    private KafkaCluster(Path directory, List<Node> nodes, int internalPort, List<String> nodeJvm) {
         this.directory = directory;
         this.nodes = nodes;
         this.processes = new ManagedProcess[nodes.size()];
         this.internalPort = internalPort;
+        this.nodeJvm = nodeJvm;
     }
 
     /**
@@ -93,7 +100,7 @@ public final class KafkaCluster implements AutoCloseable {
             // The plaintext listeners, internal and controller, authenticate no one: only they are super.
             p.setProperty("super.users", "User:ANONYMOUS");
             store(p, node);
-            KafkaCluster cluster = new KafkaCluster(directory, List.of(node), internalPort);
+            KafkaCluster cluster = new KafkaCluster(directory, List.of(node), internalPort, TEST_JVM);
             cluster.format();
             cluster.startNode(1);
             cluster.awaitBrokers(1);
@@ -130,6 +137,18 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** Starts {@code size} nodes and returns once all of them serve as brokers. */
     public static KafkaCluster start(int size) {
+        return start(size, TEST_JVM);
+    }
+
+    /**
+     * As {@link #start}, each node's JVM as the compose stack runs it: for a benchmark that
+     * reports the broker's CPU a mail, which a test broker's compiler setting would overstate.
+     */
+    public static KafkaCluster startAsDeployed(int size) {
+        return start(size, DEPLOYED_JVM);
+    }
+
+    private static KafkaCluster start(int size, List<String> nodeJvm) {
         try {
             Path directory = TempFiles.directory("kafka");
             List<Node> nodes = new ArrayList<>();
@@ -141,7 +160,7 @@ public final class KafkaCluster implements AutoCloseable {
             for (Node node : nodes) {
                 writeProperties(node, voters, directory.resolve("data-" + node.id()), size);
             }
-            KafkaCluster cluster = new KafkaCluster(directory, nodes, 0);
+            KafkaCluster cluster = new KafkaCluster(directory, nodes, 0, nodeJvm);
             cluster.format();
             for (Node node : nodes) {
                 cluster.startNode(node.id());
@@ -297,7 +316,7 @@ public final class KafkaCluster implements AutoCloseable {
         String clusterId = Uuid.randomUuid().toString();
         List<ManagedProcess> formatting = new ArrayList<>();
         for (Node node : nodes) {
-            formatting.add(launch("kafka format " + node.id(),
+            formatting.add(launch("kafka format " + node.id(), TEST_JVM,
                     List.of("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", node.properties().toString()),
                     directory.resolve("format-" + node.id() + ".log")));
         }
@@ -310,13 +329,14 @@ public final class KafkaCluster implements AutoCloseable {
 
     private void startNode(int id) {
         Node node = nodes.get(id - 1);
-        processes[id - 1] = launch("kafka node " + id, List.of("kafka.Kafka", node.properties().toString()),
+        processes[id - 1] = launch("kafka node " + id, nodeJvm, List.of("kafka.Kafka", node.properties().toString()),
                 directory.resolve("node-" + id + ".log"));
     }
 
-    private static ManagedProcess launch(String name, List<String> mainAndArgs, Path log) {
-        List<String> argv = new ArrayList<>(List.of(javaExecutable(), "-Xms64m", "-Xmx768m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", "-cp", classPath()));
+    private static ManagedProcess launch(String name, List<String> jvm, List<String> mainAndArgs, Path log) {
+        List<String> argv = new ArrayList<>(List.of(javaExecutable()));
+        argv.addAll(jvm);
+        argv.addAll(List.of("-Djava.awt.headless=true", "-cp", classPath()));
         argv.addAll(mainAndArgs);
         return ManagedProcess.start(name, argv, log);
     }
