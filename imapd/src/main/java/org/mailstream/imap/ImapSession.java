@@ -882,7 +882,7 @@ final class ImapSession implements Protocol.Session {
         }
         String id = MessageIdentity.of(message);
         // As a copy is: put back into a folder it was expunged from, it goes in under an id of its own.
-        String as = opened(folder.get()).expungedIds().contains(id) ? Mailstore.anotherId(id) : id;
+        String as = Mailstore.idIn(opened(folder.get()).expungedIds(), id);
         store.append(name, message, received, as);
         SelectedFolder target = opened(folder.get());
         Optional<SelectedFolder.Message> added = target.messages().stream().filter(m -> m.id().equals(as)).findFirst();
@@ -926,7 +926,7 @@ final class ImapSession implements Protocol.Session {
         Map<SelectedFolder.Message, String> copiedAs = new LinkedHashMap<>();
         for (int i = 0; i < messages.size() && !expunged; i++) {
             SelectedFolder.Message message = messages.get(i);
-            String as = goneThere.contains(message.id()) ? Mailstore.anotherId(message.id()) : message.id();
+            String as = Mailstore.idIn(goneThere, message.id());
             // Gone since that look, or deleted outside IMAP: the copies made stay, for taking one back could delete
             // a copy another session's MOVE has just counted on. A MOVE then expunges nothing.
             expunged = !store.copy(selected.name, name, message.id(), as);

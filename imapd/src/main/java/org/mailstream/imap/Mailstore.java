@@ -40,7 +40,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.Set;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
 
@@ -642,7 +642,7 @@ final class Mailstore implements AutoCloseable {
 
     /**
      * Adds {@code raw} to folder {@code name} as message {@code id} (its content's, unless that was
-     * expunged there: {@link #anotherId}) received at {@code received} by the owner; false when the
+     * expunged there: {@link #idIn}) received at {@code received} by the owner; false when the
      * folder holds it already. A message put there by a client is in no topic: a rebuild from the
      * topic does not bring it back.
      */
@@ -677,12 +677,21 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * An id of its own for message {@code id} put back (COPY, MOVE, APPEND) into a folder that
-     * {@code id} was expunged from: under {@code id} the expunged state, which keeps a record
-     * stored again gone, would delete it at once.
+     * The id message {@code id} takes in a folder whose expunged ids are {@code goneThere}
+     * (COPY, MOVE, APPEND): its content's id; or, put back where that was expunged, the first of
+     * that id followed by .1, .2, ... not expunged there, since under an expunged id the state that
+     * keeps a record stored again gone would delete it at once. One message so takes one id in a
+     * folder however often it is put back (a client's retry, a second COPY), and a folder holds it
+     * once, as it holds a delivered message once.
      */
-    static String anotherId(String id) {
-        return id + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+    static String idIn(Set<String> goneThere, String id) {
+        int dot = id.indexOf('.');
+        String content = dot < 0 ? id : id.substring(0, dot);
+        String candidate = content;
+        for (int putBack = 1; goneThere.contains(candidate); putBack++) {
+            candidate = content + "." + putBack;
+        }
+        return candidate;
     }
 
     Quota quota() throws Failure {

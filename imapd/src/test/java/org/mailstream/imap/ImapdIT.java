@@ -828,7 +828,7 @@ class ImapdIT {
 
     @Test
     @Order(26)
-    void theSameMessageAppendedAgainAfterItWasExpungedArrivesUnderANewUid() {
+    void theSameMessageAppendedAgainAfterItWasExpungedArrivesOnceUnderANewUid() {
         slapd.addMailbox("judy");
         JsonNode answers = python("""
                 box = login('judy', 'judy-secret')
@@ -836,14 +836,46 @@ class ImapdIT {
                 box.select('Drafts')
                 box.uid('STORE', '1', '+FLAGS', '(\\\\Deleted)')
                 box.expunge()
-                typ, data = box.append('Drafts', None, None, b'Subject: the same draft\\r\\n\\r\\nbody\\r\\n')
-                answer = [typ, data[0].decode()]
+                answers = []
+                for attempt in range(2):
+                    typ, data = box.append('Drafts', None, None, b'Subject: the same draft\\r\\n\\r\\nbody\\r\\n')
+                    answers.append([typ, data[0].decode()])
                 typ, count = box.select('Drafts')
-                print(json.dumps(answer + [int(count[0])]))
+                print(json.dumps(answers + [int(count[0])]))
                 """);
-        assertEquals("OK", answers.get(0).asText(), answers.toString());
-        assertTrue(answers.get(1).asText().matches("\\[APPENDUID \\d+ 2\\].*"), "a new UID, not 1 again: " + answers);
-        assertEquals(1, answers.get(2).asInt(), "there, not deleted as a record stored again: " + answers);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            assertEquals("OK", answers.get(attempt).get(0).asText(), answers.toString());
+            assertTrue(answers.get(attempt).get(1).asText().matches("\\[APPENDUID \\d+ 2\\].*"),
+                    "a new UID, not 1 again, and the same one for a client's retry: " + answers);
+        }
+        assertEquals(1, answers.get(2).asInt(), "there once, not deleted as a record stored again: " + answers);
+    }
+
+    @Test
+    @Order(27)
+    void aMessageCopiedTwiceBackIntoTheFolderItWasExpungedFromIsThereOnce() {
+        slapd.addMailbox("mallory");
+        JsonNode answers = python("""
+                box = login('mallory', 'mallory-secret')
+                fill(box, 'Here', ['back twice'])
+                box.create('There')
+                box.select('Here')
+                box.uid('MOVE', '1', 'There')
+                box.select('There')
+                answers = {'copies': []}
+                for attempt in range(2):
+                    typ, data = box.uid('COPY', '1', 'Here')
+                    typ_, code = box.response('COPYUID')
+                    answers['copies'].append([typ, code[0].decode() if code[0] else None])
+                typ, count = box.select('Here')
+                answers['Here'] = int(count[0])
+                print(json.dumps(answers))
+                """);
+        JsonNode copies = answers.get("copies");
+        assertEquals("OK", copies.get(0).get(0).asText(), answers.toString());
+        assertTrue(copies.get(0).get(1).asText().matches("\\d+ 1 2"), "UID 2, not 1 again: " + answers);
+        assertEquals(copies.get(0), copies.get(1), "the second COPY names the copy the first made: " + answers);
+        assertEquals(1, answers.get("Here").asInt(), "one message, as a COPY into a folder that holds it already adds none: " + answers);
     }
 
     /** {@code answer} ([result, text], as the prelude's {@code answered} gives it) is a NO with response code {@code code}. */
