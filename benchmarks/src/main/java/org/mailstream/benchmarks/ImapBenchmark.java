@@ -24,6 +24,7 @@ import org.mailstream.local.MailCorpus;
 import org.mailstream.local.MailPublisher;
 import org.mailstream.local.Mbsync;
 import org.mailstream.local.MetricsScrape;
+import org.mailstream.local.ProcessCpu;
 import org.mailstream.local.Slapd;
 import org.mailstream.local.StoreWorkerProcess;
 import org.mailstream.local.TempFiles;
@@ -39,7 +40,8 @@ import org.mailstream.local.TempFiles;
  * STORE +FLAGS (\Seen) on every message; then, imapd alone (Dovecot is not fed from the topic):
  * the time from publishing a mail to EXISTS in an IDLE session, the heap a session idling on that
  * folder adds beyond the folder's view (which imapd keeps when it leaves) and each of
- * {@value #IDLERS} sessions idling on small ones, and the worker's rate while they idle, beside
+ * {@value #IDLERS} sessions idling on small ones, the CPU they cost slapd and imapd while no mail
+ * comes, and the worker's rate while they idle, beside
  * its rate without them, {@value #ROUNDS} times each in turn (the rate alone varied by a third
  * between two runs here).
  *
@@ -52,6 +54,7 @@ public final class ImapBenchmark {
     private static final int IDLERS = 100;
     private static final int BATCH = 5_000;
     private static final int ROUNDS = 3;
+    private static final Duration QUIET = Duration.ofSeconds(30);
     private static final int WORKER_METRICS = FreePort.next();
 
     private ImapBenchmark() {
@@ -134,6 +137,7 @@ public final class ImapBenchmark {
         }
         // Their INBOXes made first, so that every round below is the same work.
         storeFor(publisher, users, IDLERS, 0);
+        quietCost(slapd, imapd, users);
         System.out.printf("%-40s %12s %12s %8s%n", "store-worker, " + BATCH + " mails for " + IDLERS + " users", "idling", "no session", "ratio");
         List<Double> ratios = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
@@ -149,6 +153,19 @@ public final class ImapBenchmark {
         System.out.printf("%-40s %12s %12s %7.2fx%n", "median of the rounds' ratios", "", "", ratios.stream().sorted().toList().get(ROUNDS / 2));
         System.out.printf("imapd heap %d sessions idling on folders of about %d mails add beyond their folders' views: %.0f KiB a session%n",
                 IDLERS, ROUNDS * BATCH / IDLERS, (heapIdling - heapAfterSessionsLeft(imapd.pid())) / 1024.0 / IDLERS);
+    }
+
+    /** What idling sessions cost while no mail comes: slapd's and imapd's CPU a session-second, each session looking every imap.idle.poll.ms. */
+    private static void quietCost(Slapd slapd, ImapdProcess imapd, List<String> users) throws Exception {
+        try (Idling idlers = Idling.start(imapd.port(), users)) {
+            double slapdBefore = ProcessCpu.seconds(slapd.pid());
+            double imapdBefore = ProcessCpu.seconds(imapd.pid());
+            Thread.sleep(QUIET.toMillis());
+            double sessionSeconds = users.size() * QUIET.toSeconds();
+            System.out.printf("%d sessions idling, no mail, %d s: CPU a session-second: slapd %.3f ms, imapd %.3f ms%n", users.size(),
+                    QUIET.toSeconds(), (ProcessCpu.seconds(slapd.pid()) - slapdBefore) * 1000 / sessionSeconds,
+                    (ProcessCpu.seconds(imapd.pid()) - imapdBefore) * 1000 / sessionSeconds);
+        }
     }
 
     /** Python's imaplib holding one session in IDLE on INBOX for each of some users (password NAME-secret), reading what comes. */
