@@ -880,9 +880,8 @@ final class ImapSession implements Protocol.Session {
             store.createFolder("INBOX");
             folder = store.folder(name);
         }
-        String id = MessageIdentity.of(message);
         // As a copy is: put back into a folder it was expunged from, it goes in under an id of its own.
-        String as = Mailstore.idIn(opened(folder.get()).expungedIds(), id);
+        String as = Mailstore.idIn(opened(folder.get()).expungedIds(), MessageIdentity.of(message));
         store.append(name, message, received, as);
         SelectedFolder target = opened(folder.get());
         Optional<SelectedFolder.Message> added = target.messages().stream().filter(m -> m.id().equals(as)).findFirst();
@@ -916,24 +915,25 @@ final class ImapSession implements Protocol.Session {
         if (folder.isEmpty()) {
             return respond(tag, "NO [TRYCREATE] no such folder");
         }
+        String gone = "NO [EXPUNGEISSUED] some of the messages asked for no longer exist" + (move ? ": none moved" : "");
         // Another session's expunges first, as NOOP would tell them: a COPY that would meet one copies nothing, since
         // RFC 3501 wants a failed COPY to leave the target as it was (Dovecot answers the same).
         sendAll(selected.sync(store));
-        boolean expunged = messages.stream().anyMatch(message -> selected.sequenceNumberOf(message.uid()) == 0);
+        if (messages.stream().anyMatch(message -> selected.sequenceNumberOf(message.uid()) == 0)) {
+            return respond(tag, gone);
+        }
         // A message put back into a folder it was expunged from goes in under an id of its own, or the state that keeps
         // it gone there (from a record stored again) would delete the copy at once, and a MOVE would lose the mail.
-        Set<String> goneThere = expunged ? Set.of() : opened(folder.get()).expungedIds();
+        Set<String> goneThere = opened(folder.get()).expungedIds();
         Map<SelectedFolder.Message, String> copiedAs = new LinkedHashMap<>();
-        for (int i = 0; i < messages.size() && !expunged; i++) {
-            SelectedFolder.Message message = messages.get(i);
+        for (SelectedFolder.Message message : messages) {
             String as = Mailstore.idIn(goneThere, message.id());
-            // Gone since that look, or deleted outside IMAP: the copies made stay, for taking one back could delete
-            // a copy another session's MOVE has just counted on. A MOVE then expunges nothing.
-            expunged = !store.copy(selected.name, name, message.id(), as);
+            if (!store.copy(selected.name, name, message.id(), as)) {
+                // Gone since that look, or deleted outside IMAP: the copies made stay, for taking one back could delete
+                // a copy another session's MOVE has just counted on. A MOVE then expunges nothing.
+                return respond(tag, gone);
+            }
             copiedAs.put(message, as);
-        }
-        if (expunged) {
-            return respond(tag, "NO [EXPUNGEISSUED] some of the messages asked for no longer exist" + (move ? ": none moved" : ""));
         }
         SelectedFolder target = opened(folder.get());
         List<Long> from = new ArrayList<>();

@@ -41,7 +41,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
 
 /**
@@ -653,7 +652,7 @@ final class Mailstore implements AutoCloseable {
         message.addAttribute("mailStoreRaw", raw);
         message.addAttribute("mailStoreSize", Integer.toString(raw.length));
         message.addAttribute("mailStoreServedSize", Long.toString(ServedForm.size(raw)));
-        message.addAttribute("mailStoreSha256", MessageIdentity.sha256Hex(raw));
+        message.addAttribute("mailStoreSha256", contentId(id));
         message.addAttribute("mailStoreReceived", StaticUtils.encodeGeneralizedTime(Date.from(received)));
         message.addAttribute("mailStoreRecipient", ownerAddress());
         return addUnlessPresent("adding a message", message);
@@ -685,13 +684,18 @@ final class Mailstore implements AutoCloseable {
      * once, as it holds a delivered message once.
      */
     static String idIn(Set<String> goneThere, String id) {
-        int dot = id.indexOf('.');
-        String content = dot < 0 ? id : id.substring(0, dot);
+        String content = contentId(id);
         String candidate = content;
         for (int putBack = 1; goneThere.contains(candidate); putBack++) {
             candidate = content + "." + putBack;
         }
         return candidate;
+    }
+
+    /** The id of message {@code id}'s content, without a put-back's number: by the identity rule (MessageIdentity), its SHA-256. */
+    private static String contentId(String id) {
+        int dot = id.indexOf('.');
+        return dot < 0 ? id : id.substring(0, dot);
     }
 
     Quota quota() throws Failure {

@@ -787,11 +787,7 @@ class ImapdIT {
         slapd.addMailbox("heidi");
         JsonNode answers = python("""
                 box = login('heidi', 'heidi-secret')
-                fill(box, 'Here', ['there and back'])
-                box.create('There')
-                box.select('Here')
-                box.uid('MOVE', '1', 'There')
-                box.select('There')
+                moved_away(box, 'there and back')
                 typ, data = box.uid('MOVE', '1', 'Here')
                 answers = {'move back': typ}
                 for folder in ['Here', 'There']:
@@ -857,11 +853,7 @@ class ImapdIT {
         slapd.addMailbox("mallory");
         JsonNode answers = python("""
                 box = login('mallory', 'mallory-secret')
-                fill(box, 'Here', ['back twice'])
-                box.create('There')
-                box.select('Here')
-                box.uid('MOVE', '1', 'There')
-                box.select('There')
+                moved_away(box, 'back twice')
                 answers = {'copies': []}
                 for attempt in range(2):
                     typ, data = box.uid('COPY', '1', 'Here')
@@ -942,6 +934,13 @@ class ImapdIT {
                     box.create(folder)
                     for subject in subjects:
                         box.append(folder, None, None, ('Subject: %%s\\r\\n\\r\\nbody\\r\\n' %% subject).encode())
+                def moved_away(box, subject):
+                    # One message, moved from Here (where it stays expunged) to There, which is left selected as UID 1.
+                    fill(box, 'Here', [subject])
+                    box.create('There')
+                    box.select('Here')
+                    box.uid('MOVE', '1', 'There')
+                    box.select('There')
                 """.formatted(imapd.port());
         Command.Result run = Command.of(List.of("python3", "-")).run((prelude + program).getBytes(StandardCharsets.UTF_8),
                 Duration.ofSeconds(120));
