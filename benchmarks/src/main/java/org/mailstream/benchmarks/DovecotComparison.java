@@ -99,7 +99,7 @@ final class DovecotComparison {
             Path config = StoreBenchmark.workerConfig(kafka, slapd, topic, 8, Map.of("store.durability", durability));
             Path workerLog = config.resolveSibling(StoreBenchmark.WORKER_LOG);
             Process worker = StoreBenchmark.startWorker(root, config);
-            Path socket = PostfixBenchmark.socketDirectory().resolve("lmtp");
+            Path socket = Postfix.lmtpSocketPath();
             try (LmtpdProcess lmtpd = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", topic,
                     "lmtp.listen", "unix:" + socket, "lmtp.socket.group", "postfix"));
                  Postfix postfix = Postfix.startLmtp(slapd, socket)) {

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,7 +17,6 @@ import org.mailstream.local.KafkaCluster;
 import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.Postfix;
 import org.mailstream.local.Slapd;
-import org.mailstream.local.TempFiles;
 import org.mailstream.local.TopicReader;
 
 /**
@@ -120,7 +118,7 @@ public final class PostfixBenchmark {
 
     /** Postfix delivering {@code mails} over LMTP to a fresh ingest-lmtpd with {@code settings} added. */
     private static Figure lmtp(String name, int mails, KafkaCluster kafka, Slapd slapd, Map<String, String> settings) throws Exception {
-        Path socket = socketDirectory().resolve("lmtp");
+        Path socket = Postfix.lmtpSocketPath();
         Map<String, String> all = new HashMap<>(settings);
         all.putAll(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", TOPIC, "lmtp.listen", "unix:" + socket,
                 "lmtp.socket.group", "postfix"));
@@ -142,7 +140,7 @@ public final class PostfixBenchmark {
             for (int i = 0; i < 100; i++) {
                 slapd.addMailbox("user" + i);
             }
-            Path socket = socketDirectory().resolve("lmtp");
+            Path socket = Postfix.lmtpSocketPath();
             Process worker = StoreBenchmark.startWorker(root, kafka, slapd, topic, 8, Map.of());
             try (LmtpdProcess lmtpd = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", topic,
                     "lmtp.listen", "unix:" + socket, "lmtp.socket.group", "postfix"));
@@ -223,12 +221,6 @@ public final class PostfixBenchmark {
         }
     }
 
-    /** A directory that Postfix's unprivileged lmtp(8) can reach the socket in. */
-    static Path socketDirectory() throws IOException {
-        Path directory = TempFiles.directory("bench-lmtp");
-        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return directory;
-    }
 
     /**
      * Sends {@code mails} and waits for as many deliveries; {@code processLimit} overrides the ingest

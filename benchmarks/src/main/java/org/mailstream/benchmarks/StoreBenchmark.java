@@ -6,7 +6,6 @@ import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -301,10 +300,8 @@ public final class StoreBenchmark {
     }
 
     /** The failure of a worker that died, with the end of its log: the log's directory goes when the benchmark ends. */
-    static IllegalStateException workerDied(Path log) throws IOException {
-        List<String> lines = Files.readAllLines(log);
-        return new IllegalStateException("store-worker died; its log ends:\n"
-                + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+    static IllegalStateException workerDied(Path log) {
+        return new IllegalStateException("store-worker died\n" + ManagedProcess.logTail("store-worker", log));
     }
 
     /** A store-worker configuration in a directory of its own: group {@code topic} storing {@code topic} into {@code slapd}. */

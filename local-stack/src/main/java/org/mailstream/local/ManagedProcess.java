@@ -190,6 +190,11 @@ public final class ManagedProcess {
 
     /** The end of the log, headed by the process's name, for the message of a failure. */
     public String logTail() {
+        return logTail(name, log);
+    }
+
+    /** The end of {@code log}, headed by {@code name}: for a process that is gone, or that this class never ran. */
+    public static String logTail(String name, Path log) {
         try {
             String text = Files.readString(log);
             return "--- " + name + " log (" + log + ") ---\n"

@@ -48,6 +48,21 @@ public final class Postfix implements AutoCloseable {
     }
 
     /**
+     * Where ingest-lmtpd can listen for this Postfix: a socket path in a new temporary directory
+     * that lmtp(8), running as the postfix user, can reach (not the 0700 of a temporary directory),
+     * removed when the JVM ends.
+     */
+    public static Path lmtpSocketPath() {
+        Path directory = TempFiles.directory("lmtp");
+        try {
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return directory.resolve("mailstream-lmtp");
+    }
+
+    /**
      * Starts Postfix delivering through {@code transport}: "ingest" for the shipped pipe to
      * ingest-cli, whose properties are {@code ingestSettings}, or another master.cf service that
      * {@code extraServices} defines (for the benchmark's comparisons).

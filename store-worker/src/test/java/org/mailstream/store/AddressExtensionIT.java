@@ -8,9 +8,7 @@ import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldif.LDIFException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +22,6 @@ import org.mailstream.local.MailCorpus;
 import org.mailstream.local.Postfix;
 import org.mailstream.local.Slapd;
 import org.mailstream.local.StoreWorkerProcess;
-import org.mailstream.local.TempFiles;
 
 /**
  * Address extensions end to end: real Postfix configured as Debian configures it
@@ -43,9 +40,7 @@ class AddressExtensionIT {
         String name = mailboxWhoseExtensionsHashApart();
         String owner = BackendRouting.of("a", BACKENDS, List.of(), DELIMITER).ownerOf(name + "@example.com");
         KafkaCluster kafka = KafkaCluster.shared();
-        Path sockets = TempFiles.directory("lmtp");
-        Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path socket = sockets.resolve("mailstream-lmtp");
+        Path socket = Postfix.lmtpSocketPath();
         Map<String, String> ingest = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", "extensions",
                 "deadline.ms", "8000", "recipient.delimiter", DELIMITER);
         try (Backend a = new Backend(kafka, "extensions", 4); Slapd b = Slapd.start()) {

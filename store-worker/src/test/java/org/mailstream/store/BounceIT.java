@@ -49,9 +49,7 @@ class BounceIT {
     @Test
     void theSenderOfMailToAMailboxRemovedAfterPostfixTookItIsToldOnceAsAskedAndNeverAgainOnAReplay() throws IOException {
         KafkaCluster kafka = KafkaCluster.shared();
-        Path sockets = TempFiles.directory("lmtp");
-        Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path socket = sockets.resolve("mailstream-lmtp");
+        Path socket = Postfix.lmtpSocketPath();
         try (Backend backend = new Backend(kafka, "bounces", 2);
                 LmtpdProcess lmtpd = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", "bounces",
                         "deadline.ms", "8000", "lmtp.listen", "unix:" + socket, "lmtp.socket.group", "postfix"));

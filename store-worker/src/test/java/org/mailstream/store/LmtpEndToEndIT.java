@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +26,6 @@ import org.mailstream.local.LmtpdProcess;
 import org.mailstream.local.MailCorpus;
 import org.mailstream.local.Postfix;
 import org.mailstream.local.StoreWorkerProcess;
-import org.mailstream.local.TempFiles;
 import org.mailstream.local.TopicReader;
 import org.mailstream.schemas.MessageIdentity;
 
@@ -55,10 +52,7 @@ class LmtpEndToEndIT {
         backend.addMailboxes("box");
         backend.addMailboxes(IntStream.rangeClosed(2, 100).mapToObj(i -> i + "box").toArray(String[]::new));
         backend.addMailboxes("dora", "kim");
-        // lmtp(8) runs as the postfix user: it must reach the socket's directory and the socket.
-        Path sockets = TempFiles.directory("lmtp");
-        Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path socket = sockets.resolve("mailstream-lmtp");
+        Path socket = Postfix.lmtpSocketPath();
         lmtpd = LmtpdProcess.start(Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(), "topic", backend.topic,
                 "deadline.ms", "8000", "lmtp.listen", "unix:" + socket, "lmtp.socket.group", "postfix"));
         postfix = Postfix.startLmtp(backend.slapd, socket);
