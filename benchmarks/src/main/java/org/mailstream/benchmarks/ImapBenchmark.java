@@ -6,14 +6,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 import org.mailstream.local.Command;
 import org.mailstream.local.Dovecot;
@@ -36,14 +39,15 @@ import org.mailstream.local.TempFiles;
  * once they are given, the same after three more (as a server that has run a while: imapd's JIT
  * has compiled what a pull runs), its resync with nothing new (at once, and after 11 s with no
  * change), every message read as mbsync reads it but written nowhere (the server's share of a
- * pull), the header fields of every message as a mail client opening the folder asks for them,
+ * pull), with the CPU each side's servers spent on the pulls and those reads (imapd's with
+ * slapd's), the header fields of every message as a mail client opening the folder asks for them,
  * STORE +FLAGS (\Seen) on every message; then, imapd alone (Dovecot is not fed from the topic):
  * the time from publishing a mail to EXISTS in an IDLE session, the heap a session idling on that
  * folder adds beyond the folder's view (which imapd keeps when it leaves) and each of
  * {@value #IDLERS} sessions idling on small ones, the CPU they cost slapd and imapd while no mail
- * comes, and the worker's rate while they idle, beside
- * its rate without them, {@value #ROUNDS} times each in turn (the rate alone varied by a third
- * between two runs here).
+ * comes, and the worker's rate while they idle, beside its rate without them, {@value #ROUNDS}
+ * times each in turn (the rate alone varied by a third between two runs here), with what each
+ * round cost the worker, slapd and imapd a mail.
  *
  * <p>Usage: {@code ImapBenchmark MAILS}; needs bin/install, mbsync, python3 and dovecot.
  */
@@ -82,20 +86,21 @@ public final class ImapBenchmark {
                 dovecot.deliver("alice", mails);
                 System.out.printf("%d mails of 2-30 KB (%.1f MB), one mailbox%n", count,
                         mails.stream().mapToLong(m -> m.length).sum() / 1e6);
-                System.out.printf("%-40s %12s %12s %8s%n", "", "imapd", "Dovecot", "ratio");
+                System.out.printf("%-40s %12s %12s %8s   %s%n", "", "imapd", "Dovecot", "ratio", "CPU s, imapd and slapd / Dovecot");
                 // The first look gives imapd's UIDs and builds Dovecot's index: both are part of a first pull.
                 Mbsync fromImapd = Mbsync.of(imapd.port(), "alice", "alice-secret");
                 Mbsync fromDovecot = Mbsync.of(dovecot.port(), "alice", "alice-secret");
-                row("mbsync first pull, UIDs given (s)", seconds(fromImapd), seconds(fromDovecot));
-                row("mbsync pull into an empty Maildir (s)", seconds(Mbsync.of(imapd.port(), "alice", "alice-secret")),
-                        seconds(Mbsync.of(dovecot.port(), "alice", "alice-secret")));
+                long[] ours = {imapd.pid(), slapd.pid()};
+                row("mbsync first pull, UIDs given (s)", run(() -> seconds(fromImapd), ours), run(() -> seconds(fromDovecot), dovecot.pid()));
+                row("mbsync pull into an empty Maildir (s)", run(() -> seconds(Mbsync.of(imapd.port(), "alice", "alice-secret")), ours),
+                        run(() -> seconds(Mbsync.of(dovecot.port(), "alice", "alice-secret")), dovecot.pid()));
                 // As a server that has run a while: imapd's JIT compiles what a pull runs over the first few (Dovecot is C).
                 for (int warmUp = 0; warmUp < 3; warmUp++) {
                     seconds(Mbsync.of(imapd.port(), "alice", "alice-secret"));
                     seconds(Mbsync.of(dovecot.port(), "alice", "alice-secret"));
                 }
-                row("the same, after three more pulls (s)", seconds(Mbsync.of(imapd.port(), "alice", "alice-secret")),
-                        seconds(Mbsync.of(dovecot.port(), "alice", "alice-secret")));
+                row("the same, after three more pulls (s)", run(() -> seconds(Mbsync.of(imapd.port(), "alice", "alice-secret")), ours),
+                        run(() -> seconds(Mbsync.of(dovecot.port(), "alice", "alice-secret")), dovecot.pid()));
                 // mbsync's first resync rewrites its own state (a second on either server): not what a resync costs.
                 seconds(fromImapd);
                 seconds(fromDovecot);
@@ -104,14 +109,15 @@ public final class ImapBenchmark {
                 // longer than the margin within which imapd reads changes again (10 s).
                 Thread.sleep(11_000);
                 row("mbsync resync, nothing new for 11 s (s)", medianSeconds(fromImapd), medianSeconds(fromDovecot));
-                row("each message, 34 FETCH in flight (s)", pipelinedFetches(imapd.port()), pipelinedFetches(dovecot.port()));
+                row("each message, 34 FETCH in flight (s)", run(() -> pipelinedFetches(imapd.port()), ours),
+                        run(() -> pipelinedFetches(dovecot.port()), dovecot.pid()));
                 row("UID FETCH 1:* list headers (s)", listHeaders(imapd.port()), listHeaders(dovecot.port()));
                 row("UID STORE 1:* +FLAGS (\\Seen) (s)", flagAll(imapd.port()), flagAll(dovecot.port()));
                 List<Long> delays = idleDelays(imapd.port(), publisher);
                 Collections.sort(delays);
                 System.out.printf("publish to EXISTS in IDLE, imapd, %d mails: p50 %d ms, p95 %d ms, max %d ms%n", delays.size(),
                         delays.get(delays.size() / 2), delays.get((int) Math.ceil(delays.size() * 0.95) - 1), delays.get(delays.size() - 1));
-                idleSessions(slapd, imapd, publisher, count + IDLE_MAILS);
+                idleSessions(slapd, imapd, worker, publisher, count + IDLE_MAILS);
             }
         }
     }
@@ -122,7 +128,7 @@ public final class ImapBenchmark {
      * given its UID and announced by its owner's session) beside its rate with no session open;
      * and first the heap of one session idling on alice's folder of every mail.
      */
-    private static void idleSessions(Slapd slapd, ImapdProcess imapd, MailPublisher publisher, int mails) throws Exception {
+    private static void idleSessions(Slapd slapd, ImapdProcess imapd, StoreWorkerProcess worker, MailPublisher publisher, int mails) throws Exception {
         long heapIdling;
         try (Idling alice = Idling.start(imapd.port(), List.of("alice"))) {
             heapIdling = heapAfterGc(imapd.pid());
@@ -136,19 +142,24 @@ public final class ImapBenchmark {
             slapd.addMailbox(users.get(i));
         }
         // Their INBOXes made first, so that every round below is the same work.
-        storeFor(publisher, users, IDLERS, 0);
+        Map<String, Long> servers = Map.of("store-worker", worker.pid(), "slapd", slapd.pid(), "imapd", imapd.pid());
+        storeFor(publisher, users, IDLERS, 0, servers);
         quietCost(slapd, imapd, users);
-        System.out.printf("%-40s %12s %12s %8s%n", "store-worker, " + BATCH + " mails for " + IDLERS + " users", "idling", "no session", "ratio");
+        System.out.printf("%-40s %12s %12s %8s   %s%n", "store-worker, " + BATCH + " mails for " + IDLERS + " users", "idling", "no session",
+                "ratio", "CPU s per 1,000 mails, idling / no session");
         List<Double> ratios = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
-            double without = BATCH / storeFor(publisher, users, BATCH, 1 + 2 * round);
-            double with;
+            Batch without = storeFor(publisher, users, BATCH, 1 + 2 * round, servers);
+            Batch with;
             try (Idling idlers = Idling.start(imapd.port(), users)) {
                 heapIdling = heapAfterGc(imapd.pid());
-                with = BATCH / storeFor(publisher, users, BATCH, 2 + 2 * round);
+                with = storeFor(publisher, users, BATCH, 2 + 2 * round, servers);
             }
-            ratios.add(with / without);
-            System.out.printf("%-40s %12.0f %12.0f %7.2fx%n", "mails/s, round " + (round + 1), with, without, with / without);
+            ratios.add(with.rate() / without.rate());
+            System.out.printf("%-40s %12.0f %12.0f %7.2fx   %s%n", "mails/s, round " + (round + 1), with.rate(), without.rate(),
+                    with.rate() / without.rate(), servers.keySet().stream().sorted()
+                            .map(name -> String.format("%s %.2f / %.2f", name, with.cpuPerThousand().get(name), without.cpuPerThousand().get(name)))
+                            .collect(Collectors.joining(", ")));
         }
         System.out.printf("%-40s %12s %12s %7.2fx%n", "median of the rounds' ratios", "", "", ratios.stream().sorted().toList().get(ROUNDS / 2));
         System.out.printf("imapd heap %d sessions idling on folders of about %d mails add beyond their folders' views: %.0f KiB a session%n",
@@ -221,18 +232,31 @@ public final class ImapBenchmark {
         }
     }
 
-    /** Seconds the worker takes to store {@code count} mails of 4 KB for {@code users} in turn, as its /metrics counts them. */
-    private static double storeFor(MailPublisher publisher, List<String> users, int count, int round) throws IOException {
+    /** A batch stored: mails a second, and each server's CPU seconds per 1,000 of them. */
+    private record Batch(double rate, Map<String, Double> cpuPerThousand) {
+    }
+
+    /** The worker storing {@code count} mails of 4 KB for {@code users} in turn, timed as its /metrics counts them, and what it cost {@code servers} (name to pid). */
+    private static Batch storeFor(MailPublisher publisher, List<String> users, int count, int round, Map<String, Long> servers) throws IOException {
         double stored = storedSoFar();
         List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             mails.add(Map.entry(users.get(i % users.size()) + "@example.com", MailCorpus.ofSize(4_096, round * 1_000_000 + i)));
         }
+        Map<String, Double> cpuBefore = cpu(servers);
         long start = System.nanoTime();
         publisher.publish(mails);
         Awaitility.await("stored").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100))
                 .until(() -> storedSoFar() >= stored + count);
-        return (System.nanoTime() - start) / 1e9;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Map<String, Double> cpuAfter = cpu(servers);
+        return new Batch(count / seconds, cpuAfter.keySet().stream()
+                .collect(Collectors.toMap(name -> name, name -> (cpuAfter.get(name) - cpuBefore.get(name)) * 1000 / count)));
+    }
+
+    /** CPU seconds each of {@code servers} (name to pid) has used so far. */
+    private static Map<String, Double> cpu(Map<String, Long> servers) {
+        return servers.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, server -> ProcessCpu.seconds(server.getValue())));
     }
 
     private static double storedSoFar() throws IOException {
@@ -262,6 +286,22 @@ public final class ImapBenchmark {
 
     private static void row(String what, double ours, double theirs) {
         System.out.printf("%-40s %12.2f %12.2f %7.2fx%n", what, ours, theirs, ours / theirs);
+    }
+
+    /** A client's run against one side: its seconds, and the CPU seconds of the servers that answered it (imapd with slapd). */
+    private record Run(double seconds, double cpu) {
+    }
+
+    /** {@code client}'s run, with the CPU that {@code servers} (pids) spent meanwhile. */
+    private static Run run(DoubleSupplier client, long... servers) {
+        double before = Arrays.stream(servers).mapToDouble(ProcessCpu::seconds).sum();
+        double seconds = client.getAsDouble();
+        return new Run(seconds, Arrays.stream(servers).mapToDouble(ProcessCpu::seconds).sum() - before);
+    }
+
+    private static void row(String what, Run ours, Run theirs) {
+        System.out.printf("%-40s %12.2f %12.2f %7.2fx   %.2f / %.2f%n", what, ours.seconds(), theirs.seconds(), ours.seconds() / theirs.seconds(),
+                ours.cpu(), theirs.cpu());
     }
 
     /** Seconds {@code mbsync}'s pull takes. */

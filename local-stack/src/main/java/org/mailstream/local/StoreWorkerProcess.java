@@ -73,6 +73,10 @@ public final class StoreWorkerProcess implements AutoCloseable {
     }
 
     /** SIGKILL: a crash in the middle of whatever it was doing. */
+    public long pid() {
+        return process.pid();
+    }
+
     public void kill() {
         process.kill();
     }
