@@ -41,6 +41,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.mailstream.schemas.ServedForm;
 
 /**
@@ -514,65 +515,83 @@ final class Mailstore implements AutoCloseable {
         do {
             pending = first.next();
             first.remove();
-            if (pending.sent) {
+            if (pending.read != null) {
                 readsSent--;
                 bytesSent -= pending.size;
             }
         } while (!pending.id.equals(id) || !pending.folder.equals(folder));
         sendExpected();
-        return pending.bytes();
+        return pending.read == null ? raw(folder, id) : pending.read.bytes(folder, id);
     }
 
+    /**
+     * Sends the reads of the next messages expected that fit the window, as one search of their
+     * folder, once half the window is free: slapd spends about as much on an operation as on
+     * reading a message of 16 KB, so reads of one message each would double its share of a pull.
+     */
     private void sendExpected() {
+        if (readsSent > READ_AHEAD_MESSAGES / 2 || bytesSent > READ_AHEAD_BYTES / 2) {
+            return;
+        }
+        List<Pending> batch = new ArrayList<>();
         for (Pending pending : expected.values()) {
-            if (pending.sent) {
+            if (pending.read != null) {
                 continue;
             }
-            if (readsSent > 0 && (readsSent >= READ_AHEAD_MESSAGES || bytesSent + pending.size > READ_AHEAD_BYTES)) {
-                return;
+            if (!batch.isEmpty() && !pending.folder.equals(batch.get(0).folder)
+                    || readsSent > 0 && (readsSent >= READ_AHEAD_MESSAGES || bytesSent + pending.size > READ_AHEAD_BYTES)) {
+                break;
             }
-            pending.send();
+            batch.add(pending);
             readsSent++;
             bytesSent += pending.size;
         }
+        if (!batch.isEmpty()) {
+            Read read = new Read(batch.get(0).folder, batch.stream().map(pending -> pending.id).toList());
+            batch.forEach(pending -> pending.read = read);
+        }
     }
 
-    /** One message expected: its read, once sent, arrives while the session sends the messages before it. */
-    private final class Pending implements AsyncSearchResultListener {
-        private static final long serialVersionUID = 1L;
+    /** One message expected, and the read that asks for it once sent. */
+    private static final class Pending {
         private final String folder;
         private final String id;
         private final long size;
-        private boolean sent;
-        /** The read sent; null when it could not be sent. */
-        private AsyncRequestID request;
-        private volatile SearchResultEntry entry;
+        private Read read;
 
         Pending(String folder, String id, long size) {
             this.folder = folder;
             this.id = id;
             this.size = size;
         }
+    }
 
-        void send() {
-            sent = true;
+    /** One search of a folder for the bytes of several messages, answered while the session sends the messages before them. */
+    private final class Read implements AsyncSearchResultListener {
+        private static final long serialVersionUID = 1L;
+        /** The bytes found, by message id, each given up once taken. */
+        private final Map<String, byte[]> found = new ConcurrentHashMap<>();
+        /** The search sent; null when it could not be sent. */
+        private AsyncRequestID request;
+
+        Read(String folder, List<String> ids) {
             try {
-                request = connection.asyncSearch(new SearchRequest(this, messageDn(folder, id).toString(), SearchScope.BASE,
-                        Filter.createPresenceFilter("objectClass"), "mailStoreRaw"));
+                // State entries name a message by mailStoreId too; they have no bytes and are passed over.
+                request = connection.asyncSearch(new SearchRequest(this, folderDn(folder).toString(), SearchScope.ONE,
+                        Filter.createORFilter(ids.stream().map(id -> Filter.createEqualityFilter("mailStoreId", id)).toList()),
+                        "mailStoreId", "mailStoreRaw"));
             } catch (LDAPException e) {
-                // Read when its turn comes, the way raw reads, reconnecting if need be.
+                // Each read when its turn comes, the way raw reads, reconnecting if need be.
             }
         }
 
-        byte[] bytes() throws Failure {
+        /** The bytes of message {@code id}, which this read asked for; null when it is no longer there. */
+        byte[] bytes(String folder, String id) throws Failure {
             if (request != null) {
                 try {
-                    LDAPResult result = awaited(request);
-                    if (result.getResultCode() == ResultCode.SUCCESS) {
-                        return entry == null ? null : entry.getAttributeValueBytes("mailStoreRaw");
-                    }
-                    if (result.getResultCode() == ResultCode.NO_SUCH_OBJECT) {
-                        return null;
+                    ResultCode answer = awaited(request).getResultCode();
+                    if (answer == ResultCode.SUCCESS || answer == ResultCode.NO_SUCH_OBJECT) {
+                        return found.remove(id);
                     }
                 } catch (LDAPException e) {
                     // as any other answer: read again below, which says why it cannot
@@ -583,7 +602,10 @@ final class Mailstore implements AutoCloseable {
 
         @Override
         public void searchEntryReturned(SearchResultEntry returned) {
-            entry = returned;
+            byte[] raw = returned.getAttributeValueBytes("mailStoreRaw");
+            if (raw != null) {
+                found.put(returned.getAttributeValue("mailStoreId"), raw);
+            }
         }
 
         @Override

@@ -870,6 +870,35 @@ class ImapdIT {
         assertEquals(1, answers.get("Here").asInt(), "one message, as a COPY into a folder that holds it already adds none: " + answers);
     }
 
+    @Test
+    @Order(28)
+    void aFetchOfSeveralMessagesOneOfWhichWasDeletedOutsideImapSendsEveryOtherAndSaysOneIsGone() throws LDAPException {
+        slapd.addMailbox("niaj");
+        python("""
+                box = login('niaj', 'niaj-secret')
+                fill(box, 'Several', ['several %d' % i for i in range(6)])
+                box.select('Several')
+                # A state entry names the first message by its id too, as a message's: it has no bytes to serve.
+                box.uid('STORE', '1', '+FLAGS', '(\\\\Flagged)')
+                box.logout()
+                print('[]')
+                """);
+        try (LDAPConnection root = slapd.rootConnection()) {
+            root.delete("mailStoreId=" + MessageIdentity.of("Subject: several 3\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII))
+                    + ",cn=Several,uid=niaj," + Slapd.PEOPLE);
+        }
+        JsonNode answers = python("""
+                box = login('niaj', 'niaj-secret')
+                box.select('Several')
+                typ, data = box.uid('FETCH', '1:6', '(BODY.PEEK[])')
+                served = [item[1].decode().split('\\r\\n')[0] for item in box.response('FETCH')[1] if isinstance(item, tuple)]
+                print(json.dumps([answered(typ, data), served]))
+                """);
+        assertRefused("EXPUNGEISSUED", answers.get(0), answers);
+        assertEquals("[\"Subject: several 0\",\"Subject: several 1\",\"Subject: several 2\",\"Subject: several 4\",\"Subject: several 5\"]",
+                answers.get(1).toString(), "every other message, each its own, in order: " + answers);
+    }
+
     /** {@code answer} ([result, text], as the prelude's {@code answered} gives it) is a NO with response code {@code code}. */
     private static void assertRefused(String code, JsonNode answer, JsonNode context) {
         assertEquals("NO", answer.get(0).asText(), context.toString());
