@@ -265,7 +265,7 @@ final class Mailstore implements AutoCloseable {
         long created = 1;
         String timestamp = entry.getAttributeValue("createTimestamp");
         try {
-            created = timestamp == null ? 1 : StaticUtils.decodeGeneralizedTime(timestamp).getTime() / 1000;
+            created = timestamp == null ? 1 : GeneralizedTime.parse(timestamp).getEpochSecond();
         } catch (ParseException unreadable) {
             // UIDVALIDITY 1, as for an INBOX not made yet
         }
@@ -322,13 +322,21 @@ final class Mailstore implements AutoCloseable {
                 states.addAll(givenBy(entry));
             } else {
                 Long served = entry.getAttributeValueAsLong("mailStoreServedSize");
-                messages.add(new Stored(entry.getAttributeValue("mailStoreId"),
-                        entry.getAttributeValueAsDate("mailStoreReceived").toInstant(),
+                messages.add(new Stored(entry.getAttributeValue("mailStoreId"), received(entry),
                         // Stored before the worker recorded it: the size as stored, until a reparse adds it.
                         served != null ? served : entry.getAttributeValueAsLong("mailStoreSize")));
             }
         }
         return new Snapshot(states, messages, newestChange, true);
+    }
+
+    /** When a message entry's mail was received; one whose time the SDK cannot read either comes before all others. */
+    private static Instant received(Entry message) {
+        try {
+            return GeneralizedTime.parse(message.getAttributeValue("mailStoreReceived"));
+        } catch (ParseException unreadable) {
+            return Instant.EPOCH;
+        }
     }
 
     /**
