@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * One item a FETCH asks for (RFC 3501 6.4.5), parsed from its text: a plain one (UID, FLAGS,
@@ -22,6 +23,10 @@ record FetchItem(String name, String section, List<Integer> partNumbers, Part pa
     enum Part { ALL, HEADER, HEADER_FIELDS, HEADER_FIELDS_NOT, TEXT, MIME }
 
     private static final Set<String> PLAIN = Set.of("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY");
+    private static final Pattern PART_NUMBER = Pattern.compile("[1-9]\\d{0,5}");
+    private static final Pattern HEADER_FIELDS = Pattern.compile("HEADER\\.FIELDS(\\.NOT)? \\(.*");
+    private static final Pattern SPACES = Pattern.compile(" +");
+    private static final Pattern PARTIAL_NUMBER = Pattern.compile("\\d{1,10}");
 
     boolean isBody() {
         return section != null;
@@ -251,7 +256,7 @@ record FetchItem(String name, String section, List<Integer> partNumbers, Part pa
             while (!rest.isEmpty() && Character.isDigit(rest.charAt(0))) {
                 int dot = rest.indexOf('.');
                 String number = dot < 0 ? rest : rest.substring(0, dot);
-                if (!number.matches("[1-9]\\d{0,5}")) {
+                if (!PART_NUMBER.matcher(number).matches()) {
                     throw new Arguments.Bad("not a part number: " + number);
                 }
                 numbers.add(Integer.parseInt(number));
@@ -262,10 +267,10 @@ record FetchItem(String name, String section, List<Integer> partNumbers, Part pa
             Part part;
             if (upper.startsWith("HEADER.FIELDS")) {
                 int open = rest.indexOf('(');
-                if (open < 0 || !rest.endsWith(")") || !upper.matches("HEADER\\.FIELDS(\\.NOT)? \\(.*")) {
+                if (open < 0 || !rest.endsWith(")") || !HEADER_FIELDS.matcher(upper).matches()) {
                     throw new Arguments.Bad("HEADER.FIELDS needs a list of field names: " + section);
                 }
-                fields = List.of(rest.substring(open + 1, rest.length() - 1).strip().split(" +"));
+                fields = List.of(SPACES.split(rest.substring(open + 1, rest.length() - 1).strip()));
                 part = upper.startsWith("HEADER.FIELDS.NOT") ? Part.HEADER_FIELDS_NOT : Part.HEADER_FIELDS;
                 upper = upper.substring(0, open) + "(" + String.join(" ", fields).toUpperCase(Locale.ROOT) + ")";
             } else {
@@ -288,7 +293,8 @@ record FetchItem(String name, String section, List<Integer> partNumbers, Part pa
             if (take('<')) {
                 int dot = text.indexOf('.', at);
                 int end = text.indexOf('>', at);
-                if (dot < 0 || end < dot || !text.substring(at, dot).matches("\\d{1,10}") || !text.substring(dot + 1, end).matches("\\d{1,10}")
+                if (dot < 0 || end < dot || !PARTIAL_NUMBER.matcher(text.substring(at, dot)).matches()
+                        || !PARTIAL_NUMBER.matcher(text.substring(dot + 1, end)).matches()
                         || Long.parseLong(text.substring(dot + 1, end)) == 0) {
                     throw new Arguments.Bad("a partial is <offset.length>, the length above zero");
                 }

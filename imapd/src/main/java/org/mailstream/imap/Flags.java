@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -24,6 +25,9 @@ final class Flags {
     static final String SYSTEM_LIST = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft)";
     static final String PERMANENT_LIST = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)";
 
+    /** An atom (no list, quoting, wildcard or response-code characters): what a keyword may be. */
+    private static final Pattern KEYWORD = Pattern.compile("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]{1,100}");
+
     private Flags() {
     }
 
@@ -37,7 +41,7 @@ final class Flags {
             }
             return system;
         }
-        if (!flag.matches("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]{1,100}")) {
+        if (!KEYWORD.matcher(flag).matches()) {
             throw new Arguments.Bad("not a keyword: " + flag);
         }
         return flag;

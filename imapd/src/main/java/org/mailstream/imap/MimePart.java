@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * One part of a message as served (CRLF line ends): where its header and body lie, its header
@@ -15,6 +16,8 @@ import java.util.Optional;
  * preamble. What a broken message gives is what it holds, never an error.
  */
 final class MimePart {
+
+    private static final Pattern LINE_END = Pattern.compile("\r\n");
 
     /** A header field: its name, and its value as written, folds (CRLF and the space after) included, leading space trimmed. */
     record Field(String name, String value) {
@@ -219,7 +222,7 @@ final class MimePart {
         String header = new String(bytes, start, bodyStart - start, StandardCharsets.ISO_8859_1);
         String name = null;
         StringBuilder value = new StringBuilder();
-        for (String line : header.split("\r\n")) {
+        for (String line : LINE_END.split(header)) {
             if (!line.isEmpty() && (line.charAt(0) == ' ' || line.charAt(0) == '\t') && name != null) {
                 value.append("\r\n").append(line);
                 continue;

@@ -4,9 +4,12 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.IntToLongFunction;
+import java.util.regex.Pattern;
 
 /** A sequence set (RFC 3501 9, sequence-set): numbers and ranges, with {@code *} for the largest in use. */
 record SequenceSet(List<long[]> ranges) {
+
+    private static final Pattern NUMBER = Pattern.compile("[1-9]\\d{0,9}");
 
     /** Parses {@code text} such as {@code 1:3,7,9:*}; {@code *} stands for {@link Long#MAX_VALUE} until {@link #contains} resolves it. */
     static SequenceSet parse(String text) throws Arguments.Bad {
@@ -27,7 +30,7 @@ record SequenceSet(List<long[]> ranges) {
         if (text.equals("*")) {
             return Long.MAX_VALUE;
         }
-        if (!text.matches("[1-9]\\d{0,9}") || Long.parseLong(text) > 4_294_967_295L) {
+        if (!NUMBER.matcher(text).matches() || Long.parseLong(text) > 4_294_967_295L) {
             throw new Arguments.Bad("not a sequence set: " + set);
         }
         return Long.parseLong(text);

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * ENVELOPE and BODYSTRUCTURE (RFC 3501 7.4.2) of a message as served, written as IMAP writes
@@ -14,6 +15,10 @@ import java.util.Locale;
  * odd message gives.
  */
 final class Structure {
+
+    private static final Pattern COMMENT = Pattern.compile("\\([^)]*\\)");
+    private static final Pattern LANGUAGE_SEPARATOR = Pattern.compile("[,\\s]+");
+    private static final Pattern FOLD = Pattern.compile("\r?\n[ \t]*");
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
@@ -150,7 +155,7 @@ final class Structure {
     /** Content-Language as the list of its tags (RFC 3501 body-fld-lang), as Dovecot writes it even for one. */
     private void languages(MimePart part) {
         String field = part.field("Content-Language").orElse(null);
-        List<String> tags = field == null ? List.of() : Arrays.stream(field.replaceAll("\\([^)]*\\)", "").split("[,\\s]+"))
+        List<String> tags = field == null ? List.of() : Arrays.stream(LANGUAGE_SEPARATOR.split(COMMENT.matcher(field).replaceAll("")))
                 .filter(tag -> !tag.isEmpty()).toList();
         if (tags.isEmpty()) {
             text("NIL");
@@ -211,7 +216,7 @@ final class Structure {
      */
     private void string(String written) {
         boolean folded = written.indexOf('\r') >= 0 || written.indexOf('\n') >= 0;
-        String value = folded ? written.replaceAll("\r?\n[ \t]*", " ").replace("\r", "") : written;
+        String value = folded ? FOLD.matcher(written).replaceAll(" ").replace("\r", "") : written;
         byte[] octets = value.getBytes(StandardCharsets.ISO_8859_1);
         boolean quotable = !folded && octets.length < 1024;
         for (byte octet : octets) {
