@@ -9,14 +9,15 @@ import java.time.ZoneOffset;
 
 /**
  * An LDAP GeneralizedTime value as an instant, to the millisecond. The form store-worker, imapd
- * and slapd write (yyyyMMddHHmmss, an optional fraction, Z) is read digit by digit: every message entry a look
- * reads carries one, and the SDK's reader builds a date formatter and calendar a value. Any other
- * form the syntax allows (minutes or seconds left out, an offset) goes through the SDK.
+ * and slapd write (yyyyMMddHHmmss, an optional fraction, Z) is read digit by digit: every message
+ * entry a look reads carries one, and the SDK's reader builds a date formatter and a calendar a
+ * value. Any other form the syntax allows (minutes or seconds left out, an offset) goes through
+ * the SDK.
  */
 final class GeneralizedTime {
 
     private static final int SECONDS_END = 14;
-    private static final int NANO_DIGITS = 9;
+    private static final int MAX_FRACTION_DIGITS = 9;
     private static final int MILLI_DIGITS = 3;
 
     private GeneralizedTime() {
@@ -30,7 +31,7 @@ final class GeneralizedTime {
     /** {@code value} in the form written here, or null when it has another. */
     private static Instant asWritten(String value) {
         int zone = value.length() - 1;
-        boolean fraction = zone > SECONDS_END + 1 && zone - SECONDS_END - 1 <= NANO_DIGITS && value.charAt(SECONDS_END) == '.';
+        boolean fraction = zone > SECONDS_END + 1 && zone - SECONDS_END - 1 <= MAX_FRACTION_DIGITS && value.charAt(SECONDS_END) == '.';
         if (zone < SECONDS_END || value.charAt(zone) != 'Z' || !(zone == SECONDS_END || fraction)
                 || !digits(value, 0, SECONDS_END) || fraction && !digits(value, SECONDS_END + 1, zone)) {
             return null;
