@@ -128,7 +128,8 @@ public final class ImapBenchmark {
      * given its UID and announced by its owner's session) beside its rate with no session open;
      * and first the heap of one session idling on alice's folder of every mail.
      */
-    private static void idleSessions(Slapd slapd, ImapdProcess imapd, StoreWorkerProcess worker, MailPublisher publisher, int mails) throws Exception {
+    private static void idleSessions(Slapd slapd, ImapdProcess imapd, StoreWorkerProcess worker, MailPublisher publisher, int mails)
+            throws Exception {
         long heapIdling;
         try (Idling alice = Idling.start(imapd.port(), List.of("alice"))) {
             heapIdling = heapAfterGc(imapd.pid());
@@ -236,7 +237,10 @@ public final class ImapBenchmark {
     private record Batch(double rate, Map<String, Double> cpuPerThousand) {
     }
 
-    /** The worker storing {@code count} mails of 4 KB for {@code users} in turn, timed as its /metrics counts them, and what it cost {@code servers} (name to pid). */
+    /**
+     * The worker storing {@code count} mails of 4 KB for {@code users} in turn, timed as its
+     * /metrics counts them, and what it cost {@code servers} (name to pid).
+     */
     private static Batch storeFor(MailPublisher publisher, List<String> users, int count, int round, Map<String, Long> servers) throws IOException {
         double stored = storedSoFar();
         List<Map.Entry<String, byte[]>> mails = new ArrayList<>();
