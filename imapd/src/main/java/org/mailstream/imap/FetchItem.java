@@ -119,6 +119,16 @@ record FetchItem(String name, String section, List<Integer> partNumbers, Part pa
             case HEADER_FIELDS -> fields(within, true);
             case HEADER_FIELDS_NOT -> fields(within, false);
         };
+        return partial(octets);
+    }
+
+    /** Whether this item sends the whole message as served, or a partial of it: what mbsync asks of every message, with no parsing. */
+    boolean isWholeMessage() {
+        return isBody() && partNumbers.isEmpty() && part == Part.ALL;
+    }
+
+    /** {@code octets} cut to this item's partial, or all of them when it names none. */
+    byte[] partial(byte[] octets) {
         if (offset == WHOLE) {
             return octets;
         }

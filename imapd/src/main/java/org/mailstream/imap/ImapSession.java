@@ -666,7 +666,9 @@ final class ImapSession implements Protocol.Session {
             }
         }
         int gone = 0;
+        boolean needsParts = items.stream().anyMatch(item -> item.needsStructure() || item.isBody() && !item.isWholeMessage());
         for (SelectedFolder.Message message : messages) {
+            byte[] served = null;
             MimePart content = null;
             if (needsBody) {
                 byte[] raw = store.bytes(selected.name, message.id());
@@ -674,7 +676,8 @@ final class ImapSession implements Protocol.Session {
                     gone++;
                     continue;
                 }
-                content = MimePart.of(ServedForm.of(raw));
+                served = ServedForm.of(raw);
+                content = needsParts ? MimePart.of(served) : null;
             }
             Set<String> flags = message.flags();
             boolean flagsChanged = false;
@@ -706,7 +709,7 @@ final class ImapSession implements Protocol.Session {
                     }
                     default -> {
                         if (item.isBody()) {
-                            byte[] octets = item.select(content);
+                            byte[] octets = item.isWholeMessage() ? item.partial(served) : item.select(content);
                             write(item.responseName() + " {" + octets.length + "}\r\n");
                             out.write(octets);
                             context.metrics.sent(octets.length);
