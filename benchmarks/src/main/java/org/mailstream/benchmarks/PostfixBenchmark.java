@@ -221,7 +221,6 @@ public final class PostfixBenchmark {
         }
     }
 
-
     /**
      * Sends {@code mails} and waits for as many deliveries; {@code processLimit} overrides the ingest
      * transport's maxproc; {@code server}, when given, is the resident server whose CPU time counts.

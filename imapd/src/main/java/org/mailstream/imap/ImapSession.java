@@ -666,7 +666,7 @@ final class ImapSession implements Protocol.Session {
             }
         }
         int gone = 0;
-        boolean needsParts = items.stream().anyMatch(item -> item.needsStructure() || item.isBody() && !item.isWholeMessage());
+        boolean needsParts = Fetch.parsesContent(items);
         for (SelectedFolder.Message message : messages) {
             byte[] served = null;
             MimePart content = null;
@@ -978,6 +978,11 @@ final class ImapSession implements Protocol.Session {
         /** Whether any of {@code items} needs the message's content. */
         static boolean readsContent(List<FetchItem> items) {
             return items.stream().anyMatch(item -> item.isBody() || item.needsStructure());
+        }
+
+        /** Whether any of {@code items} needs the content parsed: its structure, or a section other than the whole message. */
+        static boolean parsesContent(List<FetchItem> items) {
+            return items.stream().anyMatch(item -> item.needsStructure() || item.isBody() && !item.isWholeMessage());
         }
     }
 

@@ -72,11 +72,11 @@ public final class StoreWorkerProcess implements AutoCloseable {
                 TempFiles.file("store-worker", ".log")));
     }
 
-    /** SIGKILL: a crash in the middle of whatever it was doing. */
     public long pid() {
         return process.pid();
     }
 
+    /** SIGKILL: a crash in the middle of whatever it was doing. */
     public void kill() {
         process.kill();
     }
