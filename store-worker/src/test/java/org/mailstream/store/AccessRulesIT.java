@@ -212,6 +212,21 @@ class AccessRulesIT {
     }
 
     @Test
+    void anOwnerAddsMessagesStatesAndFoldersOnlyWhereTheLayoutPutsThemAndNothingElseInItsMailbox() throws Exception {
+        String id = "c".repeat(64);
+        try (LDAPConnection alice = backend.slapd.connection(ALICE, "alice-secret")) {
+            assertRefused(() -> alice.add("dn: mailStoreId=" + id + "," + ALICE, "objectClass: mailStoreMessage", "mailStoreId: " + id,
+                    "mailStoreRaw: x", "mailStoreSize: 1", "mailStoreSha256: " + id, "mailStoreReceived: 20261206120000Z",
+                    "mailStoreRecipient: alice@example.com"));
+            assertRefused(() -> alice.add("dn: mailStoreUid=11," + ALICE, "objectClass: mailStoreState", "mailStoreUid: 11",
+                    "mailStoreId: " + id));
+            assertRefused(() -> alice.add("dn: cn=Nested,cn=INBOX," + ALICE, "objectClass: mailStoreFolder", "cn: Nested"));
+            assertRefused(() -> alice.add("dn: mailStoreUid=12,cn=INBOX," + ALICE, "objectClass: organizationalRole",
+                    "objectClass: extensibleObject", "cn: not a state", "mailStoreUid: 12", "userPassword: planted"));
+        }
+    }
+
+    @Test
     void bobNeitherReadsNorGivesNorFlagsTheStatesOfAlicesMailNorPlantsAFolderInHerMailbox() throws Exception {
         String state = "mailStoreUid=9,cn=INBOX," + ALICE;
         try (LDAPConnection root = backend.slapd.rootConnection()) {
