@@ -16,6 +16,7 @@ import com.unboundid.ldap.sdk.LDAPResult;
 import com.unboundid.ldap.sdk.LDAPURL;
 import com.unboundid.ldap.sdk.Modification;
 import com.unboundid.ldap.sdk.ModificationType;
+import com.unboundid.ldap.sdk.ModifyDNRequest;
 import com.unboundid.ldap.sdk.ModifyRequest;
 import com.unboundid.ldap.sdk.RDN;
 import com.unboundid.ldap.sdk.ResultCode;
@@ -27,6 +28,8 @@ import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.controls.AssertionRequestControl;
 import com.unboundid.ldap.sdk.controls.PermissiveModifyRequestControl;
+import com.unboundid.ldap.sdk.controls.PostReadRequestControl;
+import com.unboundid.ldap.sdk.controls.PostReadResponseControl;
 import com.unboundid.util.StaticUtils;
 import java.text.ParseException;
 import java.time.Instant;
@@ -116,6 +119,9 @@ final class Mailstore implements AutoCloseable {
 
     private static final Filter STATES_AND_MESSAGES = Filter.createORFilter(
             Filter.createEqualityFilter("objectClass", "mailStoreState"), Filter.createEqualityFilter("objectClass", "mailStoreMessage"));
+
+    /** Reads back what a write stamped on its entry: its entryCSN, the directory's time (not critical: a directory without it, this machine's). */
+    private static final Control STAMP = new PostReadRequestControl(false, "entryCSN");
 
     private static final String[] FOLDER_ATTRIBUTES = {"cn", "mailStoreSpecialUse", "mailStoreSubscribed", "createTimestamp", "entryUUID"};
 
@@ -638,29 +644,50 @@ final class Mailstore implements AutoCloseable {
         for (SearchResultEntry child : search(folderDn(folder.name()), Filter.createPresenceFilter("objectClass"), "1.1")) {
             run("deleting a folder's mail", () -> connection.delete(child.getDN()));
         }
+        // A write that changes nothing but tells the directory's time (see freeName).
+        Modification unchanged = folder.subscribed() ? new Modification(ModificationType.REPLACE, "mailStoreSubscribed", "TRUE")
+                : new Modification(ModificationType.REPLACE, "mailStoreSubscribed");
+        LDAPResult touched = run("deleting a folder", () -> connection.modify(new ModifyRequest(folderDn(folder.name()).toString(),
+                List.of(unchanged), new Control[] {STAMP})));
         run("deleting a folder", () -> connection.delete(folderDn(folder.name()).toString()));
-        freeName(folder);
+        freeName(folder, stamped(touched));
     }
 
     /** Renames {@code folder} to {@code to}, its mail, UIDs and UIDVALIDITY with it; returns once its old name may be given again. */
     void renameFolder(Folder folder, String to) throws Failure {
-        run("renaming a folder", () -> connection.modifyDN(folderDn(folder.name()).toString(), new RDN("cn", to).toString(), true));
-        freeName(folder);
+        LDAPResult renamed = run("renaming a folder", () -> connection.modifyDN(new ModifyDNRequest(folderDn(folder.name()).toString(),
+                new RDN("cn", to).toString(), true, null, new Control[] {STAMP})));
+        freeName(folder, stamped(renamed));
     }
 
     /**
-     * Returns once the second in which {@code folder} was made has passed, by this machine's
-     * clock: a folder made again under the name it leaves takes its UIDVALIDITY from the second
-     * it is made in (see {@link #folder(Entry)}), which must be greater than the one before (RFC
-     * 3501 2.3.1.1: its UIDs start again).
+     * Returns once the second in which {@code folder} was made has passed by the directory's
+     * clock, which read {@code directoryNow} at a write just made: a folder made again under the
+     * name it leaves takes its UIDVALIDITY from the second slapd makes it in (see {@link
+     * #folder(Entry)}), which must be greater than the one before (RFC 3501 2.3.1.1: its UIDs
+     * start again). slapd's clock, not this machine's, which may run ahead of it.
      */
-    private static void freeName(Folder folder) {
-        long wait = (folder.uidValidity() + 1) * 1000 - System.currentTimeMillis();
+    private static void freeName(Folder folder, Instant directoryNow) {
+        long wait = (folder.uidValidity() + 1) * 1000 - directoryNow.toEpochMilli();
         try {
             Thread.sleep(Math.max(0, wait));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The time the directory wrote into the entryCSN {@link #STAMP} read back, to the millisecond; this machine's if it sent none. */
+    private static Instant stamped(LDAPResult write) {
+        try {
+            PostReadResponseControl postRead = PostReadResponseControl.get(write);
+            String csn = postRead == null ? null : postRead.getEntry().getAttributeValue("entryCSN");
+            if (csn != null && csn.indexOf('#') > 0) {
+                return GeneralizedTime.parse(csn.substring(0, csn.indexOf('#')));
+            }
+        } catch (LDAPException | ParseException unreadable) {
+            // this machine's time, as below
+        }
+        return Instant.now();
     }
 
     void subscribe(String name, boolean subscribed) throws Failure {

@@ -48,6 +48,8 @@ public final class Slapd implements AutoCloseable {
 
     /** The configuration Debian's slapd package writes at installation, with its placeholders. */
     private static final String DEBIAN_INIT_LDIF = "/usr/share/slapd/slapd.init.ldif";
+    private static final String FAKETIME_LIBRARY = "/usr/lib/" + ("aarch64".equals(System.getProperty("os.arch")) ? "aarch64" : "x86_64")
+            + "-linux-gnu/faketime/libfaketimeMT.so.1";
     private static final String SCHEMA_RESOURCE = "/org/mailstream/schemas/mailstore.cnconfig.ldif";
     /** Where the LDIFs the project ships for a directory's database are on the class path. */
     private static final String SHIPPED = "/org/mailstream/schemas/";
@@ -63,6 +65,8 @@ public final class Slapd implements AutoCloseable {
     private boolean projectSchema = true;
     /** What the project's schema is made into before it is loaded: as a back end not yet upgraded to this release has it. */
     private UnaryOperator<String> schemaEdit = UnaryOperator.identity();
+    /** How far slapd's clock runs behind this machine's (libfaketime); zero for the machine's own. */
+    private Duration clockBehind = Duration.ZERO;
     private ManagedProcess process;
 
     private Slapd(Path directory, long maxIncomingBytes, TestCertificates certificates) {
@@ -145,10 +149,24 @@ public final class Slapd implements AutoCloseable {
         }
     }
 
+    /**
+     * A slapd whose clock runs {@code behind} this machine's by whole seconds, as a directory on
+     * another host may: it runs under libfaketime (Debian's faketime package), so that what it
+     * stamps on entries (createTimestamp, entryCSN) is that much earlier.
+     */
+    public static Slapd startWithClockBehind(Duration behind) {
+        return start(16_777_215, null, UnaryOperator.identity(), behind);
+    }
+
     private static Slapd start(long maxIncomingBytes, TestCertificates certificates, UnaryOperator<String> schemaEdit) {
+        return start(maxIncomingBytes, certificates, schemaEdit, Duration.ZERO);
+    }
+
+    private static Slapd start(long maxIncomingBytes, TestCertificates certificates, UnaryOperator<String> schemaEdit, Duration clockBehind) {
         try {
             Slapd slapd = new Slapd(Files.createTempDirectory("slapd"), maxIncomingBytes, certificates);
             slapd.schemaEdit = schemaEdit;
+            slapd.clockBehind = clockBehind;
             slapd.configure(true);
             slapd.launch();
             slapd.applyShipped("mailstore.database.ldif");
@@ -459,10 +477,14 @@ public final class Slapd implements AutoCloseable {
 
     private void launch() {
         String listeners = url() + "/ " + (certificates == null ? "" : ldapsUrl() + "/ ") + ldapiUrl();
+        List<String> argv = new ArrayList<>();
+        if (!clockBehind.isZero()) {
+            // env execs slapd, so that the pid stopped is slapd's; the library for threaded programs.
+            argv.addAll(List.of("env", "LD_PRELOAD=" + FAKETIME_LIBRARY, "FAKETIME=-" + clockBehind.toSeconds() + "s"));
+        }
+        argv.addAll(List.of("slapd", "-d", "0", "-F", directory.resolve("slapd.d").toString(), "-h", listeners));
         process = ManagedProcess.start("slapd on port " + port + " (if its log is empty, run slapd -d 1 -F "
-                        + directory.resolve("slapd.d") + " to see why it stopped)",
-                List.of("slapd", "-d", "0", "-F", directory.resolve("slapd.d").toString(), "-h", listeners),
-                directory.resolve("slapd.log"));
+                        + directory.resolve("slapd.d") + " to see why it stopped)", argv, directory.resolve("slapd.log"));
         // slapd opens its listeners one after another: ready once the last, ldapi, takes a connection too,
         // or the set-up that follows over ldapi may find nobody there.
         process.awaitReady(Duration.ofSeconds(30), () -> FreePort.isListening(port) && acceptsOnLdapi());
