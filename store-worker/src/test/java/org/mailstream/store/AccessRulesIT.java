@@ -223,6 +223,19 @@ class AccessRulesIT {
             assertRefused(() -> alice.add("dn: cn=Nested,cn=INBOX," + ALICE, "objectClass: mailStoreFolder", "cn: Nested"));
             assertRefused(() -> alice.add("dn: mailStoreUid=12,cn=INBOX," + ALICE, "objectClass: organizationalRole",
                     "objectClass: extensibleObject", "cn: not a state", "mailStoreUid: 12", "userPassword: planted"));
+            assertRefused(() -> alice.add("dn: mailStoreUid=13,cn=INBOX," + ALICE, "objectClass: mailStoreState",
+                    "objectClass: extensibleObject", "mailStoreUid: 13", "mailStoreId: " + id, "userPassword: planted"));
+        }
+    }
+
+    @Test
+    void theServiceAccountPlantsNoEntryAnyoneCouldBindAs() throws Exception {
+        try (LDAPConnection service = backend.slapd.connection(Slapd.SERVICE_DN, Slapd.SERVICE_PASSWORD)) {
+            assertRefused(() -> service.add("dn: mailStoreBounce=" + "d".repeat(64) + "," + Slapd.PEOPLE, "objectClass: mailStoreBounceMarker",
+                    "objectClass: extensibleObject", "mailStoreBounce: " + "d".repeat(64), "mailStoreRecipient: alice@example.com",
+                    "mail: alice@example.com", "userPassword: planted"));
+            assertRefused(() -> service.add("dn: cn=Planted,cn=INBOX," + ALICE, "objectClass: mailStoreFolder",
+                    "objectClass: extensibleObject", "cn: Planted", "userPassword: planted"));
         }
     }
 
