@@ -1,7 +1,9 @@
 package org.mailstream.imap;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.function.LongSupplier;
 
@@ -89,7 +91,11 @@ final class ChangeCursor {
 
     /** The entryCSN {@code margin} before {@code entryCsn}, before every change of that moment on any provider. */
     static String before(String entryCsn, Duration margin) {
-        LocalDateTime time = LocalDateTime.parse(entryCsn.substring(0, CSN_TIME.length()), CSN_TIME_FORMAT);
-        return CSN_TIME_FORMAT.format(time.minus(margin)) + "Z#000000#000#000000";
+        return CSN_TIME_FORMAT.format(LocalDateTime.ofInstant(time(entryCsn).minus(margin), ZoneOffset.UTC)) + "Z#000000#000#000000";
+    }
+
+    /** When the provider that made the change {@code entryCsn} made it, by its clock, to the microsecond. */
+    static Instant time(String entryCsn) {
+        return LocalDateTime.parse(entryCsn.substring(0, CSN_TIME.length()), CSN_TIME_FORMAT).toInstant(ZoneOffset.UTC);
     }
 }

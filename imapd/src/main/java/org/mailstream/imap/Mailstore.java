@@ -32,6 +32,7 @@ import com.unboundid.ldap.sdk.controls.PostReadRequestControl;
 import com.unboundid.ldap.sdk.controls.PostReadResponseControl;
 import com.unboundid.util.StaticUtils;
 import java.text.ParseException;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -644,11 +645,8 @@ final class Mailstore implements AutoCloseable {
         for (SearchResultEntry child : search(folderDn(folder.name()), Filter.createPresenceFilter("objectClass"), "1.1")) {
             run("deleting a folder's mail", () -> connection.delete(child.getDN()));
         }
-        // A write that changes nothing but tells the directory's time (see freeName).
-        Modification unchanged = folder.subscribed() ? new Modification(ModificationType.REPLACE, "mailStoreSubscribed", "TRUE")
-                : new Modification(ModificationType.REPLACE, "mailStoreSubscribed");
-        LDAPResult touched = run("deleting a folder", () -> connection.modify(new ModifyRequest(folderDn(folder.name()).toString(),
-                List.of(unchanged), new Control[] {STAMP})));
+        // The folder's subscription written as it is: a write, to learn the directory's time (see freeName).
+        LDAPResult touched = writeSubscription("deleting a folder", folder.name(), folder.subscribed());
         run("deleting a folder", () -> connection.delete(folderDn(folder.name()).toString()));
         freeName(folder, stamped(touched));
     }
@@ -676,24 +674,29 @@ final class Mailstore implements AutoCloseable {
         }
     }
 
-    /** The time the directory wrote into the entryCSN {@link #STAMP} read back, to the millisecond; this machine's if it sent none. */
+    /** The time the directory wrote into the entryCSN {@link #STAMP} read back; this machine's if it sent none. */
     private static Instant stamped(LDAPResult write) {
         try {
             PostReadResponseControl postRead = PostReadResponseControl.get(write);
             String csn = postRead == null ? null : postRead.getEntry().getAttributeValue("entryCSN");
-            if (csn != null && csn.indexOf('#') > 0) {
-                return GeneralizedTime.parse(csn.substring(0, csn.indexOf('#')));
+            if (csn != null) {
+                return ChangeCursor.time(csn);
             }
-        } catch (LDAPException | ParseException unreadable) {
+        } catch (LDAPException | DateTimeException | IndexOutOfBoundsException unreadable) {
             // this machine's time, as below
         }
         return Instant.now();
     }
 
     void subscribe(String name, boolean subscribed) throws Failure {
+        writeSubscription("subscribing", name, subscribed);
+    }
+
+    /** Writes whether folder {@code name} is subscribed; the answer carries the directory's time ({@link #stamped}). */
+    private LDAPResult writeSubscription(String doing, String name, boolean subscribed) throws Failure {
         ModifyRequest change = new ModifyRequest(folderDn(name).toString(),
-                new Modification(ModificationType.REPLACE, "mailStoreSubscribed", subscribed ? "TRUE" : "FALSE"));
-        run("subscribing", () -> connection.modify(change));
+                List.of(new Modification(ModificationType.REPLACE, "mailStoreSubscribed", subscribed ? "TRUE" : "FALSE")), new Control[] {STAMP});
+        return run(doing, () -> connection.modify(change));
     }
 
     /**

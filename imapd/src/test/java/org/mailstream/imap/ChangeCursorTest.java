@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class ChangeCursorTest {
@@ -16,6 +17,11 @@ class ChangeCursorTest {
 
     private static final String FIRST = "20261205051000.000000Z#000000#000#000000";
     private static final String FIRST_MARGIN = "20261205050950.000000Z#000000#000#000000";
+
+    @Test
+    void aChangesTimeIsTheProvidersClockToTheMicrosecondInUtc() {
+        assertEquals(Instant.parse("2026-12-06T20:15:00.123456Z"), ChangeCursor.time("20261206201500.123456Z#000000#001#000000"));
+    }
 
     @Test
     void aCursorThatHasReadNothingStartsBeforeEveryChange() {
