@@ -1,7 +1,6 @@
 package org.mailstream.imap;
 
 import com.unboundid.ldap.sdk.ModificationType;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -115,7 +114,9 @@ final class ImapSession implements Protocol.Session {
     private final Context context;
     private final Connection connection;
     /** The client's input, read in blocks rather than a system call an octet; read anew once TLS starts. */
-    private BufferedInputStream in;
+    private ClientInput in;
+    /** Where in the input the FETCH commands sent ahead have been looked at up to (their reads expected already). */
+    private long lookedAheadTo;
     private final OutputStream out;
     private CommandReader reader;
     /** Whether no one can listen: a loopback or unix-socket client, whose password may go in the clear. */
@@ -137,7 +138,8 @@ final class ImapSession implements Protocol.Session {
 
     /** Reads the client's input from here on, nothing kept of what came before (RFC 3501 6.2.1: nothing after STARTTLS). */
     private void readFromTheStart() {
-        in = new BufferedInputStream(connection.in(), 8192);
+        in = new ClientInput(connection.in(), 8192);
+        lookedAheadTo = 0;
         reader = new CommandReader(in, context.config.maxLineBytes(), context.config.maxLiteralBytes(), context.config.maxMessageBytes());
     }
 
@@ -995,13 +997,15 @@ final class ImapSession implements Protocol.Session {
     /**
      * The messages whose content the FETCH commands that the client has sent after this one,
      * without waiting for its answer, will read (mbsync sends dozens at once, one message each),
-     * so that their reads go ahead too: the complete lines already received, up to the first that
-     * is anything else. Each is parsed again when its turn comes; here a line that does not parse
-     * is only where the looking stops.
+     * so that their reads go ahead too: the complete lines already received and not looked at by
+     * an earlier FETCH, up to the first that is anything else. Each is parsed again when its turn
+     * comes; here a line that does not parse is only where the looking stops.
      */
     private List<SelectedFolder.Message> pipelinedReads() throws IOException {
+        long position = in.position();
         int available = Math.min(in.available(), PIPELINE_PEEK_BYTES);
-        if (available == 0) {
+        int lookedAt = (int) Math.min(Math.max(lookedAheadTo - position, 0), available);
+        if (available == lookedAt) {
             return List.of();
         }
         in.mark(available);
@@ -1009,7 +1013,7 @@ final class ImapSession implements Protocol.Session {
         in.reset();
         List<SelectedFolder.Message> messages = new ArrayList<>();
         int end;
-        for (int start = 0; (end = ahead.indexOf("\r\n", start)) >= 0; start = end + 2) {
+        for (int start = lookedAt; (end = ahead.indexOf("\r\n", start)) >= 0; start = end + 2) {
             Arguments line = new Arguments(List.of(ahead.substring(start, end)));
             try {
                 line.word();
@@ -1026,6 +1030,7 @@ final class ImapSession implements Protocol.Session {
                     break;
                 }
                 messages.addAll(chosen);
+                lookedAheadTo = position + end + 2;
             } catch (Arguments.Bad e) {
                 break;
             }
