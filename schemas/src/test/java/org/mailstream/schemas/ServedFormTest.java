@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class ServedFormTest {
@@ -32,6 +34,40 @@ class ServedFormTest {
     void aBareCarriageReturnAndEightBitBytesStayAsTheyAre() {
         byte[] raw = bytes("a\rb\u00e9c\r\n");
         assertArrayEquals(raw, ServedForm.of(raw));
+    }
+
+    @Test
+    void aBareLineFeedOrNulIsFoundAtEveryPlaceInALongMessageAndAcrossEightOctetWords() {
+        for (int length = 1; length <= 40; length++) {
+            for (int at = 0; at < length; at++) {
+                byte[] plain = new byte[length];
+                Arrays.fill(plain, (byte) 'x');
+                byte[] bareLf = plain.clone();
+                bareLf[at] = '\n';
+                assertArrayEquals(reference(bareLf), ServedForm.of(bareLf), "LF at " + at + " of " + length);
+                byte[] crLf = bareLf.clone();
+                if (at > 0) {
+                    crLf[at - 1] = '\r';
+                    assertSame(crLf, ServedForm.of(crLf), "CRLF ending at " + at + " of " + length);
+                }
+                byte[] nul = plain.clone();
+                nul[at] = 0;
+                assertArrayEquals(reference(nul), ServedForm.of(nul), "NUL at " + at + " of " + length);
+                assertSame(plain, ServedForm.of(plain));
+            }
+        }
+    }
+
+    /** The served form octet by octet, as its definition says. */
+    private static byte[] reference(byte[] raw) {
+        ByteArrayOutputStream served = new ByteArrayOutputStream();
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r')) {
+                served.write('\r');
+            }
+            served.write(raw[i] == 0 ? 0x80 : raw[i]);
+        }
+        return served.toByteArray();
     }
 
     @Test
