@@ -38,10 +38,10 @@ import org.mailstream.local.TempFiles;
  * Debian's Dovecot serving the same mails from a Maildir, on this machine, with figures rather
  * than a verdict: mbsync's first pull (imapd gives the UIDs then), a pull into an empty Maildir
  * once they are given, the same after three more (as a server that has run a while: imapd's JIT
- * has compiled what a pull runs; the median of {@value #WARM_PULLS}, alternating), its resync with nothing new (at once, and after 11 s with no
- * change), every message read as mbsync reads it but written nowhere (the server's share of a
- * pull), with the CPU each side's servers spent on the pulls and those reads (imapd's with
- * slapd's), the header fields of every message as a mail client opening the folder asks for them,
+ * has compiled what a pull runs; the median of {@value #WARM_PULLS}, alternating), its resync
+ * with nothing new (at once, and after 11 s with no change), every message read as mbsync reads
+ * it but written nowhere (the server's share of a pull), with the CPU each side's servers spent
+ * on the pulls and those reads (imapd's with slapd's), the header fields of every message as a mail client opening the folder asks for them,
  * STORE +FLAGS (\Seen) on every message; then, imapd alone (Dovecot is not fed from the topic):
  * the time from publishing a mail to EXISTS in an IDLE session, the heap a session idling on that
  * folder adds beyond the folder's view (which imapd keeps when it leaves) and each of
