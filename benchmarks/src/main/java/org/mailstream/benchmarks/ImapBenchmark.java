@@ -108,7 +108,8 @@ public final class ImapBenchmark {
                     warmImapd.add(run(() -> seconds(Mbsync.of(imapd.port(), "alice", "alice-secret")), ours));
                     warmDovecot.add(run(() -> seconds(Mbsync.of(dovecot.port(), "alice", "alice-secret")), dovecot.pid()));
                 }
-                row("after three more, median of " + WARM_PULLS + " each (s)", Run.median(warmImapd), Run.median(warmDovecot));
+                row("after three more, median of " + WARM_PULLS + " each (s)", median(warmImapd, Comparator.comparingDouble(Run::seconds)),
+                        median(warmDovecot, Comparator.comparingDouble(Run::seconds)));
                 // mbsync's first resync rewrites its own state (a second on either server): not what a resync costs.
                 seconds(fromImapd);
                 seconds(fromDovecot);
@@ -175,7 +176,7 @@ public final class ImapBenchmark {
                             .map(name -> String.format("%s %.2f / %.2f", name, with.cpuPerThousand().get(name), without.cpuPerThousand().get(name)))
                             .collect(Collectors.joining(", ")));
         }
-        System.out.printf("%-40s %12s %12s %7.2fx%n", "median of the rounds' ratios", "", "", ratios.stream().sorted().toList().get(ROUNDS / 2));
+        System.out.printf("%-40s %12s %12s %7.2fx%n", "median of the rounds' ratios", "", "", median(ratios, Comparator.naturalOrder()));
         System.out.printf("imapd heap %d sessions idling on folders of about %d mails add beyond their folders' views: %.0f KiB a session%n",
                 IDLERS, (ROUNDS + 1) * BATCH / IDLERS, (heapIdling - heapAfterSessionsLeft(imapd.pid())) / 1024.0 / IDLERS);
     }
@@ -307,10 +308,11 @@ public final class ImapBenchmark {
 
     /** A client's run against one side: its seconds, and the CPU seconds of the servers that answered it (imapd with slapd). */
     private record Run(double seconds, double cpu) {
-        /** The run of median seconds, with its own CPU. */
-        static Run median(List<Run> runs) {
-            return runs.stream().sorted(Comparator.comparingDouble(Run::seconds)).toList().get(runs.size() / 2);
-        }
+    }
+
+    /** The middle one of an odd number of {@code values} in {@code order} (a run's with its own CPU, not a mix of runs). */
+    private static <T> T median(List<T> values, Comparator<? super T> order) {
+        return values.stream().sorted(order).toList().get(values.size() / 2);
     }
 
     /** {@code client}'s run, with the CPU that {@code servers} (pids) spent meanwhile. */
@@ -336,9 +338,7 @@ public final class ImapBenchmark {
 
     /** The median of three pulls' seconds. */
     private static double medianSeconds(Mbsync mbsync) {
-        List<Double> runs = new ArrayList<>(List.of(seconds(mbsync), seconds(mbsync), seconds(mbsync)));
-        Collections.sort(runs);
-        return runs.get(1);
+        return median(List.of(seconds(mbsync), seconds(mbsync), seconds(mbsync)), Comparator.naturalOrder());
     }
 
     /**
