@@ -49,16 +49,20 @@ final class ImapCheck {
 
     /** The classes of the entries a session reads and writes. */
     private static final List<String> CLASSES = List.of("mailStoreFolder", "mailStoreMessage", "mailStoreState");
-    /** What a state entry may hold since UIDs are given many at a time: the type, and its place in mailStoreState. */
-    private static final String GIVEN_UID = "mailStoreGivenUid";
+    /**
+     * What a state entry may hold since UIDs are given many at a time, and since their flags stay
+     * in the entry that gave them: the types, and their place in mailStoreState.
+     */
+    private static final List<String> STATE_TYPES = List.of("mailStoreGivenUid", "mailStoreGivenFlag");
     private static final Duration EXPIRY_WARNING = Duration.ofDays(30);
 
     static final CommandDeclaration COMMAND = new CommandDeclaration("imapd check", "check what serving IMAP needs, before users come", """
             Checks, one line each: that each LDAP provider of ldap.urls answers and its schema
             defines the classes imapd reads and writes (mailStoreFolder, mailStoreMessage,
             mailStoreState: a back end set up before the read path lacks the last) and the
-            attribute type mailStoreGivenUid among what mailStoreState may hold (one set up
-            before UIDs were given many at a time lacks it); when ldap.lookup.bind.dn is set,
+            attribute types mailStoreGivenUid and mailStoreGivenFlag among what mailStoreState
+            may hold (one set up before UIDs were given many at a time lacks them, one set up
+            before their flags stayed in the entry that gave them the second); when ldap.lookup.bind.dn is set,
             that the lookup identity binds and finds no message and no password below
             ldap.base.dn (it should read uid and mail only; on a back end with no mail yet, no
             message can show that it reads too much); and, when imap.tls.certificate.file is
@@ -91,7 +95,7 @@ final class ImapCheck {
         try (LDAPConnection connection = config.transport().server(provider.getHost(), provider.getPort(), options).getConnection()) {
             report.ok(provider + ": answers" + (config.transport().secured() ? ", over TLS with a certificate for its host" : ""));
             List<String> missing = missingSchema(connection.getSchema());
-            report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", CLASSES) + ", " + GIVEN_UID,
+            report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", CLASSES) + ", " + String.join(", ", STATE_TYPES),
                     provider + ": its schema lacks " + String.join(", ", missing) + ": load the release's mailstore.cnconfig.ldif"
                             + " (see docs/imapd.md, on upgrading a back end)");
             if (!config.lookupDn().isEmpty()) {
@@ -103,15 +107,17 @@ final class ImapCheck {
     }
 
     /**
-     * The classes missing from {@code schema}, and {@value #GIVEN_UID} unless mailStoreState may
-     * hold it: a schema that has the type but the class as it was (half an upgrade) lacks it too.
+     * The classes missing from {@code schema}, and each of {@link #STATE_TYPES} that mailStoreState
+     * may not hold: a schema that has the type but the class as it was (half an upgrade) lacks it too.
      */
     private static List<String> missingSchema(Schema schema) {
         List<String> missing = new ArrayList<>(schema == null ? CLASSES
                 : CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).toList());
         ObjectClassDefinition state = schema == null ? null : schema.getObjectClass("mailStoreState");
-        if (state == null || Stream.of(state.getOptionalAttributes()).noneMatch(GIVEN_UID::equalsIgnoreCase)) {
-            missing.add(GIVEN_UID);
+        for (String type : STATE_TYPES) {
+            if (state == null || Stream.of(state.getOptionalAttributes()).noneMatch(type::equalsIgnoreCase)) {
+                missing.add(type);
+            }
         }
         return missing;
     }

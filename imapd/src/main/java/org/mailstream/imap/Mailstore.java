@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,6 +47,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.mailstream.schemas.ServedForm;
 
 /**
@@ -55,8 +58,8 @@ import org.mailstream.schemas.ServedForm;
  * changed) and, once a session has given it a UID, its state: the entry {@code mailStoreUid=N}
  * beside it in the folder (flags, and whether it is expunged), so that a flag change rewrites a
  * small entry, not the message. UIDs are given many at a time: the entry that names the first
- * also gives the ones that follow (mailStoreGivenUid), and a message given its UID that way gets
- * an entry of its own at its first flag or expunge. A connection lost under an operation is
+ * also gives the ones that follow (mailStoreGivenUid) and keeps their flags (mailStoreGivenFlag),
+ * and a message given its UID that way gets an entry of its own at its expunge. A connection lost under an operation is
  * bound again, on the next provider that answers, and the operation tried once more.
  */
 final class Mailstore implements AutoCloseable {
@@ -80,10 +83,14 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * A message's state: its UID, flags, and whether it is expunged; {@code given} when no entry
-     * of its own holds it yet, only the entry that gave its UID with others (no flags then).
+     * A message's state: its UID, flags, and whether it is expunged, held by the state entry named
+     * by UID {@code entry}: its own, or the one that gave its UID with others.
      */
-    record State(long uid, String id, List<String> flags, boolean expunged, boolean given) {
+    record State(long uid, String id, List<String> flags, boolean expunged, long entry) {
+        /** Whether no entry of its own holds it yet, only the one that gave its UID (and keeps its flags as "UID FLAG"). */
+        boolean given() {
+            return entry != uid;
+        }
     }
 
     /** A message entry: its id, when it was received, its size as served. */
@@ -108,6 +115,13 @@ final class Mailstore implements AutoCloseable {
     record Snapshot(List<State> states, List<Stored> messages, String newestChange, boolean folderFound) {
     }
 
+    /**
+     * What a back end answers a write of given flags when its schema is older than flags kept in
+     * the entry that gave the UID: no such entry can hold any then, so an entry of the message's
+     * own holds them all, as before.
+     */
+    private static final Set<ResultCode> OLDER_SCHEMA = Set.of(ResultCode.UNDEFINED_ATTRIBUTE_TYPE, ResultCode.OBJECT_CLASS_VIOLATION);
+
     /** Flag changes sent before their answers are awaited; slapd reads on up to its olcConnMaxPendingAuth (1000). */
     private static final int IN_FLIGHT = 500;
 
@@ -127,7 +141,7 @@ final class Mailstore implements AutoCloseable {
     private static final String[] FOLDER_ATTRIBUTES = {"cn", "mailStoreSpecialUse", "mailStoreSubscribed", "createTimestamp", "entryUUID"};
 
     private static final String[] SNAPSHOT_ATTRIBUTES = {"objectClass", "mailStoreUid", "mailStoreId", "mailStoreFlag",
-        "mailStoreExpunged", "mailStoreGivenUid", "mailStoreReceived", "mailStoreServedSize", "mailStoreSize", "entryCSN"};
+        "mailStoreExpunged", "mailStoreGivenUid", "mailStoreGivenFlag", "mailStoreReceived", "mailStoreServedSize", "mailStoreSize", "entryCSN"};
 
     private final ServerSet providers;
     private final DN owner;
@@ -323,9 +337,9 @@ final class Mailstore implements AutoCloseable {
                 newestChange = change;
             }
             if (entry.hasObjectClass("mailStoreState")) {
-                states.add(new State(entry.getAttributeValueAsLong("mailStoreUid"), entry.getAttributeValue("mailStoreId"),
-                        entry.hasAttribute("mailStoreFlag") ? List.of(entry.getAttributeValues("mailStoreFlag")) : List.of(),
-                        Boolean.TRUE.equals(entry.getAttributeValueAsBoolean("mailStoreExpunged")), false));
+                long uid = entry.getAttributeValueAsLong("mailStoreUid");
+                states.add(new State(uid, entry.getAttributeValue("mailStoreId"), List.of(values(entry, "mailStoreFlag")),
+                        Boolean.TRUE.equals(entry.getAttributeValueAsBoolean("mailStoreExpunged")), uid));
                 states.addAll(givenBy(entry));
             } else {
                 Long served = entry.getAttributeValueAsLong("mailStoreServedSize");
@@ -367,13 +381,27 @@ final class Mailstore implements AutoCloseable {
         return addUnlessPresent("giving messages their UIDs", state);
     }
 
-    /** The states of the further messages a state entry gave UIDs; a value that is not "UID ID" (written by hand) names none. */
+    /**
+     * The states of the further messages a state entry gave UIDs, with the flags it keeps for
+     * them; a value that is not "UID ID" or "UID FLAG" (written by hand) names none.
+     */
     private static List<State> givenBy(Entry entry) {
+        long giver = entry.getAttributeValueAsLong("mailStoreUid");
+        Map<Long, List<String>> flags = new HashMap<>();
+        for (String value : values(entry, "mailStoreGivenFlag")) {
+            String[] uidAndFlag = value.split(" ", 2);
+            try {
+                flags.computeIfAbsent(Long.parseLong(uidAndFlag[0]), uid -> new ArrayList<>()).add(uidAndFlag[1]);
+            } catch (NumberFormatException | ArrayIndexOutOfBoundsException notUidAndFlag) {
+                // not one imapd wrote: it flags no message
+            }
+        }
         List<State> given = new ArrayList<>();
-        for (String value : entry.hasAttribute("mailStoreGivenUid") ? entry.getAttributeValues("mailStoreGivenUid") : new String[0]) {
+        for (String value : values(entry, "mailStoreGivenUid")) {
             String[] uidAndId = value.split(" ", 2);
             try {
-                given.add(new State(Long.parseLong(uidAndId[0]), uidAndId[1], List.of(), false, true));
+                long uid = Long.parseLong(uidAndId[0]);
+                given.add(new State(uid, uidAndId[1], flags.getOrDefault(uid, List.of()), false, giver));
             } catch (NumberFormatException | ArrayIndexOutOfBoundsException notUidAndId) {
                 // not one imapd wrote: it names no message
             }
@@ -381,16 +409,97 @@ final class Mailstore implements AutoCloseable {
         return given;
     }
 
+    private static String[] values(Entry entry, String attribute) {
+        String[] values = entry.getAttributeValues(attribute);
+        return values == null ? new String[0] : values;
+    }
+
     /**
      * Adds, removes or (with {@link ModificationType#REPLACE}) sets the flags of each of
      * {@code messages}, the requests sent {@value #IN_FLIGHT} at a time before their answers are
-     * awaited: a STORE on 10,000 messages is not 10,000 round trips.
+     * awaited: a STORE on 10,000 messages is not 10,000 round trips. The flags of a message given
+     * its UID with others stay in the entry that gave it: one synced write for up to
+     * {@value #UIDS_PER_ENTRY} messages, not one a message.
      */
     void flags(String folder, List<State> messages, ModificationType how, Collection<String> flags) throws Failure {
-        Modification change = new Modification(how, "mailStoreFlag", flags.toArray(String[]::new));
-        for (int from = 0; from < messages.size(); from += IN_FLIGHT) {
-            changeStates("changing flags", folder, messages.subList(from, Math.min(messages.size(), from + IN_FLIGHT)), change);
+        if (flags.isEmpty() && how != ModificationType.REPLACE) {
+            return; // +FLAGS () and -FLAGS () change nothing, and a delete of no values would remove every flag
         }
+        List<State> own = new ArrayList<>(messages.stream().filter(message -> !message.given()).toList());
+        own.addAll(changeGivenFlags(folder, messages.stream().filter(State::given).toList(), how, flags));
+        Modification change = new Modification(how, "mailStoreFlag", flags.toArray(String[]::new));
+        for (int from = 0; from < own.size(); from += IN_FLIGHT) {
+            changeStates("changing flags", folder, own.subList(from, Math.min(own.size(), from + IN_FLIGHT)), change);
+        }
+    }
+
+    /**
+     * Changes the flags of {@code messages}, each given its UID by another's entry, as that
+     * entry's values "UID FLAG": one modify an entry. Returns the messages whose entry cannot hold
+     * them, the back end's schema older than this imapd's; their flags go into entries of their
+     * own, as before flags were kept so. Rules older than the schema (which let an owner add the
+     * values but not remove them) are the operator's to mend: NO [SERVERBUG] saying how.
+     */
+    private List<State> changeGivenFlags(String folder, List<State> messages, ModificationType how, Collection<String> flags)
+            throws Failure {
+        List<List<State>> byEntry = List.copyOf(messages.stream()
+                .collect(Collectors.groupingBy(State::entry, LinkedHashMap::new, Collectors.toList())).values());
+        List<State> refused = new ArrayList<>();
+        for (int from = 0; from < byEntry.size(); from += IN_FLIGHT) {
+            List<List<State>> batch = byEntry.subList(from, Math.min(byEntry.size(), from + IN_FLIGHT));
+            refused.addAll(run("changing flags", () -> {
+                Map<List<State>, AsyncRequestID> sent = new LinkedHashMap<>();
+                for (List<State> flagged : batch) {
+                    DN entry = stateDn(folder, flagged.get(0).entry());
+                    List<Modification> changes = givenFlagChanges(entry, flagged, how, flags);
+                    if (!changes.isEmpty()) {
+                        ModifyRequest request = new ModifyRequest(entry, changes);
+                        request.addControl(new PermissiveModifyRequestControl());
+                        sent.put(flagged, connection.asyncModify(request, (modify, result) -> { }));
+                    }
+                }
+                List<State> notHeld = new ArrayList<>();
+                for (Map.Entry<List<State>, AsyncRequestID> flagged : sent.entrySet()) {
+                    ResultCode result = awaited(flagged.getValue()).getResultCode();
+                    if (OLDER_SCHEMA.contains(result)) {
+                        notHeld.addAll(flagged.getKey());
+                    } else if (result == ResultCode.INSUFFICIENT_ACCESS_RIGHTS) {
+                        throw new LDAPException(ResultCode.UNWILLING_TO_PERFORM, "no right to change the flags UID " + flagged.getKey().get(0).entry()
+                                + " gives: its access rules are older than its schema (apply the first record of mailstore.database.ldif"
+                                + " again: docs/imapd.md, on upgrading a back end)");
+                    } else if (!settled(result, how)) {
+                        throw new LDAPException(result, "changing the flags given with UID " + flagged.getKey().get(0).entry());
+                    }
+                }
+                return notHeld;
+            }));
+        }
+        return refused;
+    }
+
+    /**
+     * The changes to {@code entry}'s values "UID FLAG" that add, remove or set {@code flags} of
+     * each of {@code messages}. Setting reads what the entry holds now: what this session last read
+     * can be older than its own last STORE.
+     */
+    private List<Modification> givenFlagChanges(DN entry, List<State> messages, ModificationType how, Collection<String> flags)
+            throws LDAPException {
+        List<Modification> changes = new ArrayList<>();
+        if (how == ModificationType.REPLACE) {
+            Set<String> uids = messages.stream().map(message -> message.uid() + " ").collect(Collectors.toSet());
+            SearchResultEntry now = connection.getEntry(entry.toString(), "mailStoreGivenFlag");
+            String[] held = now == null ? new String[0] : Stream.of(values(now, "mailStoreGivenFlag"))
+                    .filter(value -> uids.contains(value.substring(0, value.indexOf(' ') + 1))).toArray(String[]::new);
+            if (held.length > 0) {
+                changes.add(new Modification(ModificationType.DELETE, "mailStoreGivenFlag", held));
+            }
+        }
+        String[] values = messages.stream().flatMap(message -> flags.stream().map(flag -> message.uid() + " " + flag)).toArray(String[]::new);
+        if (values.length > 0) {
+            changes.add(new Modification(how == ModificationType.DELETE ? ModificationType.DELETE : ModificationType.ADD,
+                    "mailStoreGivenFlag", values));
+        }
+        return changes;
     }
 
     /**
@@ -428,7 +537,7 @@ final class Mailstore implements AutoCloseable {
                         }
                     } else if (result == ResultCode.ENTRY_ALREADY_EXISTS && message.getValue()) {
                         again.put(message.getKey(), false);
-                    } else if (result != ResultCode.SUCCESS) {
+                    } else if (!settled(result, change.getModificationType())) {
                         throw new LDAPException(result, "changing the state of UID " + message.getKey().uid());
                     }
                 }
@@ -446,6 +555,14 @@ final class Mailstore implements AutoCloseable {
         state.addAttribute("mailStoreId", message.id());
         state.addAttribute(change.getAttribute());
         return state;
+    }
+
+    /**
+     * Whether a change made in {@code how} is done: a removal from an entry that holds no value of
+     * the attribute at all gets noSuchAttribute from slapd even when permissive.
+     */
+    private static boolean settled(ResultCode result, ModificationType how) {
+        return result == ResultCode.SUCCESS || result == ResultCode.NO_SUCH_ATTRIBUTE && how == ModificationType.DELETE;
     }
 
     /** A modify for which adding a value already there or removing one not there is no error: STORE is idempotent, an expunge final. */
@@ -862,6 +979,8 @@ final class Mailstore implements AutoCloseable {
         } else if (result == ResultCode.UNDEFINED_ATTRIBUTE_TYPE || result == ResultCode.OBJECT_CLASS_VIOLATION) {
             // A back end whose schema an operator has not upgraded with imapd: say what it lacks.
             why = ", " + e.getDiagnosticMessage() + "; its schema is older than this imapd's (imapd check says what it lacks)";
+        } else if (result == ResultCode.UNWILLING_TO_PERFORM) {
+            why = ", " + e.getMessage();
         }
         return new Failure(code, "the directory refused " + doing + ": " + result + why, e);
     }

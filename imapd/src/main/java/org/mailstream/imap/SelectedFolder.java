@@ -152,7 +152,7 @@ final class SelectedFolder {
                     break;
                 }
                 for (int i = 0; i < ids.size(); i++) {
-                    states.put(next + i, new Mailstore.State(next + i, ids.get(i), List.of(), false, i > 0));
+                    states.put(next + i, new Mailstore.State(next + i, ids.get(i), List.of(), false, next));
                 }
                 next += ids.size();
             }

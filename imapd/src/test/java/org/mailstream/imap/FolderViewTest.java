@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 class FolderViewTest {
 
-    private static final Mailstore.State GIVEN = new Mailstore.State(2, "b".repeat(64), List.of(), false, true);
-    private static final Mailstore.State OWN = new Mailstore.State(2, "b".repeat(64), List.of("\\Flagged"), false, false);
+    private static final Mailstore.State GIVEN = new Mailstore.State(2, "b".repeat(64), List.of(), false, 1);
+    private static final Mailstore.State OWN = new Mailstore.State(2, "b".repeat(64), List.of("\\Flagged"), false, 2);
 
     private final FolderView view = new FolderView(new ImapMetrics(), "a-folder-uuid");
 

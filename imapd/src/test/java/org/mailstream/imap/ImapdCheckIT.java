@@ -28,7 +28,7 @@ class ImapdCheckIT {
             Command.Result check = check(slapd.url(), Map.of("imap.tls.certificate.file", certificates.serverCertificate().toString(),
                     "imap.tls.key.file", certificates.serverKey().toString()));
             assertEquals(0, check.exitCode(), check.toString());
-            assertTrue(check.stdout().contains("ok    " + slapd.url() + ": its schema defines mailStoreFolder, mailStoreMessage, mailStoreState, mailStoreGivenUid"),
+            assertTrue(check.stdout().contains("ok    " + slapd.url() + ": its schema defines mailStoreFolder, mailStoreMessage, mailStoreState, mailStoreGivenUid, mailStoreGivenFlag"),
                     check.toString());
             assertTrue(check.stdout().contains("ok    TLS: the certificate and key belong together (CN=localhost)"), check.toString());
         }
@@ -42,7 +42,7 @@ class ImapdCheckIT {
             Command.Result check = check(bare.url() + "," + nowhere, Map.of("imap.tls.certificate.file",
                     certificates.serverCertificate().toString(), "imap.tls.key.file", certificates.strangerKey().toString()));
             assertEquals(78, check.exitCode(), check.toString());
-            assertTrue(check.stdout().contains("FAIL  " + bare.url() + ": its schema lacks mailStoreFolder, mailStoreMessage, mailStoreState, mailStoreGivenUid"),
+            assertTrue(check.stdout().contains("FAIL  " + bare.url() + ": its schema lacks mailStoreFolder, mailStoreMessage, mailStoreState, mailStoreGivenUid, mailStoreGivenFlag"),
                     check.toString());
             assertTrue(check.stdout().contains("FAIL  " + nowhere + ": does not answer"), check.toString());
             assertTrue(check.stdout().contains("FAIL  TLS: a handshake with the certificate and key fails"), check.toString());
@@ -51,19 +51,24 @@ class ImapdCheckIT {
 
     @Test
     void aProviderWhoseSchemaPredatesUidsGivenManyToAnEntryFailsNamingTheType() {
-        assertLacksGivenUid(schema -> Slapd.withoutType(schema, "mailStoreGivenUid"));
+        assertLacks("mailStoreGivenUid", schema -> Slapd.withoutType(schema, "mailStoreGivenUid"));
     }
 
     @Test
     void aProviderGivenTheTypeButNotTheStateClassThatMayHoldItFailsNamingTheType() {
-        assertLacksGivenUid(schema -> schema.replace(" $ mailStoreGivenUid ", " "));
+        assertLacks("mailStoreGivenUid", schema -> schema.replace(" $ mailStoreGivenUid ", " "));
     }
 
-    private static void assertLacksGivenUid(UnaryOperator<String> upgradedSoFar) {
+    @Test
+    void aProviderWhoseStateClassCannotHoldTheFlagsAnEntryGivesFailsNamingTheType() {
+        assertLacks("mailStoreGivenFlag", schema -> schema.replace(" $ mailStoreGivenFlag ", " "));
+    }
+
+    private static void assertLacks(String types, UnaryOperator<String> upgradedSoFar) {
         try (Slapd earlier = Slapd.startWithSchema(upgradedSoFar)) {
             Command.Result check = check(earlier.url(), Map.of());
             assertEquals(78, check.exitCode(), check.toString());
-            assertTrue(check.stdout().contains("FAIL  " + earlier.url() + ": its schema lacks mailStoreGivenUid: load the release's"),
+            assertTrue(check.stdout().contains("FAIL  " + earlier.url() + ": its schema lacks " + types + ": load the release's"),
                     check.toString());
         }
     }

@@ -25,7 +25,9 @@ import org.mailstream.local.StoreWorkerProcess;
  * a login gets NO [UNAVAILABLE] rather than AUTHENTICATIONFAILED; with one back it goes on again.
  * The view of the folder it leaves, read from one provider, is read whole by the next session,
  * bound to the other: what one provider says is new, by its CSNs, is not what the other holds.
- * And a back end whose schema was not upgraded with imapd: a clear NO, a warning, no mail lost.
+ * And a back end whose schema was not upgraded with imapd: a clear NO, a warning, no mail lost;
+ * one whose schema cannot keep flags where UIDs were given: flags kept as before; one whose rules
+ * are older than its schema: a clear NO saying how to mend it.
  */
 class ImapdFailoverIT {
 
@@ -103,6 +105,64 @@ class ImapdFailoverIT {
             }
             assertEquals(2, earlier.messages("1.1").size(), "both mails are still stored");
         }
+    }
+
+    @Test
+    void aBackEndWhoseStateClassCannotHoldTheFlagsAnEntryGivesKeepsEachInAnEntryOfItsOwn() throws Exception {
+        try (Slapd earlier = Slapd.startWithSchema(schema -> schema.replace(" $ mailStoreGivenFlag ", " "))) {
+            storeThreeMailsForAlice(earlier, "state-class");
+            try (ImapdProcess imapd = ImapdProcess.start(earlier, Map.of());
+                    Socket socket = new Socket("127.0.0.1", imapd.port())) {
+                Session session = selected(socket, imapd);
+                session.answer("a3 UID STORE 1:3 +FLAGS.SILENT (\\Seen)", "a3 OK", imapd);
+                session.answer("a4 UID STORE 3 FLAGS.SILENT (\\Flagged)", "a4 OK", imapd);
+                session.answer("a5 UNSELECT", "a5 OK", imapd);
+                session.answer("a6 EXAMINE INBOX", "a6 OK", imapd);
+                String flags = session.answer("a7 UID FETCH 1:3 FLAGS", "a7 OK", imapd);
+                assertTrue(flags.contains("UID 1 FLAGS (\\Seen)") && flags.contains("UID 2 FLAGS (\\Seen)")
+                        && flags.contains("UID 3 FLAGS (\\Flagged)"), flags);
+            }
+            try (var root = earlier.rootConnection()) {
+                assertEquals(3, root.search("cn=INBOX,uid=alice," + Slapd.PEOPLE, com.unboundid.ldap.sdk.SearchScope.ONE,
+                        "(objectClass=mailStoreState)", "1.1").getEntryCount(), "an entry a flagged message, as before");
+            }
+        }
+    }
+
+    @Test
+    void aBackEndWhoseAccessRulesPredateItsSchemaAddsGivenFlagsAndRefusesToRemoveThemSayingHowToMendIt() throws Exception {
+        try (Slapd earlier = Slapd.start()) {
+            // The first record alone: it replaces every rule, and the rest would add cn=config's twice.
+            earlier.applyShipped("mailstore.database.ldif",
+                    rules -> rules.substring(0, rules.indexOf("\n\n") + 1).replace("attrs=mailStoreFlag,mailStoreGivenFlag", "attrs=mailStoreFlag"));
+            storeThreeMailsForAlice(earlier, "access-rules");
+            try (ImapdProcess imapd = ImapdProcess.start(earlier, Map.of());
+                    Socket socket = new Socket("127.0.0.1", imapd.port())) {
+                Session session = selected(socket, imapd);
+                session.answer("a3 UID STORE 1:3 +FLAGS.SILENT (\\Seen)", "a3 OK", imapd);
+                String refused = session.answer("a4 UID STORE 3 -FLAGS.SILENT (\\Seen)", "a4 NO [SERVERBUG]", imapd);
+                assertTrue(refused.contains("mailstore.database.ldif"), refused);
+                session.answer("a5 LOGOUT", "a5 OK", imapd);
+                assertTrue(imapd.log().contains("mailstore.database.ldif"), "the operator is told too:\n" + imapd.log());
+            }
+        }
+    }
+
+    private static void storeThreeMailsForAlice(Slapd backEnd, String topic) {
+        backEnd.addMailbox("alice");
+        StoreWorkerProcess.storeAll(TOPIC + "-" + topic, backEnd, backEnd, List.of(
+                Map.entry("alice@example.com", MailCorpus.message("flags 1", "body\r\n")),
+                Map.entry("alice@example.com", MailCorpus.message("flags 2", "body\r\n")),
+                Map.entry("alice@example.com", MailCorpus.message("flags 3", "body\r\n"))));
+    }
+
+    /** A session over {@code socket} logged in as alice with her INBOX selected. */
+    private static Session selected(Socket socket, ImapdProcess imapd) throws IOException {
+        socket.setSoTimeout(30_000);
+        Session session = new Session(socket);
+        session.answer("a1 LOGIN alice alice-secret", "a1 OK", imapd);
+        session.answer("a2 SELECT INBOX", "a2 OK", imapd);
+        return session;
     }
 
     /** How many messages an answer's lines gave. */

@@ -165,6 +165,8 @@ class ImapdIT {
                 first = login('alice', 'alice-secret')
                 first.select('INBOX')
                 first.uid('STORE', '2', '+FLAGS', '(\\\\Seen $Work)')
+                # No flag to remove: nothing removed.
+                first.uid('STORE', '2', '-FLAGS', '()')
                 first.uid('STORE', '3', '+FLAGS.SILENT', '(\\\\Flagged)')
                 first.uid('STORE', '3', '-FLAGS', '(\\\\Flagged)')
                 # UID 4 has never had a flag: no entry of its own to take one from.
@@ -897,6 +899,44 @@ class ImapdIT {
         assertRefused("EXPUNGEISSUED", answers.get(0), answers);
         assertEquals("[\"Subject: several 0\",\"Subject: several 1\",\"Subject: several 2\",\"Subject: several 4\",\"Subject: several 5\"]",
                 answers.get(1).toString(), "every other message, each its own, in order: " + answers);
+    }
+
+    @Test
+    @Order(29)
+    void aStoreOnEveryMessageRewritesTheEntriesThatGaveTheUidsNotAnEntryAMessage() throws Exception {
+        // carol's 600 mails got their UIDs from three state entries (test 15).
+        JsonNode flags = python("""
+                box = login('carol', 'carol-secret')
+                box.select('INBOX')
+                # None has a flag yet: neither the entries that gave the UIDs nor the UIDs they gave.
+                unflagged, data = box.uid('STORE', '1:*', '-FLAGS.SILENT', '(\\\\Answered)')
+                box.uid('STORE', '1:*', '+FLAGS.SILENT', '(\\\\Seen $Work)')
+                box.uid('STORE', '300', '-FLAGS.SILENT', '($Work)')
+                box.uid('STORE', '301', 'FLAGS.SILENT', '(\\\\Flagged)')
+                box.uid('STORE', '302', 'FLAGS.SILENT', '()')
+                box.logout()
+                other = login('carol', 'carol-secret')
+                other.select('INBOX', readonly=True)
+                typ, data = other.uid('FETCH', '1:*', '(FLAGS)')
+                other.logout()
+                print(json.dumps([unflagged, [d.decode() for d in data]]))
+                """);
+        assertEquals("OK", flags.get(0).asText(), "removing a flag no message has is no error: " + flags.get(0));
+        assertEquals(600, flags.get(1).size(), flags.toString());
+        for (JsonNode message : flags.get(1)) {
+            String uid = message.asText().replaceAll(".*UID (\\d+).*", "$1");
+            String expected = switch (uid) {
+                case "300" -> "(\\Seen)";
+                case "301" -> "(\\Flagged)";
+                case "302" -> "()";
+                default -> "($Work \\Seen)";
+            };
+            assertTrue(message.asText().endsWith("FLAGS " + expected + ")"), "UID " + uid + ": " + message);
+        }
+        try (LDAPConnection root = slapd.rootConnection()) {
+            assertEquals(3, root.search("cn=INBOX,uid=carol," + Slapd.PEOPLE, SearchScope.ONE, "(objectClass=mailStoreState)", "1.1")
+                    .getEntryCount(), "still the three entries that gave the 600 UIDs, no entry a message");
+        }
     }
 
     /** {@code answer} ([result, text], as the prelude's {@code answered} gives it) is a NO with response code {@code code}. */

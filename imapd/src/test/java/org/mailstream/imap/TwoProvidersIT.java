@@ -11,6 +11,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
@@ -66,14 +68,23 @@ class TwoProvidersIT {
         }
     }
 
-    /** Each state's UID to its flags, read as the root DN. */
+    /**
+     * Each UID to its flags, read as the root DN: a state entry's own (mailStoreFlag) and those it
+     * keeps for the UIDs it gives (mailStoreGivenFlag, "UID FLAG"; no message here has an entry of
+     * its own beside the one that gave its UID, for none is expunged).
+     */
     private static Map<String, Set<String>> flags(Slapd provider) throws Exception {
         Map<String, Set<String>> flags = new TreeMap<>();
         try (var root = provider.rootConnection()) {
             for (SearchResultEntry state : root.search(Slapd.PEOPLE, com.unboundid.ldap.sdk.SearchScope.SUB, "(objectClass=mailStoreState)",
-                    "mailStoreUid", "mailStoreFlag").getSearchEntries()) {
-                String[] values = state.getAttributeValues("mailStoreFlag");
-                flags.put(state.getAttributeValue("mailStoreUid"), values == null ? Set.of() : Set.of(values));
+                    "mailStoreUid", "mailStoreFlag", "mailStoreGivenFlag").getSearchEntries()) {
+                String[] own = state.getAttributeValues("mailStoreFlag");
+                flags.put(state.getAttributeValue("mailStoreUid"), own == null ? Set.of() : Set.of(own));
+                for (String given : state.hasAttribute("mailStoreGivenFlag") ? state.getAttributeValues("mailStoreGivenFlag") : new String[0]) {
+                    String[] uidAndFlag = given.split(" ", 2);
+                    flags.merge(uidAndFlag[0], Set.of(uidAndFlag[1]), (known, more) -> Stream.concat(known.stream(), more.stream())
+                            .collect(Collectors.toSet()));
+                }
             }
         }
         return flags;

@@ -427,11 +427,16 @@ public final class Slapd implements AutoCloseable {
      * say) the way its header tells an operator to: placeholders replaced, ldapmodify -Y EXTERNAL.
      */
     public void applyShipped(String ldif) {
+        applyShipped(ldif, UnaryOperator.identity());
+    }
+
+    /** Applies {@code ldif} as {@code edit} makes it: the rules of an earlier release, say. */
+    public void applyShipped(String ldif, UnaryOperator<String> edit) {
         try (InputStream in = Slapd.class.getResourceAsStream(SHIPPED + ldif)) {
             if (in == null) {
                 throw new IllegalStateException(SHIPPED + ldif + " is not on the class path");
             }
-            modifyConfig(new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@DATABASE@", "{1}mdb")
+            modifyConfig(edit.apply(new String(in.readAllBytes(), StandardCharsets.UTF_8)).replace("@DATABASE@", "{1}mdb")
                     .replace("@PEOPLE@", PEOPLE).replace("@SERVICE@", SERVICE_DN).replace("@LOOKUP@", LOOKUP_DN));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

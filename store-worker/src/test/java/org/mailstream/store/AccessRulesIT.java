@@ -193,6 +193,8 @@ class AccessRulesIT {
             alice.modify("dn: " + state, "changetype: modify", "add: mailStoreFlag", "mailStoreFlag: \\Seen", "mailStoreFlag: $Work");
             alice.modify("dn: " + state, "changetype: modify", "delete: mailStoreFlag", "mailStoreFlag: $Work");
             assertEquals(List.of("\\Seen"), List.of(alice.getEntry(state).getAttributeValues("mailStoreFlag")));
+            // The flags of messages whose UIDs the entry gives beside its own.
+            alice.modify("dn: " + state, "changetype: modify", "add: mailStoreGivenFlag", "mailStoreGivenFlag: 2 \\Flagged");
             assertRefused(() -> alice.modify("dn: " + state, "changetype: modify", "replace: mailStoreId", "mailStoreId: " + "0".repeat(64)));
             assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "replace: mailStoreRaw", "mailStoreRaw: forged"));
             assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "delete: mailStoreRaw"));
