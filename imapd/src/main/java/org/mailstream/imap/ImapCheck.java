@@ -95,7 +95,8 @@ final class ImapCheck {
         try (LDAPConnection connection = config.transport().server(provider.getHost(), provider.getPort(), options).getConnection()) {
             report.ok(provider + ": answers" + (config.transport().secured() ? ", over TLS with a certificate for its host" : ""));
             List<String> missing = missingSchema(connection.getSchema());
-            report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", CLASSES) + ", " + String.join(", ", STATE_TYPES),
+            report.report(missing.isEmpty(), provider + ": its schema defines " + String.join(", ", CLASSES) + ", "
+                    + String.join(", ", STATE_TYPES),
                     provider + ": its schema lacks " + String.join(", ", missing) + ": load the release's mailstore.cnconfig.ldif"
                             + " (see docs/imapd.md, on upgrading a back end)");
             if (!config.lookupDn().isEmpty()) {

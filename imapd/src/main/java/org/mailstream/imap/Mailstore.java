@@ -59,8 +59,9 @@ import org.mailstream.schemas.ServedForm;
  * beside it in the folder (flags, and whether it is expunged), so that a flag change rewrites a
  * small entry, not the message. UIDs are given many at a time: the entry that names the first
  * also gives the ones that follow (mailStoreGivenUid) and keeps their flags (mailStoreGivenFlag),
- * and a message given its UID that way gets an entry of its own at its expunge. A connection lost under an operation is
- * bound again, on the next provider that answers, and the operation tried once more.
+ * and a message given its UID that way gets an entry of its own at its expunge. A connection lost
+ * under an operation is bound again, on the next provider that answers, and the operation tried
+ * once more.
  */
 final class Mailstore implements AutoCloseable {
 
@@ -141,7 +142,8 @@ final class Mailstore implements AutoCloseable {
     private static final String[] FOLDER_ATTRIBUTES = {"cn", "mailStoreSpecialUse", "mailStoreSubscribed", "createTimestamp", "entryUUID"};
 
     private static final String[] SNAPSHOT_ATTRIBUTES = {"objectClass", "mailStoreUid", "mailStoreId", "mailStoreFlag",
-        "mailStoreExpunged", "mailStoreGivenUid", "mailStoreGivenFlag", "mailStoreReceived", "mailStoreServedSize", "mailStoreSize", "entryCSN"};
+        "mailStoreExpunged", "mailStoreGivenUid", "mailStoreGivenFlag", "mailStoreReceived", "mailStoreServedSize", "mailStoreSize",
+        "entryCSN"};
 
     private final ServerSet providers;
     private final DN owner;
@@ -448,27 +450,28 @@ final class Mailstore implements AutoCloseable {
         for (int from = 0; from < byEntry.size(); from += IN_FLIGHT) {
             List<List<State>> batch = byEntry.subList(from, Math.min(byEntry.size(), from + IN_FLIGHT));
             refused.addAll(run("changing flags", () -> {
-                Map<List<State>, AsyncRequestID> sent = new LinkedHashMap<>();
+                List<Map.Entry<List<State>, AsyncRequestID>> sent = new ArrayList<>();
                 for (List<State> flagged : batch) {
                     DN entry = stateDn(folder, flagged.get(0).entry());
                     List<Modification> changes = givenFlagChanges(entry, flagged, how, flags);
                     if (!changes.isEmpty()) {
                         ModifyRequest request = new ModifyRequest(entry, changes);
                         request.addControl(new PermissiveModifyRequestControl());
-                        sent.put(flagged, connection.asyncModify(request, (modify, result) -> { }));
+                        sent.add(Map.entry(flagged, connection.asyncModify(request, (modify, result) -> { })));
                     }
                 }
                 List<State> notHeld = new ArrayList<>();
-                for (Map.Entry<List<State>, AsyncRequestID> flagged : sent.entrySet()) {
+                for (Map.Entry<List<State>, AsyncRequestID> flagged : sent) {
                     ResultCode result = awaited(flagged.getValue()).getResultCode();
+                    long entry = flagged.getKey().get(0).entry();
                     if (OLDER_SCHEMA.contains(result)) {
                         notHeld.addAll(flagged.getKey());
                     } else if (result == ResultCode.INSUFFICIENT_ACCESS_RIGHTS) {
-                        throw new LDAPException(ResultCode.UNWILLING_TO_PERFORM, "no right to change the flags UID " + flagged.getKey().get(0).entry()
-                                + " gives: its access rules are older than its schema (apply the first record of mailstore.database.ldif"
+                        throw new LDAPException(ResultCode.UNWILLING_TO_PERFORM, "no right to change the flags UID " + entry + " gives:"
+                                + " its access rules are older than its schema (apply the first record of mailstore.database.ldif"
                                 + " again: docs/imapd.md, on upgrading a back end)");
                     } else if (!settled(result, how)) {
-                        throw new LDAPException(result, "changing the flags given with UID " + flagged.getKey().get(0).entry());
+                        throw new LDAPException(result, "changing the flags given with UID " + entry);
                     }
                 }
                 return notHeld;
@@ -494,7 +497,8 @@ final class Mailstore implements AutoCloseable {
                 changes.add(new Modification(ModificationType.DELETE, "mailStoreGivenFlag", held));
             }
         }
-        String[] values = messages.stream().flatMap(message -> flags.stream().map(flag -> message.uid() + " " + flag)).toArray(String[]::new);
+        String[] values = messages.stream().flatMap(message -> flags.stream().map(flag -> message.uid() + " " + flag))
+                .toArray(String[]::new);
         if (values.length > 0) {
             changes.add(new Modification(how == ModificationType.DELETE ? ModificationType.DELETE : ModificationType.ADD,
                     "mailStoreGivenFlag", values));

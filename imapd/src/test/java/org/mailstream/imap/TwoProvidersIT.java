@@ -80,9 +80,10 @@ class TwoProvidersIT {
                     "mailStoreUid", "mailStoreFlag", "mailStoreGivenFlag").getSearchEntries()) {
                 String[] own = state.getAttributeValues("mailStoreFlag");
                 flags.put(state.getAttributeValue("mailStoreUid"), own == null ? Set.of() : Set.of(own));
-                for (String given : state.hasAttribute("mailStoreGivenFlag") ? state.getAttributeValues("mailStoreGivenFlag") : new String[0]) {
-                    String[] uidAndFlag = given.split(" ", 2);
-                    flags.merge(uidAndFlag[0], Set.of(uidAndFlag[1]), (known, more) -> Stream.concat(known.stream(), more.stream())
+                String[] given = state.getAttributeValues("mailStoreGivenFlag");
+                for (String uidAndFlag : given == null ? new String[0] : given) {
+                    String[] parts = uidAndFlag.split(" ", 2);
+                    flags.merge(parts[0], Set.of(parts[1]), (known, more) -> Stream.concat(known.stream(), more.stream())
                             .collect(Collectors.toSet()));
                 }
             }
