@@ -455,9 +455,7 @@ final class Mailstore implements AutoCloseable {
                     DN entry = stateDn(folder, flagged.get(0).entry());
                     List<Modification> changes = givenFlagChanges(entry, flagged, how, flags);
                     if (!changes.isEmpty()) {
-                        ModifyRequest request = new ModifyRequest(entry, changes);
-                        request.addControl(new PermissiveModifyRequestControl());
-                        sent.add(Map.entry(flagged, connection.asyncModify(request, (modify, result) -> { })));
+                        sent.add(Map.entry(flagged, connection.asyncModify(permissive(entry, changes), (request, result) -> { })));
                     }
                 }
                 List<State> notHeld = new ArrayList<>();
@@ -529,7 +527,8 @@ final class Mailstore implements AutoCloseable {
                 for (Map.Entry<State, Boolean> message : adding.entrySet()) {
                     sent.add(message.getValue()
                             ? connection.asyncAdd(new AddRequest(stateEntry(folder, message.getKey(), change)), (request, result) -> { })
-                            : connection.asyncModify(permissive(stateDn(folder, message.getKey().uid()), change), (request, result) -> { }));
+                            : connection.asyncModify(permissive(stateDn(folder, message.getKey().uid()), List.of(change)),
+                                    (request, result) -> { }));
                 }
                 Map<State, Boolean> again = new LinkedHashMap<>();
                 Iterator<AsyncRequestID> answers = sent.iterator();
@@ -570,8 +569,8 @@ final class Mailstore implements AutoCloseable {
     }
 
     /** A modify for which adding a value already there or removing one not there is no error: STORE is idempotent, an expunge final. */
-    private static ModifyRequest permissive(DN entry, Modification change) {
-        ModifyRequest request = new ModifyRequest(entry.toString(), change);
+    private static ModifyRequest permissive(DN entry, List<Modification> changes) {
+        ModifyRequest request = new ModifyRequest(entry, changes);
         request.addControl(new PermissiveModifyRequestControl());
         return request;
     }
