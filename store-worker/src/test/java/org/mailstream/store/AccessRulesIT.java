@@ -193,8 +193,11 @@ class AccessRulesIT {
             alice.modify("dn: " + state, "changetype: modify", "add: mailStoreFlag", "mailStoreFlag: \\Seen", "mailStoreFlag: $Work");
             alice.modify("dn: " + state, "changetype: modify", "delete: mailStoreFlag", "mailStoreFlag: $Work");
             assertEquals(List.of("\\Seen"), List.of(alice.getEntry(state).getAttributeValues("mailStoreFlag")));
-            // The flags of messages whose UIDs the entry gives beside its own.
-            alice.modify("dn: " + state, "changetype: modify", "add: mailStoreGivenFlag", "mailStoreGivenFlag: 2 \\Flagged");
+            // The flags of messages whose UIDs the entry gives beside its own, removed as well as added.
+            alice.modify("dn: " + state, "changetype: modify", "add: mailStoreGivenFlag", "mailStoreGivenFlag: 2 \\Flagged",
+                    "mailStoreGivenFlag: 2 $Work");
+            alice.modify("dn: " + state, "changetype: modify", "delete: mailStoreGivenFlag", "mailStoreGivenFlag: 2 $Work");
+            assertEquals(List.of("2 \\Flagged"), List.of(alice.getEntry(state).getAttributeValues("mailStoreGivenFlag")));
             assertRefused(() -> alice.modify("dn: " + state, "changetype: modify", "replace: mailStoreId", "mailStoreId: " + "0".repeat(64)));
             assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "replace: mailStoreRaw", "mailStoreRaw: forged"));
             assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "delete: mailStoreRaw"));
