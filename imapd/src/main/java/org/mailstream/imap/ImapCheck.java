@@ -62,8 +62,9 @@ final class ImapCheck {
             mailStoreState: a back end set up before the read path lacks the last) and the
             attribute types mailStoreGivenUid and mailStoreGivenFlag among what mailStoreState
             may hold (one set up before UIDs were given many at a time lacks them, one set up
-            before their flags stayed in the entry that gave them the second); when ldap.lookup.bind.dn is set,
-            that the lookup identity binds and finds no message and no password below
+            before their flags stayed in the entry that gave them the second); when
+            ldap.lookup.bind.dn is set, that the lookup identity binds and finds no message and
+            no password below
             ldap.base.dn (it should read uid and mail only; on a back end with no mail yet, no
             message can show that it reads too much); and, when imap.tls.certificate.file is
             set, that the certificate and key belong together (a TLS handshake with itself on

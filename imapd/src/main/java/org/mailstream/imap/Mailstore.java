@@ -430,9 +430,18 @@ final class Mailstore implements AutoCloseable {
         List<State> own = new ArrayList<>(messages.stream().filter(message -> !message.given()).toList());
         own.addAll(changeGivenFlags(folder, messages.stream().filter(State::given).toList(), how, flags));
         Modification change = new Modification(how, "mailStoreFlag", flags.toArray(String[]::new));
-        for (int from = 0; from < own.size(); from += IN_FLIGHT) {
-            changeStates("changing flags", folder, own.subList(from, Math.min(own.size(), from + IN_FLIGHT)), change);
+        for (List<State> batch : inFlight(own)) {
+            changeStates("changing flags", folder, batch, change);
         }
+    }
+
+    /** {@code requests} in runs of {@value #IN_FLIGHT}, each sent whole before its answers are awaited. */
+    private static <T> List<List<T>> inFlight(List<T> requests) {
+        List<List<T>> batches = new ArrayList<>();
+        for (int from = 0; from < requests.size(); from += IN_FLIGHT) {
+            batches.add(requests.subList(from, Math.min(requests.size(), from + IN_FLIGHT)));
+        }
+        return batches;
     }
 
     /**
@@ -447,8 +456,7 @@ final class Mailstore implements AutoCloseable {
         List<List<State>> byEntry = List.copyOf(messages.stream()
                 .collect(Collectors.groupingBy(State::entry, LinkedHashMap::new, Collectors.toList())).values());
         List<State> refused = new ArrayList<>();
-        for (int from = 0; from < byEntry.size(); from += IN_FLIGHT) {
-            List<List<State>> batch = byEntry.subList(from, Math.min(byEntry.size(), from + IN_FLIGHT));
+        for (List<List<State>> batch : inFlight(byEntry)) {
             refused.addAll(run("changing flags", () -> {
                 List<Map.Entry<List<State>, AsyncRequestID>> sent = new ArrayList<>();
                 for (List<State> flagged : batch) {
@@ -465,9 +473,9 @@ final class Mailstore implements AutoCloseable {
                     if (OLDER_SCHEMA.contains(result)) {
                         notHeld.addAll(flagged.getKey());
                     } else if (result == ResultCode.INSUFFICIENT_ACCESS_RIGHTS) {
-                        throw new LDAPException(ResultCode.UNWILLING_TO_PERFORM, "no right to change the flags UID " + entry + " gives:"
-                                + " its access rules are older than its schema (apply the first record of mailstore.database.ldif"
-                                + " again: docs/imapd.md, on upgrading a back end)");
+                        throw new Failure("SERVERBUG", "the directory refused changing the flags UID " + entry + " gives: " + result
+                                + "; its access rules are older than its schema (apply the first record of mailstore.database.ldif"
+                                + " again: docs/imapd.md, on upgrading a back end)", null);
                     } else if (!settled(result, how)) {
                         throw new LDAPException(result, "changing the flags given with UID " + entry);
                     }
@@ -944,7 +952,8 @@ final class Mailstore implements AutoCloseable {
     }
 
     private interface Operation<T> {
-        T run() throws LDAPException;
+        /** Throws LDAPException for what the directory answered, Failure for what this server decides it means. */
+        T run() throws LDAPException, Failure;
     }
 
     /** Runs {@code operation}; once more on a fresh connection when the connection was lost under it. */
@@ -982,8 +991,6 @@ final class Mailstore implements AutoCloseable {
         } else if (result == ResultCode.UNDEFINED_ATTRIBUTE_TYPE || result == ResultCode.OBJECT_CLASS_VIOLATION) {
             // A back end whose schema an operator has not upgraded with imapd: say what it lacks.
             why = ", " + e.getDiagnosticMessage() + "; its schema is older than this imapd's (imapd check says what it lacks)";
-        } else if (result == ResultCode.UNWILLING_TO_PERFORM) {
-            why = ", " + e.getMessage();
         }
         return new Failure(code, "the directory refused " + doing + ": " + result + why, e);
     }

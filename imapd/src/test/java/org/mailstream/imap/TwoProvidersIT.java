@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
@@ -78,13 +77,14 @@ class TwoProvidersIT {
         try (var root = provider.rootConnection()) {
             for (SearchResultEntry state : root.search(Slapd.PEOPLE, com.unboundid.ldap.sdk.SearchScope.SUB, "(objectClass=mailStoreState)",
                     "mailStoreUid", "mailStoreFlag", "mailStoreGivenFlag").getSearchEntries()) {
-                String[] own = state.getAttributeValues("mailStoreFlag");
-                flags.put(state.getAttributeValue("mailStoreUid"), own == null ? Set.of() : Set.of(own));
-                String[] given = state.getAttributeValues("mailStoreGivenFlag");
-                for (String uidAndFlag : given == null ? new String[0] : given) {
+                Set<String> own = flags.computeIfAbsent(state.getAttributeValue("mailStoreUid"), uid -> new HashSet<>());
+                if (state.hasAttribute("mailStoreFlag")) {
+                    own.addAll(List.of(state.getAttributeValues("mailStoreFlag")));
+                }
+                for (String uidAndFlag : state.hasAttribute("mailStoreGivenFlag") ? state.getAttributeValues("mailStoreGivenFlag")
+                        : new String[0]) {
                     String[] parts = uidAndFlag.split(" ", 2);
-                    flags.merge(parts[0], Set.of(parts[1]), (known, more) -> Stream.concat(known.stream(), more.stream())
-                            .collect(Collectors.toSet()));
+                    flags.computeIfAbsent(parts[0], uid -> new HashSet<>()).add(parts[1]);
                 }
             }
         }
