@@ -528,8 +528,8 @@ final class Mailstore implements AutoCloseable {
             }
             for (int attempt = 1; !adding.isEmpty(); attempt++) {
                 if (attempt > 3) {
-                    throw new LDAPException(ResultCode.OTHER, "the state entry of UID " + adding.keySet().iterator().next().uid()
-                            + " came and went while this session changed it");
+                    throw new Failure("INUSE", "the state entry of UID " + adding.keySet().iterator().next().uid()
+                            + " came and went while this session changed it; try again", null);
                 }
                 List<AsyncRequestID> sent = new ArrayList<>();
                 for (Map.Entry<State, Boolean> message : adding.entrySet()) {
