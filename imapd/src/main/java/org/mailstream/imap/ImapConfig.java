@@ -97,7 +97,8 @@ final class ImapConfig extends DeclaredConfig {
                     + "first. About 200 octets of heap each; 0: every look reads the whole folder.")
             .define(IDLE_POLL_MS, Type.INT, 2_000, Range.between(250, 60_000), Importance.LOW,
                     "How often a session in IDLE reads what changed in its folder, to tell its client of new mail, flags "
-                    + "and expunges: new mail reaches an idling client within about this. Each read is a search of the "
+                    + "and expunges: new mail reaches an idling client within about this (a change another session of the "
+                    + "user makes through the same imapd at once: it wakes the idling session). Each read is a search of the "
                     + "directory, and each that finds new mail one synced write (its UIDs): with many users idling while "
                     + "mail flows in, a shorter interval costs slapd more of the time it has for storing mail.")
             .define(TLS_CERTIFICATE_FILE, Type.STRING, "", Importance.HIGH,

@@ -12,6 +12,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,6 +49,8 @@ final class ImapSession implements Protocol.Session {
         /** Sessions logged in, by user (the name lower-cased, as the directory compares it). */
         private final Map<String, Integer> sessionsByUser = new HashMap<>();
         private final FolderViews views;
+        /** Sessions in IDLE, by their owner's normalized DN: woken to look when another session of the owner changes the mailbox. */
+        private final Map<String, Set<Connection>> idling = new HashMap<>();
 
         Context(ImapConfig config, ImapMetrics metrics, SSLContext tls) {
             this.config = config;
@@ -68,6 +71,23 @@ final class ImapSession implements Protocol.Session {
 
         private synchronized void leave(String user) {
             sessionsByUser.computeIfPresent(user, (name, sessions) -> sessions > 1 ? sessions - 1 : null);
+        }
+
+        private synchronized void startIdling(String owner, Connection connection) {
+            idling.computeIfAbsent(owner, dn -> new HashSet<>()).add(connection);
+        }
+
+        private synchronized void stopIdling(String owner, Connection connection) {
+            idling.computeIfPresent(owner, (dn, sessions) -> sessions.remove(connection) && sessions.isEmpty() ? null : sessions);
+        }
+
+        /**
+         * Wakes {@code owner}'s idling sessions, which otherwise would see a change another session
+         * of the owner made only at their next look; changes delivered by the worker, or made
+         * through another imapd, still wait for that look.
+         */
+        private synchronized void changed(String owner) {
+            idling.getOrDefault(owner, Set.of()).forEach(Connection::wake);
         }
 
         @Override
@@ -248,6 +268,10 @@ final class ImapSession implements Protocol.Session {
                 LOG.warn("{} of {} answered NO [SERVERBUG] {}", name, user, e.getMessage());
             }
             result = respond(tag, "NO [" + e.code + "] " + e.getMessage());
+        } finally {
+            if (store != null && store.changedSinceAsked()) {
+                context.changed(store.ownerDn());
+            }
         }
         context.metrics.command(counted, result);
     }
@@ -1075,16 +1099,20 @@ final class ImapSession implements Protocol.Session {
 
     /**
      * IDLE (RFC 2177): tells the client of new mail, expunges and flag changes, read from the
-     * directory every imap.idle.poll.ms, until it says DONE; no longer than the idle timeout (a
-     * client renews its IDLE every 29 minutes).
+     * directory every imap.idle.poll.ms and at once after another session of the user in this
+     * imapd changed the mailbox, until it says DONE; no longer than the idle timeout (a client
+     * renews its IDLE every 29 minutes).
      */
     private String idle(String tag) throws IOException, Mailstore.Failure, Logout {
         // Waiting is what IDLE is for: no command is in progress, for the transaction timeout and a stop.
         commandStartedNanos = -1;
-        line("+ idling");
-        long deadline = System.nanoTime() + context.config.server().idleTimeout().toNanos();
+        // Among the idlers before the client hears it idles: a change the user makes once it knows must wake this session.
+        String owner = store.ownerDn();
+        context.startIdling(owner, connection);
         context.metrics.idleStarted();
         try {
+            line("+ idling");
+            long deadline = System.nanoTime() + context.config.server().idleTimeout().toNanos();
             while (in.available() == 0 && !connection.awaitInput(context.config.idlePoll())) {
                 if (System.nanoTime() > deadline) {
                     line("* BYE Autologout; idle for too long");
@@ -1093,6 +1121,7 @@ final class ImapSession implements Protocol.Session {
                 sendAll(selected.sync(store));
             }
         } finally {
+            context.stopIdling(owner, connection);
             context.metrics.idleEnded();
         }
         try {

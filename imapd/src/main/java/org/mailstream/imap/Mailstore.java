@@ -150,6 +150,8 @@ final class Mailstore implements AutoCloseable {
     private final String password;
     private final Quota defaultQuota;
     private LDAPConnection connection;
+    /** Whether this session has written a change to the mailbox since {@link #changedSinceAsked} last said so. */
+    private boolean changed;
 
     private Mailstore(ServerSet providers, DN owner, String password, Quota defaultQuota) {
         this.providers = providers;
@@ -263,9 +265,21 @@ final class Mailstore implements AutoCloseable {
         return connection.getConnectedAddress() + ":" + connection.getConnectedPort();
     }
 
+    /** The owner's DN, normalized: who the user is, however they logged in. */
+    String ownerDn() {
+        return owner.toNormalizedString();
+    }
+
+    /** Whether this session has changed flags or messages since the last call: the owner's other sessions have something to read. */
+    boolean changedSinceAsked() {
+        boolean was = changed;
+        changed = false;
+        return was;
+    }
+
     /** Where a view of {@code folder} is kept between sessions: only this owner's sessions find it; null for a folder with no entry. */
     FolderViews.Key viewKey(Optional<Folder> folder) {
-        return folder.map(Folder::uuid).map(uuid -> new FolderViews.Key(owner.toNormalizedString(), uuid)).orElse(null);
+        return folder.map(Folder::uuid).map(uuid -> new FolderViews.Key(ownerDn(), uuid)).orElse(null);
     }
 
     /** The user's folders, INBOX among them only once mail has been stored there. */
@@ -427,6 +441,7 @@ final class Mailstore implements AutoCloseable {
         if (flags.isEmpty() && how != ModificationType.REPLACE) {
             return; // +FLAGS () and -FLAGS () change nothing, and a delete of no values would remove every flag
         }
+        changed = true;
         List<State> own = new ArrayList<>(messages.stream().filter(message -> !message.given()).toList());
         own.addAll(changeGivenFlags(folder, messages.stream().filter(State::given).toList(), how, flags));
         Modification change = new Modification(how, "mailStoreFlag", flags.toArray(String[]::new));
@@ -594,6 +609,7 @@ final class Mailstore implements AutoCloseable {
 
     /** Marks the message expunged, for good, then deletes its entry: its id stays gone if its record is stored again. */
     void expunge(String folder, State state) throws Failure {
+        changed = true;
         changeStates("expunging", folder, List.of(state), new Modification(ModificationType.ADD, "mailStoreExpunged", "TRUE"));
         removeMessage(folder, state.id());
     }
@@ -843,6 +859,7 @@ final class Mailstore implements AutoCloseable {
         message.addAttribute("mailStoreSha256", contentId(id));
         message.addAttribute("mailStoreReceived", StaticUtils.encodeGeneralizedTime(Date.from(received)));
         message.addAttribute("mailStoreRecipient", ownerAddress());
+        changed = true;
         return addUnlessPresent("adding a message", message);
     }
 
@@ -859,6 +876,7 @@ final class Mailstore implements AutoCloseable {
         Entry copy = source.duplicate();
         copy.setDN(messageDn(to, as));
         copy.setAttribute("mailStoreId", as);
+        changed = true;
         addUnlessPresent("copying a message", copy);
         return true;
     }

@@ -942,6 +942,40 @@ class ImapdIT {
         }
     }
 
+    @Test
+    @Order(30)
+    void aFlagChangeReachesAnotherIdlingSessionOfTheUserAtOnceNotAtItsNextLook() {
+        // Looks a minute apart: only being woken by the writing session brings the changes within the 20 s allowed.
+        try (ImapdProcess slowLooks = ImapdProcess.start(slapd, Map.of("imap.idle.poll.ms", "60000"))) {
+            JsonNode seen = python("""
+                    import time
+                    port = %d
+                    watcher = login('bob', 'bob-secret')
+                    watcher.select('INBOX')
+                    writer = login('bob', 'bob-secret')
+                    writer.select('INBOX')
+                    watcher.send(b'w IDLE\\r\\n')
+                    started = watcher.readline().decode()
+                    watcher.sock.settimeout(20)
+                    def told(flags):
+                        began = time.time()
+                        writer.uid('STORE', '1', flags, '(\\\\Flagged)')
+                        return [watcher.readline().decode(), round(time.time() - began, 3)]
+                    flagged = told('+FLAGS')
+                    unflagged = told('-FLAGS')
+                    watcher.send(b'DONE\\r\\n')
+                    print(json.dumps([started, flagged, unflagged, watcher.readline().decode()]))
+                    """.formatted(slowLooks.port()));
+            assertTrue(seen.get(0).asText().startsWith("+ "), seen.toString());
+            assertTrue(seen.get(1).get(0).asText().matches("\\* 1 FETCH \\(UID 1 FLAGS \\(.*\\\\Flagged.*\\)\\)\r\n"), seen.toString());
+            assertTrue(seen.get(2).get(0).asText().matches("\\* 1 FETCH \\(UID 1 FLAGS \\([^)]*\\)\\)\r\n")
+                    && !seen.get(2).get(0).asText().contains("Flagged"), seen.toString());
+            assertTrue(seen.get(3).asText().startsWith("w OK"), seen.toString());
+            System.out.printf("IDLE: another session's flag change came %s s and %s s after its STORE was sent (looks 60 s apart)%n",
+                    seen.get(1).get(1), seen.get(2).get(1));
+        }
+    }
+
     /** {@code answer} ([result, text], as the prelude's {@code answered} gives it) is a NO with response code {@code code}. */
     private static void assertRefused(String code, JsonNode answer, JsonNode context) {
         assertEquals("NO", answer.get(0).asText(), context.toString());

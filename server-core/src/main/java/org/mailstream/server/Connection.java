@@ -32,6 +32,13 @@ public interface Connection {
      */
     boolean awaitInput(Duration timeout) throws IOException;
 
+    /**
+     * Ends the {@link #awaitInput} in progress as if its timeout had passed, or else the next one
+     * at once: for another thread to make a waiting session look at what it has changed (IMAP's
+     * IDLE told of another session's change).
+     */
+    void wake();
+
     /** The TCP port the client connected to; 0 over a unix socket. */
     int localPort();
 

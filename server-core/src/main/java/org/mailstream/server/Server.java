@@ -35,6 +35,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -82,6 +83,10 @@ public final class Server {
         /** When the server began to end this connection; 0 while it has not. */
         volatile long endingSinceNanos;
         volatile Protocol.Session session;
+        /** The selector an {@link #awaitInput} waits on while it waits, for {@link #wake}; null otherwise. */
+        private volatile Selector awaiting;
+        /** A {@link #wake} not yet taken by an {@link #awaitInput}. */
+        private final AtomicBoolean woken = new AtomicBoolean();
 
         Link(SocketChannel channel, String peer, InetAddress address) {
             this.channel = channel;
@@ -121,9 +126,26 @@ public final class Server {
             channel.configureBlocking(false);
             try (Selector selector = Selector.open()) {
                 channel.register(selector, SelectionKey.OP_READ);
+                awaiting = selector;
+                // Published before the flag is read: a wake that came earlier is seen here, a later one wakes the selector.
+                if (woken.getAndSet(false)) {
+                    return selector.selectNow() > 0;
+                }
                 return selector.select(Math.max(1, timeout.toMillis())) > 0;
             } finally {
+                awaiting = null;
+                // The session acts next, which is what a wake asks, however this wait ended.
+                woken.set(false);
                 channel.configureBlocking(true);
+            }
+        }
+
+        @Override
+        public void wake() {
+            woken.set(true);
+            Selector selector = awaiting;
+            if (selector != null) {
+                selector.wakeup();
             }
         }
 
