@@ -944,10 +944,10 @@ class ImapdIT {
 
     @Test
     @Order(30)
-    void aFlagChangeReachesAnotherIdlingSessionOfTheUserAtOnceNotAtItsNextLook() {
-        // Looks a minute apart: only being woken by the writing session brings the changes within the 20 s allowed.
+    void anotherSessionsChangesReachAnIdlingSessionOfTheUserAtOnceNotAtItsNextLook() {
+        // Looks a minute apart: only being woken by the writing session brings each change within the 20 s allowed.
         try (ImapdProcess slowLooks = ImapdProcess.start(slapd, Map.of("imap.idle.poll.ms", "60000"))) {
-            JsonNode seen = python("""
+            JsonNode heard = python("""
                     import time
                     port = %d
                     watcher = login('bob', 'bob-secret')
@@ -957,22 +957,31 @@ class ImapdIT {
                     watcher.send(b'w IDLE\\r\\n')
                     started = watcher.readline().decode()
                     watcher.sock.settimeout(20)
-                    def told(flags):
+                    def heard(change):
                         began = time.time()
-                        writer.uid('STORE', '1', flags, '(\\\\Flagged)')
+                        change()
                         return [watcher.readline().decode(), round(time.time() - began, 3)]
-                    flagged = told('+FLAGS')
-                    unflagged = told('-FLAGS')
+                    flagged = heard(lambda: writer.uid('STORE', '1', '+FLAGS', '(\\\\Flagged)'))
+                    unflagged = heard(lambda: writer.uid('STORE', '1', '-FLAGS', '(\\\\Flagged)'))
+                    appended = heard(lambda: writer.append('INBOX', None, None, b'Subject: woken\\r\\n\\r\\nbody\\r\\n'))
+                    writer.noop()
+                    uid = writer.uid('SEARCH', 'SUBJECT', 'woken')[1][0].decode()
+                    deleted = heard(lambda: writer.uid('STORE', uid, '+FLAGS', '(\\\\Deleted)'))
+                    expunged = heard(lambda: writer.expunge())
                     watcher.send(b'DONE\\r\\n')
-                    print(json.dumps([started, flagged, unflagged, watcher.readline().decode()]))
+                    print(json.dumps([started, flagged, unflagged, appended, uid, deleted, expunged, watcher.readline().decode()]))
                     """.formatted(slowLooks.port()));
-            assertTrue(seen.get(0).asText().startsWith("+ "), seen.toString());
-            assertTrue(seen.get(1).get(0).asText().matches("\\* 1 FETCH \\(UID 1 FLAGS \\(.*\\\\Flagged.*\\)\\)\r\n"), seen.toString());
-            assertTrue(seen.get(2).get(0).asText().matches("\\* 1 FETCH \\(UID 1 FLAGS \\([^)]*\\)\\)\r\n")
-                    && !seen.get(2).get(0).asText().contains("Flagged"), seen.toString());
-            assertTrue(seen.get(3).asText().startsWith("w OK"), seen.toString());
-            System.out.printf("IDLE: another session's flag change came %s s and %s s after its STORE was sent (looks 60 s apart)%n",
-                    seen.get(1).get(1), seen.get(2).get(1));
+            assertTrue(heard.get(0).asText().startsWith("+ "), heard.toString());
+            assertTrue(heard.get(1).get(0).asText().matches("\\* 1 FETCH \\(UID 1 FLAGS \\(.*\\\\Flagged.*\\)\\)\r\n"), heard.toString());
+            assertTrue(heard.get(2).get(0).asText().matches("\\* 1 FETCH \\(UID 1 FLAGS \\([^)]*\\)\\)\r\n")
+                    && !heard.get(2).get(0).asText().contains("Flagged"), heard.toString());
+            assertEquals("* 2 EXISTS\r\n", heard.get(3).get(0).asText(), heard.toString());
+            assertEquals("* 2 FETCH (UID " + heard.get(4).asText() + " FLAGS (\\Deleted))\r\n", heard.get(5).get(0).asText(), heard.toString());
+            assertEquals("* 2 EXPUNGE\r\n", heard.get(6).get(0).asText(), heard.toString());
+            assertTrue(heard.get(7).asText().startsWith("w OK"), heard.toString());
+            System.out.printf("IDLE, looks 60 s apart: another session's +FLAGS, -FLAGS, APPEND, +FLAGS (\\Deleted) and EXPUNGE heard"
+                    + " %s, %s, %s, %s and %s s after each was sent%n", heard.get(1).get(1), heard.get(2).get(1), heard.get(3).get(1),
+                    heard.get(5).get(1), heard.get(6).get(1));
         }
     }
 
