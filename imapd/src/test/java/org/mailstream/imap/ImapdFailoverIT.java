@@ -21,7 +21,7 @@ import org.mailstream.local.StoreWorkerProcess;
 
 /**
  * One IMAP session of the real bin/imapd while the back end's two real providers stop in turn:
- * it goes on on the other; with both stopped its commands get NO [UNAVAILABLE] and it stays, and
+ * it goes on on the other, reading and setting flags; with both stopped its commands get NO [UNAVAILABLE] and it stays, and
  * a login gets NO [UNAVAILABLE] rather than AUTHENTICATIONFAILED; with one back it goes on again.
  * The view of the folder it leaves, read from one provider, is read whole by the next session,
  * bound to the other: what one provider says is new, by its CSNs, is not what the other holds.
@@ -58,7 +58,11 @@ class ImapdFailoverIT {
                 first.restart();
                 second.stop();
                 assertEquals(3, fetched(session.answer("a4 FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a4 OK", imapd)));
+                second.restart();
                 first.stop();
+                // UIDs 2 and 3 keep their flags in UID 1's entry: setting them reads that entry, then changes it, on the provider left.
+                session.answer("a4s UID STORE 1:3 FLAGS.SILENT (\\Flagged)", "a4s OK", imapd);
+                second.stop();
                 session.answer("a5 NOOP", "a5 NO [UNAVAILABLE]", imapd);
                 try (Socket late = new Socket("127.0.0.1", imapd.port())) {
                     late.setSoTimeout(30_000);
@@ -66,6 +70,8 @@ class ImapdFailoverIT {
                 }
                 second.restart();
                 assertEquals(3, fetched(session.answer("a6 FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a6 OK", imapd)));
+                String flags = session.answer("a6f FETCH 1:* (FLAGS)", "a6f OK", imapd);
+                assertEquals(3, flags.split("FLAGS \\(\\\\Flagged\\)", -1).length - 1, "the flags set across the provider's loss: " + flags);
                 // A look at the folder reads its view from the provider the session is on now, the second.
                 session.answer("a7 NOOP", "a7 OK", imapd);
                 session.answer("a8 LOGOUT", "a8 OK", imapd);
