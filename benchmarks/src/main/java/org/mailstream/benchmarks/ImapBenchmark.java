@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -41,9 +40,11 @@ import org.mailstream.local.TempFiles;
  * has compiled what a pull runs; the median of {@value #WARM_PULLS}, alternating), its resync
  * with nothing new (at once, and after 11 s with no change), every message read as mbsync reads
  * it but written nowhere (the server's share of a pull), with the CPU each side's servers spent
- * on the pulls and those reads (imapd's with slapd's), the header fields of every message as a mail client opening the folder asks for them,
- * STORE +FLAGS (\Seen) on every message; then, imapd alone (Dovecot is not fed from the topic):
- * the time from publishing a mail to EXISTS in an IDLE session, the heap a session idling on that
+ * on the pulls and those reads (imapd's with slapd's), the header fields of every message as a
+ * mail client opening the folder asks for them, STORE +FLAGS (\Seen) on every message, and the
+ * time from one session's STORE to the FETCH another session idling on the folder gets for it;
+ * then, imapd alone (Dovecot is not fed from the topic): the time from publishing a mail to
+ * EXISTS in an IDLE session, the heap a session idling on that
  * folder adds beyond the folder's view (which imapd keeps when it leaves) and each of
  * {@value #IDLERS} sessions idling on small ones, the CPU they cost slapd and imapd while no mail
  * comes, and the worker's rate while they idle, beside its rate without them, {@value #ROUNDS}
@@ -122,10 +123,14 @@ public final class ImapBenchmark {
                         run(() -> pipelinedFetches(dovecot.port()), dovecot.pid()));
                 row("UID FETCH 1:* list headers (s)", listHeaders(imapd.port()), listHeaders(dovecot.port()));
                 row("UID STORE 1:* +FLAGS (\\Seen) (s)", flagAll(imapd.port()), flagAll(dovecot.port()));
+                List<Long> ourChanges = flagChangeDelays(imapd.port());
+                List<Long> theirChanges = flagChangeDelays(dovecot.port());
+                System.out.printf("another session's STORE to FETCH in IDLE, %d changes: imapd p50 %d ms, p95 %d ms; Dovecot p50 %d ms,"
+                        + " p95 %d ms%n", ourChanges.size(), percentile(ourChanges, 50), percentile(ourChanges, 95),
+                        percentile(theirChanges, 50), percentile(theirChanges, 95));
                 List<Long> delays = idleDelays(imapd.port(), publisher);
-                Collections.sort(delays);
                 System.out.printf("publish to EXISTS in IDLE, imapd, %d mails: p50 %d ms, p95 %d ms, max %d ms%n", delays.size(),
-                        delays.get(delays.size() / 2), delays.get((int) Math.ceil(delays.size() * 0.95) - 1), delays.get(delays.size() - 1));
+                        percentile(delays, 50), percentile(delays, 95), percentile(delays, 100));
                 idleSessions(slapd, imapd, worker, publisher, count + IDLE_MAILS);
             }
         }
@@ -458,12 +463,55 @@ public final class ImapBenchmark {
         return delays;
     }
 
+    /**
+     * Milliseconds from each of {@link #IDLE_MAILS} flag changes one session of alice's makes to
+     * the FETCH another, idling on the same folder, gets for it; spaced at random like the mails
+     * of {@link #idleDelays}.
+     */
+    private static List<Long> flagChangeDelays(int port) {
+        return Arrays.stream(pythonOutput("""
+                import random
+                random.seed(7)
+                def session():
+                    box = imaplib.IMAP4('127.0.0.1', %d)
+                    box.login('alice', 'alice-secret')
+                    box.select('INBOX')
+                    return box
+                watcher = session()
+                writer = session()
+                watcher.send(b'w IDLE\\r\\n')
+                watcher.readline()
+                watcher.sock.settimeout(60)
+                delays = []
+                for uid in range(1, %d + 1):
+                    time.sleep(1 + random.random() * 2)
+                    began = time.time()
+                    typ, data = writer.uid('STORE', str(uid), '+FLAGS.SILENT', '(\\\\Flagged)')
+                    assert typ == 'OK', data
+                    while b'FETCH' not in watcher.readline():
+                        pass
+                    delays.append(str(round((time.time() - began) * 1000)))
+                print(' '.join(delays))
+                """.formatted(port, IDLE_MAILS)).strip().split(" ")).map(Long::valueOf).toList();
+    }
+
+    /** The {@code percent}th percentile of {@code values} (100: the largest), by the nearest rank. */
+    private static long percentile(List<Long> values, int percent) {
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.get(Math.max(0, (int) Math.ceil(sorted.size() * percent / 100.0) - 1));
+    }
+
     private static double python(String program) {
+        return Double.parseDouble(pythonOutput(program).strip());
+    }
+
+    /** What {@code program} printed, run by python3 with imaplib and time imported. */
+    private static String pythonOutput(String program) {
         Command.Result run = Command.of(List.of("python3", "-")).run(("import imaplib, time\n" + program)
                 .getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(10));
         if (run.exitCode() != 0) {
             throw new IllegalStateException(run.toString());
         }
-        return Double.parseDouble(run.stdout().strip());
+        return run.stdout();
     }
 }
