@@ -34,8 +34,8 @@ public interface Connection {
 
     /**
      * Ends the {@link #awaitInput} in progress as if its timeout had passed, or else the next one
-     * at once: for another thread to make a waiting session look at what it has changed (IMAP's
-     * IDLE told of another session's change).
+     * at once: for another thread to make a waiting session act now (IMAP's IDLE, told of a change
+     * another session made).
      */
     void wake();
 
