@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailstream.local.Command;
 import org.mailstream.local.ReleaseArchive;
@@ -29,15 +30,28 @@ class InstallGuideIT {
 
     private static final Path ROOT = Command.repositoryRoot();
     private static final String IMAGE = "localhost/mailstream-install-host:bookworm";
-    private static final String CONTAINER = "mailstream-install-" + ProcessHandle.current().pid();
+    private static final String PREFIX = "mailstream-install-";
+    private static final String CONTAINER = PREFIX + ProcessHandle.current().pid();
     private static final Duration STEP_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration GUIDE_TIMEOUT = Duration.ofMinutes(15);
     private static final Pattern SHELL_BLOCK = Pattern.compile("(?ms)^```sh\\n(.*?)^```$");
     private static final Pattern NAME = Pattern.compile("(?m)^([A-Z_]+)=");
 
+    /** The hosts of runs whose JVM was killed before its {@link #removeTheHost}: each still runs its whole stack under systemd. */
+    @BeforeAll
+    static void removeHostsLeftByKilledRuns() {
+        for (String name : podman(Duration.ofMinutes(1), "ps", "--all", "--filter", "name=^" + PREFIX, "--format", "{{.Names}}")
+                .stdout().lines().toList()) {
+            String pid = name.substring(PREFIX.length());
+            if (pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+                podman(Duration.ofMinutes(1), "rm", "--force", "--volumes", "--ignore", "--time", "5", name);
+            }
+        }
+    }
+
     @AfterAll
     static void removeTheHost() {
-        podman(Duration.ofMinutes(1), "rm", "--force", "--ignore", "--time", "5", CONTAINER);
+        podman(Duration.ofMinutes(1), "rm", "--force", "--volumes", "--ignore", "--time", "5", CONTAINER);
     }
 
     @Test
