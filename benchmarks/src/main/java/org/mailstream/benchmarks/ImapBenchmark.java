@@ -44,10 +44,9 @@ import org.mailstream.local.TempFiles;
  * mail client opening the folder asks for them, STORE +FLAGS (\Seen) on every message, and the
  * time from one session's STORE to the FETCH another session idling on the folder gets for it;
  * then, imapd alone (Dovecot is not fed from the topic): the time from publishing a mail to
- * EXISTS in an IDLE session, the heap a session idling on that
- * folder adds beyond the folder's view (which imapd keeps when it leaves) and each of
- * {@value #IDLERS} sessions idling on small ones, the CPU they cost slapd and imapd while no mail
- * comes, and the worker's rate while they idle, beside its rate without them, {@value #ROUNDS}
+ * EXISTS in an IDLE session, the heap a session idling on that folder adds beyond the folder's
+ * view (which imapd keeps when it leaves) and each of {@value #IDLERS} sessions idling on small
+ * ones, the CPU they cost slapd and imapd while no mail comes, and the worker's rate while they idle, beside its rate without them, {@value #ROUNDS}
  * times each in turn after a round of each not counted (the rate alone varied by a third between
  * two runs here), with what each round cost the worker, slapd and imapd a mail.
  *
