@@ -127,22 +127,26 @@ final class MimePart {
     }
 
     /**
-     * The part a section's part number names (RFC 3501 6.4.5): "1" of a part that is not a
-     * multipart is its body; the numbers inside a message/rfc822 count the message's parts.
+     * The part a section's part number names (RFC 3501 6.4.5), as Dovecot finds it: a number
+     * counts the parts of a multipart; "1" of a part that is not one is that part itself, its body
+     * for a message that is not a multipart; a number after a message/rfc822 part counts within
+     * the message it holds, and after any other part that is not a multipart names nothing.
      */
     Optional<MimePart> part(List<Integer> numbers) {
         MimePart part = this;
-        for (int number : numbers) {
-            MimePart within = part.encapsulated != null ? part.encapsulated : part;
-            if (within.isMultipart()) {
-                if (number < 1 || number > within.parts.size()) {
+        for (int i = 0; i < numbers.size(); i++) {
+            int number = numbers.get(i);
+            boolean more = i < numbers.size() - 1;
+            if (part.isMultipart()) {
+                if (number < 1 || number > part.parts.size()) {
                     return Optional.empty();
                 }
-                part = within.parts.get(number - 1);
-            } else if (number == 1) {
-                part = within == part ? part : within;
-            } else {
+                part = part.parts.get(number - 1);
+            } else if (number != 1 || more && part.encapsulated == null) {
                 return Optional.empty();
+            }
+            if (more && part.encapsulated != null) {
+                part = part.encapsulated;
             }
         }
         return Optional.of(part);

@@ -50,7 +50,8 @@ class DovecotReferenceIT {
                 "FETCH 1:* (BODY.PEEK[])", "FETCH 1:* (BODY.PEEK[HEADER])", "FETCH 1:* (BODY.PEEK[TEXT])",
                 "FETCH 1:* (BODY.PEEK[1])", "FETCH 1:* (BODY.PEEK[1.MIME])", "FETCH 1:* (BODY.PEEK[2])",
                 "FETCH 1:* (BODY.PEEK[2.MIME])", "FETCH 1:* (BODY.PEEK[2.HEADER])", "FETCH 1:* (BODY.PEEK[2.TEXT])",
-                "FETCH 1:* (BODY.PEEK[2.1])", "FETCH 1:* (BODY.PEEK[2.2])", "FETCH 1:* (BODY.PEEK[1]<0.5>)", "FETCH 1:* (BODY.PEEK[]<3.40>)",
+                "FETCH 1:* (BODY.PEEK[2.1])", "FETCH 1:* (BODY.PEEK[2.2])", "FETCH 1:* (BODY.PEEK[1.1])", "FETCH 1:* (BODY.PEEK[1.1.MIME])",
+                "FETCH 1:* (BODY.PEEK[2.1.1])", "FETCH 1:* (BODY.PEEK[1]<0.5>)", "FETCH 1:* (BODY.PEEK[]<3.40>)",
                 "FETCH 1:* (BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])", "FETCH 1:* (BODY.PEEK[HEADER.FIELDS.NOT (FROM SUBJECT)])",
                 "SEARCH SUBJECT parameters", "SEARCH FROM alice", "SEARCH TEXT html", "SEARCH BODY plain",
                 "SEARCH HEADER Content-Type mixed", "SEARCH LARGER 300", "SEARCH TO bob", "SEARCH NOT SMALLER 200 UNSEEN");
