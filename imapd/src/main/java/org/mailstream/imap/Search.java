@@ -11,8 +11,8 @@ import java.util.Locale;
 
 /**
  * A SEARCH's criteria (RFC 3501 6.4.4), parsed into a tree and tested message by message. Flags,
- * sizes, internal dates and numbers come from the session's view; header fields and text are
- * looked for in the message as served, ignoring case, read only when a key needs it.
+ * sizes, internal dates and numbers come from the session's view; header fields, the date sent
+ * and text are looked for in the message as served, ignoring case, read only when a key needs it.
  */
 interface Search {
 
@@ -38,8 +38,8 @@ interface Search {
     /** The criteria of a SEARCH, after an optional CHARSET (UTF-8 or US-ASCII). */
     static Search parse(Arguments arguments) throws Arguments.Bad {
         List<Search> all = new ArrayList<>();
-        String first = arguments.word();
-        if (first.equalsIgnoreCase("CHARSET")) {
+        String first = arguments.peek() == '(' ? null : arguments.word();
+        if (first != null && first.equalsIgnoreCase("CHARSET")) {
             arguments.space();
             String charset = arguments.astring();
             if (!charset.equalsIgnoreCase("UTF-8") && !charset.equalsIgnoreCase("US-ASCII")) {
@@ -113,11 +113,13 @@ interface Search {
                 long size = number(argument(arguments));
                 yield c -> c.message().size() < size;
             }
-            case "BEFORE", "ON", "SINCE" -> {
+            case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE" -> {
                 LocalDate day = date(argument(arguments));
+                boolean sent = name.startsWith("SENT");
+                String relation = sent ? name.substring("SENT".length()) : name;
                 yield c -> {
-                    LocalDate received = c.message().received().atOffset(ZoneOffset.UTC).toLocalDate();
-                    return name.equals("BEFORE") ? received.isBefore(day) : name.equals("ON") ? received.equals(day) : !received.isBefore(day);
+                    LocalDate date = sent ? SentDate.of(c.content().read()) : c.message().received().atOffset(ZoneOffset.UTC).toLocalDate();
+                    return relation.equals("BEFORE") ? date.isBefore(day) : relation.equals("ON") ? date.equals(day) : !date.isBefore(day);
                 };
             }
             case "FROM", "TO", "CC", "BCC", "SUBJECT" -> header(name, argument(arguments));
@@ -127,7 +129,7 @@ interface Search {
             }
             case "BODY" -> text(argument(arguments), true);
             case "TEXT" -> text(argument(arguments), false);
-            default -> throw new Arguments.Bad("no such search key, or one not served yet: " + name);
+            default -> throw new Arguments.Bad("no such search key: " + name);
         };
     }
 

@@ -54,7 +54,9 @@ class DovecotReferenceIT {
                 "FETCH 1:* (BODY.PEEK[2.1.1])", "FETCH 1:* (BODY.PEEK[1]<0.5>)", "FETCH 1:* (BODY.PEEK[]<3.40>)",
                 "FETCH 1:* (BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])", "FETCH 1:* (BODY.PEEK[HEADER.FIELDS.NOT (FROM SUBJECT)])",
                 "SEARCH SUBJECT parameters", "SEARCH FROM alice", "SEARCH TEXT html", "SEARCH BODY plain",
-                "SEARCH HEADER Content-Type mixed", "SEARCH LARGER 300", "SEARCH TO bob", "SEARCH NOT SMALLER 200 UNSEEN");
+                "SEARCH HEADER Content-Type mixed", "SEARCH LARGER 300", "SEARCH TO bob", "SEARCH NOT SMALLER 200 UNSEEN",
+                "SEARCH SENTON 30-Nov-2026", "SEARCH SENTON 1-Dec-2026", "SEARCH SENTBEFORE 1-Dec-2026", "SEARCH SENTSINCE 3-Dec-2026",
+                "SEARCH SENTBEFORE 2-Jan-1970", "SEARCH (OR FROM carol TO bob) (LARGER 100)");
     }
 
     @BeforeAll

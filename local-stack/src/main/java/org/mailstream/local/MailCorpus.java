@@ -44,7 +44,7 @@ public final class MailCorpus {
     /**
      * Messages whose MIME structure and header are awkward, by name, for comparing what IMAP
      * servers make of them: encoded words, groups, nested messages, RFC 2231 parameters, broken
-     * boundaries, 8-bit headers, LF line ends, no final newline.
+     * boundaries, 8-bit headers, LF line ends, no final newline, dates written in odd forms.
      */
     public static Map<String, byte[]> awkwardMime() {
         Map<String, byte[]> corpus = new LinkedHashMap<>();
@@ -82,6 +82,11 @@ public final class MailCorpus {
         corpus.put("no-final-newline", ascii("From: alice@example.org\r\nSubject: cut short\r\n\r\nno newline at the end"));
         corpus.put("no-content-type-params", ascii("From: alice@example.org\r\nSubject: odd type\r\nContent-Type: text\r\n"
                 + "Content-Transfer-Encoding: BASE64 (comment)\r\n\r\naGk=\r\n"));
+        corpus.put("date-across-midnight", ascii("From: alice@example.org\r\nSubject: late\r\nDate: Mon, 30 Nov 2026 23:30:00 -0800\r\n"
+                + "\r\nbody\r\n"));
+        corpus.put("date-obsolete-forms", ascii("From: alice@example.org\r\nSubject: old style\r\nDate: 1 Dec 26 00:30 EST (Eastern)\r\n"
+                + "\r\nbody\r\n"));
+        corpus.put("date-unreadable", ascii("From: alice@example.org\r\nSubject: no date\r\nDate: sometime next week\r\n\r\nbody\r\n"));
         corpus.put("comments-and-routes", ascii("From: (just a comment) alice@example.org (Alice A)\r\n"
                 + "To: <@relay.example.net:bob@example.com>, \"quoted local\"@example.com\r\nSubject: routes\r\n\r\nbody\r\n"));
         return corpus;
