@@ -82,6 +82,8 @@ public final class MailCorpus {
         corpus.put("no-final-newline", ascii("From: alice@example.org\r\nSubject: cut short\r\n\r\nno newline at the end"));
         corpus.put("no-content-type-params", ascii("From: alice@example.org\r\nSubject: odd type\r\nContent-Type: text\r\n"
                 + "Content-Transfer-Encoding: BASE64 (comment)\r\n\r\naGk=\r\n"));
+        corpus.put("message-at-top", ascii("From: alice@example.org\r\nSubject: forwarded whole\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: message/rfc822\r\n\r\nFrom: carol@example.com\r\nSubject: held\r\n\r\nheld body\r\n"));
         corpus.put("date-across-midnight", ascii("From: alice@example.org\r\nSubject: late\r\nDate: Mon, 30 Nov 2026 23:30:00 -0800\r\n"
                 + "\r\nbody\r\n"));
         corpus.put("date-obsolete-forms", ascii("From: alice@example.org\r\nSubject: old style\r\nDate: 1 Dec 26 00:30 EST (Eastern)\r\n"
