@@ -491,7 +491,9 @@ final class Mailstore implements AutoCloseable {
                         throw new Failure("SERVERBUG", "the directory refused changing the flags UID " + entry + " gives: " + result
                                 + "; its access rules are older than its schema (apply the first record of mailstore.database.ldif"
                                 + " again: docs/imapd.md, on upgrading a back end)", null);
-                    } else if (!settled(result, how)) {
+                    } else if (result == ResultCode.NO_SUCH_ATTRIBUTE && how == ModificationType.DELETE) {
+                        removeHeld(stateDn(folder, entry), "mailStoreGivenFlag", givenFlagValues(flagged.getKey(), flags));
+                    } else if (result != ResultCode.SUCCESS) {
                         throw new LDAPException(result, "changing the flags given with UID " + entry);
                     }
                 }
@@ -518,13 +520,44 @@ final class Mailstore implements AutoCloseable {
                 changes.add(new Modification(ModificationType.DELETE, "mailStoreGivenFlag", held));
             }
         }
-        String[] values = messages.stream().flatMap(message -> flags.stream().map(flag -> message.uid() + " " + flag))
-                .toArray(String[]::new);
-        if (values.length > 0) {
+        List<String> values = givenFlagValues(messages, flags);
+        if (!values.isEmpty()) {
             changes.add(new Modification(how == ModificationType.DELETE ? ModificationType.DELETE : ModificationType.ADD,
-                    "mailStoreGivenFlag", values));
+                    "mailStoreGivenFlag", values.toArray(String[]::new)));
         }
         return changes;
+    }
+
+    /** The values "UID FLAG" that say each of {@code messages} has each of {@code flags}. */
+    private static List<String> givenFlagValues(List<State> messages, Collection<String> flags) {
+        return messages.stream().flatMap(message -> flags.stream().map(flag -> message.uid() + " " + flag)).toList();
+    }
+
+    /**
+     * Removes from {@code entry} those of {@code values} it holds. slapd refuses a removal that
+     * names a value the entry lacks (noSuchAttribute), permissive modify or not, and then removes
+     * none of the others: so a -FLAGS naming a flag one message lacks is sent again naming only
+     * what the entry holds, read anew if another session changes it in between.
+     */
+    private void removeHeld(DN entry, String attribute, List<String> values) throws LDAPException, Failure {
+        Set<String> named = values.stream().map(value -> value.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            SearchResultEntry now = connection.getEntry(entry.toString(), attribute);
+            String[] held = now == null ? new String[0] : Stream.of(values(now, attribute))
+                    .filter(value -> named.contains(value.toLowerCase(Locale.ROOT))).toArray(String[]::new);
+            if (held.length == 0) {
+                return;
+            }
+            try {
+                connection.modify(entry.toString(), new Modification(ModificationType.DELETE, attribute, held));
+                return;
+            } catch (LDAPException refused) {
+                if (refused.getResultCode() != ResultCode.NO_SUCH_ATTRIBUTE) {
+                    throw refused;
+                }
+            }
+        }
+        throw new Failure("INUSE", "another session kept changing these flags while this one removed some; try again", null);
     }
 
     /**
@@ -563,7 +596,9 @@ final class Mailstore implements AutoCloseable {
                         }
                     } else if (result == ResultCode.ENTRY_ALREADY_EXISTS && message.getValue()) {
                         again.put(message.getKey(), false);
-                    } else if (!settled(result, change.getModificationType())) {
+                    } else if (result == ResultCode.NO_SUCH_ATTRIBUTE && change.getModificationType() == ModificationType.DELETE) {
+                        removeHeld(stateDn(folder, message.getKey().uid()), change.getAttributeName(), List.of(change.getValues()));
+                    } else if (result != ResultCode.SUCCESS) {
                         throw new LDAPException(result, "changing the state of UID " + message.getKey().uid());
                     }
                 }
@@ -584,14 +619,9 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * Whether a change made in {@code how} is done: a removal from an entry that holds no value of
-     * the attribute at all gets noSuchAttribute from slapd even when permissive.
+     * A modify for which adding a value already there is no error: STORE is idempotent, an expunge
+     * final. slapd still refuses a removal naming a value not there: {@link #removeHeld}.
      */
-    private static boolean settled(ResultCode result, ModificationType how) {
-        return result == ResultCode.SUCCESS || result == ResultCode.NO_SUCH_ATTRIBUTE && how == ModificationType.DELETE;
-    }
-
-    /** A modify for which adding a value already there or removing one not there is no error: STORE is idempotent, an expunge final. */
     private static ModifyRequest permissive(DN entry, List<Modification> changes) {
         ModifyRequest request = new ModifyRequest(entry, changes);
         request.addControl(new PermissiveModifyRequestControl());

@@ -944,6 +944,36 @@ class ImapdIT {
 
     @Test
     @Order(30)
+    void aRemovalNamingFlagsAMessageLacksStillRemovesTheOnesItHas() throws Exception {
+        // After test 29 carol's messages have $Work and \Seen, but UID 300 only \Seen, 301 only \Flagged and 302
+        // none. slapd refuses a removal that names one value an entry lacks, and then removes none of them.
+        JsonNode flags = python("""
+                box = login('carol', 'carol-secret')
+                box.select('INBOX')
+                every, data = box.uid('STORE', '1:*', '-FLAGS.SILENT', '($Work \\\\Answered)')
+                one, data = box.uid('STORE', '301', '-FLAGS', '(\\\\Flagged \\\\Seen)')
+                box.logout()
+                other = login('carol', 'carol-secret')
+                other.select('INBOX', readonly=True)
+                typ, data = other.uid('FETCH', '1:*', '(FLAGS)')
+                other.logout()
+                print(json.dumps([every, one, [d.decode() for d in data]]))
+                """);
+        assertEquals("OK", flags.get(0).asText(), flags.toString());
+        assertEquals("OK", flags.get(1).asText(), flags.toString());
+        List<String> wrong = new ArrayList<>();
+        for (JsonNode message : flags.get(2)) {
+            String uid = message.asText().replaceAll(".*UID (\\d+).*", "$1");
+            String expected = uid.equals("301") || uid.equals("302") ? "()" : "(\\Seen)";
+            if (!message.asText().endsWith("FLAGS " + expected + ")")) {
+                wrong.add(message.asText());
+            }
+        }
+        assertEquals(List.of(), wrong, "every message read by another session after the removals");
+    }
+
+    @Test
+    @Order(31)
     void anotherSessionsChangesReachAnIdlingSessionOfTheUserAtOnceNotAtItsNextLook() {
         // Looks a minute apart: only being woken by the writing session brings each change within the 20 s allowed.
         try (ImapdProcess slowLooks = ImapdProcess.start(slapd, Map.of("imap.idle.poll.ms", "60000"))) {
