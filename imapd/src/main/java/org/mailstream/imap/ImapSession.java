@@ -130,6 +130,8 @@ final class ImapSession implements Protocol.Session {
     private static final Map<String, List<String>> SPECIAL_USE = Map.of("Sent", List.of("\\Sent"),
             "Drafts", List.of("\\Drafts"), "Trash", List.of("\\Trash"), "Junk", List.of("\\Junk"));
     private static final DateTimeFormatter APPEND_DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy HH:mm:ss Z", Locale.ROOT);
+    /** A mailbox name as RFC 3501 5.1.3 writes it: printable US-ASCII, other characters in modified UTF-7 between & and -. */
+    private static final Pattern MODIFIED_UTF7 = Pattern.compile("(?:[\\x20-\\x25\\x27-\\x7e]|&-|&[A-Za-z0-9+,]+-)*");
 
     private final Context context;
     private final Connection connection;
@@ -386,9 +388,11 @@ final class ImapSession implements Protocol.Session {
             }
             case "CREATE", "DELETE", "SUBSCRIBE", "UNSUBSCRIBE" -> {
                 arguments.space();
-                String folder = canonical(arguments.astring());
+                String folder = arguments.astring();
                 arguments.end();
-                return changeFolder(tag, name, folder);
+                // CREATE's trailing separator only declares that names below it will follow (RFC 3501 6.3.3).
+                boolean declaration = name.equals("CREATE") && folder.endsWith("/");
+                return changeFolder(tag, name, canonical(declaration ? folder.substring(0, folder.length() - 1) : folder));
             }
             case "RENAME" -> {
                 arguments.space();
@@ -601,7 +605,32 @@ final class ImapSession implements Protocol.Session {
                 line("* " + command + " (" + String.join(" ", attributes) + ") \"/\" " + string(name));
             }
         }
+        if (command.equals("LIST")) {
+            // A level above a folder that is no folder itself (deleted, or never made: CREATE a/b makes no a) is
+            // listed as one that cannot be selected, as RFC 3501 6.3.8 has it, so that a client can show the tree.
+            Set<String> implied = new TreeSet<>();
+            for (Mailstore.Folder folder : folders) {
+                for (int slash = folder.name().indexOf('/'); slash > 0; slash = folder.name().indexOf('/', slash + 1)) {
+                    implied.add(canonical(folder.name().substring(0, slash)));
+                }
+            }
+            folders.forEach(folder -> implied.remove(canonical(folder.name())));
+            for (String name : implied) {
+                if (matcher.matcher(name).matches()) {
+                    line("* LIST (\\Noselect \\HasChildren) \"/\" " + string(name));
+                }
+            }
+        }
         return ok(tag, command + " completed");
+    }
+
+    private static final String FOLDER_NAME_RULE = "a folder name has no empty level (a leading, trailing or doubled /) and writes"
+            + " what is not printable US-ASCII in modified UTF-7 (RFC 3501 5.1.3)";
+
+    /** Whether a folder may be made under {@code name}: one a client could list, show and select again as it is. */
+    private static boolean fitFolderName(String name) {
+        return !name.isEmpty() && !name.startsWith("/") && !name.endsWith("/") && !name.contains("//")
+                && MODIFIED_UTF7.matcher(name).matches();
     }
 
     /** A LIST pattern as a regular expression: * matches anything, % anything but the hierarchy delimiter. */
@@ -830,6 +859,9 @@ final class ImapSession implements Protocol.Session {
         boolean exists = name.equals("INBOX") || folder.isPresent();
         switch (command) {
             case "CREATE" -> {
+                if (!fitFolderName(name)) {
+                    return respond(tag, "NO [CANNOT] " + FOLDER_NAME_RULE);
+                }
                 if (exists || !store.createFolder(name)) {
                     return respond(tag, "NO [ALREADYEXISTS] the folder exists");
                 }
@@ -863,15 +895,30 @@ final class ImapSession implements Protocol.Session {
         if (from.equals("INBOX") || to.equals("INBOX")) {
             return respond(tag, "NO [CANNOT] INBOX cannot be renamed, nor another folder to it");
         }
+        if (!fitFolderName(to)) {
+            return respond(tag, "NO [CANNOT] " + FOLDER_NAME_RULE);
+        }
         Optional<Mailstore.Folder> renamed = store.folder(from);
         if (renamed.isEmpty()) {
             return respond(tag, "NO [NONEXISTENT] no such folder");
         }
-        if (store.folder(to).isPresent()) {
-            return respond(tag, "NO [ALREADYEXISTS] the new name is taken");
+        // The names below it go with it (RFC 3501 6.3.5: foo/bar becomes zap/bar).
+        Map<Mailstore.Folder, String> moving = new LinkedHashMap<>();
+        moving.put(renamed.get(), to);
+        for (Mailstore.Folder folder : store.folders()) {
+            if (folder.name().startsWith(from + "/")) {
+                moving.put(folder, to + folder.name().substring(from.length()));
+            }
         }
-        store.renameFolder(renamed.get(), to);
-        if (selected != null && selected.name.equals(from)) {
+        for (String name : moving.values()) {
+            if (store.folder(name).isPresent()) {
+                return respond(tag, "NO [ALREADYEXISTS] the new name " + (name.equals(to) ? "is" : "of a folder below it is") + " taken");
+            }
+        }
+        for (Map.Entry<Mailstore.Folder, String> folder : moving.entrySet()) {
+            store.renameFolder(folder.getKey(), folder.getValue());
+        }
+        if (selected != null && (selected.name.equals(from) || selected.name.startsWith(from + "/"))) {
             leaveSelected();
         }
         return ok(tag, "RENAME completed");

@@ -1016,6 +1016,38 @@ class ImapdIT {
     }
 
     /** {@code answer} ([result, text], as the prelude's {@code answered} gives it) is a NO with response code {@code code}. */
+    @Test
+    @Order(32)
+    void folderNamesAreTakenAsRfc3501WritesThemAndARenameTakesTheFoldersBelowAlong() {
+        JsonNode answers = python("""
+                box = login('alice', 'alice-secret')
+                answers = {}
+                names = ['Projects/', 'Projects/2026/Q1', 'a//b', '/x', 'Bad&name', 'Entw&APw-rfe']
+                answers['create'] = [box.create(name)[0] for name in names]
+                answers['listed'] = [d.decode() for d in box.list()[1]]
+                answers['rename'] = box.rename('Projects', 'Done')[0]
+                answers['renamed'] = [d.decode() for d in box.list('""', 'Done*')[1] + box.list('""', 'Projects*')[1] if d]
+                answers['below'] = box.select('Done/2026/Q1')[0]
+                answers['not a folder'] = box.select('Done/2026')[0]
+                for name in ['Done/2026/Q1', 'Done', 'Entw&APw-rfe']:
+                    box.delete(name)
+                answers['after'] = [d.decode() for d in box.list()[1]]
+                print(json.dumps(answers))
+                """);
+        assertEquals(List.of("OK", "OK", "NO", "NO", "NO", "OK"), JSON.convertValue(answers.get("create"), List.class),
+                "a trailing / only declares children; an empty level or a name not in modified UTF-7 is refused: " + answers);
+        List<?> listed = JSON.convertValue(answers.get("listed"), List.class);
+        assertTrue(listed.contains("(\\HasChildren) \"/\" \"Projects\""), "made without its trailing /: " + answers);
+        assertTrue(listed.contains("(\\Noselect \\HasChildren) \"/\" \"Projects/2026\""), "the level between, no folder: " + answers);
+        assertEquals("OK", answers.get("rename").asText(), answers.toString());
+        assertEquals(Set.of("(\\HasChildren) \"/\" \"Done\"", "(\\HasNoChildren) \"/\" \"Done/2026/Q1\"",
+                "(\\Noselect \\HasChildren) \"/\" \"Done/2026\""), Set.copyOf(JSON.convertValue(answers.get("renamed"), List.class)),
+                "the folder below went with it, and nothing is left under the old name: " + answers);
+        assertEquals("OK", answers.get("below").asText(), answers.toString());
+        assertEquals("NO", answers.get("not a folder").asText(), answers.toString());
+        assertFalse(answers.get("after").toString().contains("Done") || answers.get("after").toString().contains("Entw"), answers.toString());
+    }
+
     private static void assertRefused(String code, JsonNode answer, JsonNode context) {
         assertEquals("NO", answer.get(0).asText(), context.toString());
         assertTrue(answer.get(1).asText().startsWith("[" + code + "]"), context.toString());
