@@ -14,8 +14,16 @@ import java.util.regex.Pattern;
  * message/rfc822. A part without a header's end is all header; a multipart whose closing boundary
  * is missing ends where the message ends; a boundary that is never found leaves one part, the
  * preamble. What a broken message gives is what it holds, never an error.
+ *
+ * <p>As in Dovecot's parser, a part nested {@value #MAX_NESTING} deep, or past the first
+ * {@value #MAX_PARTS} of a message, is not looked into: a mail built of parts nested thousands
+ * deep or of countless tiny parts costs what an ordinary one does, and cannot exhaust a session's
+ * stack or the server's memory.
  */
 final class MimePart {
+
+    static final int MAX_NESTING = 100;
+    static final int MAX_PARTS = 10_000;
 
     private static final Pattern LINE_END = Pattern.compile("\r\n");
 
@@ -39,7 +47,13 @@ final class MimePart {
     /** The message a message/rfc822 part holds, or null. */
     final MimePart encapsulated;
 
-    private MimePart(byte[] message, int start, int end, String defaultType) {
+    /** How many parts of one message have been made, against {@link #MAX_PARTS}. */
+    private static final class Count {
+        int parts;
+    }
+
+    private MimePart(byte[] message, int start, int end, String defaultType, int depth, Count count) {
+        count.parts++;
         this.message = message;
         this.start = start;
         this.end = end;
@@ -49,15 +63,19 @@ final class MimePart {
         HeaderValue parsed = contentType == null ? null : HeaderValue.parse(contentType);
         // No Content-Type: the default; one without a subtype: its type and an empty subtype, as Dovecot gives it.
         String[] kind = parsed == null ? defaultType.split("/", 2) : (parsed.token() + "/").split("/", 3);
-        this.type = kind[0].toLowerCase(Locale.ROOT);
-        this.subtype = kind[1].toLowerCase(Locale.ROOT);
+        boolean container = depth < MAX_NESTING && count.parts < MAX_PARTS;
+        // A multipart or message not looked into is opaque data, as Dovecot names it.
+        boolean opaque = !container && (kind[0].equalsIgnoreCase("multipart")
+                || kind[0].equalsIgnoreCase("message") && kind[1].equalsIgnoreCase("rfc822"));
+        this.type = opaque ? "application" : kind[0].toLowerCase(Locale.ROOT);
+        this.subtype = opaque ? "octet-stream" : kind[1].toLowerCase(Locale.ROOT);
         this.parameters = parsed == null ? List.of() : parsed.parameters();
-        if (type.equals("multipart")) {
-            this.parts = children(parameter("boundary").orElse(null));
+        if (isMultipart()) {
+            this.parts = children(parameter("boundary").orElse(null), depth + 1, count);
             this.encapsulated = null;
-        } else if (type.equals("message") && subtype.equals("rfc822")) {
+        } else if (container && type.equals("message") && subtype.equals("rfc822")) {
             this.parts = List.of();
-            this.encapsulated = new MimePart(message, bodyStart, end, "text/plain");
+            this.encapsulated = new MimePart(message, bodyStart, end, "text/plain", depth + 1, count);
         } else {
             this.parts = List.of();
             this.encapsulated = null;
@@ -66,7 +84,7 @@ final class MimePart {
 
     /** The structure of a whole message as served. */
     static MimePart of(byte[] served) {
-        return new MimePart(served, 0, served.length, "text/plain");
+        return new MimePart(served, 0, served.length, "text/plain", 1, new Count());
     }
 
     /** The first field named {@code name}, ignoring case. */
@@ -152,7 +170,7 @@ final class MimePart {
         return Optional.of(part);
     }
 
-    private List<MimePart> children(String boundary) {
+    private List<MimePart> children(String boundary, int depth, Count count) {
         List<MimePart> children = new ArrayList<>();
         String childType = subtype.equals("digest") ? "message/rfc822" : "text/plain";
         if (boundary == null || boundary.isEmpty()) {
@@ -163,12 +181,13 @@ final class MimePart {
         int line = bodyStart;
         while (line < end) {
             int lineEnd = lineEnd(message, line, end);
-            if (startsWith(message, line, lineEnd, delimiter)) {
+            // Past the parts counted, the last part found holds the rest, boundaries and all.
+            if (count.parts < MAX_PARTS && startsWith(message, line, lineEnd, delimiter)) {
                 boolean closing = startsWith(message, line + delimiter.length, lineEnd, new byte[] {'-', '-'});
                 if (partStart >= 0) {
                     // The CRLF before a delimiter belongs to the delimiter.
                     int partEnd = Math.max(partStart, line >= 2 && message[line - 2] == '\r' ? line - 2 : line - 1);
-                    children.add(new MimePart(message, partStart, partEnd, childType));
+                    children.add(new MimePart(message, partStart, partEnd, childType, depth, count));
                 }
                 if (closing) {
                     return children;
@@ -178,7 +197,7 @@ final class MimePart {
             line = next(lineEnd);
         }
         if (partStart >= 0 && partStart <= end) {
-            children.add(new MimePart(message, partStart, end, childType));
+            children.add(new MimePart(message, partStart, end, childType, depth, count));
         }
         return children;
     }

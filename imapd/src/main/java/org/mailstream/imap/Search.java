@@ -34,6 +34,8 @@ interface Search {
     boolean matches(Candidate candidate) throws Mailstore.Failure;
 
     DateTimeFormatter DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ROOT);
+    /** How deep NOT, OR and parentheses may nest: deeper than any client writes, shallow enough for the session's stack. */
+    int MAX_NESTING = 100;
 
     /** The criteria of a SEARCH, after an optional CHARSET (UTF-8 or US-ASCII). */
     static Search parse(Arguments arguments) throws Arguments.Bad {
@@ -48,9 +50,9 @@ interface Search {
             arguments.space();
             first = null;
         }
-        all.add(key(arguments, first));
+        all.add(key(arguments, first, 0));
         while (arguments.take(' ')) {
-            all.add(key(arguments, null));
+            all.add(key(arguments, null, 0));
         }
         arguments.end();
         return all(all);
@@ -67,13 +69,16 @@ interface Search {
         };
     }
 
-    /** One search key; {@code word} is its first word when already read. */
-    private static Search key(Arguments arguments, String word) throws Arguments.Bad {
+    /** One search key, {@code depth} keys deep; {@code word} is its first word when already read. */
+    private static Search key(Arguments arguments, String word, int depth) throws Arguments.Bad {
+        if (depth > MAX_NESTING) {
+            throw new Arguments.Bad("search keys nested more than " + MAX_NESTING + " deep");
+        }
         if (word == null && arguments.take('(')) {
             List<Search> inner = new ArrayList<>();
-            inner.add(key(arguments, null));
+            inner.add(key(arguments, null, depth + 1));
             while (arguments.take(' ')) {
-                inner.add(key(arguments, null));
+                inner.add(key(arguments, null, depth + 1));
             }
             arguments.expect(')');
             return all(inner);
@@ -92,13 +97,13 @@ interface Search {
             case "UNKEYWORD" -> not(flag(argument(arguments)));
             case "NOT" -> {
                 arguments.space();
-                yield not(key(arguments, null));
+                yield not(key(arguments, null, depth + 1));
             }
             case "OR" -> {
                 arguments.space();
-                Search left = key(arguments, null);
+                Search left = key(arguments, null, depth + 1);
                 arguments.space();
-                Search right = key(arguments, null);
+                Search right = key(arguments, null, depth + 1);
                 yield c -> left.matches(c) || right.matches(c);
             }
             case "UID" -> {

@@ -1048,6 +1048,38 @@ class ImapdIT {
         assertFalse(answers.get("after").toString().contains("Done") || answers.get("after").toString().contains("Entw"), answers.toString());
     }
 
+    @Test
+    @Order(33)
+    void mailBuiltToExhaustAParserIsStoredAndServedAndTheSessionGoesOn() throws LDAPException {
+        // Before the limits, one such mail ended every session that fetched its structure or searched its folder,
+        // and so did a search nested as deep.
+        slapd.addMailbox("olivia");
+        try (MailPublisher publisher = new MailPublisher(KafkaCluster.shared().bootstrapServers(), TOPIC)) {
+            MailCorpus.mimeBombs(11_000).values().forEach(mail -> publisher.publish(List.of(Map.entry("olivia@example.com", mail))));
+        }
+        try (LDAPConnection root = slapd.rootConnection()) {
+            awaitMessagesIn(root, "cn=INBOX,uid=olivia," + Slapd.PEOPLE, 3);
+        }
+        JsonNode answers = python("""
+                box = login('olivia', 'olivia-secret')
+                box.select('INBOX', readonly=True)
+                typ, data = box.uid('FETCH', '1:*', '(BODYSTRUCTURE ENVELOPE BODY.PEEK[1.1.1] BODY.PEEK[TEXT])')
+                fetched = sorted({int(uid) for d in data if isinstance(d, tuple) for uid in re.findall(rb'UID (\\d+)', d[0])})
+                found = box.uid('SEARCH', 'BODY', '"last words"')[1][0].decode()
+                try:
+                    nested = box.search(None, 'NOT ' * 15000 + 'ALL')[0]
+                except imaplib.IMAP4.error as e:
+                    nested = str(e)
+                print(json.dumps([typ, fetched, found, box.noop()[0], nested]))
+                """);
+        assertEquals("OK", answers.get(0).asText(), answers.toString());
+        assertEquals(List.of(1, 2, 3), JSON.convertValue(answers.get(1), List.class), "each of the three: " + answers);
+        assertEquals("1 2 3", answers.get(2).asText(), "the text past the limits is searched: " + answers);
+        assertTrue(answers.get(4).asText().contains("BAD") && answers.get(4).asText().contains("nested more than"),
+                "a search nested 15,000 deep is refused: " + answers);
+        assertEquals("OK", answers.get(3).asText(), "the session goes on: " + answers);
+    }
+
     private static void assertRefused(String code, JsonNode answer, JsonNode context) {
         assertEquals("NO", answer.get(0).asText(), context.toString());
         assertTrue(answer.get(1).asText().startsWith("[" + code + "]"), context.toString());

@@ -1,8 +1,12 @@
 package org.mailstream.imap;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,6 +22,35 @@ class StructureTest {
         Map<String, byte[]> mails = new LinkedHashMap<>(MailCorpus.awkwardMime());
         mails.putAll(MailCorpus.awkward());
         return mails.entrySet().stream().map(mail -> Arguments.of(mail.getKey(), mail.getValue()));
+    }
+
+    static Stream<Arguments> bombs() {
+        return MailCorpus.mimeBombs(20_000).entrySet().stream().map(mail -> Arguments.of(mail.getKey(), mail.getValue()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("bombs")
+    void aMailBuiltToExhaustAParserIsLookedIntoNoDeeperAndNoFurtherThanDovecotsLimitsLosingNoText(String name, byte[] mail) {
+        MimePart message = MimePart.of(ServedForm.of(mail));
+        assertTrue(depth(message) <= MimePart.MAX_NESTING, name + " nested " + depth(message));
+        assertTrue(count(message) <= MimePart.MAX_PARTS + MimePart.MAX_NESTING, name + " in " + count(message) + " parts");
+        assertDoesNotThrow(() -> Structure.body(message, true));
+        assertDoesNotThrow(() -> Structure.envelope(message));
+        assertTrue(message.leaves().stream().anyMatch(leaf -> new String(leaf.body(), StandardCharsets.US_ASCII).contains("last words")),
+                "the text past the limits is in the last part looked at, for a BODY search to find");
+    }
+
+    /** How deep the parts go: 1 for a part that holds none. */
+    private static int depth(MimePart part) {
+        return 1 + inner(part).stream().mapToInt(StructureTest::depth).max().orElse(0);
+    }
+
+    private static int count(MimePart part) {
+        return 1 + inner(part).stream().mapToInt(StructureTest::count).sum();
+    }
+
+    private static List<MimePart> inner(MimePart part) {
+        return part.encapsulated != null ? List.of(part.encapsulated) : part.parts;
     }
 
     @ParameterizedTest(name = "{0}")

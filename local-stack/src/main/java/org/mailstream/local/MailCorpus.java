@@ -44,7 +44,8 @@ public final class MailCorpus {
     /**
      * Messages whose MIME structure and header are awkward, by name, for comparing what IMAP
      * servers make of them: encoded words, groups, nested messages, RFC 2231 parameters, broken
-     * boundaries, 8-bit headers, LF line ends, no final newline, dates written in odd forms.
+     * boundaries, 8-bit headers, LF line ends, no final newline, dates written in odd forms,
+     * messages nested deeper than a parser follows.
      */
     public static Map<String, byte[]> awkwardMime() {
         Map<String, byte[]> corpus = new LinkedHashMap<>();
@@ -84,6 +85,8 @@ public final class MailCorpus {
                 + "Content-Transfer-Encoding: BASE64 (comment)\r\n\r\naGk=\r\n"));
         corpus.put("message-at-top", ascii("From: alice@example.org\r\nSubject: forwarded whole\r\nMIME-Version: 1.0\r\n"
                 + "Content-Type: message/rfc822\r\n\r\nFrom: carol@example.com\r\nSubject: held\r\n\r\nheld body\r\n"));
+        corpus.put("messages-nested-too-deep", ascii("From: alice@example.org\r\nSubject: nested messages\r\nMIME-Version: 1.0\r\n"
+                + nested(105, "Content-Type: message/rfc822\r\n\r\nSubject: level %d\r\n") + "\r\ninnermost\r\n"));
         corpus.put("date-across-midnight", ascii("From: alice@example.org\r\nSubject: late\r\nDate: Mon, 30 Nov 2026 23:30:00 -0800\r\n"
                 + "\r\nbody\r\n"));
         corpus.put("date-obsolete-forms", ascii("From: alice@example.org\r\nSubject: old style\r\nDate: 1 Dec 26 00:30 EST (Eastern)\r\n"
@@ -92,6 +95,32 @@ public final class MailCorpus {
         corpus.put("comments-and-routes", ascii("From: (just a comment) alice@example.org (Alice A)\r\n"
                 + "To: <@relay.example.net:bob@example.com>, \"quoted local\"@example.com\r\nSubject: routes\r\n\r\nbody\r\n"));
         return corpus;
+    }
+
+    /**
+     * Messages built to exhaust a parser, each ending in the words "last words": multiparts and
+     * messages nested {@code count} deep, and a multipart of {@code count} tiny parts side by side.
+     */
+    public static Map<String, byte[]> mimeBombs(int count) {
+        Map<String, byte[]> corpus = new LinkedHashMap<>();
+        String head = "From: alice@example.org\r\nSubject: %s\r\nMIME-Version: 1.0\r\n";
+        String last = "\r\nlast words\r\n";
+        corpus.put("multiparts-nested", ascii(head.formatted("nested multiparts")
+                + nested(count, "Content-Type: multipart/mixed; boundary=b%06d\r\n\r\n--b%<06d\r\n") + last));
+        corpus.put("messages-nested", ascii(head.formatted("nested messages")
+                + nested(count, "Content-Type: message/rfc822\r\n\r\nSubject: level %d\r\n") + last));
+        corpus.put("parts-side-by-side", ascii(head.formatted("countless parts") + "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+                + "--b\r\n\r\nx\r\n".repeat(count) + "--b\r\n" + last + "--b--\r\n"));
+        return corpus;
+    }
+
+    /** {@code level} formatted with each number from 1 to {@code levels}, one after the other: a part inside a part. */
+    private static String nested(int levels, String level) {
+        StringBuilder nested = new StringBuilder();
+        for (int i = 1; i <= levels; i++) {
+            nested.append(level.formatted(i));
+        }
+        return nested.toString();
     }
 
     private static byte[] ascii(String text) {
