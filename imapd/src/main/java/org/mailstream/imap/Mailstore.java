@@ -291,8 +291,11 @@ final class Mailstore implements AutoCloseable {
         return folders;
     }
 
-    /** The folder named {@code name}, if the user has one. */
+    /** The folder named {@code name}, if the user has one; none has the empty name, which no DN can hold. */
     Optional<Folder> folder(String name) throws Failure {
+        if (name.isEmpty()) {
+            return Optional.empty();
+        }
         Entry entry = run("reading a folder", () -> connection.getEntry(folderDn(name).toString(), FOLDER_ATTRIBUTES));
         return Optional.ofNullable(entry).map(Mailstore::folder);
     }

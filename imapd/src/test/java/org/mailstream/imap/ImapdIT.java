@@ -1029,6 +1029,7 @@ class ImapdIT {
                 answers['renamed'] = [d.decode() for d in box.list('""', 'Done*')[1] + box.list('""', 'Projects*')[1] if d]
                 answers['below'] = box.select('Done/2026/Q1')[0]
                 answers['not a folder'] = box.select('Done/2026')[0]
+                answers['no name'] = [d.decode() for d in box.select('""')[1] + box.status('""', '(MESSAGES)')[1]]
                 for name in ['Done/2026/Q1', 'Done', 'Entw&APw-rfe']:
                     box.delete(name)
                 answers['after'] = [d.decode() for d in box.list()[1]]
@@ -1045,6 +1046,8 @@ class ImapdIT {
                 "the folder below went with it, and nothing is left under the old name: " + answers);
         assertEquals("OK", answers.get("below").asText(), answers.toString());
         assertEquals("NO", answers.get("not a folder").asText(), answers.toString());
+        assertEquals(List.of("[NONEXISTENT] no such folder", "[NONEXISTENT] no such folder"),
+                JSON.convertValue(answers.get("no name"), List.class), "the empty name is no folder, not a directory error: " + answers);
         assertFalse(answers.get("after").toString().contains("Done") || answers.get("after").toString().contains("Entw"), answers.toString());
     }
 
