@@ -451,7 +451,7 @@ final class ImapSession implements Protocol.Session {
                 if (selected.readOnly) {
                     return respond(tag, "NO [READ-ONLY] the folder was opened with EXAMINE");
                 }
-                expungeDeleted(only);
+                sendAll(expungeDeleted(only));
                 sendAll(selected.sync(store));
                 return ok(tag, (byUid ? "UID " : "") + "EXPUNGE completed");
             }
@@ -461,7 +461,7 @@ final class ImapSession implements Protocol.Session {
                 }
                 arguments.end();
                 if (command.equals("CLOSE") && !selected.readOnly) {
-                    expungeDeleted(null);
+                    expungeDeleted(null); // what changed meanwhile goes unsaid: CLOSE sends no EXPUNGE
                 }
                 leaveSelected();
                 return ok(tag, command + " completed");
@@ -844,14 +844,22 @@ final class ImapSession implements Protocol.Session {
         return MimePart.of(raw == null ? new byte[0] : ServedForm.of(raw));
     }
 
-    /** Expunges the messages flagged \\Deleted, of those in {@code only} if given (UID EXPUNGE). */
-    private void expungeDeleted(SequenceSet only) throws Mailstore.Failure {
+    /**
+     * Expunges the messages flagged \\Deleted, of those in {@code only} if given (UID EXPUNGE), as
+     * the folder is now: read first, so that a \\Deleted another session set since this one last
+     * looked is expunged, and one it took away is not. Returns what that read found changed, for
+     * EXPUNGE to say first. (A change in the milliseconds between that read and the writes is not
+     * seen: no lock spans them.)
+     */
+    private List<String> expungeDeleted(SequenceSet only) throws Mailstore.Failure {
+        List<String> changed = selected.sync(store);
         long largest = selected.messages().isEmpty() ? 0 : selected.messages().get(selected.messages().size() - 1).uid();
         for (SelectedFolder.Message message : selected.messages()) {
             if (Flags.has(message.flags(), Flags.DELETED) && (only == null || only.contains(message.uid(), largest))) {
                 store.expunge(selected.name, selected.stateOf(message));
             }
         }
+        return changed;
     }
 
     private String changeFolder(String tag, String command, String name) throws IOException, Mailstore.Failure {

@@ -1083,6 +1083,33 @@ class ImapdIT {
         assertEquals("OK", answers.get(3).asText(), "the session goes on: " + answers);
     }
 
+    @Test
+    @Order(34)
+    void anExpungeTakesTheDeletedFlagsAsTheyAreNowNotAsTheSessionLastSawThem() {
+        slapd.addMailbox("pat");
+        JsonNode answers = python("""
+                a = login('pat', 'pat-secret')
+                b = login('pat', 'pat-secret')
+                fill(a, 'Undo', ['one', 'two', 'three'])
+                a.select('Undo')
+                b.select('Undo')
+                # The other session deletes UID 2: this one's UID EXPUNGE 2 takes it.
+                b.uid('STORE', '2', '+FLAGS', '(\\\\Deleted)')
+                typ, data = a.uid('EXPUNGE', '2')
+                taken = a.response('EXPUNGE')[1]
+                # This one deletes UID 3, the other takes the flag away again: this one's EXPUNGE leaves it.
+                a.uid('STORE', '3', '+FLAGS', '(\\\\Deleted)')
+                b.noop()
+                b.uid('STORE', '3', '-FLAGS', '(\\\\Deleted)')
+                a.expunge()
+                c = login('pat', 'pat-secret')
+                c.select('Undo', readonly=True)
+                print(json.dumps([[d.decode() for d in taken if d], c.uid('SEARCH', 'ALL')[1][0].decode()]))
+                """);
+        assertEquals(List.of("2"), JSON.convertValue(answers.get(0), List.class), "UID EXPUNGE 2 expunged message 2: " + answers);
+        assertEquals("1 3", answers.get(1).asText(), "UID 2 gone, UID 3 kept: " + answers);
+    }
+
     private static void assertRefused(String code, JsonNode answer, JsonNode context) {
         assertEquals("NO", answer.get(0).asText(), context.toString());
         assertTrue(answer.get(1).asText().startsWith("[" + code + "]"), context.toString());
