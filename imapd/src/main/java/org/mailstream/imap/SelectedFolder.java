@@ -92,13 +92,19 @@ final class SelectedFolder {
         return states.get(message.uid());
     }
 
-    /** Replaces one message's flags as the session now knows them, after its own STORE. */
+    /**
+     * Replaces one message's flags as the session now knows them, after its own STORE, in the view
+     * too: else a read finding another session's change that put them back as the view last read
+     * them would find nothing changed, and the session would go on showing its own.
+     */
     void flagsChanged(long uid, Set<String> flags) {
         int number = sequenceNumberOf(uid);
         if (number > 0) {
             Message old = messages.get(number - 1);
             messages.set(number - 1, new Message(uid, old.id(), flags, old.size(), old.received()));
         }
+        states.computeIfPresent(uid, (key, state) -> new Mailstore.State(uid, state.id(), List.copyOf(flags), state.expunged(),
+                state.entry()));
     }
 
     /**

@@ -1110,6 +1110,26 @@ class ImapdIT {
         assertEquals("1 3", answers.get(1).asText(), "UID 2 gone, UID 3 kept: " + answers);
     }
 
+    @Test
+    @Order(35)
+    void anotherSessionUndoingThisOnesFlagChangeIsShownToThisOne() {
+        slapd.addMailbox("quinn");
+        JsonNode answers = python("""
+                a = login('quinn', 'quinn-secret')
+                b = login('quinn', 'quinn-secret')
+                fill(a, 'Flags', ['one'])
+                a.select('Flags')
+                b.select('Flags')
+                a.uid('STORE', '1', '+FLAGS', '(\\\\Flagged)')
+                b.uid('STORE', '1', '-FLAGS', '(\\\\Flagged)')
+                a.noop()
+                # imaplib hands over the NOOP's FETCH with the UID FETCH's.
+                print(json.dumps([d.decode() for d in a.uid('FETCH', '1', '(FLAGS)')[1]]))
+                """);
+        assertEquals(Set.of("1 (UID 1 FLAGS ())"), Set.copyOf(JSON.convertValue(answers, List.class)),
+                "the flags as the other session left them, not as this one set them: " + answers);
+    }
+
     private static void assertRefused(String code, JsonNode answer, JsonNode context) {
         assertEquals("NO", answer.get(0).asText(), context.toString());
         assertTrue(answer.get(1).asText().startsWith("[" + code + "]"), context.toString());
