@@ -1088,8 +1088,7 @@ class ImapdIT {
     void anExpungeTakesTheDeletedFlagsAsTheyAreNowNotAsTheSessionLastSawThem() {
         slapd.addMailbox("pat");
         JsonNode answers = python("""
-                a = login('pat', 'pat-secret')
-                b = login('pat', 'pat-secret')
+                a, b = sessions('pat', 2)
                 fill(a, 'Undo', ['one', 'two', 'three'])
                 a.select('Undo')
                 b.select('Undo')
@@ -1115,8 +1114,7 @@ class ImapdIT {
     void anotherSessionUndoingThisOnesFlagChangeIsShownToThisOne() {
         slapd.addMailbox("quinn");
         JsonNode answers = python("""
-                a = login('quinn', 'quinn-secret')
-                b = login('quinn', 'quinn-secret')
+                a, b = sessions('quinn', 2)
                 fill(a, 'Flags', ['one'])
                 a.select('Flags')
                 b.select('Flags')
@@ -1187,6 +1185,8 @@ class ImapdIT {
                     box = imaplib.IMAP4('127.0.0.1', port)
                     box.login(user, password)
                     return box
+                def sessions(user, count):
+                    return [login(user, user + '-secret') for _ in range(count)]
                 def answered(typ, data):
                     return [typ, data[0].decode() if data[0] else None]
                 def fill(box, folder, subjects):
