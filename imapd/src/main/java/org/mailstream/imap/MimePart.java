@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -26,6 +27,7 @@ final class MimePart {
     static final int MAX_PARTS = 10_000;
 
     private static final Pattern LINE_END = Pattern.compile("\r\n");
+    private static final Pattern BOUNDARY = Pattern.compile("(?i)boundary\\s*=\\s*(?:\"([^\"]*)\"|([^\\s;\"]+))");
 
     /** A header field: its name, and its value as written, folds (CRLF and the space after) included, leading space trimmed. */
     record Field(String name, String value) {
@@ -182,7 +184,8 @@ final class MimePart {
         while (line < end) {
             int lineEnd = lineEnd(message, line, end);
             // Past the parts counted, the last part found holds the rest, boundaries and all.
-            if (count.parts < MAX_PARTS && startsWith(message, line, lineEnd, delimiter)) {
+            if (count.parts < MAX_PARTS && startsWith(message, line, lineEnd, delimiter)
+                    && !startsInnerBoundary(partStart >= 0 ? partStart : bodyStart, line, lineEnd, delimiter.length)) {
                 boolean closing = startsWith(message, line + delimiter.length, lineEnd, new byte[] {'-', '-'});
                 if (partStart >= 0) {
                     // The CRLF before a delimiter belongs to the delimiter.
@@ -200,6 +203,28 @@ final class MimePart {
             children.add(new MimePart(message, partStart, end, childType, depth, count));
         }
         return children;
+    }
+
+    /**
+     * Whether the line from {@code line}, which starts with this multipart's delimiter and may go
+     * on, starts with a longer boundary that the part it ends (from {@code from}) declares: as
+     * Dovecot takes the longest boundary open, "--part-alt" ends a part of a multipart of boundary
+     * "part-alt" nested in one of "part", not a part of "part"'s. Text after a delimiter is read as
+     * Dovecot reads it, as part of the delimiter line.
+     */
+    private boolean startsInnerBoundary(int from, int line, int lineEnd, int delimiterLength) {
+        if (lineEnd - line == delimiterLength) {
+            return false;
+        }
+        String delimiterLine = new String(message, line + 2, lineEnd - line - 2, StandardCharsets.ISO_8859_1);
+        Matcher declared = BOUNDARY.matcher(new String(message, from, line - from, StandardCharsets.ISO_8859_1));
+        while (declared.find()) {
+            String boundary = declared.group(1) != null ? declared.group(1) : declared.group(2);
+            if (boundary.length() > delimiterLength - 2 && delimiterLine.startsWith(boundary)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int next(int lineEnd) {

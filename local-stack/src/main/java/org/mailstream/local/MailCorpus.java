@@ -87,6 +87,14 @@ public final class MailCorpus {
                 + "Content-Type: message/rfc822\r\n\r\nFrom: carol@example.com\r\nSubject: held\r\n\r\nheld body\r\n"));
         corpus.put("messages-nested-too-deep", ascii("From: alice@example.org\r\nSubject: nested messages\r\nMIME-Version: 1.0\r\n"
                 + nested(105, "Content-Type: message/rfc822\r\n\r\nSubject: level %d\r\n") + "\r\ninnermost\r\n"));
+        corpus.put("boundary-a-prefix-of-another", ascii("From: alice@example.org\r\nSubject: prefixes\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=\"part\"\r\n\r\n--part\r\nContent-Type: multipart/alternative;"
+                + " boundary=\"part-alt\"\r\n\r\n--part-alt\r\nContent-Type: text/plain\r\n\r\nplain\r\n--part-alt\r\n"
+                + "Content-Type: text/html\r\n\r\n<p>html</p>\r\n--part-alt--\r\n\r\n--part\r\nContent-Type: text/plain\r\n\r\n"
+                + "second\r\n--part--\r\n"));
+        corpus.put("boundary-with-trailing-text", ascii("From: alice@example.org\r\nSubject: trailing\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=edge\r\n\r\n--edge \t\r\nContent-Type: text/plain\r\n\r\none\r\n"
+                + "--edge and more\r\nContent-Type: text/plain\r\n\r\ntwo\r\n--edge--trailing\r\nepilogue\r\n"));
         corpus.put("date-across-midnight", ascii("From: alice@example.org\r\nSubject: late\r\nDate: Mon, 30 Nov 2026 23:30:00 -0800\r\n"
                 + "\r\nbody\r\n"));
         corpus.put("date-obsolete-forms", ascii("From: alice@example.org\r\nSubject: old style\r\nDate: 1 Dec 26 00:30 EST (Eastern)\r\n"
