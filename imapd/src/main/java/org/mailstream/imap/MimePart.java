@@ -179,13 +179,14 @@ final class MimePart {
             return children;
         }
         byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+        LongerBoundaries longer = new LongerBoundaries(message, boundary, bodyStart);
         int partStart = -1;
         int line = bodyStart;
         while (line < end) {
             int lineEnd = lineEnd(message, line, end);
             // Past the parts counted, the last part found holds the rest, boundaries and all.
             if (count.parts < MAX_PARTS && startsWith(message, line, lineEnd, delimiter)
-                    && !startsInnerBoundary(partStart >= 0 ? partStart : bodyStart, line, lineEnd, delimiter.length)) {
+                    && (lineEnd - line == delimiter.length || !longer.start(line, lineEnd))) {
                 boolean closing = startsWith(message, line + delimiter.length, lineEnd, new byte[] {'-', '-'});
                 if (partStart >= 0) {
                     // The CRLF before a delimiter belongs to the delimiter.
@@ -196,6 +197,7 @@ final class MimePart {
                     return children;
                 }
                 partStart = next(lineEnd);
+                longer.partFrom(partStart);
             }
             line = next(lineEnd);
         }
@@ -206,25 +208,42 @@ final class MimePart {
     }
 
     /**
-     * Whether the line from {@code line}, which starts with this multipart's delimiter and may go
-     * on, starts with a longer boundary that the part it ends (from {@code from}) declares: as
-     * Dovecot takes the longest boundary open, "--part-alt" ends a part of a multipart of boundary
-     * "part-alt" nested in one of "part", not a part of "part"'s. Text after a delimiter is read as
-     * Dovecot reads it, as part of the delimiter line.
+     * The boundaries a part of a multipart declares that begin with the multipart's own, read once,
+     * as far as a line that needs them: as Dovecot takes the longest boundary open, "--part-alt"
+     * ends a part of a multipart of boundary "part-alt" nested in one of "part", not one of
+     * "part"'s. Other text after a delimiter is read as Dovecot reads it, as part of the line.
      */
-    private boolean startsInnerBoundary(int from, int line, int lineEnd, int delimiterLength) {
-        if (lineEnd - line == delimiterLength) {
-            return false;
+    private static final class LongerBoundaries {
+        private final byte[] message;
+        private final String boundary;
+        private final List<String> declared = new ArrayList<>();
+        private int scanned;
+
+        LongerBoundaries(byte[] message, String boundary, int from) {
+            this.message = message;
+            this.boundary = boundary;
+            this.scanned = from;
         }
-        String delimiterLine = new String(message, line + 2, lineEnd - line - 2, StandardCharsets.ISO_8859_1);
-        Matcher declared = BOUNDARY.matcher(new String(message, from, line - from, StandardCharsets.ISO_8859_1));
-        while (declared.find()) {
-            String boundary = declared.group(1) != null ? declared.group(1) : declared.group(2);
-            if (boundary.length() > delimiterLength - 2 && delimiterLine.startsWith(boundary)) {
-                return true;
+
+        /** Starts again with the part from {@code from}. */
+        void partFrom(int from) {
+            declared.clear();
+            scanned = from;
+        }
+
+        /** Whether the line from {@code line}, a delimiter with more after it, starts with a longer boundary declared before it. */
+        boolean start(int line, int lineEnd) {
+            Matcher found = BOUNDARY.matcher(new String(message, scanned, line - scanned, StandardCharsets.ISO_8859_1));
+            while (found.find()) {
+                String inner = found.group(1) != null ? found.group(1) : found.group(2);
+                if (inner.length() > boundary.length() && inner.startsWith(boundary)) {
+                    declared.add(inner);
+                }
             }
+            scanned = line;
+            String delimiterLine = new String(message, line + 2, lineEnd - line - 2, StandardCharsets.ISO_8859_1);
+            return declared.stream().anyMatch(delimiterLine::startsWith);
         }
-        return false;
     }
 
     private int next(int lineEnd) {

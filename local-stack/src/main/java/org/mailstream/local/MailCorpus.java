@@ -45,7 +45,8 @@ public final class MailCorpus {
      * Messages whose MIME structure and header are awkward, by name, for comparing what IMAP
      * servers make of them: encoded words, groups, nested messages, RFC 2231 parameters, broken
      * boundaries, 8-bit headers, LF line ends, no final newline, dates written in odd forms,
-     * messages nested deeper than a parser follows.
+     * messages nested deeper than a parser follows, a boundary that begins another, text after a
+     * delimiter.
      */
     public static Map<String, byte[]> awkwardMime() {
         Map<String, byte[]> corpus = new LinkedHashMap<>();
@@ -107,7 +108,8 @@ public final class MailCorpus {
 
     /**
      * Messages built to exhaust a parser, each ending in the words "last words": multiparts and
-     * messages nested {@code count} deep, and a multipart of {@code count} tiny parts side by side.
+     * messages nested {@code count} deep, a multipart of {@code count} tiny parts side by side, and
+     * one whose {@code count} delimiter lines begin with the boundary of the multipart around it.
      */
     public static Map<String, byte[]> mimeBombs(int count) {
         Map<String, byte[]> corpus = new LinkedHashMap<>();
@@ -119,6 +121,9 @@ public final class MailCorpus {
                 + nested(count, "Content-Type: message/rfc822\r\n\r\nSubject: level %d\r\n") + last));
         corpus.put("parts-side-by-side", ascii(head.formatted("countless parts") + "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
                 + "--b\r\n\r\nx\r\n".repeat(count) + "--b\r\n" + last + "--b--\r\n"));
+        corpus.put("delimiters-beginning-the-outer-boundary", ascii(head.formatted("inner delimiters")
+                + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/mixed; boundary=bx\r\n\r\n"
+                + "--bx\r\n\r\nx\r\n".repeat(count) + "--bx\r\n" + last + "--bx--\r\n--b--\r\n"));
         return corpus;
     }
 
