@@ -3,9 +3,11 @@ package org.mailstream.imap;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -211,12 +213,15 @@ final class MimePart {
      * The boundaries a part of a multipart declares that begin with the multipart's own, read once,
      * as far as a line that needs them: as Dovecot takes the longest boundary open, "--part-alt"
      * ends a part of a multipart of boundary "part-alt" nested in one of "part", not one of
-     * "part"'s. Other text after a delimiter is read as Dovecot reads it, as part of the line.
+     * "part"'s. Other text after a delimiter is read as Dovecot reads it, as part of the line. A
+     * boundary is at most {@value #MAX_LENGTH} characters, as Dovecot has it (RFC 2046: 70), so that
+     * a line is checked in as many lookups whatever a mail declares.
      */
     private static final class LongerBoundaries {
+        private static final int MAX_LENGTH = 80;
         private final byte[] message;
         private final String boundary;
-        private final List<String> declared = new ArrayList<>();
+        private final Set<String> declared = new HashSet<>();
         private int scanned;
 
         LongerBoundaries(byte[] message, String boundary, int from) {
@@ -236,13 +241,18 @@ final class MimePart {
             Matcher found = BOUNDARY.matcher(new String(message, scanned, line - scanned, StandardCharsets.ISO_8859_1));
             while (found.find()) {
                 String inner = found.group(1) != null ? found.group(1) : found.group(2);
-                if (inner.length() > boundary.length() && inner.startsWith(boundary)) {
+                if (inner.length() > boundary.length() && inner.length() <= MAX_LENGTH && inner.startsWith(boundary)) {
                     declared.add(inner);
                 }
             }
             scanned = line;
-            String delimiterLine = new String(message, line + 2, lineEnd - line - 2, StandardCharsets.ISO_8859_1);
-            return declared.stream().anyMatch(delimiterLine::startsWith);
+            String delimiterLine = new String(message, line + 2, Math.min(lineEnd - line - 2, MAX_LENGTH), StandardCharsets.ISO_8859_1);
+            for (int length = boundary.length() + 1; length <= delimiterLine.length(); length++) {
+                if (declared.contains(delimiterLine.substring(0, length))) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
