@@ -910,23 +910,27 @@ final class ImapSession implements Protocol.Session {
         if (renamed.isEmpty()) {
             return respond(tag, "NO [NONEXISTENT] no such folder");
         }
-        // The names below it go with it (RFC 3501 6.3.5: foo/bar becomes zap/bar).
+        // The names below it go with it (RFC 3501 6.3.5: foo/bar becomes zap/bar), by its name as stored: the
+        // directory found it ignoring case, as it compares every folder name.
+        String stored = renamed.get().name();
+        List<Mailstore.Folder> folders = store.folders();
+        Set<String> taken = folders.stream().map(folder -> folder.name().toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
         Map<Mailstore.Folder, String> moving = new LinkedHashMap<>();
         moving.put(renamed.get(), to);
-        for (Mailstore.Folder folder : store.folders()) {
-            if (folder.name().startsWith(from + "/")) {
-                moving.put(folder, to + folder.name().substring(from.length()));
+        for (Mailstore.Folder folder : folders) {
+            if (folder.name().startsWith(stored + "/")) {
+                moving.put(folder, to + folder.name().substring(stored.length()));
             }
         }
         for (String name : moving.values()) {
-            if (store.folder(name).isPresent()) {
+            if (taken.contains(name.toLowerCase(Locale.ROOT))) {
                 return respond(tag, "NO [ALREADYEXISTS] the new name " + (name.equals(to) ? "is" : "of a folder below it is") + " taken");
             }
         }
         for (Map.Entry<Mailstore.Folder, String> folder : moving.entrySet()) {
             store.renameFolder(folder.getKey(), folder.getValue());
         }
-        if (selected != null && (selected.name.equals(from) || selected.name.startsWith(from + "/"))) {
+        if (selected != null && (selected.name.equals(stored) || selected.name.startsWith(stored + "/"))) {
             leaveSelected();
         }
         return ok(tag, "RENAME completed");

@@ -19,6 +19,7 @@ final class SentDate {
     private static final Pattern DATE_TIME = Pattern.compile(
             "(?:[A-Za-z]{3} ?, ?)?(\\d{1,2}) ([A-Za-z]{3})[A-Za-z]* (\\d{4}|\\d{2}) \\d{1,2} ?: ?\\d{2}(?: ?: ?\\d{2})?(?: .*)?");
     private static final Pattern COMMENT = Pattern.compile("\\([^()]*\\)");
+    private static final Pattern SPACE = Pattern.compile("\\s+");
     private static final List<String> MONTHS = List.of("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
             "dec");
 
@@ -26,7 +27,8 @@ final class SentDate {
     }
 
     static LocalDate of(MimePart message) {
-        String value = COMMENT.matcher(message.field("Date").orElse("")).replaceAll(" ").replaceAll("\\s+", " ").strip();
+        // Once a message: a SEARCH reads each message of the folder.
+        String value = SPACE.matcher(COMMENT.matcher(message.field("Date").orElse("")).replaceAll(" ")).replaceAll(" ").strip();
         Matcher date = DATE_TIME.matcher(value);
         if (date.matches()) {
             int year = Integer.parseInt(date.group(3));

@@ -1025,7 +1025,10 @@ class ImapdIT {
                 names = ['Projects/', 'Projects/2026/Q1', 'a//b', '/x', 'Bad&name', 'Entw&APw-rfe']
                 answers['create'] = [box.create(name)[0] for name in names]
                 answers['listed'] = [d.decode() for d in box.list()[1]]
-                answers['rename'] = box.rename('Projects', 'Done')[0]
+                box.create('Taken/2026/Q1')
+                answers['below taken'] = box.rename('Projects', 'Taken')[0]
+                box.delete('Taken/2026/Q1')
+                answers['rename'] = box.rename('projects', 'Done')[0]
                 answers['renamed'] = [d.decode() for d in box.list('""', 'Done*')[1] + box.list('""', 'Projects*')[1] if d]
                 answers['below'] = box.select('Done/2026/Q1')[0]
                 answers['not a folder'] = box.select('Done/2026')[0]
@@ -1040,7 +1043,8 @@ class ImapdIT {
         List<?> listed = JSON.convertValue(answers.get("listed"), List.class);
         assertTrue(listed.contains("(\\HasChildren) \"/\" \"Projects\""), "made without its trailing /: " + answers);
         assertTrue(listed.contains("(\\Noselect \\HasChildren) \"/\" \"Projects/2026\""), "the level between, no folder: " + answers);
-        assertEquals("OK", answers.get("rename").asText(), answers.toString());
+        assertEquals("NO", answers.get("below taken").asText(), "a new name of a folder below is taken: nothing renamed: " + answers);
+        assertEquals("OK", answers.get("rename").asText(), "named in another case, as the directory compares: " + answers);
         assertEquals(Set.of("(\\HasChildren) \"/\" \"Done\"", "(\\HasNoChildren) \"/\" \"Done/2026/Q1\"",
                 "(\\Noselect \\HasChildren) \"/\" \"Done/2026\""), Set.copyOf(JSON.convertValue(answers.get("renamed"), List.class)),
                 "the folder below went with it, and nothing is left under the old name: " + answers);
