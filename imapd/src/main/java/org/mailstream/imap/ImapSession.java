@@ -847,16 +847,16 @@ final class ImapSession implements Protocol.Session {
     /**
      * Expunges the messages flagged \\Deleted, of those in {@code only} if given (UID EXPUNGE), as
      * the folder is now: read first, so that a \\Deleted another session set since this one last
-     * looked is expunged, and one it took away is not. Returns what that read found changed, for
-     * EXPUNGE to say first. (A change in the milliseconds between that read and the writes is not
-     * seen: no lock spans them.)
+     * looked is expunged, and each write expunges only if the flag is still held, so that one
+     * another session took away, before or during, is not. Returns what that read found changed,
+     * for EXPUNGE to say first.
      */
     private List<String> expungeDeleted(SequenceSet only) throws Mailstore.Failure {
         List<String> changed = selected.sync(store);
         long largest = selected.messages().isEmpty() ? 0 : selected.messages().get(selected.messages().size() - 1).uid();
         for (SelectedFolder.Message message : selected.messages()) {
             if (Flags.has(message.flags(), Flags.DELETED) && (only == null || only.contains(message.uid(), largest))) {
-                store.expunge(selected.name, selected.stateOf(message));
+                store.expungeIfDeleted(selected.name, selected.stateOf(message));
             }
         }
         return changed;

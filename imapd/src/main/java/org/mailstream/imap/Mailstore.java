@@ -643,8 +643,55 @@ final class Mailstore implements AutoCloseable {
     /** Marks the message expunged, for good, then deletes its entry: its id stays gone if its record is stored again. */
     void expunge(String folder, State state) throws Failure {
         changed = true;
-        changeStates("expunging", folder, List.of(state), new Modification(ModificationType.ADD, "mailStoreExpunged", "TRUE"));
+        changeStates("expunging", folder, List.of(state), EXPUNGED);
         removeMessage(folder, state.id());
+    }
+
+    private static final Modification EXPUNGED = new Modification(ModificationType.ADD, "mailStoreExpunged", "TRUE");
+
+    /**
+     * Expunges the message if the directory holds it flagged \Deleted when the expunge is written,
+     * whatever this session last read: another session may have taken the flag away since, and
+     * then the message stays. The write that decides is one the
+     * directory refuses when the flag is not held: for a message with a state entry of its own,
+     * marking it expunged under the LDAP assertion control (RFC 4528); for one whose flags the
+     * entry that gave its UID keeps, taking its value "UID \Deleted" from there, after which its
+     * own entry marks it expunged (a failure in between leaves it unexpunged and undeleted, the
+     * command answered NO).
+     */
+    void expungeIfDeleted(String folder, State state) throws Failure {
+        changed = true;
+        if (state.given()) {
+            ModifyRequest take = new ModifyRequest(stateDn(folder, state.entry()),
+                    new Modification(ModificationType.DELETE, "mailStoreGivenFlag", state.uid() + " " + Flags.DELETED));
+            if (madeIfSo(take)) {
+                expunge(folder, state);
+            }
+            return;
+        }
+        ModifyRequest mark = permissive(stateDn(folder, state.uid()), List.of(EXPUNGED));
+        mark.addControl(new AssertionRequestControl(Filter.createEqualityFilter("mailStoreFlag", Flags.DELETED)));
+        if (madeIfSo(mark)) {
+            removeMessage(folder, state.id());
+        }
+    }
+
+    /** What the directory answers a change whose condition does not hold: the assertion, the value to remove, the entry itself. */
+    private static final Set<ResultCode> NOT_SO = Set.of(ResultCode.ASSERTION_FAILED, ResultCode.NO_SUCH_ATTRIBUTE, ResultCode.NO_SUCH_OBJECT);
+
+    /** Makes {@code change} of an expunge; false when the directory refused it because its condition does not hold. */
+    private boolean madeIfSo(ModifyRequest change) throws Failure {
+        return run("expunging", () -> {
+            try {
+                connection.modify(change);
+                return true;
+            } catch (LDAPException refused) {
+                if (NOT_SO.contains(refused.getResultCode())) {
+                    return false;
+                }
+                throw refused;
+            }
+        });
     }
 
     /** Deletes the entry of a message whose state says expunged: one stored again, or one a session stopped expunging. */

@@ -1132,6 +1132,44 @@ class ImapdIT {
                 "the flags as the other session left them, not as this one set them: " + answers);
     }
 
+    @Test
+    @Order(36)
+    void anExpungeTakesOnlyWhatTheDirectoryHoldsDeletedAtItsWriteNotWhatItsSessionLastRead() throws Exception {
+        // The race EXPUNGE's own read cannot close: another session takes \Deleted away between that read and the
+        // writes. Provoked by expunging from states read before that session's STORE, on the store a session uses.
+        slapd.addMailbox("rosa");
+        publishFor("rosa", 4, 1);
+        try (LDAPConnection root = slapd.rootConnection()) {
+            awaitMessagesIn(root, "cn=INBOX,uid=rosa," + Slapd.PEOPLE, 4);
+        }
+        JsonNode deleted = python("""
+                box = login('rosa', 'rosa-secret')
+                box.select('INBOX')
+                print(json.dumps(answered(*box.uid('STORE', '1:4', '+FLAGS.SILENT', '(\\\\Deleted)'))))
+                """);
+        assertEquals("OK", deleted.get(0).asText(), deleted.toString());
+        ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(), "ldap.urls", slapd.url(),
+                "ldap.base.dn", Slapd.PEOPLE));
+        try (Mailstore store = Mailstore.login(config, "rosa", "rosa-secret").orElseThrow()) {
+            List<Mailstore.State> asRead = store.snapshot("INBOX", store.folder("INBOX").orElseThrow().uuid()).states();
+            assertEquals(List.of(false, true, true, true), asRead.stream().map(Mailstore.State::given).toList(),
+                    "UID 1's entry gave UIDs 2 to 4 at the first look: both ways of holding flags are tried " + asRead);
+            assertTrue(asRead.stream().allMatch(state -> state.flags().contains("\\Deleted")), asRead.toString());
+            JsonNode undeleted = python("""
+                    box = login('rosa', 'rosa-secret')
+                    box.select('INBOX')
+                    print(json.dumps(answered(*box.uid('STORE', '1,2', '-FLAGS.SILENT', '(\\\\Deleted)'))))
+                    """);
+            assertEquals("OK", undeleted.get(0).asText(), undeleted.toString());
+            for (Mailstore.State state : asRead) {
+                store.expungeIfDeleted("INBOX", state);
+            }
+        }
+        JsonNode left = python(selectAndList("rosa"));
+        assertEquals("[[2],[\"1 (UID 1 FLAGS ())\",\"2 (UID 2 FLAGS ())\"]]", left.toString(),
+                "the two still deleted expunged, the two undeleted meanwhile kept: " + left);
+    }
+
     private static void assertRefused(String code, JsonNode answer, JsonNode context) {
         assertEquals("NO", answer.get(0).asText(), context.toString());
         assertTrue(answer.get(1).asText().startsWith("[" + code + "]"), context.toString());
