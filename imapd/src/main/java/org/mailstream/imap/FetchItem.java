@@ -42,6 +42,16 @@ record FetchItem(String name, String section, List<Integer> partNumbers, Part pa
         return name.equals("ENVELOPE") || name.equals("BODYSTRUCTURE") || (name.equals("BODY") && !isBody());
     }
 
+    /**
+     * Whether what this item sends is all in the message's header section: ENVELOPE, and the
+     * message's own header or fields of it (a part's header lies in the body), so that a client
+     * listing a folder does not make the server read each message whole.
+     */
+    boolean readsHeaderOnly() {
+        return name.equals("ENVELOPE")
+                || isBody() && partNumbers.isEmpty() && (part == Part.HEADER || part == Part.HEADER_FIELDS || part == Part.HEADER_FIELDS_NOT);
+    }
+
     /** The name the response gives the item: {@code BODY[HEADER.FIELDS (SUBJECT)]<0>}, {@code RFC822.HEADER}. */
     String responseName() {
         if (!name.startsWith("BODY")) {

@@ -710,14 +710,15 @@ final class ImapSession implements Protocol.Session {
         }
         boolean setsSeen = !selected.readOnly && items.stream().anyMatch(FetchItem::setsSeen);
         boolean needsBody = Fetch.readsContent(items);
+        boolean headerOnly = Fetch.readsHeaderOnly(items);
         List<SelectedFolder.Message> messages = chosen(set, byUid);
         if (messages == null) {
             return bad(tag, "no such message number");
         }
         if (needsBody) {
-            expect(messages);
+            expect(messages, headerOnly);
             if (store.expectsFew()) {
-                expect(pipelinedReads());
+                expectPipelinedReads();
             }
         }
         int gone = 0;
@@ -726,7 +727,8 @@ final class ImapSession implements Protocol.Session {
             byte[] served = null;
             MimePart content = null;
             if (needsBody) {
-                byte[] raw = store.bytes(selected.name, message.id());
+                // The header section alone is a prefix of the message as served, which parses to the same header.
+                byte[] raw = store.bytes(selected.name, message.id(), headerOnly);
                 if (raw == null) {
                     gone++;
                     continue;
@@ -830,7 +832,7 @@ final class ImapSession implements Protocol.Session {
         for (int number = 1; number <= messages.size(); number++) {
             SelectedFolder.Message message = messages.get(number - 1);
             if (search.matches(new Search.Candidate(message, number, messages.size(),
-                    messages.get(messages.size() - 1).uid(), Search.Content.once(() -> contentOf(message))))) {
+                    messages.get(messages.size() - 1).uid(), Search.Content.once(() -> contentOf(message, true), () -> contentOf(message, false))))) {
                 found.append(' ').append(byUid ? message.uid() : number);
             }
         }
@@ -838,9 +840,9 @@ final class ImapSession implements Protocol.Session {
         return ok(tag, (byUid ? "UID " : "") + "SEARCH completed");
     }
 
-    /** A message as served, for a search that looks into it; empty when it has gone meanwhile. */
-    private MimePart contentOf(SelectedFolder.Message message) throws Mailstore.Failure {
-        byte[] raw = store.raw(selected.name, message.id());
+    /** A message as served, or its header section, for a search that looks into it; empty when it has gone meanwhile. */
+    private MimePart contentOf(SelectedFolder.Message message, boolean header) throws Mailstore.Failure {
+        byte[] raw = store.bytes(selected.name, message.id(), header);
         return MimePart.of(raw == null ? new byte[0] : ServedForm.of(raw));
     }
 
@@ -1065,36 +1067,43 @@ final class ImapSession implements Protocol.Session {
             return items.stream().anyMatch(item -> item.isBody() || item.needsStructure());
         }
 
+        /** Whether {@code items} need the message's header section and nothing else of its content. */
+        static boolean readsHeaderOnly(List<FetchItem> items) {
+            return items.stream().allMatch(item -> item.readsHeaderOnly() || !item.isBody() && !item.needsStructure());
+        }
+
         /** Whether any of {@code items} needs the content parsed: its structure, or a section other than the whole message. */
         static boolean parsesContent(List<FetchItem> items) {
             return items.stream().anyMatch(item -> item.needsStructure() || item.isBody() && !item.isWholeMessage());
         }
     }
 
-    /** Tells the store that the content of {@code messages} will be read, in that order, after what it expects already. */
-    private void expect(List<SelectedFolder.Message> messages) {
+    /**
+     * Tells the store that the content of {@code messages}, or their header sections only, will be
+     * read, in that order, after what it expects already.
+     */
+    private void expect(List<SelectedFolder.Message> messages, boolean headerOnly) {
         store.expect(selected.name, messages.stream().map(SelectedFolder.Message::id).toList(),
-                messages.stream().map(SelectedFolder.Message::size).toList());
+                messages.stream().map(SelectedFolder.Message::size).toList(), headerOnly);
     }
 
     /**
-     * The messages whose content the FETCH commands that the client has sent after this one,
-     * without waiting for its answer, will read (mbsync sends dozens at once, one message each),
-     * so that their reads go ahead too: the complete lines already received and not looked at by
-     * an earlier FETCH, up to the first that is anything else. Each is parsed again when its turn
-     * comes; here a line that does not parse is only where the looking stops.
+     * Expects the messages whose content the FETCH commands that the client has sent after this
+     * one, without waiting for its answer, will read (mbsync sends dozens at once, one message
+     * each), so that their reads go ahead too: the complete lines already received and not looked
+     * at by an earlier FETCH, up to the first that is anything else. Each is parsed again when its
+     * turn comes; here a line that does not parse is only where the looking stops.
      */
-    private List<SelectedFolder.Message> pipelinedReads() throws IOException {
+    private void expectPipelinedReads() throws IOException {
         long position = in.position();
         int available = Math.min(in.available(), PIPELINE_PEEK_BYTES);
         int lookedAt = (int) Math.min(Math.max(lookedAheadTo - position, 0), available);
         if (available == lookedAt) {
-            return List.of();
+            return;
         }
         in.mark(available);
         String ahead = new String(in.readNBytes(available), StandardCharsets.ISO_8859_1);
         in.reset();
-        List<SelectedFolder.Message> messages = new ArrayList<>();
         int end;
         for (int start = lookedAt; (end = ahead.indexOf("\r\n", start)) >= 0; start = end + 2) {
             Arguments line = new Arguments(List.of(ahead.substring(start, end)));
@@ -1112,13 +1121,12 @@ final class ImapSession implements Protocol.Session {
                 if (chosen == null) {
                     break;
                 }
-                messages.addAll(chosen);
+                expect(chosen, Fetch.readsHeaderOnly(fetch.items()));
                 lookedAheadTo = position + end + 2;
             } catch (Arguments.Bad e) {
                 break;
             }
         }
-        return messages;
     }
 
     /**

@@ -117,9 +117,9 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * What a back end answers a write of given flags when its schema is older than flags kept in
-     * the entry that gave the UID: no such entry can hold any then, so an entry of the message's
-     * own holds them all, as before.
+     * What a back end answers a write of an attribute its schema is older than: of given flags
+     * (flags kept in the entry that gave the UID: no such entry can hold any then, so an entry of
+     * the message's own holds them all, as before), or of an appended message's header section.
      */
     private static final Set<ResultCode> OLDER_SCHEMA = Set.of(ResultCode.UNDEFINED_ATTRIBUTE_TYPE, ResultCode.OBJECT_CLASS_VIOLATION);
 
@@ -711,26 +711,48 @@ final class Mailstore implements AutoCloseable {
         return entry == null ? null : entry.getAttributeValueBytes("mailStoreRaw");
     }
 
+    /**
+     * The header section of the message as served, kept apart by store-worker and APPEND
+     * (mailStoreHeader); the whole message when its entry has none (stored before, or its header
+     * longer than {@value ServedForm#MAX_HEADER_BYTES} octets); null when it is no longer there.
+     */
+    private byte[] header(String folder, String id) throws Failure {
+        Entry entry = run("reading a message's header", () -> connection.getEntry(messageDn(folder, id).toString(), "mailStoreHeader"));
+        if (entry == null) {
+            return null;
+        }
+        return entry.hasAttribute("mailStoreHeader") ? entry.getAttributeValueBytes("mailStoreHeader") : raw(folder, id);
+    }
+
     /** Messages whose bytes are asked for ahead of their use, as long as their sizes add up to no more than this. */
     private static final long READ_AHEAD_BYTES = 256 * 1024;
     private static final int READ_AHEAD_MESSAGES = 16;
 
-    /** Messages whose bytes will be asked for, by folder and id, in that order; the first ones' reads sent. */
-    private final LinkedHashMap<List<String>, Pending> expected = new LinkedHashMap<>();
+    /**
+     * A header section is counted as this many octets against {@value #READ_AHEAD_BYTES}: most are
+     * a few KB, none more than {@value ServedForm#MAX_HEADER_BYTES}, so the
+     * {@value #READ_AHEAD_MESSAGES} messages read ahead hold 1 MiB at the most.
+     */
+    private static final long HEADER_BYTES_COUNTED = 4 * 1024;
+
+    /** Messages whose bytes (or header sections) will be asked for, by folder, id and which, in that order; the first ones' reads sent. */
+    private final LinkedHashMap<List<Object>, Pending> expected = new LinkedHashMap<>();
     private int readsSent;
     private long bytesSent;
 
     /**
-     * Says that the bytes of messages {@code ids} (of sizes {@code sizes}) of {@code folder} will
-     * be asked for ({@link #bytes}), in that order, after those expected already: their reads are
+     * Says that the bytes of messages {@code ids} (of sizes {@code sizes}) of {@code folder}, or
+     * their header sections only if {@code header}, will be asked for ({@link #bytes}), in that
+     * order, after those expected already: their reads are
      * sent before their answers are awaited, up to {@value #READ_AHEAD_MESSAGES} messages and
      * {@value #READ_AHEAD_BYTES} octets ahead, so that a FETCH of many messages, or many FETCH
      * commands a client sends without waiting (mbsync sends dozens), is not one round trip each,
      * and a session holds no more than that beside the message it sends.
      */
-    void expect(String folder, List<String> ids, List<Long> sizes) {
+    void expect(String folder, List<String> ids, List<Long> sizes, boolean header) {
         for (int i = 0; i < ids.size(); i++) {
-            expected.putIfAbsent(List.of(folder, ids.get(i)), new Pending(folder, ids.get(i), sizes.get(i)));
+            long size = header ? Math.min(sizes.get(i), HEADER_BYTES_COUNTED) : sizes.get(i);
+            expected.putIfAbsent(List.of(folder, ids.get(i), header), new Pending(folder, ids.get(i), header, size));
         }
         sendExpected();
     }
@@ -741,13 +763,15 @@ final class Mailstore implements AutoCloseable {
     }
 
     /**
-     * The bytes of message {@code id} of {@code folder} as stored, or null when it is no longer
-     * there: read ahead if it was expected, and the messages expected before it forgotten (the
-     * client did not ask for them after all, or not in that order); read now if not.
+     * The bytes of message {@code id} of {@code folder} as stored, or if {@code header} its
+     * header section ({@link #header}: a prefix of the message served, as much as a header fetch
+     * needs), or null when it is no longer there: read ahead if it was expected, and the messages
+     * expected before it forgotten (the client did not ask for them after all, or not in that
+     * order); read now if not.
      */
-    byte[] bytes(String folder, String id) throws Failure {
-        if (!expected.containsKey(List.of(folder, id))) {
-            return raw(folder, id);
+    byte[] bytes(String folder, String id, boolean header) throws Failure {
+        if (!expected.containsKey(List.of(folder, id, header))) {
+            return header ? header(folder, id) : raw(folder, id);
         }
         Iterator<Pending> first = expected.values().iterator();
         Pending pending;
@@ -758,9 +782,12 @@ final class Mailstore implements AutoCloseable {
                 readsSent--;
                 bytesSent -= pending.size;
             }
-        } while (!pending.id.equals(id) || !pending.folder.equals(folder));
+        } while (!pending.id.equals(id) || !pending.folder.equals(folder) || pending.header != header);
         sendExpected();
-        return pending.read == null ? raw(folder, id) : pending.read.bytes(folder, id);
+        if (pending.read != null) {
+            return pending.read.bytes(folder, id);
+        }
+        return header ? header(folder, id) : raw(folder, id);
     }
 
     /**
@@ -777,7 +804,7 @@ final class Mailstore implements AutoCloseable {
             if (pending.read != null) {
                 continue;
             }
-            if (!batch.isEmpty() && !pending.folder.equals(batch.get(0).folder)
+            if (!batch.isEmpty() && (!pending.folder.equals(batch.get(0).folder) || pending.header != batch.get(0).header)
                     || readsSent > 0 && (readsSent >= READ_AHEAD_MESSAGES || bytesSent + pending.size > READ_AHEAD_BYTES)) {
                 break;
             }
@@ -786,7 +813,7 @@ final class Mailstore implements AutoCloseable {
             bytesSent += pending.size;
         }
         if (!batch.isEmpty()) {
-            Read read = new Read(batch.get(0).folder, batch.stream().map(pending -> pending.id).toList());
+            Read read = new Read(batch.get(0).folder, batch.stream().map(pending -> pending.id).toList(), batch.get(0).header);
             batch.forEach(pending -> pending.read = read);
         }
     }
@@ -795,30 +822,39 @@ final class Mailstore implements AutoCloseable {
     private static final class Pending {
         private final String folder;
         private final String id;
+        private final boolean header;
         private final long size;
         private Read read;
 
-        Pending(String folder, String id, long size) {
+        Pending(String folder, String id, boolean header, long size) {
             this.folder = folder;
             this.id = id;
+            this.header = header;
             this.size = size;
         }
     }
 
-    /** One search of a folder for the bytes of several messages, answered while the session sends the messages before them. */
+    /**
+     * One search of a folder for the bytes (or header sections) of several messages, answered
+     * while the session sends the messages before them.
+     */
     private final class Read implements AsyncSearchResultListener {
         private static final long serialVersionUID = 1L;
+        /** What {@link #found} holds for a message entry without the header section asked for: read it whole. */
+        private static final byte[] NO_HEADER_APART = new byte[0];
         /** The bytes found, by message id, each given up once taken. */
         private final Map<String, byte[]> found = new ConcurrentHashMap<>();
+        private final String attribute;
         /** The search sent; null when it could not be sent. */
         private AsyncRequestID request;
 
-        Read(String folder, List<String> ids) {
+        Read(String folder, List<String> ids, boolean header) {
+            attribute = header ? "mailStoreHeader" : "mailStoreRaw";
             try {
-                // State entries name a message by mailStoreId too; they have no bytes and are passed over.
+                // State entries name a message by mailStoreId too; they have no mailStoreSize, which every message has.
                 request = connection.asyncSearch(new SearchRequest(this, folderDn(folder).toString(), SearchScope.ONE,
                         Filter.createORFilter(ids.stream().map(id -> Filter.createEqualityFilter("mailStoreId", id)).toList()),
-                        "mailStoreId", "mailStoreRaw"));
+                        "mailStoreId", "mailStoreSize", attribute));
             } catch (LDAPException e) {
                 // Each read when its turn comes, the way raw reads, reconnecting if need be.
             }
@@ -830,20 +866,21 @@ final class Mailstore implements AutoCloseable {
                 try {
                     ResultCode answer = awaited(request).getResultCode();
                     if (answer == ResultCode.SUCCESS || answer == ResultCode.NO_SUCH_OBJECT) {
-                        return found.remove(id);
+                        byte[] bytes = found.remove(id);
+                        return bytes == NO_HEADER_APART ? raw(folder, id) : bytes;
                     }
                 } catch (LDAPException e) {
                     // as any other answer: read again below, which says why it cannot
                 }
             }
-            return raw(folder, id);
+            return attribute.equals("mailStoreRaw") ? raw(folder, id) : header(folder, id);
         }
 
         @Override
         public void searchEntryReturned(SearchResultEntry returned) {
-            byte[] raw = returned.getAttributeValueBytes("mailStoreRaw");
-            if (raw != null) {
-                found.put(returned.getAttributeValue("mailStoreId"), raw);
+            if (returned.hasAttribute("mailStoreSize")) {
+                byte[] bytes = returned.getAttributeValueBytes(attribute);
+                found.put(returned.getAttributeValue("mailStoreId"), bytes == null ? NO_HEADER_APART : bytes);
             }
         }
 
@@ -939,8 +976,21 @@ final class Mailstore implements AutoCloseable {
         message.addAttribute("mailStoreSha256", contentId(id));
         message.addAttribute("mailStoreReceived", StaticUtils.encodeGeneralizedTime(Date.from(received)));
         message.addAttribute("mailStoreRecipient", ownerAddress());
+        byte[] header = ServedForm.header(raw);
+        if (header != null) {
+            message.addAttribute("mailStoreHeader", header);
+        }
         changed = true;
-        return addUnlessPresent("adding a message", message);
+        try {
+            return addUnlessPresent("adding a message", message);
+        } catch (Failure e) {
+            if (header == null || !(e.getCause() instanceof LDAPException ldap && OLDER_SCHEMA.contains(ldap.getResultCode()))) {
+                throw e;
+            }
+            // A back end whose schema predates the header kept apart: the message alone, which header fetches read whole.
+            message.removeAttribute("mailStoreHeader");
+            return addUnlessPresent("adding a message", message);
+        }
     }
 
     /**

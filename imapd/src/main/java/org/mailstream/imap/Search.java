@@ -20,14 +20,35 @@ interface Search {
     record Candidate(SelectedFolder.Message message, int number, int count, long largestUid, Content content) {
     }
 
-    /** The message as served, read when a key first needs it. */
-    interface Content {
+    /** A read of a message as served, or of its header section. */
+    interface Read {
         MimePart read() throws Mailstore.Failure;
+    }
 
-        /** {@code source}, read at most once however many keys ask. */
-        static Content once(Content source) {
-            MimePart[] read = new MimePart[1];
-            return () -> read[0] != null ? read[0] : (read[0] = source.read());
+    /**
+     * The message as served, read when a key first needs it: only its header section when no key
+     * needs more (a search of senders or subjects reads a few KB a message, not the message).
+     */
+    interface Content {
+        /** The message, or as much of it as holds its whole header section. */
+        MimePart header() throws Mailstore.Failure;
+
+        MimePart whole() throws Mailstore.Failure;
+
+        /** {@code header} and {@code whole}, each read at most once however many keys ask, the header not once the whole is read. */
+        static Content once(Read header, Read whole) {
+            MimePart[] read = new MimePart[2];
+            return new Content() {
+                @Override
+                public MimePart header() throws Mailstore.Failure {
+                    return read[1] != null ? read[1] : read[0] != null ? read[0] : (read[0] = header.read());
+                }
+
+                @Override
+                public MimePart whole() throws Mailstore.Failure {
+                    return read[1] != null ? read[1] : (read[1] = whole.read());
+                }
+            };
         }
     }
 
@@ -123,7 +144,7 @@ interface Search {
                 boolean sent = name.startsWith("SENT");
                 String relation = sent ? name.substring("SENT".length()) : name;
                 yield c -> {
-                    LocalDate date = sent ? SentDate.of(c.content().read()) : c.message().received().atOffset(ZoneOffset.UTC).toLocalDate();
+                    LocalDate date = sent ? SentDate.of(c.content().header()) : c.message().received().atOffset(ZoneOffset.UTC).toLocalDate();
                     return relation.equals("BEFORE") ? date.isBefore(day) : relation.equals("ON") ? date.equals(day) : !date.isBefore(day);
                 };
             }
@@ -171,7 +192,7 @@ interface Search {
         FetchItem fields = FetchItem.headerFields(List.of(field));
         String wanted = value.toLowerCase(Locale.ROOT);
         return c -> {
-            String lines = new String(fields.select(c.content().read()), StandardCharsets.UTF_8);
+            String lines = new String(fields.select(c.content().header()), StandardCharsets.UTF_8);
             for (String line : lines.replaceAll("\r\n([ \t])", "$1").split("\r\n")) {
                 int colon = line.indexOf(':');
                 if (colon >= 0 && line.substring(colon + 1).toLowerCase(Locale.ROOT).contains(wanted)) {
@@ -189,7 +210,7 @@ interface Search {
     private static Search text(String value, boolean bodyOnly) {
         String wanted = value.toLowerCase(Locale.ROOT);
         return c -> {
-            MimePart message = c.content().read();
+            MimePart message = c.content().whole();
             List<byte[]> texts = bodyOnly ? message.leaves().stream().map(MimePart::body).toList() : List.of(message.message);
             return texts.stream().anyMatch(text -> new String(text, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT).contains(wanted));
         };

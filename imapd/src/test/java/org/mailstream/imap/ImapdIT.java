@@ -1170,6 +1170,50 @@ class ImapdIT {
                 "the two still deleted expunged, the two undeleted meanwhile kept: " + left);
     }
 
+    @Test
+    @Order(37)
+    void aHeaderFetchOrSearchReadsTheHeaderSectionKeptApartAndAMessageWithoutOneWhole() throws Exception {
+        slapd.addMailbox("sara");
+        publishFor("sara", 2, 1);
+        String inbox = "cn=INBOX,uid=sara," + Slapd.PEOPLE;
+        try (LDAPConnection root = slapd.rootConnection()) {
+            awaitMessagesIn(root, inbox, 2);
+            TreeMap<String, SearchResultEntry> stored = new TreeMap<>();
+            for (SearchResultEntry message : root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreMessage)").getSearchEntries()) {
+                assertEquals(new String(ServedForm.header(message.getAttributeValueBytes("mailStoreRaw")), StandardCharsets.ISO_8859_1),
+                        message.getAttributeValue("mailStoreHeader"), "the worker keeps the header section apart, as served");
+                stored.put(message.getAttributeValue("mailStoreSubject"), message);
+            }
+            // Marked, to see which a fetch reads: the first's header apart says otherwise than its message; the second's
+            // is gone, as in an entry stored before headers were kept apart.
+            root.modify(stored.get("for sara 1").getDN(),
+                    new Modification(ModificationType.REPLACE, "mailStoreHeader", "Subject: kept apart\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+            root.modify(stored.get("for sara 2").getDN(), new Modification(ModificationType.DELETE, "mailStoreHeader"));
+        }
+        JsonNode answers = python("""
+                box = login('sara', 'sara-secret')
+                box.select('INBOX')
+                headers = box.fetch('1:2', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')[1]
+                whole = box.fetch('1', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT])')[1]
+                found = box.uid('SEARCH', 'SUBJECT', '"kept apart"')[1]
+                appended = box.append('INBOX', None, None, b'Subject: appended\\r\\n\\r\\nbody\\r\\n')
+                print(json.dumps([[h[1].decode() for h in headers if isinstance(h, tuple)], whole[0][1].decode(),
+                        found[0].decode(), appended[0]]))
+                """);
+        assertEquals(List.of("Subject: kept apart\r\n\r\n", "Subject: for sara 2\r\n\r\n"), JSON.convertValue(answers.get(0), List.class),
+                "the first from its header apart, the second, without one, from the whole message");
+        assertEquals("Subject: for sara 1\r\n\r\n", answers.get(1).asText(), "a fetch that needs the body reads the message whole");
+        assertEquals("1", answers.get(2).asText(), "a search of the subject reads the header apart");
+        assertEquals("OK", answers.get(3).asText(), answers.toString());
+        try (LDAPConnection root = slapd.rootConnection()) {
+            List<SearchResultEntry> appended = root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreMessage)", "mailStoreHeader", "mailStoreRaw")
+                    .getSearchEntries().stream().filter(e -> new String(e.getAttributeValueBytes("mailStoreRaw"), StandardCharsets.ISO_8859_1)
+                            .startsWith("Subject: appended")).toList();
+            assertEquals(1, appended.size(), "the appended message is stored");
+            assertEquals("Subject: appended\r\n\r\n", appended.get(0).getAttributeValue("mailStoreHeader"), "APPEND keeps its header apart too");
+        }
+    }
+
     private static void assertRefused(String code, JsonNode answer, JsonNode context) {
         assertEquals("NO", answer.get(0).asText(), context.toString());
         assertTrue(answer.get(1).asText().startsWith("[" + code + "]"), context.toString());

@@ -1,7 +1,9 @@
 package org.mailstream.imap;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -50,6 +52,25 @@ class StructureTest {
 
     private static List<MimePart> inner(MimePart part) {
         return part.encapsulated != null ? List.of(part.encapsulated) : part.parts;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("corpus")
+    void theHeaderSectionKeptApartGivesWhatTheWholeMessageGivesForEveryItemServedFromIt(String name, byte[] mail) throws Exception {
+        byte[] header = ServedForm.header(mail);
+        assumeTrue(header != null, "a mail without a header section to keep apart is read whole");
+        MimePart whole = MimePart.of(ServedForm.of(mail));
+        MimePart apart = MimePart.of(header);
+        List<FetchItem> items = FetchItem.parseAll("(ENVELOPE BODY[HEADER] BODY[HEADER]<5.20> RFC822.HEADER BODY[HEADER.FIELDS (Subject From X-None)]"
+                + " BODY[HEADER.FIELDS.NOT (Subject Received)] BODY[HEADER.FIELDS (Content-Type)]<0.10>)");
+        for (FetchItem item : items) {
+            assertTrue(item.readsHeaderOnly(), item.responseName());
+            byte[] fromWhole = item.isBody() ? item.select(whole) : Structure.envelope(whole);
+            byte[] fromApart = item.isBody() ? item.select(apart) : Structure.envelope(apart);
+            assertEquals(new String(fromWhole, StandardCharsets.ISO_8859_1), new String(fromApart, StandardCharsets.ISO_8859_1),
+                    name + " " + item.responseName());
+        }
+        assertEquals(SentDate.of(whole), SentDate.of(apart), name);
     }
 
     @ParameterizedTest(name = "{0}")

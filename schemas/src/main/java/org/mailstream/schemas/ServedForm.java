@@ -3,6 +3,7 @@ package org.mailstream.schemas;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * A message as IMAP serves it: the stored bytes with every LF that lacks its CR served as CRLF,
@@ -25,6 +26,41 @@ public final class ServedForm {
     /** The number of octets {@link #of} returns for {@code raw}. */
     public static long size(byte[] raw) {
         return raw.length + bareLineFeeds(raw);
+    }
+
+    /**
+     * The most octets of a header section {@link #header} gives: far more than any mail's header
+     * needs, and little beside the message, so that a header fetch reads a few KB, not the message.
+     */
+    public static final int MAX_HEADER_BYTES = 64 * 1024;
+
+    /**
+     * The header section of {@code raw} as served: its octets up to and including the empty line
+     * that ends it (all of them when no empty line does: a message may be all header), which
+     * store-worker keeps apart (mailStoreHeader) so that a client listing a folder of large mails
+     * does not make the IMAP server read them whole. Null when there is none, or when it is longer
+     * than {@value #MAX_HEADER_BYTES} octets served: then the message is read whole, as before.
+     */
+    public static byte[] header(byte[] raw) {
+        int end = raw.length;
+        boolean lineStart = true;
+        for (int i = 0; i < raw.length; i++) {
+            if (i > MAX_HEADER_BYTES) {
+                return null;
+            }
+            if (raw[i] == '\n') {
+                if (lineStart) {
+                    end = i + 1;
+                    break;
+                }
+                lineStart = true;
+            } else if (raw[i] != '\r' || i + 1 == raw.length || raw[i + 1] != '\n') {
+                // A CR is part of the line end only right before its LF: a bare one is text, as in the served form.
+                lineStart = false;
+            }
+        }
+        byte[] header = of(end == raw.length ? raw : Arrays.copyOf(raw, end));
+        return header.length == 0 || header.length > MAX_HEADER_BYTES ? null : header;
     }
 
     /** {@code raw} with each bare LF as CRLF and each NUL as 0x80; {@code raw} itself when it has neither. */

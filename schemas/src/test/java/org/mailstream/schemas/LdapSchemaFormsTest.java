@@ -28,7 +28,7 @@ class LdapSchemaFormsTest {
     void theOpenLdapAndInMemoryFormsDefineTheSameAttributeTypes() throws Exception {
         Map<String, String> openLdap = byOid(cnConfig().getAttributeValues("olcAttributeTypes"), AttributeTypeDefinition::new);
         Map<String, String> inMemory = byOid(subschema().getAttributeValues("attributeTypes"), AttributeTypeDefinition::new);
-        assertEquals(29, inMemory.size());
+        assertEquals(30, inMemory.size());
         assertEquals(openLdap, inMemory);
     }
 

@@ -75,4 +75,41 @@ class ServedFormTest {
         assertArrayEquals(bytes("a\u0080b\r\n"), ServedForm.of(bytes("a\u0000b\r\n")));
         assertEquals(5, ServedForm.size(bytes("a\u0000b\r\n")));
     }
+    @Test
+    void theHeaderSectionRunsToTheFirstEmptyLineWhateverItsLineEndsAndIsServedAsTheMessageIs() {
+        assertArrayEquals(bytes("Subject: x\r\nTo: y\r\n\r\n"), ServedForm.header(bytes("Subject: x\r\nTo: y\r\n\r\nbody\r\n\r\nmore")));
+        assertArrayEquals(bytes("Subject: x\r\n\r\n"), ServedForm.header(bytes("Subject: x\n\nbody\n")));
+        assertArrayEquals(bytes("Subject: x\r\n\r\n"), ServedForm.header(bytes("Subject: x\r\n\nbody")));
+        assertArrayEquals(bytes("Subject: x\r\n\r\n"), ServedForm.header(bytes("Subject: x\n\r\nbody")));
+        assertArrayEquals(bytes("\r\n"), ServedForm.header(bytes("\nSubject: in the body\n")), "an empty header");
+        assertArrayEquals(bytes("A: \u0080\r\n\r\n"), ServedForm.header(bytes("A: \u0000\r\n\r\nb")), "a NUL as served");
+    }
+
+    @Test
+    void aBareCarriageReturnEndsNoLineSoALineOfOneIsNoEmptyLine() {
+        assertArrayEquals(bytes("A: x\r\n\r\r\nB: y\r\n\r\n"), ServedForm.header(bytes("A: x\r\n\r\r\nB: y\r\n\r\nbody")));
+        assertArrayEquals(bytes("A: x\r\n\r \r\n\r\n"), ServedForm.header(bytes("A: x\n\r \n\nbody")));
+    }
+
+    @Test
+    void aMessageThatIsAllHeaderIsItsOwnHeaderSection() {
+        assertArrayEquals(bytes("Subject: x\r\nTo: y"), ServedForm.header(bytes("Subject: x\nTo: y")));
+        assertArrayEquals(bytes("Subject: x\r\n"), ServedForm.header(bytes("Subject: x\r\n")));
+    }
+
+    @Test
+    void noHeaderSectionIsGivenForAnEmptyMessageOrOneLongerThanTheLimit() {
+        assertEquals(-1, lengthOf(ServedForm.header(new byte[0])));
+        String field = "X-Long: " + "x".repeat(ServedForm.MAX_HEADER_BYTES) + "\r\n";
+        assertEquals(-1, lengthOf(ServedForm.header(bytes(field + "\r\nbody"))));
+        String fits = "X-Long: " + "x".repeat(ServedForm.MAX_HEADER_BYTES - 12) + "\r\n";
+        assertEquals(ServedForm.MAX_HEADER_BYTES, lengthOf(ServedForm.header(bytes(fits + "\r\n" + field))));
+        String bare = "X-Long: " + "x".repeat(ServedForm.MAX_HEADER_BYTES - 11) + "\n";
+        assertEquals(-1, lengthOf(ServedForm.header(bytes(bare + "\n"))), "its CRs as served count");
+    }
+
+    /** The length of a header section, -1 for none: a failure then prints a number, not 65,536 octets. */
+    private static int lengthOf(byte[] header) {
+        return header == null ? -1 : header.length;
+    }
 }

@@ -9,12 +9,17 @@ import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
+import com.unboundid.ldap.sdk.schema.ObjectClassDefinition;
 import com.unboundid.ldap.sdk.schema.Schema;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.kafka.common.config.ConfigException;
 import org.mailstream.config.Findings;
 import org.slf4j.Logger;
@@ -105,8 +110,9 @@ final class BackendSettings {
     }
 
     /**
-     * What the back end's schema lacks of the classes and attributes the worker writes, in words;
-     * null when it has them all, or when it hides its schema (then the first add says so).
+     * What the back end's schema lacks of the classes and attributes the worker writes, or what its
+     * message class may not hold of them, in words; null when it has them all, or when it hides
+     * its schema (then the first add says so).
      */
     private static String missingSchema(Schema schema) {
         if (schema == null) {
@@ -115,8 +121,17 @@ final class BackendSettings {
         List<String> missing = new ArrayList<>();
         MessageEntry.OBJECT_CLASSES.stream().filter(name -> schema.getObjectClass(name) == null).forEach(missing::add);
         MessageEntry.ATTRIBUTE_TYPES.stream().filter(name -> schema.getAttributeType(name) == null).forEach(missing::add);
-        return missing.isEmpty() ? null : "its schema does not define " + String.join(", ", missing)
-                + ", so every message would be refused: load mailstore.cnconfig.ldif (see docs/ldap.md)";
+        if (!missing.isEmpty()) {
+            return "its schema does not define " + String.join(", ", missing)
+                    + ", so every message would be refused: load mailstore.cnconfig.ldif (see docs/ldap.md)";
+        }
+        // A type defined but not among what the class may hold (an upgrade done by half) is refused in every add as well.
+        ObjectClassDefinition message = schema.getObjectClass("mailStoreMessage");
+        Set<String> held = Stream.concat(Stream.of(message.getRequiredAttributes()), Stream.of(message.getOptionalAttributes()))
+                .map(name -> name.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+        List<String> unheld = MessageEntry.MESSAGE_TYPES.stream().filter(name -> !held.contains(name.toLowerCase(Locale.ROOT))).toList();
+        return unheld.isEmpty() ? null : "its class mailStoreMessage may not hold " + String.join(", ", unheld)
+                + ", so every message would be refused: give it the MAY list of the release's mailstore.cnconfig.ldif (see docs/imapd.md)";
     }
 
     /** Why {@code config} must not store into a database of {@code durability}; null when it may. */

@@ -17,13 +17,15 @@ import java.util.Date;
 import java.util.List;
 import java.util.Properties;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.mailstream.schemas.Envelope;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
 
 /**
  * The LDAP entry of one stored message: {@code mailStoreId=ID,cn=FOLDER,OWNER}, holding the raw
- * bytes untouched in mailStoreRaw, the envelope, and index attributes from Jakarta Mail's parse
+ * bytes untouched in mailStoreRaw, its header section as served apart (mailStoreHeader, which
+ * IMAP reads to list a folder), the envelope, and index attributes from Jakarta Mail's parse
  * of the header. A header Jakarta Mail cannot parse costs only the index attributes: the entry
  * is stored with mailStoreParseError saying why.
  */
@@ -58,7 +60,7 @@ final class MessageEntry {
     static final List<String> ATTRIBUTE_TYPES = List.of("mailStoreId", "mailStoreRaw", "mailStoreSize", "mailStoreServedSize", "mailStoreSha256",
             "mailStoreReceived", "mailStoreRecipient", "mailStoreSender", "mailStoreOriginalRecipient", "mailStoreQueueId",
             "mailStoreClientAddress", "mailStoreMessageId", "mailStoreSubject", "mailStoreFrom", "mailStoreDate", "mailStoreParseError",
-            "mailStoreBounce", "mailStoreQuotaBytes", "mailStoreQuotaMessages", "mailStoreUsedBytes", "mailStoreUsedMessages",
+            "mailStoreHeader", "mailStoreBounce", "mailStoreQuotaBytes", "mailStoreQuotaMessages", "mailStoreUsedBytes", "mailStoreUsedMessages",
             "mailStoreOverQuota");
 
     /**
@@ -68,6 +70,10 @@ final class MessageEntry {
     static final String[] DERIVED = {"mailStoreSize", "mailStoreServedSize", "mailStoreSha256", "mailStoreReceived", "mailStoreRecipient",
         "mailStoreSender", "mailStoreOriginalRecipient", "mailStoreQueueId", "mailStoreClientAddress", "mailStoreMessageId",
         "mailStoreSubject", "mailStoreFrom", "mailStoreDate", "mailStoreParseError"};
+
+    /** Every attribute type a message entry may hold: the message itself, its header section kept apart, and what is derived. */
+    static final List<String> MESSAGE_TYPES = Stream.concat(Stream.of("mailStoreId", "mailStoreRaw", "mailStoreHeader"), Stream.of(DERIVED))
+            .toList();
 
     private MessageEntry() {
     }
@@ -103,6 +109,11 @@ final class MessageEntry {
         attributes.add(new Attribute("mailStoreRaw", raw));
         attributes.add(new Attribute("mailStoreSize", Integer.toString(raw.length)));
         attributes.add(new Attribute("mailStoreServedSize", Long.toString(ServedForm.size(raw))));
+        byte[] header = ServedForm.header(raw);
+        if (header != null) {
+            // Written once with the message, never by a reparse: it is the message's bytes, which the worker may not read back.
+            attributes.add(new Attribute("mailStoreHeader", header));
+        }
         attributes.add(new Attribute("mailStoreSha256", id));
         attributes.add(new Attribute("mailStoreReceived", StaticUtils.encodeGeneralizedTime(Date.from(envelope.receivedAt()))));
         addText(attributes, "mailStoreRecipient", envelope.recipient());
@@ -148,8 +159,18 @@ final class MessageEntry {
         return address.toString();
     }
 
-    /** Octets the add request will take on the wire, near enough to compare with slapd's limit. */
-    static long encodedSize(Entry entry) {
+    /**
+     * The octets the add of {@code message} will take on the wire, near enough to compare with
+     * slapd's limit {@code maxBytes}, once it is made to fit: a message that fits only without the
+     * copy of its header section goes without it (header fetches then read it whole) rather than
+     * to the dead-letter topic.
+     */
+    static long fittedSize(Entry message, long maxBytes) {
+        long size = encodedSize(message);
+        return size > maxBytes && message.removeAttribute("mailStoreHeader") ? encodedSize(message) : size;
+    }
+
+    private static long encodedSize(Entry entry) {
         long size = entry.getDN().length() + 64;
         for (Attribute attribute : entry.getAttributes()) {
             size += attribute.getName().length() + 16;

@@ -149,7 +149,7 @@ final class RecordStorer {
                     + " (" + StoreConfig.MAILBOX_CREATED_AFTER_MAIL_MS + ")");
         }
         Entry message = MessageEntry.message(destination.folder(), record.value(), envelope);
-        long size = MessageEntry.encodedSize(message);
+        long size = MessageEntry.fittedSize(message, maxWriteBytes);
         if (size > maxWriteBytes) {
             throw new PermanentFailure("too large for the back end: the entry takes about " + size
                     + " octets, the back end accepts " + maxWriteBytes + " (" + StoreConfig.LDAP_MAX_WRITE_BYTES + ")");

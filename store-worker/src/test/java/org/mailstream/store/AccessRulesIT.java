@@ -125,6 +125,8 @@ class AccessRulesIT {
             LDAPException folder = assertThrows(LDAPException.class, () -> service.delete("cn=INBOX," + ALICE));
             assertEquals(ResultCode.NOT_ALLOWED_ON_NONLEAF, folder.getResultCode(), "a folder that holds mail stays");
             assertFalse(service.getEntry(aliceMessage, "*").hasAttribute("mailStoreRaw"));
+            assertFalse(service.getEntry(aliceMessage, "*").hasAttribute("mailStoreHeader"), "nor the header section kept apart");
+            assertRefused(() -> service.modify("dn: " + aliceMessage, "changetype: modify", "replace: mailStoreHeader", "mailStoreHeader: forged"));
             assertEquals("for alice only", service.getEntry(aliceMessage, "mailStoreSubject").getAttributeValue("mailStoreSubject"));
             assertNull(service.getEntry("cn=other-application," + Slapd.SUFFIX));
             assertEquals(Set.of("objectClass", "mail"), service.getEntry(ALICE, "*").getAttributes().stream()
@@ -201,6 +203,7 @@ class AccessRulesIT {
             assertRefused(() -> alice.modify("dn: " + state, "changetype: modify", "replace: mailStoreId", "mailStoreId: " + "0".repeat(64)));
             assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "replace: mailStoreRaw", "mailStoreRaw: forged"));
             assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "delete: mailStoreRaw"));
+            assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "replace: mailStoreHeader", "mailStoreHeader: forged"));
             assertRefused(() -> alice.modify("dn: " + aliceMessage, "changetype: modify", "replace: mailStoreSubject", "mailStoreSubject: x"));
             alice.modify("dn: " + state, "changetype: modify", "add: mailStoreExpunged", "mailStoreExpunged: TRUE");
             assertRefused(() -> alice.modify("dn: " + state, "changetype: modify", "delete: mailStoreExpunged"));

@@ -88,6 +88,17 @@ class BackendSettingsIT {
     }
 
     @Test
+    void theWorkerRefusesABackEndWhoseMessageClassCannotHoldTheHeaderSectionNamingIt() {
+        try (Slapd halfUpgraded = Slapd.startWithSchema(schema -> schema.replace(" $ mailStoreHeader ", " "))) {
+            Run run = run(StoreWorkerProcess.config(backend.kafka, backend.topic, halfUpgraded, Map.of()));
+
+            assertEquals(WorkerExit.CONFIG.code(), run.status(), run.output());
+            assertTrue(run.output().contains(halfUpgraded.url() + ": its class mailStoreMessage may not hold mailStoreHeader, so every"),
+                    run.output());
+        }
+    }
+
+    @Test
     void theShippedSettingsOfEachModePassTheCheck() throws Exception {
         BackendSettings.verify(StoreConfig.load(backend.workerConfig(Map.of())));
         backend.slapd.applyShipped("mailstore.durability-log.ldif");

@@ -49,8 +49,35 @@ class MessageEntryTest {
 
         Set<String> derived = Set.of(MessageEntry.DERIVED);
         entry.getAttributes().forEach(a -> assertTrue(derived.contains(a.getName())
-                || Set.of("objectClass", "mailStoreId", "mailStoreRaw").contains(a.getName()), name + ": " + a.getName()));
+                || Set.of("objectClass", "mailStoreId", "mailStoreRaw", "mailStoreHeader").contains(a.getName()), name + ": " + a.getName()));
         assertFalse(derived.contains("mailStoreRaw"));
+        assertFalse(derived.contains("mailStoreHeader"), "the message's bytes too, which the worker may not read back to compare");
+        entry.getAttributes().forEach(a -> assertTrue(a.getName().equals("objectClass") || MessageEntry.MESSAGE_TYPES.contains(a.getName()),
+                name + ": " + a.getName() + " is among the types the check asks the message class to hold"));
+    }
+
+    @Test
+    void aMessageThatFitsTheBackEndOnlyWithoutTheCopyOfItsHeaderIsStoredWithoutIt() {
+        byte[] message = ("Subject: big header " + "x".repeat(40_000) + "\r\n\r\n" + "y".repeat(100_000)).getBytes(StandardCharsets.US_ASCII);
+        Entry entry = MessageEntry.message(FOLDER, message, envelope(message));
+        long whole = MessageEntry.fittedSize(entry.duplicate(), Long.MAX_VALUE);
+        Entry fitted = entry.duplicate();
+
+        long size = MessageEntry.fittedSize(fitted, whole - 1);
+
+        assertTrue(size < whole - 40_000, size + " of " + whole);
+        assertFalse(fitted.hasAttribute("mailStoreHeader"));
+        assertArrayEquals(message, fitted.getAttributeValueBytes("mailStoreRaw"));
+        assertEquals(whole, MessageEntry.fittedSize(entry, whole), "one that fits keeps it");
+        assertTrue(entry.hasAttribute("mailStoreHeader"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("corpus")
+    void theHeaderSectionAsServedIsKeptApartSoThatAHeaderFetchNeedNotReadTheMessage(String name, byte[] message) {
+        Entry entry = MessageEntry.message(FOLDER, message, envelope(message));
+
+        assertArrayEquals(ServedForm.header(message), entry.getAttributeValueBytes("mailStoreHeader"), name);
     }
 
     @ParameterizedTest(name = "{0}")
