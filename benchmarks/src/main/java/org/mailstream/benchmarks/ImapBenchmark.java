@@ -126,6 +126,7 @@ public final class ImapBenchmark {
                 row("each message, 34 FETCH in flight (s)", run(() -> pipelinedFetches(imapd.port()), ours),
                         run(() -> pipelinedFetches(dovecot.port()), dovecot.pid()));
                 row("UID FETCH 1:* list headers (s)", listHeaders(imapd.port(), "alice", LIST_ITEMS), listHeaders(dovecot.port(), "alice", LIST_ITEMS));
+                row("UID SEARCH FROM, a sender in none (s)", searchFrom(imapd.port()), searchFrom(dovecot.port()));
                 largeMails(slapd, dovecot, imapd, publisher, count);
                 row("UID STORE 1:* +FLAGS (\\Seen) (s)", flagAll(imapd.port()), flagAll(dovecot.port()));
                 List<Long> ourChanges = flagChangeDelays(imapd.port());
@@ -411,6 +412,19 @@ public final class ImapBenchmark {
         String readingWhole = LIST_ITEMS.replace(")])", ")] BODY.PEEK[TEXT]<0.1>)");
         System.out.printf("imapd, the same list reading each message whole, as before headers were kept apart: %.2f s%n",
                 listHeaders(imapd.port(), "bert", readingWhole));
+    }
+
+    /** Seconds one UID SEARCH of a sender no message has takes: every message's From: field looked at. */
+    private static double searchFrom(int port) {
+        return python("""
+                box = imaplib.IMAP4('127.0.0.1', %d)
+                box.login('alice', 'alice-secret')
+                box.select('INBOX', readonly=True)
+                start = time.time()
+                typ, data = box.uid('SEARCH', 'FROM', 'nobody-here')
+                assert typ == 'OK' and data == [b''], data
+                print(time.time() - start)
+                """.formatted(port));
     }
 
     /** Seconds one UID FETCH of {@code items} of every message of {@code user}'s INBOX takes. */

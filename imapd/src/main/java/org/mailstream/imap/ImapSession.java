@@ -126,6 +126,8 @@ final class ImapSession implements Protocol.Session {
     private static final Pattern ATOM = Pattern.compile("[\\x21-\\x7e&&[^(){%*\"\\\\\\]]]+");
     /** How far into what the client has sent ahead a FETCH looks for more FETCH commands. */
     private static final int PIPELINE_PEEK_BYTES = 8192;
+    /** How many messages' header sections a SEARCH that reads one asks for ahead of it. */
+    private static final int SEARCH_READ_AHEAD = 64;
     /** What the folders of these names are for (RFC 6154), as Dovecot's default configuration has it, unless a folder says otherwise. */
     private static final Map<String, List<String>> SPECIAL_USE = Map.of("Sent", List.of("\\Sent"),
             "Drafts", List.of("\\Drafts"), "Trash", List.of("\\Trash"), "Junk", List.of("\\Junk"));
@@ -830,9 +832,10 @@ final class ImapSession implements Protocol.Session {
         List<SelectedFolder.Message> messages = selected.messages();
         StringBuilder found = new StringBuilder("* SEARCH");
         for (int number = 1; number <= messages.size(); number++) {
-            SelectedFolder.Message message = messages.get(number - 1);
+            int index = number - 1;
+            SelectedFolder.Message message = messages.get(index);
             if (search.matches(new Search.Candidate(message, number, messages.size(),
-                    messages.get(messages.size() - 1).uid(), Search.Content.once(() -> contentOf(message, true), () -> contentOf(message, false))))) {
+                    messages.get(messages.size() - 1).uid(), Search.Content.once(() -> headerOf(messages, index), () -> contentOf(message))))) {
                 found.append(' ').append(byUid ? message.uid() : number);
             }
         }
@@ -840,9 +843,24 @@ final class ImapSession implements Protocol.Session {
         return ok(tag, (byUid ? "UID " : "") + "SEARCH completed");
     }
 
-    /** A message as served, or its header section, for a search that looks into it; empty when it has gone meanwhile. */
-    private MimePart contentOf(SelectedFolder.Message message, boolean header) throws Mailstore.Failure {
-        byte[] raw = store.bytes(selected.name, message.id(), header);
+    /**
+     * The header section of message {@code index} of {@code messages}, for a search that looks into
+     * it; empty when it has gone meanwhile. The next ones' reads go ahead, as a FETCH's do: a key
+     * that needs one message's header (FROM, SUBJECT) needs the next one's too.
+     */
+    private MimePart headerOf(List<SelectedFolder.Message> messages, int index) throws Mailstore.Failure {
+        if (store.expectsFew()) {
+            expect(messages.subList(index, Math.min(messages.size(), index + SEARCH_READ_AHEAD)), true);
+        }
+        return parsed(store.bytes(selected.name, messages.get(index).id(), true));
+    }
+
+    /** A message as served, for a search that looks into its text; empty when it has gone meanwhile. */
+    private MimePart contentOf(SelectedFolder.Message message) throws Mailstore.Failure {
+        return parsed(store.bytes(selected.name, message.id(), false));
+    }
+
+    private static MimePart parsed(byte[] raw) {
         return MimePart.of(raw == null ? new byte[0] : ServedForm.of(raw));
     }
 
