@@ -416,41 +416,30 @@ public final class ImapBenchmark {
 
     /** Seconds one UID SEARCH of a sender no message has takes: every message's From: field looked at. */
     private static double searchFrom(int port) {
-        return python("""
-                box = imaplib.IMAP4('127.0.0.1', %d)
-                box.login('alice', 'alice-secret')
-                box.select('INBOX', readonly=True)
-                start = time.time()
-                typ, data = box.uid('SEARCH', 'FROM', 'nobody-here')
-                assert typ == 'OK' and data == [b''], data
-                print(time.time() - start)
-                """.formatted(port));
+        return timed(port, "alice", true, "box.uid('SEARCH', 'FROM', 'nobody-here')");
     }
 
     /** Seconds one UID FETCH of {@code items} of every message of {@code user}'s INBOX takes. */
     private static double listHeaders(int port, String user, String items) {
+        return timed(port, user, true, "box.uid('FETCH', '1:*', '" + items + "')");
+    }
+
+    /** Seconds one UID STORE of \Seen on every message takes. */
+    private static double flagAll(int port) {
+        return timed(port, "alice", false, "box.uid('STORE', '1:*', '+FLAGS.SILENT', '(\\\\Seen)')");
+    }
+
+    /** Seconds one command ({@code call}, written as imaplib's) takes in {@code user}'s INBOX, selected or examined, to its OK. */
+    private static double timed(int port, String user, boolean examined, String call) {
         return python("""
                 box = imaplib.IMAP4('127.0.0.1', %d)
                 box.login('%s', '%s-secret')
-                box.select('INBOX', readonly=True)
+                box.select('INBOX', readonly=%s)
                 start = time.time()
-                typ, data = box.uid('FETCH', '1:*', '%s')
+                typ, data = %s
                 assert typ == 'OK', data
                 print(time.time() - start)
-                """.formatted(port, user, user, items));
-    }
-
-    /** Seconds one UID STORE of \Seen on every message takes, from log in to its answer. */
-    private static double flagAll(int port) {
-        return python("""
-                box = imaplib.IMAP4('127.0.0.1', %d)
-                box.login('alice', 'alice-secret')
-                box.select('INBOX')
-                start = time.time()
-                typ, data = box.uid('STORE', '1:*', '+FLAGS.SILENT', '(\\\\Seen)')
-                assert typ == 'OK', data
-                print(time.time() - start)
-                """.formatted(port));
+                """.formatted(port, user, user, examined ? "True" : "False", call));
     }
 
     /** Milliseconds from each of {@link #IDLE_MAILS} mails' publishing to its EXISTS in an IDLE session. */
