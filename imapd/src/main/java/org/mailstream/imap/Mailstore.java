@@ -844,11 +844,17 @@ final class Mailstore implements AutoCloseable {
         private static final byte[] NO_HEADER_APART = new byte[0];
         /** The bytes found, by message id, each given up once taken. */
         private final Map<String, byte[]> found = new ConcurrentHashMap<>();
+        /** The sizes of the messages found without the header section asked for (stored before they were kept apart), by id. */
+        private final Map<String, Long> withoutHeader = new ConcurrentHashMap<>();
+        private final Set<String> asked;
         private final String attribute;
         /** The search sent; null when it could not be sent. */
         private AsyncRequestID request;
+        /** The read of the messages found without a header section, sent when the first of them is taken. */
+        private Read whole;
 
         Read(String folder, List<String> ids, boolean header) {
+            asked = Set.copyOf(ids);
             attribute = header ? "mailStoreHeader" : "mailStoreRaw";
             try {
                 // State entries name a message by mailStoreId too; they have no mailStoreSize, which every message has.
@@ -867,7 +873,7 @@ final class Mailstore implements AutoCloseable {
                     ResultCode answer = awaited(request).getResultCode();
                     if (answer == ResultCode.SUCCESS || answer == ResultCode.NO_SUCH_OBJECT) {
                         byte[] bytes = found.remove(id);
-                        return bytes == NO_HEADER_APART ? raw(folder, id) : bytes;
+                        return bytes == NO_HEADER_APART ? whole(folder, id) : bytes;
                     }
                 } catch (LDAPException e) {
                     // as any other answer: read again below, which says why it cannot
@@ -876,11 +882,37 @@ final class Mailstore implements AutoCloseable {
             return attribute.equals("mailStoreRaw") ? raw(folder, id) : header(folder, id);
         }
 
+        /**
+         * Message {@code id} whole, found without a header section apart: read with the others this
+         * read found so, in one search when the first is taken, as many as fit the read-ahead
+         * window, so that listing a folder of mail stored before header sections were kept costs
+         * the round trips it did.
+         */
+        private byte[] whole(String folder, String id) throws Failure {
+            if (whole == null) {
+                List<String> ids = new ArrayList<>(List.of(id));
+                long bytes = withoutHeader.get(id);
+                for (Map.Entry<String, Long> other : withoutHeader.entrySet()) {
+                    if (!other.getKey().equals(id) && bytes + other.getValue() <= READ_AHEAD_BYTES) {
+                        ids.add(other.getKey());
+                        bytes += other.getValue();
+                    }
+                }
+                whole = new Read(folder, ids, false);
+            }
+            return whole.asked.contains(id) ? whole.bytes(folder, id) : raw(folder, id);
+        }
+
         @Override
         public void searchEntryReturned(SearchResultEntry returned) {
-            if (returned.hasAttribute("mailStoreSize")) {
+            Long size = returned.getAttributeValueAsLong("mailStoreSize");
+            if (size != null) {
+                String id = returned.getAttributeValue("mailStoreId");
                 byte[] bytes = returned.getAttributeValueBytes(attribute);
-                found.put(returned.getAttributeValue("mailStoreId"), bytes == null ? NO_HEADER_APART : bytes);
+                if (bytes == null) {
+                    withoutHeader.put(id, size);
+                }
+                found.put(id, bytes == null ? NO_HEADER_APART : bytes);
             }
         }
 

@@ -1174,34 +1174,37 @@ class ImapdIT {
     @Order(37)
     void aHeaderFetchOrSearchReadsTheHeaderSectionKeptApartAndAMessageWithoutOneWhole() throws Exception {
         slapd.addMailbox("sara");
-        publishFor("sara", 2, 1);
+        publishFor("sara", 4, 1);
         String inbox = "cn=INBOX,uid=sara," + Slapd.PEOPLE;
         try (LDAPConnection root = slapd.rootConnection()) {
-            awaitMessagesIn(root, inbox, 2);
+            awaitMessagesIn(root, inbox, 4);
             TreeMap<String, SearchResultEntry> stored = new TreeMap<>();
             for (SearchResultEntry message : root.search(inbox, SearchScope.ONE, "(objectClass=mailStoreMessage)").getSearchEntries()) {
                 assertEquals(new String(ServedForm.header(message.getAttributeValueBytes("mailStoreRaw")), StandardCharsets.ISO_8859_1),
                         message.getAttributeValue("mailStoreHeader"), "the worker keeps the header section apart, as served");
                 stored.put(message.getAttributeValue("mailStoreSubject"), message);
             }
-            // Marked, to see which a fetch reads: the first's header apart says otherwise than its message; the second's
-            // is gone, as in an entry stored before headers were kept apart.
+            // Marked, to see which a fetch reads: the first's header apart says otherwise than its message; the others'
+            // are gone, as in entries stored before headers were kept apart.
             root.modify(stored.get("for sara 1").getDN(),
                     new Modification(ModificationType.REPLACE, "mailStoreHeader", "Subject: kept apart\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
-            root.modify(stored.get("for sara 2").getDN(), new Modification(ModificationType.DELETE, "mailStoreHeader"));
+            for (String older : List.of("for sara 2", "for sara 3", "for sara 4")) {
+                root.modify(stored.get(older).getDN(), new Modification(ModificationType.DELETE, "mailStoreHeader"));
+            }
         }
         JsonNode answers = python("""
                 box = login('sara', 'sara-secret')
                 box.select('INBOX')
-                headers = box.fetch('1:2', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')[1]
+                headers = box.fetch('1:4', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')[1]
                 whole = box.fetch('1', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT])')[1]
                 found = box.uid('SEARCH', 'SUBJECT', '"kept apart"')[1]
                 appended = box.append('INBOX', None, None, b'Subject: appended\\r\\n\\r\\nbody\\r\\n')
                 print(json.dumps([[h[1].decode() for h in headers if isinstance(h, tuple)], whole[0][1].decode(),
                         found[0].decode(), appended[0]]))
                 """);
-        assertEquals(List.of("Subject: kept apart\r\n\r\n", "Subject: for sara 2\r\n\r\n"), JSON.convertValue(answers.get(0), List.class),
-                "the first from its header apart, the second, without one, from the whole message");
+        assertEquals(List.of("Subject: kept apart\r\n\r\n", "Subject: for sara 2\r\n\r\n", "Subject: for sara 3\r\n\r\n",
+                "Subject: for sara 4\r\n\r\n"), JSON.convertValue(answers.get(0), List.class),
+                "the first from its header apart, the others, without one, from the whole message");
         assertEquals("Subject: for sara 1\r\n\r\n", answers.get(1).asText(), "a fetch that needs the body reads the message whole");
         assertEquals("1", answers.get(2).asText(), "a search of the subject reads the header apart");
         assertEquals("OK", answers.get(3).asText(), answers.toString());
