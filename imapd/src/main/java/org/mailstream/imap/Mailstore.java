@@ -652,12 +652,11 @@ final class Mailstore implements AutoCloseable {
     /**
      * Expunges the message if the directory holds it flagged \Deleted when the expunge is written,
      * whatever this session last read: another session may have taken the flag away since, and
-     * then the message stays. The write that decides is one the
-     * directory refuses when the flag is not held: for a message with a state entry of its own,
-     * marking it expunged under the LDAP assertion control (RFC 4528); for one whose flags the
-     * entry that gave its UID keeps, taking its value "UID \Deleted" from there, after which its
-     * own entry marks it expunged (a failure in between leaves it unexpunged and undeleted, the
-     * command answered NO).
+     * then the message stays. The write that decides is one the directory refuses when the flag
+     * is not held: for a message with a state entry of its own, marking it expunged under the LDAP
+     * assertion control (RFC 4528); for one whose flags the entry that gave its UID keeps, taking
+     * its value "UID \Deleted" from there, after which its own entry marks it expunged (a
+     * failure in between leaves it unexpunged and undeleted, the command answered NO).
      */
     void expungeIfDeleted(String folder, State state) throws Failure {
         changed = true;
