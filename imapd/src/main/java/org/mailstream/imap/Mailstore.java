@@ -705,7 +705,7 @@ final class Mailstore implements AutoCloseable {
     }
 
     /** The message's bytes as stored, or null when it is no longer there. */
-    byte[] raw(String folder, String id) throws Failure {
+    private byte[] raw(String folder, String id) throws Failure {
         Entry entry = run("reading a message", () -> connection.getEntry(messageDn(folder, id).toString(), "mailStoreRaw"));
         return entry == null ? null : entry.getAttributeValueBytes("mailStoreRaw");
     }

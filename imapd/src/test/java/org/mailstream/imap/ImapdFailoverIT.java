@@ -1,6 +1,7 @@
 package org.mailstream.imap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -151,6 +152,27 @@ class ImapdFailoverIT {
                 session.answer("a5 LOGOUT", "a5 OK", imapd);
                 assertTrue(imapd.log().contains("mailstore.database.ldif"), "the operator is told too:\n" + imapd.log());
             }
+        }
+    }
+
+    @Test
+    void aBackEndWhoseSchemaPredatesTheHeaderKeptApartStoresAnAppendedMessageWithoutItAndListsItFromTheWhole() throws IOException {
+        try (Slapd earlier = Slapd.startWithSchema(schema -> Slapd.withoutType(schema, "mailStoreHeader"))) {
+            earlier.addMailbox("alice");
+            try (ImapdProcess imapd = ImapdProcess.start(earlier, Map.of());
+                    Socket socket = new Socket("127.0.0.1", imapd.port())) {
+                socket.setSoTimeout(30_000);
+                Session session = new Session(socket);
+                session.answer("a1 LOGIN alice alice-secret", "a1 OK", imapd);
+                String mail = "Subject: drafted\r\n\r\nbody\r\n";
+                session.answer("a2 APPEND INBOX {" + mail.length() + "+}\r\n" + mail, "a2 OK", imapd);
+                session.answer("a3 SELECT INBOX", "a3 OK", imapd);
+                String listed = session.answer("a4 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "a4 OK", imapd);
+                assertTrue(listed.contains("Subject: drafted"), listed);
+                session.answer("a5 LOGOUT", "a5 OK", imapd);
+            }
+            assertEquals(1, earlier.messages("mailStoreRaw").size(), "the message is stored");
+            assertFalse(earlier.messages("mailStoreHeader").get(0).hasAttribute("mailStoreHeader"), "without the copy its schema cannot hold");
         }
     }
 
