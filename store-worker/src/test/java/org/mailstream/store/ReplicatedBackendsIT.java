@@ -181,7 +181,6 @@ class ReplicatedBackendsIT {
         }
     }
 
-    /** Publishes {@code count} distinct mails round the mailboxes; returns per back end its expected DN to SHA-256. */
     /** Publishes {@code count} mails, numbered from {@code first}, for the mailboxes in turn; returns them by back end, DN to digest. */
     private Map<String, Map<String, String>> publish(int first, int count) {
         Map<String, Map<String, String>> expected = new HashMap<>();
