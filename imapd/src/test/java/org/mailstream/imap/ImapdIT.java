@@ -2,6 +2,7 @@ package org.mailstream.imap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -48,6 +49,7 @@ import org.mailstream.local.StoreWorkerProcess;
 import org.mailstream.local.TempFiles;
 import org.mailstream.schemas.MessageIdentity;
 import org.mailstream.schemas.ServedForm;
+import org.mailstream.testsupport.CuttableRelay;
 
 /**
  * The real bin/imapd over a real slapd with the shipped schema and access rules, holding mail
@@ -1137,17 +1139,7 @@ class ImapdIT {
     void anExpungeTakesOnlyWhatTheDirectoryHoldsDeletedAtItsWriteNotWhatItsSessionLastRead() throws Exception {
         // The race EXPUNGE's own read cannot close: another session takes \Deleted away between that read and the
         // writes. Provoked by expunging from states read before that session's STORE, on the store a session uses.
-        slapd.addMailbox("rosa");
-        publishFor("rosa", 4, 1);
-        try (LDAPConnection root = slapd.rootConnection()) {
-            awaitMessagesIn(root, "cn=INBOX,uid=rosa," + Slapd.PEOPLE, 4);
-        }
-        JsonNode deleted = python("""
-                box = login('rosa', 'rosa-secret')
-                box.select('INBOX')
-                print(json.dumps(answered(*box.uid('STORE', '1:4', '+FLAGS.SILENT', '(\\\\Deleted)'))))
-                """);
-        assertEquals("OK", deleted.get(0).asText(), deleted.toString());
+        inboxAllDeleted("rosa", 4);
         ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(), "ldap.urls", slapd.url(),
                 "ldap.base.dn", Slapd.PEOPLE));
         try (Mailstore store = Mailstore.login(config, "rosa", "rosa-secret").orElseThrow()) {
@@ -1215,6 +1207,44 @@ class ImapdIT {
             assertEquals(1, appended.size(), "the appended message is stored");
             assertEquals("Subject: appended\r\n\r\n", appended.get(0).getAttributeValue("mailStoreHeader"), "APPEND keeps its header apart too");
         }
+    }
+
+    @Test
+    @Order(38)
+    void aConnectionLostBetweenTheTwoWritesOfAnExpungeLeavesTheMessageThereUndeletedAndSaysUnavailable() throws Exception {
+        // A message whose flags the entry that gave its UID keeps is expunged in two writes: "UID \Deleted" taken
+        // from that entry, then its own entry marked expunged. A relay cuts the session's connection between the two
+        // and refuses the reconnection, on the store a session uses.
+        inboxAllDeleted("tina", 2);
+        try (CuttableRelay relay = CuttableRelay.to(slapd.port())) {
+            ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(),
+                    "ldap.urls", "ldap://127.0.0.1:" + relay.port(), "ldap.base.dn", Slapd.PEOPLE));
+            try (Mailstore store = Mailstore.login(config, "tina", "tina-secret").orElseThrow()) {
+                Mailstore.State second = store.snapshot("INBOX", store.folder("INBOX").orElseThrow().uuid()).states().get(1);
+                assertTrue(second.given() && second.flags().contains("\\Deleted"), second.toString());
+                relay.cutAfterNextReply();
+                Mailstore.Failure failure = assertThrows(Mailstore.Failure.class, () -> store.expungeIfDeleted("INBOX", second));
+                assertEquals("UNAVAILABLE", failure.code, failure.getMessage());
+            }
+        }
+        JsonNode left = python(selectAndList("tina"));
+        assertEquals("[[2],[\"1 (UID 1 FLAGS (\\\\Deleted))\",\"2 (UID 2 FLAGS ())\"]]", left.toString(),
+                "UID 2 neither expunged nor still \\Deleted, UID 1 untouched: " + left);
+    }
+
+    /** A new mailbox for {@code user} with {@code count} mails in INBOX, all \Deleted by a session: UID 1's entry gave the others their UIDs. */
+    private static void inboxAllDeleted(String user, int count) throws LDAPException {
+        slapd.addMailbox(user);
+        publishFor(user, count, 1);
+        try (LDAPConnection root = slapd.rootConnection()) {
+            awaitMessagesIn(root, "cn=INBOX,uid=" + user + "," + Slapd.PEOPLE, count);
+        }
+        JsonNode deleted = python("""
+                box = login('%1$s', '%1$s-secret')
+                box.select('INBOX')
+                print(json.dumps(answered(*box.uid('STORE', '1:%2$d', '+FLAGS.SILENT', '(\\\\Deleted)'))))
+                """.formatted(user, count));
+        assertEquals("OK", deleted.get(0).asText(), deleted.toString());
     }
 
     private static void assertRefused(String code, JsonNode answer, JsonNode context) {
