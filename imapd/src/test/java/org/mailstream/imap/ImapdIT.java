@@ -2,7 +2,6 @@ package org.mailstream.imap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -25,10 +24,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -1214,22 +1215,45 @@ class ImapdIT {
     void aConnectionLostBetweenTheTwoWritesOfAnExpungeLeavesTheMessageThereUndeletedAndSaysUnavailable() throws Exception {
         // A message whose flags the entry that gave its UID keeps is expunged in two writes: "UID \Deleted" taken
         // from that entry, then its own entry marked expunged. A relay cuts the session's connection between the two
-        // and refuses the reconnection, on the store a session uses.
-        inboxAllDeleted("tina", 2);
-        try (CuttableRelay relay = CuttableRelay.to(slapd.port())) {
-            ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(),
-                    "ldap.urls", "ldap://127.0.0.1:" + relay.port(), "ldap.base.dn", Slapd.PEOPLE));
-            try (Mailstore store = Mailstore.login(config, "tina", "tina-secret").orElseThrow()) {
-                Mailstore.State second = store.snapshot("INBOX", store.folder("INBOX").orElseThrow().uuid()).states().get(1);
-                assertTrue(second.given() && second.flags().contains("\\Deleted"), second.toString());
-                relay.cutAfterNextReply();
-                Mailstore.Failure failure = assertThrows(Mailstore.Failure.class, () -> store.expungeIfDeleted("INBOX", second));
-                assertEquals("UNAVAILABLE", failure.code, failure.getMessage());
-            }
-        }
+        // and refuses the reconnection.
+        Optional<Mailstore.Failure> failure = expungeCutBetweenItsWrites("tina", CuttableRelay::cutAfterNextReply);
+        assertEquals("UNAVAILABLE", failure.map(f -> f.code).orElse("none"), failure.toString());
         JsonNode left = python(selectAndList("tina"));
         assertEquals("[[2],[\"1 (UID 1 FLAGS (\\\\Deleted))\",\"2 (UID 2 FLAGS ())\"]]", left.toString(),
                 "UID 2 neither expunged nor still \\Deleted, UID 1 untouched: " + left);
+    }
+
+    @Test
+    @Order(39)
+    void anExpungeWhoseConnectionIsLostBetweenItsTwoWritesConnectsAgainAndFinishes() throws Exception {
+        Optional<Mailstore.Failure> failure = expungeCutBetweenItsWrites("ursa", CuttableRelay::dropAfterNextReply);
+        assertTrue(failure.isEmpty(), failure.toString());
+        JsonNode left = python(selectAndList("ursa"));
+        assertEquals("[[1],[\"1 (UID 1 FLAGS (\\\\Deleted))\"]]", left.toString(), "UID 2 expunged, UID 1 untouched: " + left);
+    }
+
+    /**
+     * Expunges UID 2 of two \Deleted mails of a new mailbox of {@code user}'s, on the store a
+     * session uses, connected through a relay that {@code cut} tells to cut after the first write's answer.
+     */
+    private static Optional<Mailstore.Failure> expungeCutBetweenItsWrites(String user, Consumer<CuttableRelay> cut) throws Exception {
+        inboxAllDeleted(user, 2);
+        try (CuttableRelay relay = CuttableRelay.to(slapd.port())) {
+            ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(),
+                    "ldap.urls", "ldap://127.0.0.1:" + relay.port(), "ldap.base.dn", Slapd.PEOPLE));
+            Optional<Mailstore.Failure> failure;
+            try (Mailstore store = Mailstore.login(config, user, user + "-secret").orElseThrow()) {
+                Mailstore.State second = store.snapshot("INBOX", store.folder("INBOX").orElseThrow().uuid()).states().get(1);
+                assertTrue(second.given() && second.flags().contains("\\Deleted"), second.toString());
+                cut.accept(relay);
+                store.expungeIfDeleted("INBOX", second);
+                failure = Optional.empty();
+            } catch (Mailstore.Failure refused) {
+                failure = Optional.of(refused);
+            }
+            assertEquals(2, relay.connectionsMade(), "the session's connection cut, and made again once");
+            return failure;
+        }
     }
 
     /** A new mailbox for {@code user} with {@code count} mails in INBOX, all \Deleted by a session: UID 1's entry gave the others their UIDs. */

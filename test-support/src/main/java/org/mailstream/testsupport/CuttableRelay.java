@@ -9,12 +9,13 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A TCP relay on a loopback port to one server, which a test cuts at a moment it chooses: after
- * the server's next reply has been passed on, every connection through the relay is closed and
- * each new one closed as soon as it is made, until {@link #mend()}. So a connection is lost
+ * the server's next reply has been passed on, every connection through the relay is closed, and
+ * new ones are either relayed or closed as soon as they are made. So a connection is lost
  * between two requests of a client for real, where stopping the server could not be timed.
  */
 public final class CuttableRelay implements AutoCloseable {
@@ -22,8 +23,17 @@ public final class CuttableRelay implements AutoCloseable {
     private final ServerSocket listener;
     private final int serverPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean cutAfterReply = new AtomicBoolean();
-    private volatile boolean cut;
+    private final AtomicInteger connectionsMade = new AtomicInteger();
+    /** What happens once the server's next reply has been passed on; null for nothing. */
+    private final AtomicReference<Cut> afterNextReply = new AtomicReference<>();
+    private volatile boolean refusing;
+
+    private enum Cut {
+        /** The connections are closed; new ones are relayed. */
+        DROP,
+        /** The connections are closed, and so is each new one from then on: the server is gone. */
+        DOWN
+    }
 
     private CuttableRelay(ServerSocket listener, int serverPort) {
         this.listener = listener;
@@ -47,14 +57,19 @@ public final class CuttableRelay implements AutoCloseable {
         return listener.getLocalPort();
     }
 
-    /** Cuts the relay once the server's next reply, on any connection, has been passed on to its client. */
-    public void cutAfterNextReply() {
-        cutAfterReply.set(true);
+    /** How many connections clients have made to the relay, relayed or closed at once. */
+    public int connectionsMade() {
+        return connectionsMade.get();
     }
 
-    /** Relays new connections again. */
-    public void mend() {
-        cut = false;
+    /** Closes every connection once the server's next reply, on any of them, has been passed on; new ones are relayed. */
+    public void dropAfterNextReply() {
+        afterNextReply.set(Cut.DROP);
+    }
+
+    /** Closes every connection once the server's next reply has been passed on, and each new one from then on. */
+    public void cutAfterNextReply() {
+        afterNextReply.set(Cut.DOWN);
     }
 
     @Override
@@ -67,7 +82,8 @@ public final class CuttableRelay implements AutoCloseable {
         while (!listener.isClosed()) {
             try {
                 Socket client = listener.accept();
-                if (cut) {
+                connectionsMade.incrementAndGet();
+                if (refusing) {
                     closeQuietly(client);
                     continue;
                 }
@@ -89,8 +105,9 @@ public final class CuttableRelay implements AutoCloseable {
                 for (int read; (read = in.read(buffer)) >= 0; ) {
                     out.write(buffer, 0, read);
                     out.flush();
-                    if (replies && cutAfterReply.compareAndSet(true, false)) {
-                        cut = true;
+                    Cut cut = replies ? afterNextReply.getAndSet(null) : null;
+                    if (cut != null) {
+                        refusing = cut == Cut.DOWN;
                         open.forEach(CuttableRelay::closeQuietly);
                     }
                 }
