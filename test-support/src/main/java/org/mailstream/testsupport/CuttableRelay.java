@@ -80,20 +80,26 @@ public final class CuttableRelay implements AutoCloseable {
 
     private void accept() {
         while (!listener.isClosed()) {
+            Socket client;
             try {
-                Socket client = listener.accept();
-                connectionsMade.incrementAndGet();
-                if (refusing) {
-                    closeQuietly(client);
-                    continue;
-                }
+                client = listener.accept();
+            } catch (IOException closed) {
+                return;
+            }
+            connectionsMade.incrementAndGet();
+            if (refusing) {
+                closeQuietly(client);
+                continue;
+            }
+            try {
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), serverPort);
                 open.add(client);
                 open.add(server);
                 pump(client, server, false);
                 pump(server, client, true);
-            } catch (IOException e) {
-                // The listener closed, or the server refused one connection: its client sees it closed.
+            } catch (IOException refused) {
+                // The server refused the connection: so does the relay, to its client.
+                closeQuietly(client);
             }
         }
     }
