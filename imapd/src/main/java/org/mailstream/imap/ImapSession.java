@@ -935,21 +935,21 @@ final class ImapSession implements Protocol.Session {
         String stored = renamed.get().name();
         List<Mailstore.Folder> folders = store.folders();
         Set<String> taken = folders.stream().map(folder -> folder.name().toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
-        Map<Mailstore.Folder, String> moving = new LinkedHashMap<>();
-        moving.put(renamed.get(), to);
+        if (taken.contains(to.toLowerCase(Locale.ROOT))) {
+            return respond(tag, "NO [ALREADYEXISTS] the new name is taken");
+        }
+        Map<Mailstore.Folder, String> below = new LinkedHashMap<>();
         for (Mailstore.Folder folder : folders) {
             if (folder.name().startsWith(stored + "/")) {
-                moving.put(folder, to + folder.name().substring(stored.length()));
+                below.put(folder, to + folder.name().substring(stored.length()));
             }
         }
-        for (String name : moving.values()) {
+        for (String name : below.values()) {
             if (taken.contains(name.toLowerCase(Locale.ROOT))) {
-                return respond(tag, "NO [ALREADYEXISTS] the new name " + (name.equals(to) ? "is" : "of a folder below it is") + " taken");
+                return respond(tag, "NO [ALREADYEXISTS] the new name of a folder below it is taken");
             }
         }
-        for (Map.Entry<Mailstore.Folder, String> folder : moving.entrySet()) {
-            store.renameFolder(folder.getKey(), folder.getValue());
-        }
+        store.renameFolder(renamed.get(), to, below);
         if (selected != null && (selected.name.equals(stored) || selected.name.startsWith(stored + "/"))) {
             leaveSelected();
         }

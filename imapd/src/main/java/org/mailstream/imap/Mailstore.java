@@ -943,8 +943,22 @@ final class Mailstore implements AutoCloseable {
         freeName(folder, stamped(touched));
     }
 
-    /** Renames {@code folder} to {@code to}, its mail, UIDs and UIDVALIDITY with it; returns once its old name may be given again. */
-    void renameFolder(Folder folder, String to) throws Failure {
+    /**
+     * Renames {@code folder} to {@code to} and each folder of {@code below} to the name it maps to,
+     * their mail, UIDs and UIDVALIDITY with them; returns once the old names may be given again.
+     * Each folder is an entry of its own, so this is a write a folder, with nothing to make them
+     * one: the folders below go first and {@code folder} last, so that a rename cut short (the
+     * directory lost) leaves {@code folder} under its old name with what had not moved yet below
+     * it, and the same rename again moves the rest.
+     */
+    void renameFolder(Folder folder, String to, Map<Folder, String> below) throws Failure {
+        for (Map.Entry<Folder, String> moving : below.entrySet()) {
+            renameOne(moving.getKey(), moving.getValue());
+        }
+        renameOne(folder, to);
+    }
+
+    private void renameOne(Folder folder, String to) throws Failure {
         LDAPResult renamed = run("renaming a folder", () -> connection.modifyDN(new ModifyDNRequest(folderDn(folder.name()).toString(),
                 new RDN("cn", to).toString(), true, null, new Control[] {STAMP})));
         freeName(folder, stamped(renamed));

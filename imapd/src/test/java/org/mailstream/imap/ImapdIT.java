@@ -2,6 +2,7 @@ package org.mailstream.imap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -1230,6 +1231,49 @@ class ImapdIT {
         assertTrue(failure.isEmpty(), failure.toString());
         JsonNode left = python(selectAndList("ursa"));
         assertEquals("[[1],[\"1 (UID 1 FLAGS (\\\\Deleted))\"]]", left.toString(), "UID 2 expunged, UID 1 untouched: " + left);
+    }
+
+    @Test
+    @Order(40)
+    void aRenameCutShortLeavesTheFolderUnderItsOldNameAndTheSameRenameAgainMovesTheRest() throws Exception {
+        // A folder and each one below it are entries of their own, renamed a write each: a relay cuts the
+        // session's connection after the first of the three, and the directory stays out of reach.
+        slapd.addMailbox("vera");
+        JsonNode made = python("""
+                box = login('vera', 'vera-secret')
+                print(json.dumps([box.create(name)[0] for name in ['Projects', 'Projects/2026', 'Projects/2027']]))
+                """);
+        assertEquals("[\"OK\",\"OK\",\"OK\"]", made.toString());
+        try (CuttableRelay relay = CuttableRelay.to(slapd.port())) {
+            ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(),
+                    "ldap.urls", "ldap://127.0.0.1:" + relay.port(), "ldap.base.dn", Slapd.PEOPLE));
+            try (Mailstore store = Mailstore.login(config, "vera", "vera-secret").orElseThrow()) {
+                Map<Mailstore.Folder, String> below = new LinkedHashMap<>();
+                for (Mailstore.Folder folder : store.folders()) {
+                    if (folder.name().startsWith("Projects/")) {
+                        below.put(folder, folder.name().replace("Projects/", "Done/"));
+                    }
+                }
+                Mailstore.Folder projects = store.folder("Projects").orElseThrow();
+                relay.cutAfterNextReply();
+                Mailstore.Failure failure = assertThrows(Mailstore.Failure.class, () -> store.renameFolder(projects, "Done", below));
+                assertEquals("UNAVAILABLE", failure.code, failure.toString());
+            }
+        }
+        JsonNode renamed = python("""
+                box = login('vera', 'vera-secret')
+                listed = lambda: sorted(re.sub(r'^.* ', '', d.decode()).strip('"') for d in box.list()[1])
+                answers = {'cut short': listed(), 'again': box.rename('Projects', 'Done')[0]}
+                answers['finished'] = listed()
+                print(json.dumps(answers))
+                """);
+        List<?> cutShort = JSON.convertValue(renamed.get("cut short"), List.class);
+        assertTrue(cutShort.equals(List.of("Done", "Done/2026", "INBOX", "Projects", "Projects/2027"))
+                || cutShort.equals(List.of("Done", "Done/2027", "INBOX", "Projects", "Projects/2026")),
+                "one folder below moved, the folder itself and the other below it not yet (Done a level, no folder): " + renamed);
+        assertEquals("OK", renamed.get("again").asText(), renamed.toString());
+        assertEquals(List.of("Done", "Done/2026", "Done/2027", "INBOX"), JSON.convertValue(renamed.get("finished"), List.class),
+                "the same rename again moved the rest, and nothing is left under the old name: " + renamed);
     }
 
     /**
