@@ -148,8 +148,8 @@ final class DovecotComparison {
         String[] names = {"before qmgr", "in active queue", "connection", "transmission"};
         for (int i = 0; i < names.length; i++) {
             int field = i;
-            List<Double> sorted = delays.stream().map(d -> d[field]).sorted().toList();
-            line.append(String.format(" %s %.2f (%.2f);", names[i], median(sorted), sorted.get((int) (sorted.size() * 0.9))));
+            List<Double> values = delays.stream().map(d -> d[field]).toList();
+            line.append(String.format(" %s %.2f (%.2f);", names[i], Ranks.median(values), Ranks.percentile(values, 90)));
         }
         System.out.println(line);
     }
@@ -202,11 +202,11 @@ final class DovecotComparison {
         Map<String, Map<String, Double>> medianCpu = new LinkedHashMap<>();
         rows.forEach((row, list) -> {
             List<Double> rates = list.stream().map(Run::rate).sorted().toList();
-            medianRate.put(row, median(rates));
-            System.out.printf("%-32s %-22s", row, String.format("%.0f (%.0f-%.0f)", median(rates), rates.get(0), rates.get(rates.size() - 1)));
+            medianRate.put(row, Ranks.median(rates));
+            System.out.printf("%-32s %-22s", row, String.format("%.0f (%.0f-%.0f)", Ranks.median(rates), rates.get(0), rates.get(rates.size() - 1)));
             Map<String, Double> cpu = new LinkedHashMap<>();
             for (String process : PROCESSES) {
-                double perThousand = median(list.stream().map(r -> r.cpuPerThousand(process)).sorted().toList());
+                double perThousand = Ranks.median(list.stream().map(r -> r.cpuPerThousand(process)).toList());
                 cpu.put(process, perThousand);
                 System.out.printf(" %13s", perThousand == 0 ? "-" : String.format("%.2f", perThousand));
             }
@@ -223,10 +223,5 @@ final class DovecotComparison {
         System.out.printf("%-58s %8.2fx   (goal: at least 0.8x)%n", "sync mode / Dovecot, mails/s", medianRate.get(names.get(2)) / dovecotRate);
         System.out.printf("%-58s %8.2f s   against %.2f s: Dovecot's, its row's slapd lookups and our broker's (goal: at most)%n",
                 "our CPU per 1,000 mails, log mode (broker+lmtpd+worker+slapd)", ours, theirs);
-    }
-
-    private static double median(List<Double> sorted) {
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 }

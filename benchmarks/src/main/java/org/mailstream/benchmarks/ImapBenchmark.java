@@ -113,8 +113,8 @@ public final class ImapBenchmark {
                     warmImapd.add(run(() -> seconds(Mbsync.of(imapd.port(), "alice", "alice-secret")), ours));
                     warmDovecot.add(run(() -> seconds(Mbsync.of(dovecot.port(), "alice", "alice-secret")), dovecot.pid()));
                 }
-                row("after three more, median of " + WARM_PULLS + " each (s)", median(warmImapd, Comparator.comparingDouble(Run::seconds)),
-                        median(warmDovecot, Comparator.comparingDouble(Run::seconds)));
+                row("after three more, median of " + WARM_PULLS + " each (s)", Ranks.median(warmImapd, Comparator.comparingDouble(Run::seconds)),
+                        Ranks.median(warmDovecot, Comparator.comparingDouble(Run::seconds)));
                 // mbsync's first resync rewrites its own state (a second on either server): not what a resync costs.
                 seconds(fromImapd);
                 seconds(fromDovecot);
@@ -132,11 +132,11 @@ public final class ImapBenchmark {
                 List<Long> ourChanges = flagChangeDelays(imapd.port());
                 List<Long> theirChanges = flagChangeDelays(dovecot.port());
                 System.out.printf("another session's STORE to FETCH in IDLE, %d changes: imapd p50 %d ms, p95 %d ms; Dovecot p50 %d ms,"
-                        + " p95 %d ms%n", ourChanges.size(), percentile(ourChanges, 50), percentile(ourChanges, 95),
-                        percentile(theirChanges, 50), percentile(theirChanges, 95));
+                        + " p95 %d ms%n", ourChanges.size(), Ranks.percentile(ourChanges, 50), Ranks.percentile(ourChanges, 95),
+                        Ranks.percentile(theirChanges, 50), Ranks.percentile(theirChanges, 95));
                 List<Long> delays = idleDelays(imapd.port(), publisher);
                 System.out.printf("publish to EXISTS in IDLE, imapd, %d mails: p50 %d ms, p95 %d ms, max %d ms%n", delays.size(),
-                        percentile(delays, 50), percentile(delays, 95), percentile(delays, 100));
+                        Ranks.percentile(delays, 50), Ranks.percentile(delays, 95), Ranks.percentile(delays, 100));
                 idleSessions(slapd, imapd, worker, publisher, count + IDLE_MAILS);
             }
         }
@@ -187,7 +187,7 @@ public final class ImapBenchmark {
                             .map(name -> String.format("%s %.2f / %.2f", name, with.cpuPerThousand().get(name), without.cpuPerThousand().get(name)))
                             .collect(Collectors.joining(", ")));
         }
-        System.out.printf("%-40s %12s %12s %7.2fx%n", "median of the rounds' ratios", "", "", median(ratios, Comparator.naturalOrder()));
+        System.out.printf("%-40s %12s %12s %7.2fx%n", "median of the rounds' ratios", "", "", Ranks.median(ratios));
         System.out.printf("imapd heap %d sessions idling on folders of about %d mails add beyond their folders' views: %.0f KiB a session%n",
                 IDLERS, (ROUNDS + 1) * BATCH / IDLERS, (heapIdling - heapAfterSessionsLeft(imapd.pid())) / 1024.0 / IDLERS);
     }
@@ -321,11 +321,6 @@ public final class ImapBenchmark {
     private record Run(double seconds, double cpu) {
     }
 
-    /** The middle one of an odd number of {@code values} in {@code order} (a run's with its own CPU, not a mix of runs). */
-    private static <T> T median(List<T> values, Comparator<? super T> order) {
-        return values.stream().sorted(order).toList().get(values.size() / 2);
-    }
-
     /** {@code client}'s run, with the CPU that {@code servers} (pids) spent meanwhile. */
     private static Run run(DoubleSupplier client, long... servers) {
         double before = Arrays.stream(servers).mapToDouble(ProcessCpu::seconds).sum();
@@ -349,7 +344,7 @@ public final class ImapBenchmark {
 
     /** The median of three pulls' seconds. */
     private static double medianSeconds(Mbsync mbsync) {
-        return median(List.of(seconds(mbsync), seconds(mbsync), seconds(mbsync)), Comparator.naturalOrder());
+        return Ranks.median(List.of(seconds(mbsync), seconds(mbsync), seconds(mbsync)));
     }
 
     /**
@@ -523,12 +518,6 @@ public final class ImapBenchmark {
                     delays.append(str(round((time.time() - began) * 1000)))
                 print(' '.join(delays))
                 """.formatted(port, IDLE_MAILS)).strip().split(" ")).map(Long::valueOf).toList();
-    }
-
-    /** The {@code percent}th percentile of {@code values} (100: the largest), by the nearest rank. */
-    private static long percentile(List<Long> values, int percent) {
-        List<Long> sorted = values.stream().sorted().toList();
-        return sorted.get(Math.max(0, (int) Math.ceil(sorted.size() * percent / 100.0) - 1));
     }
 
     private static double python(String program) {

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -112,13 +111,7 @@ public final class IngestBenchmark {
                         + Integer.parseInt(times.group(3)) * 60 + Double.parseDouble(times.group(4)))));
             }
         }
-        return new Figures(name, median(wall), median(cpu));
-    }
-
-    private static long median(List<Long> values) {
-        List<Long> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
+        return new Figures(name, Ranks.median(wall), Ranks.median(cpu));
     }
 
     private static String quoted(Path path) {
