@@ -248,21 +248,21 @@ final class ImapSession implements Protocol.Session {
 
     private void command(Arguments arguments) throws IOException, Logout {
         String tag;
-        String name;
         try {
             tag = arguments.word();
             if (!ATOM.matcher(tag).matches() || tag.indexOf('+') >= 0) {
                 throw new Arguments.Bad("not a tag: " + tag);
             }
-            arguments.space();
-            name = arguments.word().toUpperCase(Locale.ROOT);
         } catch (Arguments.Bad e) {
+            // The one BAD without a tag (RFC 3501 7.1.3): a client waits for its command's tagged answer, so any other is tagged.
             bad("*", e.getMessage());
             return;
         }
-        String counted = COMMANDS.contains(name) ? name : "unknown";
+        String name = "";
         String result;
         try {
+            arguments.space();
+            name = arguments.word().toUpperCase(Locale.ROOT);
             result = dispatch(tag, name, arguments);
         } catch (Arguments.Bad e) {
             result = bad(tag, e.getMessage());
@@ -277,7 +277,7 @@ final class ImapSession implements Protocol.Session {
                 context.changed(store.ownerDn());
             }
         }
-        context.metrics.command(counted, result);
+        context.metrics.command(COMMANDS.contains(name) ? name : "unknown", result);
     }
 
     /** Runs one command; returns OK, NO or BAD, as answered. */
@@ -1268,8 +1268,19 @@ final class ImapSession implements Protocol.Session {
 
     /** Writes the tagged response; returns its result (OK, NO, BAD). */
     private String respond(String tag, String response) throws IOException {
-        line(tag + " " + response);
+        line(tag + " " + asText(response));
         return response.substring(0, response.indexOf(' '));
+    }
+
+    /**
+     * {@code text} as a response's text may carry it (RFC 3501 9, TEXT-CHAR: no NUL, CR, LF or
+     * 8-bit octet), each other character as \xNN: a BAD quotes what the client sent, which may
+     * hold any of them, and a bare CR or NUL in a response line is one no client should have to parse.
+     */
+    static String asText(String text) {
+        StringBuilder shown = new StringBuilder(text.length());
+        text.chars().forEach(c -> shown.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\x%02X", c)));
+        return shown.toString();
     }
 
     private void line(String text) throws IOException {
