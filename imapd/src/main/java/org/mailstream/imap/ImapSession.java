@@ -1274,12 +1274,13 @@ final class ImapSession implements Protocol.Session {
 
     /**
      * {@code text} as a response's text may carry it (RFC 3501 9, TEXT-CHAR: no NUL, CR, LF or
-     * 8-bit octet), each other character as \xNN: a BAD quotes what the client sent, which may
-     * hold any of them, and a bare CR or NUL in a response line is one no client should have to parse.
+     * 8-bit octet), each other character as \xNN, and '{' too: a BAD quotes what the client sent,
+     * which may hold any of them, and a line that ends as a literal is announced ("{3}") is read
+     * as one by clients such as Python's imaplib, which then wait for octets that never come.
      */
     static String asText(String text) {
         StringBuilder shown = new StringBuilder(text.length());
-        text.chars().forEach(c -> shown.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\x%02X", c)));
+        text.chars().forEach(c -> shown.append(c >= 0x20 && c < 0x7f && c != '{' ? String.valueOf((char) c) : String.format("\\x%02X", c)));
         return shown.toString();
     }
 
