@@ -1,5 +1,11 @@
 package org.mailstream.imap;
 
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeUtility;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * One part of a message as served (CRLF line ends): where its header and body lie, its header
@@ -46,6 +53,8 @@ final class MimePart {
     final List<Field> fields;
     final String type;
     final String subtype;
+    /** The type its header declares (or its default), also for a part not looked into: what a search goes by, as Dovecot's does. */
+    private final String declaredType;
     final List<Parameter> parameters;
     final List<MimePart> parts;
     /** The message a message/rfc822 part holds, or null. */
@@ -71,7 +80,8 @@ final class MimePart {
         // A multipart or message not looked into is opaque data, as Dovecot names it.
         boolean opaque = !container && (kind[0].equalsIgnoreCase("multipart")
                 || kind[0].equalsIgnoreCase("message") && kind[1].equalsIgnoreCase("rfc822"));
-        this.type = opaque ? "application" : kind[0].toLowerCase(Locale.ROOT);
+        this.declaredType = kind[0].toLowerCase(Locale.ROOT);
+        this.type = opaque ? "application" : declaredType;
         this.subtype = opaque ? "octet-stream" : kind[1].toLowerCase(Locale.ROOT);
         this.parameters = parsed == null ? List.of() : parsed.parameters();
         if (isMultipart()) {
@@ -133,6 +143,49 @@ final class MimePart {
         int length = bodyStart - start;
         return length == 2 ? message[start] == '\r' : length >= 4 && message[bodyStart - 4] == '\r' && message[bodyStart - 3] == '\n'
                 && message[bodyStart - 2] == '\r' && message[bodyStart - 1] == '\n';
+    }
+
+    /** Its Content-Transfer-Encoding as written, case and all ("7bit" when it names none). */
+    String transferEncoding() {
+        return field("Content-Transfer-Encoding").map(e -> HeaderValue.parse(e).token()).filter(e -> !e.isEmpty()).orElse("7bit");
+    }
+
+    /**
+     * What a search reads of this part's body, as Dovecot reads it: the body of a part its header
+     * declares text or a message (one nested too deep to be looked into included), its transfer
+     * encoding undone, in its charset (as UTF-8 where it names us-ascii, which 8-bit text often
+     * claims, or one this JVM does not know); nothing of any other part, whose octets are no text
+     * to find words in, nor of a multipart's preamble and epilogue.
+     */
+    String searchableText() {
+        if (!declaredType.equals("text") && !declaredType.equals("message")) {
+            return "";
+        }
+        byte[] body = body();
+        String encoding = transferEncoding().toLowerCase(Locale.ROOT);
+        if (encoding.equals("quoted-printable") || encoding.equals("base64")) {
+            try (InputStream decoded = MimeUtility.decode(new ByteArrayInputStream(body), encoding)) {
+                body = decoded.readAllBytes();
+            } catch (MessagingException | IOException undecodable) {
+                // Searched as written, as a reader of the raw message would read it.
+            }
+        }
+        return new String(body, parameter("charset").flatMap(MimePart::knownCharset).orElse(StandardCharsets.UTF_8));
+    }
+
+    private static Optional<Charset> knownCharset(String name) {
+        try {
+            Charset charset = Charset.forName(name.strip());
+            return charset.equals(StandardCharsets.US_ASCII) ? Optional.empty() : Optional.of(charset);
+        } catch (IllegalArgumentException unknown) {
+            return Optional.empty();
+        }
+    }
+
+    /** This part and every part within it, in order: what a TEXT search reads the headers of. */
+    Stream<MimePart> withParts() {
+        Stream<MimePart> within = encapsulated != null ? Stream.of(encapsulated) : parts.stream();
+        return Stream.concat(Stream.of(this), within.flatMap(MimePart::withParts));
     }
 
     /** The bodies of the parts that are not multiparts, messages included: what a BODY search reads. */

@@ -1,5 +1,7 @@
 package org.mailstream.imap;
 
+import jakarta.mail.internet.MimeUtility;
+import java.io.UnsupportedEncodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -187,15 +189,18 @@ interface Search {
         }
     }
 
-    /** The field's values in the header contain {@code value}, ignoring case; an empty value matches any message with the field. */
+    /**
+     * The field's values in the header contain {@code value}, ignoring case, as a reader sees them:
+     * encoded words (RFC 2047) decoded, as Dovecot searches; an empty value matches any message
+     * with the field.
+     */
     private static Search header(String field, String value) {
         FetchItem fields = FetchItem.headerFields(List.of(field));
         String wanted = value.toLowerCase(Locale.ROOT);
         return c -> {
-            String lines = new String(fields.select(c.content().header()), StandardCharsets.UTF_8);
-            for (String line : lines.replaceAll("\r\n([ \t])", "$1").split("\r\n")) {
+            for (String line : unfolded(fields.select(c.content().header())).split("\r\n")) {
                 int colon = line.indexOf(':');
-                if (colon >= 0 && line.substring(colon + 1).toLowerCase(Locale.ROOT).contains(wanted)) {
+                if (colon >= 0 && decoded(line.substring(colon + 1)).toLowerCase(Locale.ROOT).contains(wanted)) {
                     return true;
                 }
             }
@@ -203,16 +208,33 @@ interface Search {
         };
     }
 
+    /** {@code value} with its encoded words decoded; as it is where one names a charset this JVM lacks. */
+    private static String decoded(String value) {
+        try {
+            return MimeUtility.decodeText(value);
+        } catch (UnsupportedEncodingException unknownCharset) {
+            return value;
+        }
+    }
+
     /**
-     * The body contains {@code value}, ignoring case: the bodies of the parts, not their MIME
-     * headers, as Dovecot searches; or, for TEXT, anywhere in the message.
+     * The body contains {@code value}, ignoring case, as a reader sees it (Dovecot's rule): the
+     * text parts, their transfer encoding undone and in their charset, not their MIME headers; for
+     * TEXT, the headers of the message and of its parts too, their encoded words decoded.
      */
     private static Search text(String value, boolean bodyOnly) {
         String wanted = value.toLowerCase(Locale.ROOT);
         return c -> {
             MimePart message = c.content().whole();
-            List<byte[]> texts = bodyOnly ? message.leaves().stream().map(MimePart::body).toList() : List.of(message.message);
-            return texts.stream().anyMatch(text -> new String(text, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT).contains(wanted));
+            if (!bodyOnly && message.withParts().anyMatch(part -> decoded(unfolded(part.header())).toLowerCase(Locale.ROOT).contains(wanted))) {
+                return true;
+            }
+            return message.leaves().stream().anyMatch(leaf -> leaf.searchableText().toLowerCase(Locale.ROOT).contains(wanted));
         };
+    }
+
+    /** A header section as text, each field on one line. */
+    private static String unfolded(byte[] header) {
+        return new String(header, StandardCharsets.UTF_8).replaceAll("\r\n([ \t])", "$1");
     }
 }

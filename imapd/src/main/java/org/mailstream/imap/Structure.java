@@ -122,7 +122,7 @@ final class Structure {
             nstring(part.field("Content-Description").orElse(null));
             text(" ");
             // As written, case and all, as Dovecot gives it.
-            string(part.field("Content-Transfer-Encoding").map(e -> HeaderValue.parse(e).token()).filter(e -> !e.isEmpty()).orElse("7bit"));
+            string(part.transferEncoding());
             text(" " + (part.end - part.bodyStart));
             if (part.encapsulated != null) {
                 text(" ");

@@ -56,7 +56,12 @@ class DovecotReferenceIT {
                 "SEARCH SUBJECT parameters", "SEARCH FROM alice", "SEARCH TEXT html", "SEARCH BODY plain",
                 "SEARCH HEADER Content-Type mixed", "SEARCH LARGER 300", "SEARCH TO bob", "SEARCH NOT SMALLER 200 UNSEEN",
                 "SEARCH SENTON 30-Nov-2026", "SEARCH SENTON 1-Dec-2026", "SEARCH SENTBEFORE 1-Dec-2026", "SEARCH SENTSINCE 3-Dec-2026",
-                "SEARCH SENTBEFORE 2-Jan-1970", "SEARCH (OR FROM carol TO bob) (LARGER 100)");
+                "SEARCH SENTBEFORE 2-Jan-1970", "SEARCH (OR FROM carol TO bob) (LARGER 100)",
+                // Header fields searched as a reader sees them: encoded words decoded, whatever their charset, in any case.
+                "SEARCH CHARSET UTF-8 SUBJECT {5+}\r\nKöln", "SEARCH CHARSET UTF-8 SUBJECT {7+}\r\nGRÜßE", "SEARCH CHARSET UTF-8 FROM {5+}\r\nJörg",
+                "SEARCH SUBJECT \"e und K\"", "SEARCH SUBJECT ISO-8859-1", "SEARCH FROM SsO2cmc",
+                "SEARCH CHARSET UTF-8 BODY {8+}\r\nbelow é", "SEARCH BODY =C3=A9", "SEARCH BODY JVBERg", "SEARCH BODY %PDF", "SEARCH BODY aGk",
+                "SEARCH BODY innermost", "SEARCH BODY \"level 104\"", "SEARCH TEXT \"level 104\"", "SEARCH BODY held", "SEARCH TEXT carol");
     }
 
     @BeforeAll
