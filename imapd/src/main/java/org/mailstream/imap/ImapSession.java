@@ -1047,6 +1047,9 @@ final class ImapSession implements Protocol.Session {
         List<Long> from = new ArrayList<>();
         List<Long> to = new ArrayList<>();
         List<SelectedFolder.Message> arrived = new ArrayList<>();
+        // The copies keep the flags (RFC 3501 6.4.7), all of them as Dovecot's do: a moved mail must not come back unread.
+        // Those with the same flags are set together, as one STORE would set them.
+        Map<Set<String>, List<Mailstore.State>> keeping = new LinkedHashMap<>();
         Map<String, SelectedFolder.Message> there = target.messages().stream()
                 .collect(Collectors.toMap(SelectedFolder.Message::id, message -> message, (first, second) -> first));
         for (SelectedFolder.Message message : messages) {
@@ -1055,7 +1058,11 @@ final class ImapSession implements Protocol.Session {
                 from.add(message.uid());
                 to.add(copied.uid());
                 arrived.add(message);
+                keeping.computeIfAbsent(message.flags(), flags -> new ArrayList<>()).add(target.stateOf(copied));
             }
+        }
+        for (Map.Entry<Set<String>, List<Mailstore.State>> flags : keeping.entrySet()) {
+            store.flags(name, flags.getValue(), ModificationType.ADD, flags.getKey());
         }
         String copyUid = from.isEmpty() ? "" : "[COPYUID " + target.uidValidity + " " + uidList(from) + " " + uidList(to) + "] ";
         if (!move) {

@@ -1285,6 +1285,36 @@ class ImapdIT {
                 "the same rename again moved the rest, and nothing is left under the old name: " + renamed);
     }
 
+    @Test
+    @Order(41)
+    void aCopyAndAMoveKeepEachMessagesFlags() throws LDAPException {
+        slapd.addMailbox("wendy");
+        publishFor("wendy", 3, 1);
+        try (LDAPConnection root = slapd.rootConnection()) {
+            awaitMessagesIn(root, "cn=INBOX,uid=wendy," + Slapd.PEOPLE, 3);
+        }
+        JsonNode flags = python("""
+                box = login('wendy', 'wendy-secret')
+                box.select('INBOX')
+                box.uid('STORE', '1', '+FLAGS.SILENT', '(\\\\Seen)')
+                box.uid('STORE', '2', '+FLAGS.SILENT', '(\\\\Seen \\\\Flagged $Work)')
+                box.create('Kept')
+                box.create('Moved')
+                answers = {'copy': box.uid('COPY', '1:3', 'Kept')[0], 'move': box.uid('MOVE', '1:2', 'Moved')[0]}
+                for name in ['Kept', 'Moved', 'INBOX']:
+                    box.select(name)
+                    answers[name] = [d.decode() for d in box.uid('FETCH', '1:*', '(FLAGS)')[1]]
+                print(json.dumps(answers))
+                """);
+        assertEquals("OK", flags.get("copy").asText(), flags.toString());
+        assertEquals("OK", flags.get("move").asText(), flags.toString());
+        assertEquals(List.of("1 (UID 1 FLAGS (\\Seen))", "2 (UID 2 FLAGS ($Work \\Flagged \\Seen))", "3 (UID 3 FLAGS ())"),
+                JSON.convertValue(flags.get("Kept"), List.class), "a copy keeps its flags (RFC 3501 6.4.7): " + flags);
+        assertEquals(List.of("1 (UID 1 FLAGS (\\Seen))", "2 (UID 2 FLAGS ($Work \\Flagged \\Seen))"),
+                JSON.convertValue(flags.get("Moved"), List.class), "moved mail stays read: " + flags);
+        assertEquals(List.of("1 (UID 3 FLAGS ())"), JSON.convertValue(flags.get("INBOX"), List.class), flags.toString());
+    }
+
     /**
      * Expunges UID 2 of two \Deleted mails of a new mailbox of {@code user}'s, on the store a
      * session uses, connected through a relay that {@code cut} tells to cut after the first write's answer.
