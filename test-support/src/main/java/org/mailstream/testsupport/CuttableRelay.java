@@ -22,7 +22,8 @@ public final class CuttableRelay implements AutoCloseable {
 
     private final ServerSocket listener;
     private final int serverPort;
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Set<Socket> clients = ConcurrentHashMap.newKeySet();
+    private final Set<Socket> servers = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionsMade = new AtomicInteger();
     /** What happens once the server's next reply has been passed on; null for nothing. */
     private final AtomicReference<Cut> afterNextReply = new AtomicReference<>();
@@ -75,7 +76,8 @@ public final class CuttableRelay implements AutoCloseable {
     @Override
     public void close() {
         closeQuietly(listener);
-        open.forEach(CuttableRelay::closeQuietly);
+        servers.forEach(CuttableRelay::closeQuietly);
+        clients.forEach(CuttableRelay::closeQuietly);
     }
 
     private void accept() {
@@ -93,8 +95,8 @@ public final class CuttableRelay implements AutoCloseable {
             }
             try {
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), serverPort);
-                open.add(client);
-                open.add(server);
+                clients.add(client);
+                servers.add(server);
                 pump(client, server, false);
                 pump(server, client, true);
             } catch (IOException refused) {
@@ -109,12 +111,17 @@ public final class CuttableRelay implements AutoCloseable {
             byte[] buffer = new byte[64 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int read; (read = in.read(buffer)) >= 0; ) {
-                    out.write(buffer, 0, read);
-                    out.flush();
                     Cut cut = replies ? afterNextReply.getAndSet(null) : null;
                     if (cut != null) {
                         refusing = cut == Cut.DOWN;
-                        open.forEach(CuttableRelay::closeQuietly);
+                        // The servers' side first: what the client sends once it has this reply must reach no server
+                        // (a next request slipped through in the moment between passing the reply on and the cut).
+                        servers.forEach(CuttableRelay::closeQuietly);
+                    }
+                    out.write(buffer, 0, read);
+                    out.flush();
+                    if (cut != null) {
+                        clients.forEach(CuttableRelay::closeQuietly);
                     }
                 }
             } catch (IOException e) {
@@ -122,8 +129,10 @@ public final class CuttableRelay implements AutoCloseable {
             } finally {
                 closeQuietly(from);
                 closeQuietly(to);
-                open.remove(from);
-                open.remove(to);
+                Set.of(from, to).forEach(socket -> {
+                    clients.remove(socket);
+                    servers.remove(socket);
+                });
             }
         }, "relay " + (replies ? "reply" : "request"));
         pumping.setDaemon(true);
