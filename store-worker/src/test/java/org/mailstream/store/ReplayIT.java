@@ -48,6 +48,7 @@ import org.mailstream.local.MailCorpus;
 import org.mailstream.local.MailPublisher;
 import org.mailstream.local.Slapd;
 import org.mailstream.local.StoreWorkerProcess;
+import org.mailstream.local.TempFiles;
 import org.mailstream.local.TopicReader;
 import org.mailstream.schemas.MessageIdentity;
 
@@ -221,7 +222,7 @@ class ReplayIT {
 
         // Run as an operator would, with the worker's configuration beside the worker, whose metrics port is taken.
         try (ServerSocket workersMetrics = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Path besideTheWorker = Files.writeString(configs.get("a").resolveSibling("beside-the-worker.properties"),
+            Path besideTheWorker = TempFiles.write(".properties",
                     Files.readString(configs.get("a")) + "metrics.listen=127.0.0.1:" + workersMetrics.getLocalPort() + "\n");
             Command.Result again = storeWorker("redrive", "-c", besideTheWorker, "--execute");
             assertEquals(0, again.exitCode(), again.toString());
@@ -234,8 +235,7 @@ class ReplayIT {
         String never = mailboxOwnedBy("a", "never");
         publish(List.of(Map.entry(never + "@example.com", MailCorpus.message("for never", "z\r\n"))));
         storeWithAWorker("a");
-        Path twoAttempts = Files.writeString(configs.get("a").resolveSibling("two-attempts.properties"),
-                Files.readString(configs.get("a")) + "redrive.max.attempts=2\n");
+        Path twoAttempts = TempFiles.write(".properties", Files.readString(configs.get("a")) + "redrive.max.attempts=2\n");
 
         Command.Result tried = storeWorker("redrive", "-c", twoAttempts, "--execute");
         assertEquals(0, tried.exitCode(), tried.toString());
