@@ -7,10 +7,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -100,11 +103,44 @@ public final class ManagedProcess {
         handle.destroy();
     }
 
-    /** SIGTERM; SIGKILL if still running after {@code grace}; returns once it is gone. */
-    public void stop(Duration grace) {
+    /**
+     * SIGTERM; SIGKILL if still running after {@code grace}, what it was waiting on written to
+     * standard error first, so that a test's output says why (as systemd kills a service that
+     * outlives its stop timeout). Returns once it is gone: true if SIGTERM ended it.
+     */
+    public boolean stop(Duration grace) {
         requestStop();
-        if (!awaitExit(grace)) {
-            kill();
+        if (awaitExit(grace)) {
+            return true;
+        }
+        System.err.println(this + " still ran " + grace.toMillis() + " ms after SIGTERM, and is killed. Its threads waited in: "
+                + waitChannels() + "; its TCP connections (a full send queue is a reply its client does not read):\n" + connections());
+        kill();
+        return false;
+    }
+
+    /** How many of its threads wait in each kernel function (/proc/PID/task/TID/wchan). */
+    private String waitChannels() {
+        try (Stream<Path> threads = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
+            return threads.map(thread -> {
+                try {
+                    return Files.readString(thread.resolve("wchan"));
+                } catch (IOException gone) {
+                    return "(gone)";
+                }
+            }).collect(Collectors.groupingBy(channel -> channel, TreeMap::new, Collectors.counting())).toString();
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Its TCP connections as ss(8) shows them, with their queues. */
+    private String connections() {
+        try {
+            Command.Result ss = Command.of(List.of("ss", "-tnp")).run(new byte[0], Duration.ofSeconds(10));
+            return ss.stdout().lines().filter(line -> line.contains("pid=" + pid() + ",")).collect(Collectors.joining("\n"));
+        } catch (UncheckedIOException noSs) {
+            return "(ss(8) cannot be run: " + noSs.getMessage() + ")";
         }
     }
 
