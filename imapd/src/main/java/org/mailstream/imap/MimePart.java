@@ -170,13 +170,14 @@ final class MimePart {
                 // Searched as written, as a reader of the raw message would read it.
             }
         }
-        return new String(body, parameter("charset").flatMap(MimePart::knownCharset).orElse(StandardCharsets.UTF_8));
+        return new String(body, parameter("charset").flatMap(MimePart::charset).filter(charset -> !charset.equals(StandardCharsets.US_ASCII))
+                .orElse(StandardCharsets.UTF_8));
     }
 
-    private static Optional<Charset> knownCharset(String name) {
+    /** The charset a message names {@code name} (by MIME's names, as Jakarta Mail maps them), if this JVM has it. */
+    static Optional<Charset> charset(String name) {
         try {
-            Charset charset = Charset.forName(name.strip());
-            return charset.equals(StandardCharsets.US_ASCII) ? Optional.empty() : Optional.of(charset);
+            return Optional.of(Charset.forName(MimeUtility.javaCharset(name.strip())));
         } catch (IllegalArgumentException unknown) {
             return Optional.empty();
         }

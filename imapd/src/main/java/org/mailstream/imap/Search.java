@@ -10,6 +10,8 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A SEARCH's criteria (RFC 3501 6.4.4), parsed into a tree and tested message by message. Flags,
@@ -57,6 +59,9 @@ interface Search {
     boolean matches(Candidate candidate) throws Mailstore.Failure;
 
     DateTimeFormatter DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ROOT);
+
+    /** The start of an encoded word (RFC 2047): its charset, an RFC 2231 language if any, its encoding. */
+    Pattern ENCODED_WORD_START = Pattern.compile("=\\?([^?*]+)(\\*[^?]*)?\\?([QqBb])\\?");
     /** How deep NOT, OR and parentheses may nest: deeper than any client writes, shallow enough for the session's stack. */
     int MAX_NESTING = 100;
 
@@ -208,10 +213,16 @@ interface Search {
         };
     }
 
-    /** {@code value} with its encoded words decoded; as it is where one names a charset this JVM lacks. */
+    /**
+     * {@code value} with its encoded words decoded; one that names a charset this JVM lacks is read
+     * as UTF-8, as Dovecot reads it, so that the words around it are still decoded and what ASCII
+     * it holds is still found (the library would give up on the whole value).
+     */
     private static String decoded(String value) {
+        String readable = ENCODED_WORD_START.matcher(value).replaceAll(word -> MimePart.charset(word.group(1)).isPresent()
+                ? Matcher.quoteReplacement(word.group()) : "=?UTF-8?" + word.group(3) + "?");
         try {
-            return MimeUtility.decodeText(value);
+            return MimeUtility.decodeText(readable);
         } catch (UnsupportedEncodingException unknownCharset) {
             return value;
         }

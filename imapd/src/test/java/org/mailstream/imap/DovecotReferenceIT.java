@@ -61,7 +61,12 @@ class DovecotReferenceIT {
                 "SEARCH CHARSET UTF-8 SUBJECT {5+}\r\nKöln", "SEARCH CHARSET UTF-8 SUBJECT {7+}\r\nGRÜßE", "SEARCH CHARSET UTF-8 FROM {5+}\r\nJörg",
                 "SEARCH SUBJECT \"e und K\"", "SEARCH SUBJECT ISO-8859-1", "SEARCH FROM SsO2cmc",
                 "SEARCH CHARSET UTF-8 BODY {8+}\r\nbelow é", "SEARCH BODY =C3=A9", "SEARCH BODY JVBERg", "SEARCH BODY %PDF", "SEARCH BODY aGk",
-                "SEARCH BODY innermost", "SEARCH BODY \"level 104\"", "SEARCH TEXT \"level 104\"", "SEARCH BODY held", "SEARCH TEXT carol");
+                // An encoded word naming a charset no one has: the words beside it are still decoded, and what ASCII it
+                // holds before its first octet that is not UTF-8 is found. (Past that octet Dovecot finds nothing, its
+                // normalizer stopping there; imapd reads on, the octet replaced: not asked here.)
+                "SEARCH CHARSET UTF-8 SUBJECT {8+}\r\nBrüssel", "SEARCH SUBJECT \"W\"", "SEARCH SUBJECT und", "SEARCH SUBJECT =FC",
+                "SEARCH SUBJECT NO-SUCH", "SEARCH FROM Ann",
+                "SEARCH BODY Leipzig", "SEARCH BODY =DF", "SEARCH BODY innermost", "SEARCH BODY \"level 104\"", "SEARCH TEXT \"level 104\"", "SEARCH BODY held", "SEARCH TEXT carol");
     }
 
     @BeforeAll

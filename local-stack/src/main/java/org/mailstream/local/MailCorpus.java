@@ -53,6 +53,10 @@ public final class MailCorpus {
         corpus.put("encoded-words", ascii("From: =?UTF-8?B?SsO2cmc=?= <joerg@example.org>\r\nTo: \"Bob \\\"the\\\" Builder\" <bob@example.com>,"
                 + " carol@example.com (Carol C)\r\nSubject: =?ISO-8859-1?Q?Gr=FC=DFe?= und =?UTF-8?Q?K=C3=B6ln?=\r\n"
                 + "Date: Thu, 3 Dec 2026 09:15:00 +0100\r\nMessage-ID: <ew@example.org>\r\n\r\nbody\r\n"));
+        corpus.put("unknown-charset", ascii("From: =?X-NO-SUCH-CHARSET?Q?Ann?= <ann@example.org>\r\n"
+                + "Subject: =?X-NO-SUCH-CHARSET?Q?W=FCrzburg?= und =?UTF-8?Q?Br=C3=BCssel?=\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: text/plain; charset=x-no-such-charset\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                + "Stra=DFe nach Leipzig\r\n"));
         corpus.put("groups", ascii("From: alice@example.org\r\nTo: undisclosed-recipients:;\r\nCc: team: a@example.org, B <b@example.org>;,"
                 + " d@example.org\r\nReply-To: <replies@example.org>\r\nSender: list@example.org\r\nIn-Reply-To: <x@example.org>\r\n"
                 + "Subject: groups\r\n\r\nbody\r\n"));
