@@ -113,7 +113,12 @@ final class SelectedFolder {
      * them yet drops (RFC 3501 7.4.1: none during FETCH, STORE or SEARCH).
      */
     List<String> sync(Mailstore store) throws Mailstore.Failure {
-        if (!view.read(store, name) && settled) {
+        return sync(store, null);
+    }
+
+    /** {@link #sync}, reaching back to {@code toldFrom}, a change the directory told of (see {@link FolderView#read}). */
+    List<String> sync(Mailstore store, String toldFrom) throws Mailstore.Failure {
+        if (!view.read(store, name, toldFrom) && settled) {
             return List.of();
         }
         settled = false;
