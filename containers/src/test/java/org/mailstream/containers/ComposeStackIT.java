@@ -1,6 +1,7 @@
 package org.mailstream.containers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -103,7 +104,11 @@ class ComposeStackIT {
                         assertTrue(curl.stdout().contains("Subject: " + owner[1] + "\r\n"), curl.toString());
                     });
         }
-        compose(STEP_TIMEOUT, "exec", "-T", "imapd", "/opt/mailstream/bin/imapd", "check", "-c", "/tmp/imapd.properties");
+        Command.Result check = compose(STEP_TIMEOUT, "exec", "-T", "imapd", "/opt/mailstream/bin/imapd", "check", "-c",
+                "/tmp/imapd.properties");
+        // The providers are set up with mailstore.syncprov.ldif: idling sessions are told of new mail, not polling.
+        assertTrue(check.stdout().contains(": tells sessions in IDLE of changes (syncprov)"), check.toString());
+        assertFalse(check.stdout().contains("does not tell of changes"), check.toString());
     }
 
     @Test
