@@ -43,11 +43,9 @@ final class FolderView {
      * incremental read can miss (a change replicated from another provider later than the
      * cursor's margin, a message deleted with ldapdelete) the next whole read finds. A folder
      * found gone stays gone to this view, empty, even if one of its name is made again: that is
-     * another folder, whose UIDs start again. An incremental read reaches back to {@code toldFrom}
-     * when that is earlier (a change the directory told of: {@link FolderWatch}); null: as the
-     * cursor says. False when nothing changed.
+     * another folder, whose UIDs start again. False when nothing changed.
      */
-    boolean read(Mailstore store, String folder, String toldFrom) throws Mailstore.Failure {
+    boolean read(Mailstore store, String folder) throws Mailstore.Failure {
         if (gone) {
             return false;
         }
@@ -55,9 +53,6 @@ final class FolderView {
         boolean whole = stale() || !store.provider().equals(provider);
         metrics.folderRead(whole ? "whole" : "changes");
         String from = whole ? ChangeCursor.NO_CHANGE : changes.from();
-        if (!whole && toldFrom != null && toldFrom.compareTo(from) < 0) {
-            from = toldFrom;
-        }
         Mailstore.Snapshot read = whole ? store.snapshot(folder, folderUuid) : store.changesSince(folder, folderUuid, from);
         if (!read.folderFound()) {
             gone = found || folderUuid != null;
@@ -106,14 +101,6 @@ final class FolderView {
         }
         changes.read(began, from, read.newestChange());
         return changed;
-    }
-
-    /**
-     * The entryCSN from which a {@link FolderWatch} must tell of changes, so that none is missed
-     * between the last read and the watch: back the cursor's margin, as a read that reaches back.
-     */
-    String watchFrom() {
-        return changes.marginStart();
     }
 
     /** Entries held, what the view costs in memory. */

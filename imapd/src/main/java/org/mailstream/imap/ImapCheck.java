@@ -7,16 +7,12 @@ import static org.mailstream.config.CommandDeclaration.EX_USAGE;
 
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPConnectionOptions;
-import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPException;
-import com.unboundid.ldap.sdk.LDAPSearchException;
 import com.unboundid.ldap.sdk.LDAPURL;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.SearchRequest;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
-import com.unboundid.ldap.sdk.controls.ContentSyncRequestControl;
-import com.unboundid.ldap.sdk.controls.ContentSyncRequestMode;
 import com.unboundid.ldap.sdk.schema.ObjectClassDefinition;
 import com.unboundid.ldap.sdk.schema.Schema;
 import com.unboundid.util.ssl.TrustAllTrustManager;
@@ -66,8 +62,7 @@ final class ImapCheck {
             mailStoreState: a back end set up before the read path lacks the last) and the
             attribute types mailStoreGivenUid and mailStoreGivenFlag among what mailStoreState
             may hold (one set up before UIDs were given many at a time lacks them, one set up
-            before their flags stayed in the entry that gave them the second), and whether it
-            tells sessions in IDLE of changes (a warning when it has no syncprov); when
+            before their flags stayed in the entry that gave them the second); when
             ldap.lookup.bind.dn is set, that the lookup identity binds and finds no message and
             no password below
             ldap.base.dn (it should read uid and mail only; on a back end with no mail yet, no
@@ -105,7 +100,6 @@ final class ImapCheck {
                     + String.join(", ", STATE_TYPES),
                     provider + ": its schema lacks " + String.join(", ", missing) + ": load the release's mailstore.cnconfig.ldif"
                             + " (see docs/imapd.md, on upgrading a back end)");
-            checkChangesTold(config, connection, provider, report);
             if (!config.lookupDn().isEmpty()) {
                 checkLookupIdentity(config, connection, provider, report);
             }
@@ -128,30 +122,6 @@ final class ImapCheck {
             }
         }
         return missing;
-    }
-
-    /**
-     * Whether the provider tells sessions in IDLE of changes: a content synchronization search
-     * (RFC 4533) of the people base as no user, reading nothing, which a directory without syncprov
-     * refuses as an extension it does not have; any other answer (the access rules hide the entry
-     * from no user) comes from syncprov.
-     */
-    private static void checkChangesTold(ImapConfig config, LDAPConnection connection, LDAPURL provider, CheckReport report) {
-        SearchRequest probe = new SearchRequest(config.people().toString(), SearchScope.BASE, Filter.createPresenceFilter("objectClass"),
-                "1.1");
-        probe.addControl(new ContentSyncRequestControl(true, ContentSyncRequestMode.REFRESH_ONLY, null, false));
-        ResultCode answer;
-        try {
-            answer = connection.search(probe).getResultCode();
-        } catch (LDAPSearchException e) {
-            answer = e.getResultCode();
-        }
-        if (answer == ResultCode.UNAVAILABLE_CRITICAL_EXTENSION) {
-            report.warn(provider + ": does not tell of changes (no syncprov): sessions in IDLE read their folders every "
-                    + "imap.idle.poll.ms; load it with the release's mailstore.syncprov.ldif (docs/ldap.md)");
-        } else {
-            report.ok(provider + ": tells sessions in IDLE of changes (syncprov)");
-        }
     }
 
     /**

@@ -96,13 +96,11 @@ final class ImapConfig extends DeclaredConfig {
                     + "or resync of it, by any session of its owner, reads only what changed; the least recently left go "
                     + "first. About 200 octets of heap each; 0: every look reads the whole folder.")
             .define(IDLE_POLL_MS, Type.INT, 2_000, Range.between(250, 60_000), Importance.LOW,
-                    "The least time between two reads of its folder's changes by a session in IDLE, which the directory "
-                    + "prompts by telling of each change (syncprov: mailstore.syncprov.ldif): a new mail reaches "
-                    + "an idling client at once when the last read is this long past, else this long after it, so that mail "
-                    + "flowing in is read a batch at a time. Each read is a search, and each that finds new mail one synced "
-                    + "write (its UIDs): a shorter interval costs slapd more of the time it has for storing mail. A back end "
-                    + "without syncprov tells nothing, and the session reads every interval. A change another session of the "
-                    + "user makes through the same imapd is read at once.")
+                    "How often a session in IDLE reads what changed in its folder, to tell its client of new mail, flags "
+                    + "and expunges: new mail reaches an idling client within about this (a change another session of the "
+                    + "user makes through the same imapd at once: it wakes the idling session). Each read is a search of the "
+                    + "directory, and each that finds new mail one synced write (its UIDs): with many users idling while "
+                    + "mail flows in, a shorter interval costs slapd more of the time it has for storing mail.")
             .define(TLS_CERTIFICATE_FILE, Type.STRING, "", Importance.HIGH,
                     "PEM file of the server's certificate and its chain. With " + TLS_KEY_FILE + ", STARTTLS is offered "
                     + "on every TCP listener and log in is offered to any allowed client once TLS is on; empty: no TLS, and "

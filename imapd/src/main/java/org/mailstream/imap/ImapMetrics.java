@@ -7,7 +7,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 /**
  * What imapd counts, exported on /metrics when metrics.listen is set and summed up in its log
  * every minute: logins by result, commands by name and result, octets of messages sent, folder reads
- * whole and of changes, the entries of folder views kept, sessions in IDLE and their reads by cause. The
+ * whole and of changes, the entries of folder views kept, sessions in IDLE (each reads its folder's changes every imap.idle.poll.ms). The
  * connections are the server core's ({@link org.mailstream.server.ServerMetrics}).
  */
 final class ImapMetrics {
@@ -27,11 +27,7 @@ final class ImapMetrics {
     private final Gauge viewEntries = Gauge.builder().name("mailstream_imap_folder_view_entries")
             .help("Entries of the folder views kept between sessions (imap.folder.cache.entries at most)").register(registry);
     private final Gauge idling = Gauge.builder().name("mailstream_imap_idle_sessions")
-            .help("Sessions in IDLE now").register(registry);
-    private final Counter idleLooks = Counter.builder().name("mailstream_imap_idle_looks")
-            .help("Reads of their folders' changes by sessions in IDLE, by cause: told (the directory told of a change), asked "
-                    + "(another session of the user changed the mailbox), interval (every imap.idle.poll.ms where the directory "
-                    + "cannot tell of changes, else every 5 minutes)").labelNames("cause").register(registry);
+            .help("Sessions in IDLE now, each reading its folder's changes from the directory every imap.idle.poll.ms").register(registry);
 
     PrometheusRegistry registry() {
         return registry;
@@ -59,10 +55,6 @@ final class ImapMetrics {
 
     void idleStarted() {
         idling.inc();
-    }
-
-    void idleLook(String cause) {
-        idleLooks.labelValues(cause).inc();
     }
 
     void idleEnded() {

@@ -4,7 +4,6 @@ import com.unboundid.ldap.sdk.ModificationType;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -23,7 +22,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
@@ -51,8 +49,8 @@ final class ImapSession implements Protocol.Session {
         /** Sessions logged in, by user (the name lower-cased, as the directory compares it). */
         private final Map<String, Integer> sessionsByUser = new HashMap<>();
         private final FolderViews views;
-        /** Sessions in IDLE, by their owner's normalized DN: each asked to look when another session of the owner changes the mailbox. */
-        private final Map<String, Set<Runnable>> idling = new HashMap<>();
+        /** Sessions in IDLE, by their owner's normalized DN: woken to look when another session of the owner changes the mailbox. */
+        private final Map<String, Set<Connection>> idling = new HashMap<>();
 
         Context(ImapConfig config, ImapMetrics metrics, SSLContext tls) {
             this.config = config;
@@ -75,21 +73,21 @@ final class ImapSession implements Protocol.Session {
             sessionsByUser.computeIfPresent(user, (name, sessions) -> sessions > 1 ? sessions - 1 : null);
         }
 
-        private synchronized void startIdling(String owner, Runnable lookNow) {
-            idling.computeIfAbsent(owner, dn -> new HashSet<>()).add(lookNow);
+        private synchronized void startIdling(String owner, Connection connection) {
+            idling.computeIfAbsent(owner, dn -> new HashSet<>()).add(connection);
         }
 
-        private synchronized void stopIdling(String owner, Runnable lookNow) {
-            idling.computeIfPresent(owner, (dn, sessions) -> sessions.remove(lookNow) && sessions.isEmpty() ? null : sessions);
+        private synchronized void stopIdling(String owner, Connection connection) {
+            idling.computeIfPresent(owner, (dn, sessions) -> sessions.remove(connection) && sessions.isEmpty() ? null : sessions);
         }
 
         /**
-         * Asks {@code owner}'s idling sessions to look at once: without a directory that tells of
-         * changes they would see a change another session of the owner made only at their next
-         * look, and with one no sooner than imap.idle.poll.ms after their last.
+         * Wakes {@code owner}'s idling sessions, which otherwise would see a change another session
+         * of the owner made only at their next look; changes delivered by the worker, or made
+         * through another imapd, still wait for that look.
          */
         private synchronized void changed(String owner) {
-            idling.getOrDefault(owner, Set.of()).forEach(Runnable::run);
+            idling.getOrDefault(owner, Set.of()).forEach(Connection::wake);
         }
 
         @Override
@@ -148,9 +146,6 @@ final class ImapSession implements Protocol.Session {
     /** Whether no one can listen: a loopback or unix-socket client, whose password may go in the clear. */
     private final boolean privateLine;
     private volatile long commandStartedNanos = -1;
-    /** Whether another session of the user changed the mailbox while this one idles: it looks at once. */
-    private final AtomicBoolean askedToLook = new AtomicBoolean();
-    private final Runnable lookNow;
     private int errors;
     private Mailstore store;
     /** Who is logged in, as counted for the per-user limit; null before log in and after log out. */
@@ -163,10 +158,6 @@ final class ImapSession implements Protocol.Session {
         this.out = connection.out();
         readFromTheStart();
         this.privateLine = connection.address() == null || connection.address().isLoopbackAddress();
-        this.lookNow = () -> {
-            askedToLook.set(true);
-            connection.wake();
-        };
     }
 
     /** Reads the client's input from here on, nothing kept of what came before (RFC 3501 6.2.1: nothing after STARTTLS). */
@@ -1200,40 +1191,29 @@ final class ImapSession implements Protocol.Session {
 
     /**
      * IDLE (RFC 2177): tells the client of new mail, expunges and flag changes, read from the
-     * directory when it tells of a change to the folder ({@link FolderWatch}) and at once after
-     * another session of the user in this imapd changed the mailbox, until the client says DONE;
-     * no longer than the idle timeout (a client renews its IDLE every 29 minutes). Where the
-     * directory cannot tell of changes, the session looks every imap.idle.poll.ms.
+     * directory every imap.idle.poll.ms and at once after another session of the user in this
+     * imapd changed the mailbox, until it says DONE; no longer than the idle timeout (a client
+     * renews its IDLE every 29 minutes).
      */
     private String idle(String tag) throws IOException, Mailstore.Failure, Logout {
         // Waiting is what IDLE is for: no command is in progress, for the transaction timeout and a stop.
         commandStartedNanos = -1;
         // Among the idlers before the client hears it idles: a change the user makes once it knows must wake this session.
         String owner = store.ownerDn();
-        askedToLook.set(false);
-        context.startIdling(owner, lookNow);
+        context.startIdling(owner, connection);
         context.metrics.idleStarted();
-        try (FolderWatch watch = store.watch(selected.name, selected.view.watchFrom(), connection::wake)) {
+        try {
             line("+ idling");
-            long poll = context.config.idlePoll().toNanos();
             long deadline = System.nanoTime() + context.config.server().idleTimeout().toNanos();
-            // As if the last look were an interval ago: the first change told of is read at once.
-            long lookedAt = System.nanoTime() - poll;
-            while (in.available() == 0
-                    && !connection.awaitInput(Duration.ofNanos(Math.min(nextLook(watch, lookedAt, poll), deadline) - System.nanoTime()))) {
-                long now = System.nanoTime();
-                if (now > deadline) {
+            while (in.available() == 0 && !connection.awaitInput(context.config.idlePoll())) {
+                if (System.nanoTime() > deadline) {
                     line("* BYE Autologout; idle for too long");
                     throw new Logout();
                 }
-                if (now - nextLook(watch, lookedAt, poll) >= 0) {
-                    context.metrics.idleLook(askedToLook.getAndSet(false) ? "asked" : watch.changed() ? "told" : "interval");
-                    lookedAt = now;
-                    sendAll(selected.sync(store, watch.takeEarliest()));
-                }
+                sendAll(selected.sync(store));
             }
         } finally {
-            context.stopIdling(owner, lookNow);
+            context.stopIdling(owner, connection);
             context.metrics.idleEnded();
         }
         try {
@@ -1244,21 +1224,6 @@ final class ImapSession implements Protocol.Session {
             return bad(tag, e.getMessage());
         }
         return ok(tag, "IDLE terminated");
-    }
-
-    /**
-     * When an idling session that last looked at {@code lookedAt} looks next: at once when another
-     * session of the user asked; while the directory tells of changes, once it has told of one but
-     * no sooner than {@code poll} after the last look (mail streaming in is read a batch at a time,
-     * each given its UIDs in one write, as by looks at that interval), and otherwise every
-     * {@link FolderView#WHOLE_READ_INTERVAL}, for what no change tells of (an entry deleted outside
-     * IMAP, which a whole read finds); where the directory cannot tell, every {@code poll}.
-     */
-    private long nextLook(FolderWatch watch, long lookedAt, long poll) {
-        if (askedToLook.get()) {
-            return lookedAt;
-        }
-        return lookedAt + (!watch.watching() || watch.changed() ? poll : FolderView.WHOLE_READ_INTERVAL.toNanos());
     }
 
     /** A line the client sends in the course of a command (AUTHENTICATE's response, IDLE's DONE); the session ends with the input. */

@@ -27,8 +27,6 @@ import com.unboundid.ldap.sdk.SearchResultReference;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.controls.AssertionRequestControl;
-import com.unboundid.ldap.sdk.controls.ContentSyncRequestControl;
-import com.unboundid.ldap.sdk.controls.ContentSyncRequestMode;
 import com.unboundid.ldap.sdk.controls.PermissiveModifyRequestControl;
 import com.unboundid.ldap.sdk.controls.PostReadRequestControl;
 import com.unboundid.ldap.sdk.controls.PostReadResponseControl;
@@ -329,28 +327,6 @@ final class Mailstore implements AutoCloseable {
      */
     Snapshot changesSince(String name, String uuid, String entryCsn) throws Failure {
         return read(name, uuid, Filter.createANDFilter(STATES_AND_MESSAGES, Filter.createGreaterOrEqualFilter("entryCSN", entryCsn)));
-    }
-
-    /**
-     * Asks the directory to tell of each change to folder {@code name}'s state and message entries
-     * from the change {@code fromCsn} on (see {@link FolderWatch}), by calling {@code told}. A watch
-     * that cannot be sent has ended already: the session looks at its interval instead.
-     */
-    FolderWatch watch(String name, String fromCsn, Runnable told) {
-        FolderWatch watch = new FolderWatch(told);
-        SearchRequest request = new SearchRequest(watch, folderDn(name).toString(), SearchScope.ONE, DereferencePolicy.NEVER, 0, 0,
-                false, Filter.createANDFilter(STATES_AND_MESSAGES, Filter.createGreaterOrEqualFilter("entryCSN", fromCsn)), "entryCSN");
-        // Critical: a directory that cannot tell of changes must say so, not answer as a plain search that ends at once.
-        request.addControl(new ContentSyncRequestControl(true, ContentSyncRequestMode.REFRESH_AND_PERSIST, null, false));
-        request.setSizeLimit(Integer.MAX_VALUE);
-        // It lasts as long as the IDLE: no answer is late.
-        request.setResponseTimeoutMillis(0);
-        try {
-            watch.sent(connection, connection.asyncSearch(request));
-        } catch (LDAPException e) {
-            watch.close();
-        }
-        return watch;
     }
 
     /**

@@ -113,12 +113,7 @@ final class SelectedFolder {
      * them yet drops (RFC 3501 7.4.1: none during FETCH, STORE or SEARCH).
      */
     List<String> sync(Mailstore store) throws Mailstore.Failure {
-        return sync(store, null);
-    }
-
-    /** {@link #sync}, reaching back to {@code toldFrom}, a change the directory told of (see {@link FolderView#read}). */
-    List<String> sync(Mailstore store, String toldFrom) throws Mailstore.Failure {
-        if (!view.read(store, name, toldFrom) && settled) {
+        if (!view.read(store, name) && settled) {
             return List.of();
         }
         settled = false;

@@ -30,22 +30,7 @@ class ImapdCheckIT {
             assertEquals(0, check.exitCode(), check.toString());
             assertTrue(check.stdout().contains("ok    " + slapd.url() + ": its schema defines mailStoreFolder, mailStoreMessage, mailStoreState, mailStoreGivenUid, mailStoreGivenFlag"),
                     check.toString());
-            assertTrue(check.stdout().contains("ok    " + slapd.url() + ": tells sessions in IDLE of changes (syncprov)"), check.toString());
             assertTrue(check.stdout().contains("ok    TLS: the certificate and key belong together (CN=localhost)"), check.toString());
-        }
-    }
-
-    @Test
-    void aProviderThatCannotTellOfChangesIsAWarningUntilTheShippedLdifLoadsSyncprov() {
-        try (Slapd stock = Slapd.startFromDebianPackageConfiguration()) {
-            Command.Result before = check(stock.url(), Map.of());
-            assertEquals(0, before.exitCode(), before.toString());
-            assertTrue(before.stdout().contains("warn  " + stock.url() + ": does not tell of changes (no syncprov): sessions in IDLE"
-                    + " read their folders every imap.idle.poll.ms"), before.toString());
-            stock.applyShipped("mailstore.syncprov.ldif");
-            Command.Result after = check(stock.url(), Map.of());
-            assertEquals(0, after.exitCode(), after.toString());
-            assertTrue(after.stdout().contains("ok    " + stock.url() + ": tells sessions in IDLE of changes (syncprov)"), after.toString());
         }
     }
 
