@@ -254,13 +254,14 @@ public final class KafkaCluster implements AutoCloseable {
 
     /**
      * SIGTERM to every node at once, then SIGKILL to any still running after 10 s: a node left
-     * without a controller quorum would otherwise wait long for a controlled shutdown.
+     * without a controller quorum would otherwise wait long for a controlled shutdown, so such a
+     * kill is expected and, unlike {@link ManagedProcess#stop}'s, not reported.
      */
     @Override
     public void close() {
         List<ManagedProcess> running = java.util.Arrays.stream(processes).filter(p -> p != null && p.isAlive()).toList();
         running.forEach(ManagedProcess::requestStop);
-        running.forEach(p -> p.stop(Duration.ofSeconds(10)));
+        running.stream().filter(p -> !p.awaitExit(Duration.ofSeconds(10))).forEach(ManagedProcess::kill);
         Chores.deleteRecursively(directory);
     }
 
