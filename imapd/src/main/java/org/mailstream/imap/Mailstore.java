@@ -929,7 +929,7 @@ final class Mailstore implements AutoCloseable {
         Entry folder = new Entry(folderDn(name));
         folder.addAttribute("objectClass", "mailStoreFolder");
         folder.addAttribute("cn", name);
-        return addUnlessPresent("making a folder", folder);
+        return addUnlessPresent("making a folder", folder, refused -> refused.getResultCode() == ResultCode.ENTRY_ALREADY_EXISTS);
     }
 
     /** Deletes {@code folder} with every message and state in it; returns once its name may be given again (see {@link #freeName}). */
@@ -939,7 +939,8 @@ final class Mailstore implements AutoCloseable {
         }
         // The folder's subscription written as it is: a write, to learn the directory's time (see freeName).
         LDAPResult touched = writeSubscription("deleting a folder", folder.name(), folder.subscribed());
-        run("deleting a folder", () -> connection.delete(folderDn(folder.name()).toString()));
+        run("deleting a folder", () -> connection.delete(folderDn(folder.name()).toString()),
+                refused -> refused.getResultCode() == ResultCode.NO_SUCH_OBJECT);
         freeName(folder, stamped(touched));
     }
 
@@ -960,8 +961,10 @@ final class Mailstore implements AutoCloseable {
 
     private void renameOne(Folder folder, String to) throws Failure {
         LDAPResult renamed = run("renaming a folder", () -> connection.modifyDN(new ModifyDNRequest(folderDn(folder.name()).toString(),
-                new RDN("cn", to).toString(), true, null, new Control[] {STAMP})));
-        freeName(folder, stamped(renamed));
+                new RDN("cn", to).toString(), true, null, new Control[] {STAMP})),
+                refused -> refused.getResultCode() == ResultCode.NO_SUCH_OBJECT
+                        && folder(to).map(Folder::uuid).filter(folder.uuid()::equals).isPresent());
+        freeName(folder, renamed == null ? Instant.now() : stamped(renamed));
     }
 
     /**
@@ -1103,8 +1106,14 @@ final class Mailstore implements AutoCloseable {
     }
 
     private boolean addUnlessPresent(String doing, Entry entry) throws Failure {
+        // An entry found present when the add is tried again may be another session's (a UID it gave): not this add's.
+        return addUnlessPresent(doing, entry, refused -> false);
+    }
+
+    /** Adds {@code entry}; false when it is present, unless {@code madeBefore} says this add made it (see {@link #run}). */
+    private boolean addUnlessPresent(String doing, Entry entry, MadeBefore madeBefore) throws Failure {
         try {
-            run(doing, () -> connection.add(entry));
+            run(doing, () -> connection.add(entry), madeBefore);
             return true;
         } catch (Failure e) {
             if (e.getCause() instanceof LDAPException ldap && ldap.getResultCode() == ResultCode.ENTRY_ALREADY_EXISTS) {
@@ -1151,6 +1160,22 @@ final class Mailstore implements AutoCloseable {
 
     /** Runs {@code operation}; once more on a fresh connection when the connection was lost under it. */
     private <T> T run(String doing, Operation<T> operation) throws Failure {
+        return run(doing, operation, refused -> false);
+    }
+
+    /** What a write tried again answers when the try whose answer was lost with the connection made the change. */
+    private interface MadeBefore {
+        boolean says(LDAPException refused) throws Failure;
+    }
+
+    /**
+     * Runs the write {@code operation} as {@link #run(String, Operation)} does; when the connection
+     * was lost under it, its answer may have been lost with a change made, and the directory then
+     * refuses the write tried again as {@code madeBefore} says: the change is made, and null is
+     * returned (a folder made twice would say ALREADYEXISTS, one renamed or deleted twice
+     * NONEXISTENT, to the user whose command did it).
+     */
+    private <T> T run(String doing, Operation<T> operation, MadeBefore madeBefore) throws Failure {
         try {
             return operation.run();
         } catch (LDAPException e) {
@@ -1163,7 +1188,13 @@ final class Mailstore implements AutoCloseable {
             connect();
             return operation.run();
         } catch (LDAPException e) {
-            throw ResultCode.isConnectionUsable(e.getResultCode()) ? refused(doing, e) : unavailable(doing, e);
+            if (!ResultCode.isConnectionUsable(e.getResultCode())) {
+                throw unavailable(doing, e);
+            }
+            if (madeBefore.says(e)) {
+                return null;
+            }
+            throw refused(doing, e);
         }
     }
 

@@ -1315,6 +1315,31 @@ class ImapdIT {
         assertEquals(List.of("1 (UID 3 FLAGS ())"), JSON.convertValue(flags.get("INBOX"), List.class), flags.toString());
     }
 
+    @Test
+    @Order(42)
+    void aCreateARenameAndADeleteWhoseAnswersAreLostWithTheConnectionAreDoneAndSaidToBeDone() throws Exception {
+        // Each is a write tried once more on a fresh connection when the connection is lost under it. The relay
+        // loses the directory's answer to the write, which the directory has made: tried again, it finds it made.
+        slapd.addMailbox("xavier");
+        try (CuttableRelay relay = CuttableRelay.to(slapd.port())) {
+            ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(),
+                    "ldap.urls", "ldap://127.0.0.1:" + relay.port(), "ldap.base.dn", Slapd.PEOPLE));
+            try (Mailstore store = Mailstore.login(config, "xavier", "xavier-secret").orElseThrow()) {
+                relay.loseReplyAfter(0);
+                assertTrue(store.createFolder("Lost"), "made by this CREATE, whose answer was lost: not ALREADYEXISTS");
+                Mailstore.Folder lost = store.folder("Lost").orElseThrow();
+                relay.loseReplyAfter(0);
+                store.renameFolder(lost, "Found", Map.of());
+                assertEquals(lost.uuid(), store.folder("Found").orElseThrow().uuid(), "the same folder, renamed");
+                // The search for its mail and the write of its subscription are answered; the delete's answer is lost.
+                relay.loseReplyAfter(2);
+                store.deleteFolder(store.folder("Found").orElseThrow());
+                assertEquals(List.of(), store.folders().stream().map(Mailstore.Folder::name).toList(), "nothing left, no INBOX yet");
+                assertEquals(4, relay.connectionsMade(), "the session's connection, and one more after each answer lost");
+            }
+        }
+    }
+
     /**
      * Expunges UID 2 of two \Deleted mails of a new mailbox of {@code user}'s, on the store a
      * session uses, connected through a relay that {@code cut} tells to cut after the first write's answer.

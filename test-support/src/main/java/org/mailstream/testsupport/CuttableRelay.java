@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A TCP relay on a loopback port to one server, which a test cuts at a moment it chooses: after
  * the server's next reply has been passed on, every connection through the relay is closed, and
- * new ones are either relayed or closed as soon as they are made. So a connection is lost
- * between two requests of a client for real, where stopping the server could not be timed.
+ * new ones are either relayed or closed as soon as they are made; or instead of passing a reply
+ * on. So a connection is lost between two requests of a client, or with the answer to one, for
+ * real, where stopping the server could not be timed.
  */
 public final class CuttableRelay implements AutoCloseable {
 
@@ -27,6 +28,8 @@ public final class CuttableRelay implements AutoCloseable {
     private final AtomicInteger connectionsMade = new AtomicInteger();
     /** What happens once the server's next reply has been passed on; null for nothing. */
     private final AtomicReference<Cut> afterNextReply = new AtomicReference<>();
+    /** How many more replies pass before the one that is lost; negative when none is to be lost. */
+    private final AtomicInteger repliesBeforeLoss = new AtomicInteger(-1);
     private volatile boolean refusing;
 
     private enum Cut {
@@ -73,6 +76,15 @@ public final class CuttableRelay implements AutoCloseable {
         afterNextReply.set(Cut.DOWN);
     }
 
+    /**
+     * Passes on the server's next {@code passing} replies, then loses the one after: every
+     * connection is closed instead of passing it on, so the server has done what was asked and
+     * its client never hears; new connections are relayed.
+     */
+    public void loseReplyAfter(int passing) {
+        repliesBeforeLoss.set(passing);
+    }
+
     @Override
     public void close() {
         closeQuietly(listener);
@@ -111,6 +123,11 @@ public final class CuttableRelay implements AutoCloseable {
             byte[] buffer = new byte[64 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int read; (read = in.read(buffer)) >= 0; ) {
+                    if (replies && repliesBeforeLoss.get() >= 0 && repliesBeforeLoss.getAndDecrement() == 0) {
+                        servers.forEach(CuttableRelay::closeQuietly);
+                        clients.forEach(CuttableRelay::closeQuietly);
+                        return;
+                    }
                     Cut cut = replies ? afterNextReply.getAndSet(null) : null;
                     if (cut != null) {
                         refusing = cut == Cut.DOWN;
