@@ -626,13 +626,14 @@ final class ImapSession implements Protocol.Session {
         return ok(tag, command + " completed");
     }
 
-    private static final String FOLDER_NAME_RULE = "a folder name has no empty level (a leading, trailing or doubled /) and writes"
-            + " what is not printable US-ASCII in modified UTF-7 (RFC 3501 5.1.3)";
+    private static final String FOLDER_NAME_RULE = "a folder name has no empty level (a leading, trailing or doubled /), writes"
+            + " what is not printable US-ASCII in modified UTF-7 (RFC 3501 5.1.3), and has at most " + Mailstore.MAX_FOLDER_NAME_OCTETS
+            + " characters, each of , + \" \\ < > ; = # counting three";
 
-    /** Whether a folder may be made under {@code name}: one a client could list, show and select again as it is. */
+    /** Whether a folder may be made under {@code name}: one a client could list, show and select again as it is, and the directory store. */
     private static boolean fitFolderName(String name) {
         return !name.isEmpty() && !name.startsWith("/") && !name.endsWith("/") && !name.contains("//")
-                && MODIFIED_UTF7.matcher(name).matches();
+                && MODIFIED_UTF7.matcher(name).matches() && Mailstore.folderNameFits(name);
     }
 
     /** A LIST pattern as a regular expression: * matches anything, % anything but the hierarchy delimiter. */
@@ -945,6 +946,9 @@ final class ImapSession implements Protocol.Session {
             }
         }
         for (String name : below.values()) {
+            if (!fitFolderName(name)) {
+                return respond(tag, "NO [CANNOT] the new name of a folder below it breaks the rule: " + FOLDER_NAME_RULE);
+            }
             if (taken.contains(name.toLowerCase(Locale.ROOT))) {
                 return respond(tag, "NO [ALREADYEXISTS] the new name of a folder below it is taken");
             }

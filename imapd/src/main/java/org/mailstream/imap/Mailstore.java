@@ -924,6 +924,22 @@ final class Mailstore implements AutoCloseable {
         }
     }
 
+    /**
+     * The longest folder name, in octets of the name slapd gives its entry once normalized, where
+     * each character an RDN escapes takes three (\XX): slapd's mdb keeps an entry's name twice, as
+     * written and normalized, in a record of at most 511 octets, and refuses a longer one as an
+     * "other" error (a name of 246 letters is the last it took here, one of 119 commas too long).
+     */
+    static final int MAX_FOLDER_NAME_OCTETS = 237;
+
+    /** The characters an RDN escapes: each takes three octets of a folder name's {@link #MAX_FOLDER_NAME_OCTETS}. */
+    private static final String ESCAPED_IN_RDN = ",+\"\\<>;=#";
+
+    /** Whether the directory can name a folder's entry after {@code name}, a name in modified UTF-7 (printable US-ASCII). */
+    static boolean folderNameFits(String name) {
+        return name.chars().map(c -> ESCAPED_IN_RDN.indexOf(c) >= 0 ? 3 : 1).sum() <= MAX_FOLDER_NAME_OCTETS;
+    }
+
     /** Makes folder {@code name}; false when it exists. */
     boolean createFolder(String name) throws Failure {
         Entry folder = new Entry(folderDn(name));

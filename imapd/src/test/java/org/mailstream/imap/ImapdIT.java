@@ -1340,6 +1340,39 @@ class ImapdIT {
         }
     }
 
+    @Test
+    @Order(43)
+    void aFolderNameLongerThanTheDirectoryCanNameIsRefusedAsSuchAndTheLongestItCanIsAFolderLikeAnyOther() {
+        // slapd refuses an entry whose name, as written and normalized, outgrows mdb's 511-octet record: it said
+        // "other", which read as the directory out of reach (NO [UNAVAILABLE]); the name is now refused first.
+        JsonNode answers = python("""
+                box = login('bob', 'bob-secret')
+                answers = {}
+                for label, name in [('237 letters', 'L' * 237), ('238 letters', 'L' * 238), ('250 letters', 'L' * 250),
+                                    ('79 commas', ',' * 79), ('80 commas', ',' * 80)]:
+                    answers[label] = answered(*box._simple_command('CREATE', '"%s"' % name))
+                answers['select 237'] = box.select('L' * 237)[0]
+                box.create('Short')
+                box.create('Short/' + 'M' * 230)
+                answers['rename'] = answered(*box.rename('Short', 'Longer12'))
+                listed = [d.decode() for d in box.list('""', '*')[1]]
+                answers['kept'] = any(('Short/' + 'M' * 230) in line for line in listed)
+                answers['moved'] = any('Longer12' in line for line in listed)
+                print(json.dumps(answers))
+                """);
+        assertEquals("OK", answers.get("237 letters").get(0).asText(), answers.toString());
+        assertEquals("OK", answers.get("79 commas").get(0).asText(), answers.toString());
+        assertEquals("OK", answers.get("select 237").asText(), answers.toString());
+        for (String tooLong : List.of("238 letters", "250 letters", "80 commas")) {
+            assertRefused("CANNOT", answers.get(tooLong), answers);
+            assertTrue(answers.get(tooLong).get(1).asText().contains("at most 237 characters"), answers.toString());
+        }
+        assertRefused("CANNOT", answers.get("rename"), answers);
+        assertTrue(answers.get("rename").get(1).asText().contains("a folder below"), answers.toString());
+        assertTrue(answers.get("kept").asBoolean() && !answers.get("moved").asBoolean(),
+                "the folder below would be named with 239 letters: nothing renamed: " + answers);
+    }
+
     /**
      * Expunges UID 2 of two \Deleted mails of a new mailbox of {@code user}'s, on the store a
      * session uses, connected through a relay that {@code cut} tells to cut after the first write's answer.
