@@ -164,7 +164,8 @@ record FetchItem(String name, String section, List<Integer> partNumbers, Part pa
             // A field runs to the CRLF not followed by a space or tab (folding).
             while (end < textStart) {
                 int lineEnd = indexOfCrlf(served, end, textStart);
-                end = lineEnd + 2;
+                // A header cut off one octet into its last line (a lone CR at its end) has less than a line end left.
+                end = Math.min(textStart, lineEnd + 2);
                 if (end >= textStart || (served[end] != ' ' && served[end] != '\t')) {
                     break;
                 }
@@ -186,7 +187,12 @@ record FetchItem(String name, String section, List<Integer> partNumbers, Part pa
             start = end;
         }
         boolean endsWithLineEnd = textStart >= 2 && served[textStart - 2] == '\r' && served[textStart - 1] == '\n';
-        if (message.headerEnded() || (lastSent && endsWithLineEnd)) {
+        // The empty line cut off after its CR, at the very end: the header ended, to Dovecot as here, which sends the
+        // fields named and then an empty line, or the fields not named and then that CR as it is.
+        boolean emptyLineCut = textStart >= 3 && served[textStart - 3] == '\r' && served[textStart - 2] == '\n' && served[textStart - 1] == '\r';
+        if (emptyLineCut && !named) {
+            out.write('\r');
+        } else if (message.headerEnded() || emptyLineCut || (lastSent && endsWithLineEnd)) {
             out.write('\r');
             out.write('\n');
         }

@@ -86,6 +86,8 @@ public final class MailCorpus {
         corpus.put("lf-line-ends", ascii("From: alice@example.org\nSubject: LF only\nContent-Type: multipart/mixed; boundary=lf\n\n"
                 + "--lf\nContent-Type: text/plain\n\none\ntwo\n--lf--\n"));
         corpus.put("no-final-newline", ascii("From: alice@example.org\r\nSubject: cut short\r\n\r\nno newline at the end"));
+        // A header cut off after the first octet of the line that would end it: an APPEND whose literal was one short.
+        corpus.put("header-ending-in-a-lone-cr", ascii("From: alice@example.org\r\nSubject: lone CR\r\n\r"));
         corpus.put("no-content-type-params", ascii("From: alice@example.org\r\nSubject: odd type\r\nContent-Type: text\r\n"
                 + "Content-Transfer-Encoding: BASE64 (comment)\r\n\r\naGk=\r\n"));
         corpus.put("message-at-top", ascii("From: alice@example.org\r\nSubject: forwarded whole\r\nMIME-Version: 1.0\r\n"
