@@ -24,7 +24,8 @@ record FetchItem(String name, String section, List<Integer> partNumbers, Part pa
 
     private static final Set<String> PLAIN = Set.of("UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY");
     private static final Pattern PART_NUMBER = Pattern.compile("[1-9]\\d{0,5}");
-    private static final Pattern HEADER_FIELDS = Pattern.compile("HEADER\\.FIELDS(\\.NOT)? \\(.*");
+    /** HEADER.FIELDS or HEADER.FIELDS.NOT and a list of at least one name (RFC 3501's header-list). */
+    private static final Pattern HEADER_FIELDS = Pattern.compile("HEADER\\.FIELDS(\\.NOT)? \\( *[^ )].*");
     private static final Pattern SPACES = Pattern.compile(" +");
     private static final Pattern PARTIAL_NUMBER = Pattern.compile("\\d{1,10}");
 

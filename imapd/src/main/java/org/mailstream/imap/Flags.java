@@ -42,7 +42,7 @@ final class Flags {
             return system;
         }
         if (!KEYWORD.matcher(flag).matches()) {
-            throw new Arguments.Bad("not a keyword: " + flag);
+            throw new Arguments.Bad("not a keyword (an atom of at most 100 characters): " + flag);
         }
         return flag;
     }

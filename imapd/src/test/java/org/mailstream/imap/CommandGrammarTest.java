@@ -104,6 +104,15 @@ class CommandGrammarTest {
         Arguments.Bad refused = assertThrows(Arguments.Bad.class, () -> FetchItem.parseAll("(UID BODY[FOOTER])"));
         assertTrue(refused.getMessage().contains("FOOTER"), refused.getMessage());
         assertThrows(Arguments.Bad.class, () -> FetchItem.parseAll("BODY[MIME]"), "MIME needs a part number");
+        assertThrows(Arguments.Bad.class, () -> FetchItem.parseAll("BODY[HEADER.FIELDS ()]"), "a header list names one field at least");
+        assertThrows(Arguments.Bad.class, () -> FetchItem.parseAll("BODY[HEADER.FIELDS.NOT ( )]"), "a header list names one field at least");
+    }
+
+    @Test
+    void aKeywordLongerThanAHundredCharactersIsRefusedSayingSo() throws Exception {
+        assertEquals("K".repeat(100), Flags.parse("K".repeat(100)));
+        Arguments.Bad refused = assertThrows(Arguments.Bad.class, () -> Flags.parse("K".repeat(101)));
+        assertTrue(refused.getMessage().startsWith("not a keyword (an atom of at most 100 characters)"), refused.getMessage());
     }
 
     @Test
