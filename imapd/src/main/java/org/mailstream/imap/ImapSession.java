@@ -46,7 +46,7 @@ final class ImapSession implements Protocol.Session {
         private final ImapMetrics metrics;
         /** The server's TLS context; null when TLS is not configured. */
         private final SSLContext tls;
-        /** Sessions logged in, by user (the name lower-cased, as the directory compares it). */
+        /** Sessions logged in, by user (the uid as the directory compares it: case and the spaces around it aside). */
         private final Map<String, Integer> sessionsByUser = new HashMap<>();
         private final FolderViews views;
         /** Sessions in IDLE, by their owner's normalized DN: woken to look when another session of the owner changes the mailbox. */
@@ -507,8 +507,8 @@ final class ImapSession implements Protocol.Session {
             pause(context.config.loginFailureDelayMs());
             return respond(tag, "NO [AUTHENTICATIONFAILED] authentication failed");
         }
-        // By the owner, however the user named themselves: alice and alice@example.com are one user.
-        String counted = bound.get().user().toLowerCase(Locale.ROOT);
+        // By the owner, however the user named themselves: ALICE, "alice " and alice@example.com are one user.
+        String counted = bound.get().user();
         if (!context.admit(counted)) {
             bound.get().close();
             context.metrics.login("limit");

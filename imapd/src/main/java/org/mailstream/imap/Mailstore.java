@@ -219,11 +219,15 @@ final class Mailstore implements AutoCloseable {
         }
     }
 
+    /**
+     * The owner's uid as the directory compares it, case and the spaces around it aside: one name
+     * however the user typed it (alice, ALICE and "alice " bind as one owner).
+     */
     private static String uidOf(DN owner) {
-        return owner.getRDN().getAttributeValues()[0];
+        return owner.getRDN().toNormalizedString().substring("uid=".length());
     }
 
-    /** The user's name: the uid of the owner entry the session is bound as. */
+    /** The user's name: the uid of the owner entry the session is bound as, as the directory compares it. */
     String user() {
         return uidOf(owner);
     }

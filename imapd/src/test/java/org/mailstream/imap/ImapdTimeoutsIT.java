@@ -54,18 +54,20 @@ class ImapdTimeoutsIT {
             try (ImapdProcess imapd = ImapdProcess.start(slapd, Map.of("imap.max.connections.per.user", "2"))) {
                 String program = """
                         import imaplib
-                        def login():
+                        def login(name):
                             box = imaplib.IMAP4('127.0.0.1', %d)
                             try:
-                                box.login('ALICE', 'alice-secret')
+                                box.login(name, 'alice-secret')
                                 return box, 'OK'
                             except imaplib.IMAP4.error as e:
                                 return box, str(e)
-                        first, a = login()
-                        second, b = login()
-                        third, c = login()
+                        # The directory compares a uid ignoring case and the spaces around it: each of these is alice
+                        # (imaplib quotes the password, not the name).
+                        first, a = login('ALICE')
+                        second, b = login('"alice "')
+                        third, c = login('" alice"')
                         first.logout()
-                        fourth, d = login()
+                        fourth, d = login('alice')
                         print('|'.join([a, b, c, d]))
                         """.formatted(imapd.port());
                 Command.Result run = Command.of(List.of("python3", "-")).run(program.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(60));
