@@ -1,6 +1,8 @@
 package org.mailstream.imap;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -45,6 +47,22 @@ final class Flags {
             throw new Arguments.Bad("not a keyword (an atom of at most 100 characters): " + flag);
         }
         return flag;
+    }
+
+    /**
+     * The flags of a list a client sent, each {@link #parse parsed}, and each once: the directory
+     * compares them ignoring case, and refuses a change that names one value twice.
+     */
+    static List<String> parseAll(List<String> sent) throws Arguments.Bad {
+        Set<String> named = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        List<String> flags = new ArrayList<>();
+        for (String flag : sent) {
+            String parsed = parse(flag);
+            if (named.add(parsed)) {
+                flags.add(parsed);
+            }
+        }
+        return flags;
     }
 
     /** {@code flags} as stored, system flags written canonically, in a stable order. */

@@ -431,10 +431,7 @@ final class ImapSession implements Protocol.Session {
                 arguments.space();
                 String how = arguments.word().toUpperCase(Locale.ROOT);
                 arguments.space();
-                List<String> flags = new ArrayList<>();
-                for (String flag : arguments.wordList()) {
-                    flags.add(Flags.parse(flag));
-                }
+                List<String> flags = Flags.parseAll(arguments.wordList());
                 arguments.end();
                 return store(tag, set, byUid, how, flags);
             }
@@ -965,11 +962,9 @@ final class ImapSession implements Protocol.Session {
         arguments.space();
         String name = canonical(arguments.astring());
         arguments.space();
-        List<String> flags = new ArrayList<>();
+        List<String> flags = List.of();
         if (arguments.peek() == '(') {
-            for (String flag : arguments.wordList()) {
-                flags.add(Flags.parse(flag));
-            }
+            flags = Flags.parseAll(arguments.wordList());
             arguments.space();
         }
         Instant received = Instant.now();

@@ -1373,6 +1373,31 @@ class ImapdIT {
                 "the folder below would be named with 239 letters: nothing renamed: " + answers);
     }
 
+    @Test
+    @Order(44)
+    void aFlagNamedTwiceInOneListInAnyCaseIsSetOnceNotRefusedByTheDirectory() {
+        // slapd refuses a change that names one value twice, and compares flags ignoring case: it said
+        // "attribute or value exists", which the client got as NO [SERVERBUG].
+        slapd.addMailbox("yuri");
+        JsonNode answers = python("""
+                box = login('yuri', 'yuri-secret')
+                answers = {'append': box.append('INBOX', '(\\\\Seen \\\\seen $Tag $tag)', None, b'Subject: twice\\r\\n\\r\\nbody\\r\\n')[0]}
+                box.select('INBOX')
+                answers['appended'] = box.fetch('1', '(FLAGS)')[1][0].decode()
+                answers['add'] = box.store('1', '+FLAGS', '(\\\\Flagged \\\\FLAGGED $Other $OTHER)')[0]
+                answers['remove'] = box.store('1', '-FLAGS', '($tag $TAG)')[0]
+                answers['replace'] = box.store('1', 'FLAGS', '(\\\\Seen \\\\Seen $Last $last)')[0]
+                answers['flags'] = box.fetch('1', '(FLAGS)')[1][0].decode()
+                print(json.dumps(answers))
+                """);
+        assertEquals("OK", answers.get("append").asText(), answers.toString());
+        assertEquals("1 (FLAGS ($Tag \\Seen))", answers.get("appended").asText(), answers.toString());
+        for (String change : List.of("add", "remove", "replace")) {
+            assertEquals("OK", answers.get(change).asText(), change + ": " + answers);
+        }
+        assertEquals("1 (FLAGS ($Last \\Seen))", answers.get("flags").asText(), answers.toString());
+    }
+
     /**
      * Expunges UID 2 of two \Deleted mails of a new mailbox of {@code user}'s, on the store a
      * session uses, connected through a relay that {@code cut} tells to cut after the first write's answer.
