@@ -585,7 +585,7 @@ final class ImapSession implements Protocol.Session {
             line("* " + command + " (\\Noselect) \"/\" \"\"");
             return ok(tag, command + " completed");
         }
-        Pattern matcher = Pattern.compile(wildcards(reference + pattern), Pattern.DOTALL);
+        ListPattern matcher = new ListPattern(reference + pattern);
         Set<String> seen = new TreeSet<>();
         List<Mailstore.Folder> folders = new ArrayList<>(store.folders());
         if (folders.stream().noneMatch(folder -> folder.name().equalsIgnoreCase("INBOX"))) {
@@ -593,7 +593,7 @@ final class ImapSession implements Protocol.Session {
         }
         for (Mailstore.Folder folder : folders) {
             String name = canonical(folder.name());
-            boolean matches = matcher.matcher(name).matches() || (name.equals("INBOX") && matcher.matcher("inbox").matches());
+            boolean matches = matcher.matches(name) || (name.equals("INBOX") && matcher.matches("inbox"));
             if (matches && seen.add(name)) {
                 if (command.equals("LSUB") && !folder.subscribed() && !name.equals("INBOX")) {
                     continue;
@@ -615,7 +615,7 @@ final class ImapSession implements Protocol.Session {
             }
             folders.forEach(folder -> implied.remove(canonical(folder.name())));
             for (String name : implied) {
-                if (matcher.matcher(name).matches()) {
+                if (matcher.matches(name)) {
                     line("* LIST (\\Noselect \\HasChildren) \"/\" " + string(name));
                 }
             }
@@ -631,15 +631,6 @@ final class ImapSession implements Protocol.Session {
     private static boolean fitFolderName(String name) {
         return !name.isEmpty() && !name.startsWith("/") && !name.endsWith("/") && !name.contains("//")
                 && MODIFIED_UTF7.matcher(name).matches() && Mailstore.folderNameFits(name);
-    }
-
-    /** A LIST pattern as a regular expression: * matches anything, % anything but the hierarchy delimiter. */
-    private static String wildcards(String pattern) {
-        StringBuilder regex = new StringBuilder();
-        for (char c : pattern.toCharArray()) {
-            regex.append(c == '*' ? ".*" : c == '%' ? "[^/]*" : Pattern.quote(String.valueOf(c)));
-        }
-        return regex.toString();
     }
 
     /**
