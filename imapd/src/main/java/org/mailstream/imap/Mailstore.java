@@ -181,7 +181,8 @@ final class Mailstore implements AutoCloseable {
             store.connect();
             return Optional.of(store);
         } catch (LDAPException e) {
-            if (e.getResultCode() == ResultCode.INVALID_CREDENTIALS) {
+            // A name too long to be a DN (slapd: "invalid DN syntax") is no one's: as an unknown user, not the directory out of reach.
+            if (e.getResultCode() == ResultCode.INVALID_CREDENTIALS || e.getResultCode() == ResultCode.INVALID_DN_SYNTAX) {
                 return Optional.empty();
             }
             throw unavailable("logging in", e);

@@ -145,10 +145,11 @@ class ImapdIT {
 
     @Test
     @Order(3)
-    void aWrongPasswordAndAnUnknownUserGetTheSameAnswer() {
+    void aWrongPasswordAnUnknownUserAndANameNoEntryCanHaveGetTheSameAnswer() {
         JsonNode answers = python("""
                 answers = []
-                for user, password in [('alice', 'wrong'), ('nobody', 'alice-secret'), ('alice', '')]:
+                # Last, a name longer than any the directory takes as a DN (it answers "invalid DN syntax").
+                for user, password in [('alice', 'wrong'), ('nobody', 'alice-secret'), ('alice', ''), ('a' * 20000, 'x')]:
                     box = imaplib.IMAP4('127.0.0.1', port)
                     try:
                         box.login(user, password)
@@ -160,6 +161,7 @@ class ImapdIT {
         assertTrue(answers.get(0).asText().contains("[AUTHENTICATIONFAILED]"), answers.toString());
         assertEquals(answers.get(0), answers.get(1), "an unknown user is answered as a wrong password is");
         assertEquals(answers.get(0), answers.get(2), "an empty password is no anonymous bind");
+        assertEquals(answers.get(0), answers.get(3), "a name no entry can have is an unknown user, not the directory out of reach");
     }
 
     @Test
