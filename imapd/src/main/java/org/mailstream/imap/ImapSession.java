@@ -920,11 +920,12 @@ final class ImapSession implements Protocol.Session {
             return respond(tag, "NO [NONEXISTENT] no such folder");
         }
         // The names below it go with it (RFC 3501 6.3.5: foo/bar becomes zap/bar), by its name as stored: the
-        // directory found it ignoring case, as it compares every folder name.
+        // directory found it ignoring case and runs of spaces, as it compares every folder name; and a name taken
+        // so, which the last write would find taken, must stop the rename before the folders below move.
         String stored = renamed.get().name();
         List<Mailstore.Folder> folders = store.folders();
-        Set<String> taken = folders.stream().map(folder -> folder.name().toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
-        if (taken.contains(to.toLowerCase(Locale.ROOT))) {
+        Set<String> taken = folders.stream().map(folder -> Mailstore.comparable(folder.name())).collect(Collectors.toSet());
+        if (taken.contains(Mailstore.comparable(to))) {
             return respond(tag, "NO [ALREADYEXISTS] the new name is taken");
         }
         Map<Mailstore.Folder, String> below = new LinkedHashMap<>();
@@ -937,7 +938,7 @@ final class ImapSession implements Protocol.Session {
             if (!fitFolderName(name)) {
                 return respond(tag, "NO [CANNOT] the new name of a folder below it breaks the rule: " + FOLDER_NAME_RULE);
             }
-            if (taken.contains(name.toLowerCase(Locale.ROOT))) {
+            if (taken.contains(Mailstore.comparable(name))) {
                 return respond(tag, "NO [ALREADYEXISTS] the new name of a folder below it is taken");
             }
         }

@@ -945,6 +945,11 @@ final class Mailstore implements AutoCloseable {
         return name.chars().map(c -> ESCAPED_IN_RDN.indexOf(c) >= 0 ? 3 : 1).sum() <= MAX_FOLDER_NAME_OCTETS;
     }
 
+    /** Folder {@code name} as the directory compares folder names: ignoring case, and the spaces around and between its words. */
+    static String comparable(String name) {
+        return new RDN("cn", name).toNormalizedString();
+    }
+
     /** Makes folder {@code name}; false when it exists. */
     boolean createFolder(String name) throws Failure {
         Entry folder = new Entry(folderDn(name));
@@ -1229,6 +1234,10 @@ final class Mailstore implements AutoCloseable {
         String why = "";
         if (result == ResultCode.INSUFFICIENT_ACCESS_RIGHTS) {
             code = "NOPERM";
+        } else if (result == ResultCode.ENTRY_ALREADY_EXISTS) {
+            // A name another session took meanwhile: not a bug either.
+            code = "ALREADYEXISTS";
+            why = ", the name is taken (by a folder made meanwhile)";
         } else if (result == ResultCode.NO_SUCH_OBJECT) {
             // Deleted or renamed by another session of the user meanwhile: not a bug.
             code = "NONEXISTENT";

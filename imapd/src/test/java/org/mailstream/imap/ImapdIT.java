@@ -1400,6 +1400,26 @@ class ImapdIT {
         assertEquals("1 (FLAGS ($Last \\Seen))", answers.get("flags").asText(), answers.toString());
     }
 
+    @Test
+    @Order(45)
+    void aRenameToANameTakenAsTheDirectoryComparesNamesIsRefusedBeforeAnyFolderMoves() {
+        // The directory compares folder names ignoring case and runs of spaces; the rename compared them lower-cased
+        // only, moved the folder below, and then met the taken name at its last write (NO [SERVERBUG]).
+        slapd.addMailbox("zoe");
+        JsonNode answers = python("""
+                box = login('zoe', 'zoe-secret')
+                for name in ['"Team  Notes"', 'Other', 'Other/Sub']:
+                    box.create(name)
+                answers = {'rename': answered(*box._simple_command('RENAME', 'Other', '" team notes"'))}
+                answers['listed'] = sorted(d.decode() for d in box.list()[1])
+                print(json.dumps(answers))
+                """);
+        assertRefused("ALREADYEXISTS", answers.get("rename"), answers);
+        assertEquals(List.of("(\\HasChildren) \"/\" \"Other\"", "(\\HasNoChildren) \"/\" \"INBOX\"",
+                "(\\HasNoChildren) \"/\" \"Other/Sub\"", "(\\HasNoChildren) \"/\" \"Team  Notes\""),
+                JSON.convertValue(answers.get("listed"), List.class), "nothing moved: " + answers);
+    }
+
     /**
      * Expunges UID 2 of two \Deleted mails of a new mailbox of {@code user}'s, on the store a
      * session uses, connected through a relay that {@code cut} tells to cut after the first write's answer.
