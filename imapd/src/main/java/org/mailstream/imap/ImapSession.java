@@ -670,6 +670,9 @@ final class ImapSession implements Protocol.Session {
     }
 
     private String status(String tag, String name, List<String> items) throws IOException, Arguments.Bad, Mailstore.Failure {
+        if (items.isEmpty()) {
+            throw new Arguments.Bad("STATUS asks for one item at least (RFC 3501 6.3.10)");
+        }
         String folderName = canonical(name);
         Optional<Mailstore.Folder> folder = store.folder(folderName);
         if (folder.isEmpty() && !folderName.equals("INBOX")) {
@@ -897,7 +900,8 @@ final class ImapSession implements Protocol.Session {
                 store.deleteFolder(folder.get());
             }
             default -> {
-                if (!exists) {
+                // A name with no folder holds no subscription: unsubscribing it (as a client does after a DELETE) is done.
+                if (!exists && command.equals("SUBSCRIBE")) {
                     return respond(tag, "NO [NONEXISTENT] no such folder");
                 }
                 if (folder.isPresent()) {

@@ -1420,6 +1420,27 @@ class ImapdIT {
                 JSON.convertValue(answers.get("listed"), List.class), "nothing moved: " + answers);
     }
 
+    @Test
+    @Order(46)
+    void unsubscribingAFolderThatIsGoneIsDoneAndAStatusAskingForNothingIsBad() {
+        // As Dovecot answers: a client unsubscribes a folder it has just deleted, and shows the user any NO it gets.
+        JsonNode answers = python("""
+                box = login('bob', 'bob-secret')
+                box.create('Gone')
+                box.subscribe('Gone')
+                box.delete('Gone')
+                answers = {'unsubscribe': box.unsubscribe('Gone')[0], 'subscribe': box.subscribe('Gone')[0]}
+                try:
+                    answers['status'] = answered(*box._simple_command('STATUS', 'INBOX', '()'))
+                except imaplib.IMAP4.error as e:
+                    answers['status'] = str(e)
+                print(json.dumps(answers))
+                """);
+        assertEquals("OK", answers.get("unsubscribe").asText(), answers.toString());
+        assertEquals("NO", answers.get("subscribe").asText(), "a subscription lives on its folder's entry: " + answers);
+        assertTrue(answers.get("status").asText().startsWith("STATUS command error: BAD"), answers.toString());
+    }
+
     /**
      * Expunges UID 2 of two \Deleted mails of a new mailbox of {@code user}'s, on the store a
      * session uses, connected through a relay that {@code cut} tells to cut after the first write's answer.
