@@ -1153,9 +1153,7 @@ class ImapdIT {
         // The race EXPUNGE's own read cannot close: another session takes \Deleted away between that read and the
         // writes. Provoked by expunging from states read before that session's STORE, on the store a session uses.
         inboxAllDeleted("rosa", 4);
-        ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(), "ldap.urls", slapd.url(),
-                "ldap.base.dn", Slapd.PEOPLE));
-        try (Mailstore store = Mailstore.login(config, "rosa", "rosa-secret").orElseThrow()) {
+        try (Mailstore store = storeOf("rosa", slapd.url())) {
             List<Mailstore.State> asRead = store.snapshot("INBOX", store.folder("INBOX").orElseThrow().uuid()).states();
             assertEquals(List.of(false, true, true, true), asRead.stream().map(Mailstore.State::given).toList(),
                     "UID 1's entry gave UIDs 2 to 4 at the first look: both ways of holding flags are tried " + asRead);
@@ -1256,9 +1254,7 @@ class ImapdIT {
                 """);
         assertEquals("[\"OK\",\"OK\",\"OK\"]", made.toString());
         try (CuttableRelay relay = CuttableRelay.to(slapd.port())) {
-            ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(),
-                    "ldap.urls", "ldap://127.0.0.1:" + relay.port(), "ldap.base.dn", Slapd.PEOPLE));
-            try (Mailstore store = Mailstore.login(config, "vera", "vera-secret").orElseThrow()) {
+            try (Mailstore store = storeOf("vera", "ldap://127.0.0.1:" + relay.port())) {
                 Map<Mailstore.Folder, String> below = new LinkedHashMap<>();
                 for (Mailstore.Folder folder : store.folders()) {
                     if (folder.name().startsWith("Projects/")) {
@@ -1324,9 +1320,7 @@ class ImapdIT {
         // loses the directory's answer to the write, which the directory has made: tried again, it finds it made.
         slapd.addMailbox("xavier");
         try (CuttableRelay relay = CuttableRelay.to(slapd.port())) {
-            ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(),
-                    "ldap.urls", "ldap://127.0.0.1:" + relay.port(), "ldap.base.dn", Slapd.PEOPLE));
-            try (Mailstore store = Mailstore.login(config, "xavier", "xavier-secret").orElseThrow()) {
+            try (Mailstore store = storeOf("xavier", "ldap://127.0.0.1:" + relay.port())) {
                 relay.loseReplyAfter(0);
                 assertTrue(store.createFolder("Lost"), "made by this CREATE, whose answer was lost: not ALREADYEXISTS");
                 Mailstore.Folder lost = store.folder("Lost").orElseThrow();
@@ -1441,6 +1435,13 @@ class ImapdIT {
         assertTrue(answers.get("status").asText().startsWith("STATUS command error: BAD"), answers.toString());
     }
 
+    /** {@code user}'s mail as a session of imapd sees it, bound as the user over {@code ldapUrl} (password NAME-secret). */
+    private static Mailstore storeOf(String user, String ldapUrl) throws Mailstore.Failure {
+        ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(), "ldap.urls", ldapUrl,
+                "ldap.base.dn", Slapd.PEOPLE));
+        return Mailstore.login(config, user, user + "-secret").orElseThrow();
+    }
+
     /**
      * Expunges UID 2 of two \Deleted mails of a new mailbox of {@code user}'s, on the store a
      * session uses, connected through a relay that {@code cut} tells to cut after the first write's answer.
@@ -1448,10 +1449,8 @@ class ImapdIT {
     private static Optional<Mailstore.Failure> expungeCutBetweenItsWrites(String user, Consumer<CuttableRelay> cut) throws Exception {
         inboxAllDeleted(user, 2);
         try (CuttableRelay relay = CuttableRelay.to(slapd.port())) {
-            ImapConfig config = ImapConfig.of(Map.of("imap.listen", "inet:127.0.0.1:" + FreePort.next(),
-                    "ldap.urls", "ldap://127.0.0.1:" + relay.port(), "ldap.base.dn", Slapd.PEOPLE));
             Optional<Mailstore.Failure> failure;
-            try (Mailstore store = Mailstore.login(config, user, user + "-secret").orElseThrow()) {
+            try (Mailstore store = storeOf(user, "ldap://127.0.0.1:" + relay.port())) {
                 Mailstore.State second = store.snapshot("INBOX", store.folder("INBOX").orElseThrow().uuid()).states().get(1);
                 assertTrue(second.given() && second.flags().contains("\\Deleted"), second.toString());
                 cut.accept(relay);
