@@ -132,8 +132,6 @@ final class ImapSession implements Protocol.Session {
     private static final Map<String, List<String>> SPECIAL_USE = Map.of("Sent", List.of("\\Sent"),
             "Drafts", List.of("\\Drafts"), "Trash", List.of("\\Trash"), "Junk", List.of("\\Junk"));
     private static final DateTimeFormatter APPEND_DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy HH:mm:ss Z", Locale.ROOT);
-    /** A mailbox name as RFC 3501 5.1.3 writes it: printable US-ASCII, other characters in modified UTF-7 between & and -. */
-    private static final Pattern MODIFIED_UTF7 = Pattern.compile("(?:[\\x20-\\x25\\x27-\\x7e]|&-|&[A-Za-z0-9+,]+-)*");
 
     private final Context context;
     private final Connection connection;
@@ -629,8 +627,38 @@ final class ImapSession implements Protocol.Session {
 
     /** Whether a folder may be made under {@code name}: one a client could list, show and select again as it is, and the directory store. */
     private static boolean fitFolderName(String name) {
-        return !name.isEmpty() && !name.startsWith("/") && !name.endsWith("/") && !name.contains("//")
-                && MODIFIED_UTF7.matcher(name).matches() && Mailstore.folderNameFits(name);
+        return Mailstore.folderNameFits(name) && !name.isEmpty() && !name.startsWith("/") && !name.endsWith("/") && !name.contains("//")
+                && isModifiedUtf7(name);
+    }
+
+    /**
+     * Whether {@code name} is written as RFC 3501 5.1.3 has it: printable US-ASCII, each & opening
+     * a run of modified base64 (A-Z a-z 0-9 + ,) closed by -, or &- for & itself. Checked by hand:
+     * a regular expression of it recursed once a character and overflowed the stack of a session
+     * given a name of 8,000.
+     */
+    private static boolean isModifiedUtf7(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                return false;
+            }
+            if (c == '&') {
+                int end = i + 1;
+                while (end < name.length() && isModifiedBase64(name.charAt(end))) {
+                    end++;
+                }
+                if (end == name.length() || name.charAt(end) != '-') {
+                    return false;
+                }
+                i = end;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isModifiedBase64(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == ',';
     }
 
     /**

@@ -298,7 +298,8 @@ final class Mailstore implements AutoCloseable {
 
     /** The folder named {@code name}, if the user has one; none has the empty name, which no DN can hold. */
     Optional<Folder> folder(String name) throws Failure {
-        if (name.isEmpty()) {
+        // Nor one too long to be a folder's: slapd answers a DN of some 8,000 octets "invalid DN syntax", not "no such object".
+        if (name.isEmpty() || !folderNameFits(name)) {
             return Optional.empty();
         }
         Entry entry = run("reading a folder", () -> connection.getEntry(folderDn(name).toString(), FOLDER_ATTRIBUTES));

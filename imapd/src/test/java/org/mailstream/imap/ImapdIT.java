@@ -1348,6 +1348,13 @@ class ImapdIT {
                                     ('79 commas', ',' * 79), ('80 commas', ',' * 80)]:
                     answers[label] = answered(*box._simple_command('CREATE', '"%s"' % name))
                 answers['select 237'] = box.select('L' * 237)[0]
+                # As a literal, past the line limit: a regular expression checking such a name overflowed the session's stack.
+                for verb in ['CREATE', 'SELECT']:
+                    box.send(('l %s {60000}\\r\\n' % verb).encode())
+                    box.readline()
+                    box.send(b'N' * 60000 + b'\\r\\n')
+                    answers['60,000 ' + verb] = box.readline().decode().strip()
+                answers['after'] = box.noop()[0]
                 box.create('Short')
                 box.create('Short/' + 'M' * 230)
                 answers['rename'] = answered(*box.rename('Short', 'Longer12'))
@@ -1363,6 +1370,9 @@ class ImapdIT {
             assertRefused("CANNOT", answers.get(tooLong), answers);
             assertTrue(answers.get(tooLong).get(1).asText().contains("at most 237 characters"), answers.toString());
         }
+        assertTrue(answers.get("60,000 CREATE").asText().startsWith("l NO [CANNOT]"), answers.toString());
+        assertTrue(answers.get("60,000 SELECT").asText().startsWith("l NO [NONEXISTENT]"), answers.toString());
+        assertEquals("OK", answers.get("after").asText(), "the session goes on: " + answers);
         assertRefused("CANNOT", answers.get("rename"), answers);
         assertTrue(answers.get("rename").get(1).asText().contains("a folder below"), answers.toString());
         assertTrue(answers.get("kept").asBoolean() && !answers.get("moved").asBoolean(),
