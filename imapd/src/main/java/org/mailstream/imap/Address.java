@@ -102,14 +102,19 @@ record Address(String name, String route, String mailbox, String host) {
                 route = inside.substring(0, colon).strip();
                 inside = inside.substring(colon + 1);
             }
-            String spec = unquote(inside.strip());
+            String spec = inside.strip();
+            if (spec.startsWith("\"")) {
+                // A quoted local part is the mailbox without its quotes, as Dovecot reads it.
+                Lexical.Piece local = Lexical.quoted(spec, 0);
+                String rest = spec.substring(local.end()).strip();
+                if (rest.startsWith("@")) {
+                    addresses.add(new Address(name, route, local.content(), rest.substring(1).strip()));
+                    return;
+                }
+            }
             int atSign = spec.lastIndexOf('@');
             addresses.add(atSign < 0 ? new Address(name, route, spec.isEmpty() ? null : spec, null)
                     : new Address(name, route, spec.substring(0, atSign), spec.substring(atSign + 1)));
-        }
-
-        private static String unquote(String spec) {
-            return spec.startsWith("\"") ? spec.replaceFirst("^\"((?:[^\"\\\\]|\\\\.)*)\"", "\"$1\"") : spec;
         }
 
         private static void append(StringBuilder phrase, String word) {

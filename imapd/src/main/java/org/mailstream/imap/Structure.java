@@ -218,7 +218,7 @@ final class Structure {
         boolean folded = written.indexOf('\r') >= 0 || written.indexOf('\n') >= 0;
         String value = folded ? FOLD.matcher(written).replaceAll(" ").replace("\r", "") : written;
         byte[] octets = value.getBytes(StandardCharsets.ISO_8859_1);
-        boolean quotable = !folded && octets.length < 1024;
+        boolean quotable = !folded;
         for (byte octet : octets) {
             if (octet == '"' || octet == '\\' || octet == 0 || octet < 0) {
                 quotable = false;

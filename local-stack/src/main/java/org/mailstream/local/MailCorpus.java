@@ -86,6 +86,9 @@ public final class MailCorpus {
         corpus.put("lf-line-ends", ascii("From: alice@example.org\nSubject: LF only\nContent-Type: multipart/mixed; boundary=lf\n\n"
                 + "--lf\nContent-Type: text/plain\n\none\ntwo\n--lf--\n"));
         corpus.put("no-final-newline", ascii("From: alice@example.org\r\nSubject: cut short\r\n\r\nno newline at the end"));
+        // A quoted local part of 20,000 characters: a regular expression reading it overflowed the stack of the session
+        // that fetched its ENVELOPE, which any sender could have done to any mailbox.
+        corpus.put("long-quoted-local-part", ascii("From: <\"" + "a".repeat(20_000) + "\"@example.org>\r\nSubject: quoted\r\n\r\nbody\r\n"));
         // A header cut off after the first octet of the line that would end it: an APPEND whose literal was one short.
         corpus.put("header-ending-in-a-lone-cr", ascii("From: alice@example.org\r\nSubject: lone CR\r\n\r"));
         corpus.put("no-content-type-params", ascii("From: alice@example.org\r\nSubject: odd type\r\nContent-Type: text\r\n"
