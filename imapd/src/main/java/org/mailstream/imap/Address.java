@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * An address of an ENVELOPE (RFC 3501 7.4.2): display name, source route, mailbox and host, each
- * null for NIL; a group is a start (mailbox the group's name, host null) and an end (all null).
+ * null for NIL; a group is a start (mailbox the group's name, host null) and an end (all null),
+ * and a mailbox without a mailbox name or host says MISSING_MAILBOX or MISSING_DOMAIN there.
  * Parsed from an address-list header value (RFC 5322 3.4, obsolete forms tolerated): display
  * names lose their quotes and keep their encoded words; a bare address takes its comment, if any,
  * as its name.
@@ -76,6 +77,11 @@ record Address(String name, String route, String mailbox, String host) {
                     break;
                 } else {
                     String word = atom();
+                    if (word.isEmpty()) {
+                        // A character nothing here begins (a stray ';', '>' or ')'): passed over, or this loop would never end.
+                        at++;
+                        continue;
+                    }
                     append(phrase, word);
                     spec.append(word);
                 }
@@ -88,8 +94,18 @@ record Address(String name, String route, String mailbox, String host) {
         /** An addr-spec outside angle brackets: its words are the local part and domain. */
         private static Address bare(String spec, String comment) {
             int atSign = spec.lastIndexOf('@');
-            return atSign < 0 ? new Address(comment, null, spec, null)
-                    : new Address(comment, null, spec.substring(0, atSign), spec.substring(atSign + 1));
+            return atSign < 0 ? mailbox(comment, null, spec, null)
+                    : mailbox(comment, null, spec.substring(0, atSign), spec.substring(atSign + 1));
+        }
+
+        /**
+         * A mailbox's address, its missing or empty mailbox and host named as Dovecot names them:
+         * RFC 3501 reads a NIL host as a group's start (and NIL mailbox with it as its end), so
+         * From: root, or From: <>, would otherwise tell a client of a group.
+         */
+        private static Address mailbox(String name, String route, String mailbox, String host) {
+            return new Address(name, route, mailbox == null || mailbox.isEmpty() ? "MISSING_MAILBOX" : mailbox,
+                    host == null || host.isEmpty() ? "MISSING_DOMAIN" : host);
         }
 
         private void angle(List<Address> addresses, String name) {
@@ -108,13 +124,13 @@ record Address(String name, String route, String mailbox, String host) {
                 Lexical.Piece local = Lexical.quoted(spec, 0);
                 String rest = spec.substring(local.end()).strip();
                 if (rest.startsWith("@")) {
-                    addresses.add(new Address(name, route, local.content(), rest.substring(1).strip()));
+                    addresses.add(mailbox(name, route, local.content(), rest.substring(1).strip()));
                     return;
                 }
             }
             int atSign = spec.lastIndexOf('@');
-            addresses.add(atSign < 0 ? new Address(name, route, spec.isEmpty() ? null : spec, null)
-                    : new Address(name, route, spec.substring(0, atSign), spec.substring(atSign + 1)));
+            addresses.add(atSign < 0 ? mailbox(name, route, spec, null)
+                    : mailbox(name, route, spec.substring(0, atSign), spec.substring(atSign + 1)));
         }
 
         private static void append(StringBuilder phrase, String word) {

@@ -19,6 +19,8 @@ final class Structure {
     private static final Pattern COMMENT = Pattern.compile("\\([^)]*\\)");
     private static final Pattern LANGUAGE_SEPARATOR = Pattern.compile("[,\\s]+");
     private static final Pattern FOLD = Pattern.compile("\r?\n[ \t]*");
+    /** The quotes and backslashes Dovecot escapes in a quoted string of an ENVELOPE's address part before it sends a literal. */
+    private static final int MAX_ESCAPES = 4;
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
@@ -41,7 +43,7 @@ final class Structure {
 
     private void envelopeOf(MimePart message) {
         text("(");
-        nstring(message.field("Date").orElse(null));
+        addressPart(message.field("Date").orElse(null));
         text(" ");
         nstring(message.field("Subject").orElse(null));
         List<Address> from = addresses(message, "From");
@@ -56,9 +58,9 @@ final class Structure {
             addressList(addresses(message, field));
         }
         text(" ");
-        nstring(message.field("In-Reply-To").orElse(null));
+        addressPart(message.field("In-Reply-To").orElse(null));
         text(" ");
-        nstring(message.field("Message-ID").orElse(null));
+        addressPart(message.field("Message-ID").orElse(null));
         text(")");
     }
 
@@ -78,11 +80,11 @@ final class Structure {
             text("(");
             nstring(address.name());
             text(" ");
-            nstring(address.route());
+            addressPart(address.route());
             text(" ");
-            nstring(address.mailbox());
+            addressPart(address.mailbox());
             text(" ");
-            nstring(address.host());
+            addressPart(address.host());
             text(")");
         }
         text(")");
@@ -210,23 +212,42 @@ final class Structure {
     }
 
     /**
-     * {@code value}, one char an octet, quoted where it can be without escapes, else as a literal,
-     * as Dovecot writes it: a value folded over lines loses its line breaks, each fold with the
-     * space after it becoming one space, and goes as a literal.
+     * A date, message id, route, mailbox or host of an ENVELOPE, which Dovecot writes quoted with
+     * up to {@value #MAX_ESCAPES} quotes and backslashes escaped (its display names and subjects it
+     * sends as literals at the first).
      */
+    private void addressPart(String value) {
+        if (value == null) {
+            text("NIL");
+        } else {
+            string(value, MAX_ESCAPES);
+        }
+    }
+
     private void string(String written) {
+        string(written, 0);
+    }
+
+    /**
+     * {@code value}, one char an octet, quoted where it can be with at most {@code escapes} quotes
+     * and backslashes escaped, else as a literal, as Dovecot writes it: a value folded over lines
+     * loses its line breaks, each fold with the space after it becoming one space, and goes as a
+     * literal.
+     */
+    private void string(String written, int escapes) {
         boolean folded = written.indexOf('\r') >= 0 || written.indexOf('\n') >= 0;
         String value = folded ? FOLD.matcher(written).replaceAll(" ").replace("\r", "") : written;
         byte[] octets = value.getBytes(StandardCharsets.ISO_8859_1);
         boolean quotable = !folded;
+        int escaped = 0;
         for (byte octet : octets) {
-            if (octet == '"' || octet == '\\' || octet == 0 || octet < 0) {
+            if (octet == 0 || octet < 0 || ((octet == '"' || octet == '\\') && ++escaped > escapes)) {
                 quotable = false;
                 break;
             }
         }
         if (quotable) {
-            text("\"" + value + "\"");
+            text("\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
         } else {
             text("{" + octets.length + "}\r\n");
             out.writeBytes(octets);

@@ -89,6 +89,9 @@ public final class MailCorpus {
         // A quoted local part of 20,000 characters: a regular expression reading it overflowed the stack of the session
         // that fetched its ENVELOPE, which any sender could have done to any mailbox.
         corpus.put("long-quoted-local-part", ascii("From: <\"" + "a".repeat(20_000) + "\"@example.org>\r\nSubject: quoted\r\n\r\nbody\r\n"));
+        // Addresses without a domain or a mailbox (cron's From: root, a null return path): no group to a client.
+        corpus.put("addresses-missing-parts", ascii("From: root (Cron Daemon)\r\nTo: <>\r\nCc: Foo <alice>, a@, @b\r\n"
+                + "Reply-To: <\"a\\\"b\"@example.org>\r\nSubject: cron\r\n\r\nbody\r\n"));
         // A header cut off after the first octet of the line that would end it: an APPEND whose literal was one short.
         corpus.put("header-ending-in-a-lone-cr", ascii("From: alice@example.org\r\nSubject: lone CR\r\n\r"));
         corpus.put("no-content-type-params", ascii("From: alice@example.org\r\nSubject: odd type\r\nContent-Type: text\r\n"
