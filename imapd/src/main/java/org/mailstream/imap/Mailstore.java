@@ -866,8 +866,8 @@ final class Mailstore implements AutoCloseable {
                 request = connection.asyncSearch(new SearchRequest(this, folderDn(folder).toString(), SearchScope.ONE,
                         Filter.createORFilter(ids.stream().map(id -> Filter.createEqualityFilter("mailStoreId", id)).toList()),
                         "mailStoreId", "mailStoreSize", attribute));
-            } catch (LDAPException e) {
-                // Each read when its turn comes, the way raw reads, reconnecting if need be.
+            } catch (LDAPException | IllegalStateException e) {
+                // Each read when its turn comes, the way raw reads, reconnecting if need be (see run on the second).
             }
         }
 
@@ -1209,11 +1209,16 @@ final class Mailstore implements AutoCloseable {
             if (ResultCode.isConnectionUsable(e.getResultCode())) {
                 throw refused(doing, e);
             }
+        } catch (IllegalStateException closing) {
+            // The SDK's answer to an asynchronous request sent in the moment its connection closes under it (the
+            // connection's timer cancelled before it is marked closed): a connection lost, like any other.
         }
         try {
             connection.close();
             connect();
             return operation.run();
+        } catch (IllegalStateException closing) {
+            throw unavailable(doing, new LDAPException(ResultCode.SERVER_DOWN, "the connection closed again under the retry", closing));
         } catch (LDAPException e) {
             if (!ResultCode.isConnectionUsable(e.getResultCode())) {
                 throw unavailable(doing, e);
