@@ -36,6 +36,11 @@ import org.mailstream.schemas.MessageIdentity;
  */
 class MultiProviderIT {
 
+    /** Messages each provider is given at once in a round of the race. */
+    private static final int MESSAGES_A_ROUND = 50;
+    /** Rounds of the race run at most, until one of them has a message added on both providers. */
+    private static final int ROUNDS = 10;
+
     private static final DN OWNER = dn("uid=kim," + Slapd.PEOPLE);
     private static final DN INBOX = MessageEntry.folderDn(OWNER, "INBOX");
 
@@ -76,42 +81,23 @@ class MultiProviderIT {
                 root.add(MessageEntry.folder(OWNER, "INBOX"));
             }
             awaitAgreement(providers);
-            List<Entry> messages = new ArrayList<>();
-            for (int i = 0; i < 50; i++) {
-                messages.add(message(i));
+            // The race this proves needs both adds of a message before either provider has the other's; replication
+            // that outruns the writers leaves none, so rounds of 50 new messages run until one round has such a pair.
+            long addedOnBoth = 0;
+            List<List<List<ResultCode>>> rounds = new ArrayList<>();
+            for (int round = 0; round < ROUNDS && addedOnBoth == 0; round++) {
+                List<List<ResultCode>> codes = addOnBothAtOnce(providers, writers, round * MESSAGES_A_ROUND);
+                rounds.add(codes);
+                addedOnBoth = IntStream.range(0, MESSAGES_A_ROUND)
+                        .filter(i -> codes.stream().allMatch(perProvider -> perProvider.get(i) == ResultCode.SUCCESS)).count();
             }
-            List<Future<List<ResultCode>>> results = new ArrayList<>();
-            CountDownLatch start = new CountDownLatch(1);
-            for (Slapd provider : providers) {
-                results.add(writers.submit(() -> {
-                    List<ResultCode> codes = new ArrayList<>();
-                    try (LDAPConnection connection = provider.connection(Slapd.SERVICE_DN, Slapd.SERVICE_PASSWORD)) {
-                        start.await();
-                        for (Entry message : messages) {
-                            try {
-                                codes.add(connection.add(message).getResultCode());
-                            } catch (LDAPException e) {
-                                codes.add(e.getResultCode()); // ENTRY_ALREADY_EXISTS where the peer's add arrived first
-                            }
-                        }
-                    }
-                    return codes;
-                }));
-            }
-            start.countDown();
-            List<List<ResultCode>> codes = new ArrayList<>();
-            for (Future<List<ResultCode>> result : results) {
-                codes.add(result.get());
-                assertTrue(result.get().stream().allMatch(code -> code == ResultCode.SUCCESS || code == ResultCode.ENTRY_ALREADY_EXISTS),
-                        "each add succeeds or finds the entry there: " + result.get());
-            }
-            long addedOnBoth = IntStream.range(0, messages.size())
-                    .filter(i -> codes.stream().allMatch(perProvider -> perProvider.get(i) == ResultCode.SUCCESS)).count();
-            assertTrue(addedOnBoth > 0, "some message was added on both providers before either saw the other's add: " + codes);
+            assertTrue(addedOnBoth > 0, "some message was added on both providers before either saw the other's add, in "
+                    + ROUNDS + " rounds: " + rounds);
+            int sent = rounds.size() * MESSAGES_A_ROUND;
             awaitAgreement(providers);
             for (Slapd provider : providers) {
                 Map<String, List<String>> uuids = messageUuids(provider);
-                assertEquals(50, uuids.size(), "one entry per message");
+                assertEquals(sent, uuids.size(), "one entry per message");
                 assertTrue(uuids.values().stream().allMatch(list -> list.size() == 1), "no entry twice: " + uuids);
             }
             assertEquals(messageUuids(providers.get(0)), messageUuids(providers.get(1)), "the same entries, entryUUID for entryUUID");
@@ -119,6 +105,43 @@ class MultiProviderIT {
             writers.shutdownNow();
             providers.forEach(Slapd::close);
         }
+    }
+
+    /**
+     * Messages {@code from} to {@code from} + {@value #MESSAGES_A_ROUND} - 1 added on both providers
+     * at once, one writer each: the result codes each provider answered, in the messages' order.
+     */
+    private static List<List<ResultCode>> addOnBothAtOnce(List<Slapd> providers, ExecutorService writers, int from) throws Exception {
+        List<Entry> messages = new ArrayList<>();
+        for (int i = from; i < from + MESSAGES_A_ROUND; i++) {
+            messages.add(message(i));
+        }
+        List<Future<List<ResultCode>>> results = new ArrayList<>();
+        CountDownLatch start = new CountDownLatch(1);
+        for (Slapd provider : providers) {
+            results.add(writers.submit(() -> {
+                List<ResultCode> codes = new ArrayList<>();
+                try (LDAPConnection connection = provider.connection(Slapd.SERVICE_DN, Slapd.SERVICE_PASSWORD)) {
+                    start.await();
+                    for (Entry message : messages) {
+                        try {
+                            codes.add(connection.add(message).getResultCode());
+                        } catch (LDAPException e) {
+                            codes.add(e.getResultCode()); // ENTRY_ALREADY_EXISTS where the peer's add arrived first
+                        }
+                    }
+                }
+                return codes;
+            }));
+        }
+        start.countDown();
+        List<List<ResultCode>> codes = new ArrayList<>();
+        for (Future<List<ResultCode>> result : results) {
+            codes.add(result.get());
+            assertTrue(result.get().stream().allMatch(code -> code == ResultCode.SUCCESS || code == ResultCode.ENTRY_ALREADY_EXISTS),
+                    "each add succeeds or finds the entry there: " + result.get());
+        }
+        return codes;
     }
 
     private static Entry message(int number) {
