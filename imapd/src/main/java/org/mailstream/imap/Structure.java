@@ -19,7 +19,7 @@ final class Structure {
     private static final Pattern COMMENT = Pattern.compile("\\([^)]*\\)");
     private static final Pattern LANGUAGE_SEPARATOR = Pattern.compile("[,\\s]+");
     private static final Pattern FOLD = Pattern.compile("\r?\n[ \t]*");
-    /** The quotes and backslashes Dovecot escapes in a quoted string of an ENVELOPE's address part before it sends a literal. */
+    /** The quotes and backslashes Dovecot escapes in a quoted string (see {@link #escapedString}) before it sends a literal. */
     private static final int MAX_ESCAPES = 4;
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -43,7 +43,7 @@ final class Structure {
 
     private void envelopeOf(MimePart message) {
         text("(");
-        addressPart(message.field("Date").orElse(null));
+        escapedString(message.field("Date").orElse(null));
         text(" ");
         nstring(message.field("Subject").orElse(null));
         List<Address> from = addresses(message, "From");
@@ -58,9 +58,9 @@ final class Structure {
             addressList(addresses(message, field));
         }
         text(" ");
-        addressPart(message.field("In-Reply-To").orElse(null));
+        escapedString(message.field("In-Reply-To").orElse(null));
         text(" ");
-        addressPart(message.field("Message-ID").orElse(null));
+        escapedString(message.field("Message-ID").orElse(null));
         text(")");
     }
 
@@ -80,11 +80,11 @@ final class Structure {
             text("(");
             nstring(address.name());
             text(" ");
-            addressPart(address.route());
+            escapedString(address.route());
             text(" ");
-            addressPart(address.mailbox());
+            escapedString(address.mailbox());
             text(" ");
-            addressPart(address.host());
+            escapedString(address.host());
             text(")");
         }
         text(")");
@@ -212,11 +212,11 @@ final class Structure {
     }
 
     /**
-     * A date, message id, route, mailbox or host of an ENVELOPE, which Dovecot writes quoted with
-     * up to {@value #MAX_ESCAPES} quotes and backslashes escaped (its display names and subjects it
-     * sends as literals at the first).
+     * An ENVELOPE's date, message id, route, mailbox or host, or NIL: Dovecot writes these quoted
+     * with up to {@value #MAX_ESCAPES} quotes and backslashes escaped, where a display name or a
+     * subject ({@link #nstring}) goes as a literal at the first.
      */
-    private void addressPart(String value) {
+    private void escapedString(String value) {
         if (value == null) {
             text("NIL");
         } else {
